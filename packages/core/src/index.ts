@@ -1,0 +1,22 @@
+export { tf } from './tf.js';
+export type { Tensor, Rank, DataType } from './tf.js';
+export { initBackend } from './backend.js';
+export type { AdapterInfo, BackendInfo, BackendName, BackendPreference, InitBackendOptions } from './backend.js';
+export { Module, ModuleList } from './module.js';
+export type { ParamOptions, StateDict } from './module.js';
+export { Rng } from './rng.js';
+export type { RngState } from './rng.js';
+export { randomNormal, randomUniform } from './init.js';
+export type { NormalOptions } from './init.js';
+export {
+  MAX_HEADER_BYTES,
+  bfloat16ToFloat,
+  halfToFloat,
+  loadSafetensors,
+  parseSafetensors,
+  serializeSafetensors,
+} from './safetensors.js';
+export type { ParsedSafetensors, RawTensor } from './safetensors.js';
+export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, formatShape } from './errors.js';
+export { Linear, matMul2d } from './linear.js';
+export type { LinearOptions } from './linear.js';
