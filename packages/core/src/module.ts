@@ -48,7 +48,7 @@ export class Module {
     return child;
   }
 
-  /** Every parameter with its full name, depth first in registration order. */
+  /** Every parameter with its full name: a module's own first, then each child's, as PyTorch orders them. */
   namedParameters(prefix = ''): Array<[string, tf.Variable]> {
     return this.walk(prefix).map(([name, p]) => [name, p.variable]);
   }

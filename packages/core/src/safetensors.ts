@@ -146,7 +146,8 @@ export function loadSafetensors(bytes: Uint8Array, source?: string): { tensors: 
 
 function decode(bytes: Uint8Array, dtype: string, shape: number[]): RawTensor {
   // Copy into an aligned buffer: the data need not start at a multiple of 4.
-  const copy = bytes.slice();
+  // (new Uint8Array copies; Buffer.slice would not.)
+  const copy = new Uint8Array(bytes);
   const view = new DataView(copy.buffer);
   const count = shape.reduce((a, b) => a * b, 1);
   switch (dtype) {
