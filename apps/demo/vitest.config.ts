@@ -1,0 +1,3 @@
+import { txVitestConfig } from '@tx/config/vitest';
+
+export default txVitestConfig();
