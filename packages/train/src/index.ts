@@ -1,1 +1,10 @@
-export {};
+export { crossEntropy } from './loss.js';
+export type { CrossEntropyOptions } from './loss.js';
+export { AdamW, clipGradNorm } from './adamw.js';
+export type { AdamWOptions } from './adamw.js';
+export { constant, cosineWithWarmup, inverseSqrt } from './schedule.js';
+export type { Schedule } from './schedule.js';
+export { TokenDataset, seq2seqBatch } from './data.js';
+export type { Batch, Seq2SeqBatch } from './data.js';
+export { TrainingError, estimateLoss, trainLoop } from './loop.js';
+export type { TrainEvent, TrainLoopOptions } from './loop.js';

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, tf } from '@tx/core';
+import { expectNoLeak } from '@tx/core/testing';
+import { AdamW, clipGradNorm } from './adamw.js';
+import { constant, cosineWithWarmup, inverseSqrt } from './schedule.js';
+
+const ref = JSON.parse(readFileSync(join(import.meta.dirname, '../test/fixtures/reference.json'), 'utf8')).adamw;
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'cpu' });
+});
+
+describe('AdamW', () => {
+  it('matches torch.optim.AdamW + clip_grad_norm_ over 6 steps, decaying only the matrix', async () => {
+    const W = tf.variable(tf.tensor2d(ref.W0));
+    const b = tf.variable(tf.tensor1d(ref.b0));
+    const x = tf.tensor2d(ref.x);
+    const c = tf.tensor2d(ref.c);
+    const d = tf.tensor1d(ref.d);
+    const opt = new AdamW([['W', W], ['b', b]], { beta1: ref.beta1, beta2: ref.beta2, eps: ref.eps, weightDecay: ref.weightDecay });
+    expect(opt.decayedNames()).toEqual(['W']);
+    for (const [i, lr] of (ref.lrs as number[]).entries()) {
+      const { grads } = tf.variableGrads(() => tf.add(tf.sum(tf.mul(tf.sin(tf.matMul(W, x)), c)), tf.sum(tf.mul(tf.mul(b, b), d))) as tf.Scalar, [W, b]);
+      const clipped = clipGradNorm({ W: grads[W.name], b: grads[b.name] }, ref.clip);
+      expect(clipped.norm).toBeCloseTo(ref.norms[i], 5);
+      opt.apply(clipped.grads, lr);
+      tf.dispose([...Object.values(grads), ...Object.values(clipped.grads)]);
+    }
+    const close = (got: number[], want: number[]) => got.forEach((g, i) => expect(Math.abs(g - want[i])).toBeLessThan(1e-5));
+    close(Array.from(await W.data()), (ref.W as number[][]).flat());
+    close(Array.from(await b.data()), ref.b);
+    opt.dispose();
+  });
+
+  it('round-trips its state and names misfits', () => {
+    const W = tf.variable(tf.ones([2, 2]));
+    const opt = new AdamW([['W', W]]);
+    opt.apply({ W: tf.ones([2, 2]) });
+    const state = opt.stateDict();
+    expect(Object.keys(state.tensors)).toEqual(['exp_avg.W', 'exp_avg_sq.W']);
+    expect(state.step).toBe(1);
+    const other = new AdamW([['W', W]]);
+    other.loadStateDict(state);
+    expect(other.step).toBe(1);
+    expect(() => other.loadStateDict({ tensors: { 'exp_avg.W': tf.zeros([3]) }, step: 1 })).toThrow(
+      'optimizer state does not fit: tensor "exp_avg.W": expected shape [2, 2], found [3]; missing tensor "exp_avg_sq.W"',
+    );
+  });
+
+  it('applies updates without leaking', async () => {
+    const W = tf.variable(tf.ones([3, 3]));
+    const opt = new AdamW([['W', W]]);
+    const g = tf.ones([3, 3]);
+    await expectNoLeak(() => opt.apply({ W: g }), { warmup: 1 });
+  });
+});
+
+describe('schedules', () => {
+  it("cosineWithWarmup is nanoGPT's get_lr", () => {
+    const lr = cosineWithWarmup({ lr: 1e-3, minLr: 1e-4, warmupIters: 100, decayIters: 2000 });
+    expect(lr(0)).toBeCloseTo(1e-3 / 101, 12);
+    expect(lr(99)).toBeCloseTo((1e-3 * 100) / 101, 12);
+    expect(lr(100)).toBeCloseTo(1e-3, 12);
+    expect(lr(1050)).toBeCloseTo(1e-4 + 0.5 * (1e-3 - 1e-4), 12); // halfway: cos(pi/2) = 0
+    expect(lr(2000)).toBeCloseTo(1e-4, 12);
+    expect(lr(5000)).toBe(1e-4);
+  });
+
+  it('inverseSqrt peaks at the end of warm-up (the original Transformer)', () => {
+    const lr = inverseSqrt({ dModel: 512, warmupIters: 4000 });
+    expect(lr(3999)).toBeCloseTo(512 ** -0.5 * 4000 ** -0.5, 12);
+    expect(lr(0)).toBeCloseTo(512 ** -0.5 * 4000 ** -1.5, 12);
+    expect(lr(15999)).toBeCloseTo(512 ** -0.5 * 16000 ** -0.5, 12);
+  });
+
+  it('constant is constant', () => {
+    expect([0, 10, 1e6].map(constant(3e-4))).toEqual([3e-4, 3e-4, 3e-4]);
+  });
+});

@@ -1,0 +1,132 @@
+// AdamW (Loshchilov & Hutter), as torch.optim.AdamW and nanoGPT use it:
+//
+//   p <- p - lr * wd * p                    (decoupled weight decay, matrices only)
+//   m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+//   p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+//
+// nanoGPT decays parameters of rank >= 2 (weights of matmuls and embeddings)
+// and not biases or norm gains; so do we.
+import { TxError, formatShape, tf } from '@tx/core';
+
+export interface AdamWOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  /** Which parameters decay. Default: rank >= 2, as nanoGPT. */
+  decays?: (name: string, param: tf.Variable) => boolean;
+}
+
+interface Slot {
+  name: string;
+  param: tf.Variable;
+  m: tf.Variable;
+  v: tf.Variable;
+  decay: boolean;
+}
+
+export class AdamW {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  lr: number;
+  /** Number of updates applied so far (t in the formulas). */
+  step = 0;
+  private readonly slots: Slot[];
+
+  constructor(params: Array<[string, tf.Variable]>, options: AdamWOptions = {}) {
+    this.lr = options.lr ?? 1e-3;
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 0.01;
+    const decays = options.decays ?? ((_name: string, p: tf.Variable) => p.rank >= 2);
+    this.slots = params
+      .filter(([, p]) => p.trainable)
+      .map(([name, param]) => ({
+        name,
+        param,
+        m: tf.variable(tf.zerosLike(param), false),
+        v: tf.variable(tf.zerosLike(param), false),
+        decay: decays(name, param),
+      }));
+  }
+
+  /** The names of the parameters that weight decay applies to. */
+  decayedNames(): string[] {
+    return this.slots.filter((s) => s.decay).map((s) => s.name);
+  }
+
+  /** Apply one update. grads maps parameter names to gradients (missing names are skipped). */
+  apply(grads: Record<string, tf.Tensor>, lr = this.lr): void {
+    this.step += 1;
+    const t = this.step;
+    const correction1 = 1 - this.beta1 ** t;
+    const correction2 = 1 - this.beta2 ** t;
+    tf.tidy(() => {
+      for (const s of this.slots) {
+        const g = grads[s.name];
+        if (!g) continue;
+        const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
+        const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        const decayed = s.decay && this.weightDecay > 0 ? tf.mul(s.param, 1 - lr * this.weightDecay) : s.param;
+        const denom = tf.add(tf.sqrt(tf.div(v, correction2)), this.eps);
+        s.param.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), lr / correction1)));
+        s.m.assign(m);
+        s.v.assign(v);
+      }
+    });
+  }
+
+  /** Moments and step, for optimizer.safetensors: "exp_avg.<name>", "exp_avg_sq.<name>" (PyTorch's words). Caller disposes. */
+  stateDict(): { tensors: Record<string, tf.Tensor>; step: number } {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const s of this.slots) {
+      tensors[`exp_avg.${s.name}`] = tf.clone(s.m);
+      tensors[`exp_avg_sq.${s.name}`] = tf.clone(s.v);
+    }
+    return { tensors, step: this.step };
+  }
+
+  loadStateDict(state: { tensors: Record<string, tf.Tensor>; step: number }): void {
+    const problems: string[] = [];
+    for (const s of this.slots) {
+      for (const key of [`exp_avg.${s.name}`, `exp_avg_sq.${s.name}`]) {
+        const t = state.tensors[key];
+        if (!t) problems.push(`missing tensor "${key}"`);
+        else if (t.shape.join() !== s.param.shape.join()) problems.push(`tensor "${key}": expected shape ${formatShape(s.param.shape)}, found ${formatShape(t.shape)}`);
+      }
+    }
+    if (!Number.isInteger(state.step) || state.step < 0) problems.push(`step must be a non-negative integer, found ${state.step}`);
+    if (problems.length) throw new TxError(`optimizer state does not fit: ${problems.join('; ')}`);
+    for (const s of this.slots) {
+      s.m.assign(state.tensors[`exp_avg.${s.name}`]);
+      s.v.assign(state.tensors[`exp_avg_sq.${s.name}`]);
+    }
+    this.step = state.step;
+  }
+
+  dispose(): void {
+    for (const s of this.slots) {
+      s.m.dispose();
+      s.v.dispose();
+    }
+  }
+}
+
+/**
+ * Scale gradients so their global L2 norm is at most maxNorm (torch's
+ * clip_grad_norm_). Returns the new gradients and the norm before clipping.
+ * The input gradients are left as they were (the caller still owns them).
+ */
+export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
+  const names = Object.keys(grads);
+  const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))).dataSync()[0]);
+  // torch: clip_coef = max_norm / (total_norm + 1e-6), applied only when < 1.
+  const coef = maxNorm / (norm + 1e-6);
+  const out: Record<string, tf.Tensor> = {};
+  for (const n of names) out[n] = coef < 1 ? tf.mul(grads[n], coef) : tf.clone(grads[n]);
+  return { grads: out, norm };
+}

@@ -1,0 +1,185 @@
+import { existsSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Linear, Module, Rng, initBackend, tf } from '@tx/core';
+import { AdamW } from './adamw.js';
+import { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { TokenDataset, type Batch } from './data.js';
+import { crossEntropy } from './loss.js';
+import { TrainingError, trainLoop, type TrainEvent } from './loop.js';
+import { cosineWithWarmup } from './schedule.js';
+
+const V = 6;
+/** A next-token model small enough for tests: embedding -> hidden -> logits. */
+class TinyLM extends Module {
+  readonly embed: Linear;
+  readonly head: Linear;
+  constructor(seed: number) {
+    super();
+    const rng = new Rng(seed);
+    this.embed = this.module('embed', new Linear(V, 8, { rng, bias: false, std: 0.5 }));
+    this.head = this.module('head', new Linear(8, V, { rng }));
+  }
+  loss(batch: Batch): tf.Scalar {
+    return tf.tidy(() => {
+      const x = tf.oneHot(tf.tensor1d(batch.x, 'int32'), V).toFloat();
+      const logits = this.head.forward(tf.tanh(this.embed.forward(x)));
+      return crossEntropy(logits, tf.tensor1d(batch.y, 'int32'));
+    });
+  }
+}
+
+// A stream where each token mostly predicts the next: 0 1 2 3 4 5 0 1 2 ... with some noise.
+const noise = new Rng(99);
+const stream = Array.from({ length: 3000 }, (_, i) => (noise.random() < 0.1 ? noise.int(V) : i % V));
+const data = new TokenDataset(stream);
+
+function setup(seed = 1) {
+  const model = new TinyLM(seed);
+  const optimizer = new AdamW(model.namedParameters(), { lr: 3e-2, weightDecay: 0.1, beta2: 0.99 });
+  const rng = new Rng(seed);
+  const options = {
+    model,
+    optimizer,
+    rng,
+    loss: (b: Batch) => model.loss(b),
+    sample: (split: 'train' | 'val', r: Rng) => data.batch(split, 8, 4, r),
+    tokensPerBatch: 32,
+    schedule: cosineWithWarmup({ lr: 3e-2, minLr: 3e-3, warmupIters: 5, decayIters: 60 }),
+    evalInterval: 20,
+    evalIters: 5,
+    gradAccumSteps: 2,
+  };
+  return { model, optimizer, rng, options };
+}
+
+async function collect(gen: AsyncGenerator<TrainEvent>): Promise<TrainEvent[]> {
+  const out: TrainEvent[] = [];
+  for await (const e of gen) out.push(e);
+  return out;
+}
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'cpu' });
+});
+
+describe('trainLoop', () => {
+  it('lowers the loss, emits step and eval events, and ends with done', async () => {
+    const { model, optimizer, options } = setup();
+    const events = await collect(trainLoop({ ...options, maxIters: 60 }));
+    const steps = events.filter((e) => e.event === 'step');
+    const evals = events.filter((e) => e.event === 'eval');
+    expect(steps.map((e) => e.step)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(evals.map((e) => e.step)).toEqual([20, 40, 60]);
+    expect(events.at(-1)).toEqual({ event: 'done', step: 60, aborted: false });
+    // Uniform guessing costs ln 6 = 1.79; the pattern is ~90% predictable.
+    expect(steps[0].loss).toBeGreaterThan(1.5);
+    expect(evals.at(-1)!.event === 'eval' && evals.at(-1)!.valLoss).toBeLessThan(0.9);
+    expect(steps[4].lr).toBeCloseTo(3e-2 * 5 / 6, 8);
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('keeps tf.memory().numTensors flat over 50 steps', async () => {
+    const { model, optimizer, options } = setup();
+    const counts: number[] = [];
+    for await (const e of trainLoop({ ...options, maxIters: 51, evalInterval: 10 })) {
+      if (e.event === 'step') counts.push(tf.memory().numTensors);
+    }
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(counts.at(-1)).toBe(counts[0]);
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('stops cleanly between steps when the signal aborts', async () => {
+    const { model, optimizer, options } = setup();
+    const controller = new AbortController();
+    const events: TrainEvent[] = [];
+    for await (const e of trainLoop({ ...options, maxIters: 100, signal: controller.signal })) {
+      events.push(e);
+      if (e.event === 'step' && e.step === 7) controller.abort();
+    }
+    expect(events.at(-1)).toEqual({ event: 'done', step: 7, aborted: true });
+    expect(optimizer.step).toBe(7);
+    model.dispose();
+    optimizer.dispose();
+  });
+
+  it('stops on a NaN loss before applying it, with a clear error', async () => {
+    const { model, optimizer, options } = setup();
+    let calls = 0;
+    const poisoned = (b: Batch) => (++calls > 6 ? tf.tidy(() => tf.mul(model.loss(b), NaN) as tf.Scalar) : model.loss(b));
+    const seen: number[] = [];
+    const run = async () => {
+      for await (const e of trainLoop({ ...options, loss: poisoned, maxIters: 10 })) if (e.event === 'step') seen.push(e.step);
+    };
+    await expect(run()).rejects.toThrow(TrainingError);
+    expect(seen).toEqual([1, 2, 3]); // 2 micro-batches a step: the 7th call is in step 4
+    expect(optimizer.step).toBe(3);
+    model.dispose();
+    optimizer.dispose();
+  });
+});
+
+describe('checkpoints', () => {
+  it('resume is exact: 12 steps, save, load, 13 more equals 25 uninterrupted', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'tx-ckpt-')), 'run');
+    const straight = setup(5);
+    await collect(trainLoop({ ...straight.options, maxIters: 25 }));
+
+    const first = setup(5);
+    await collect(trainLoop({ ...first.options, maxIters: 12 }));
+    await saveCheckpoint(dir, {
+      model: first.model,
+      optimizer: first.optimizer,
+      config: { model: { kind: 'tiny' }, training: { step: 12, rngState: first.rng.getState() } },
+      tokenizer: { kind: 'char', chars: 'abcdef' },
+    });
+
+    const resumed = setup(777); // different init, overwritten by the checkpoint
+    const ckpt = await loadCheckpoint(dir);
+    resumed.model.loadStateDict(ckpt.modelState);
+    resumed.optimizer.loadStateDict(ckpt.optimizerState!);
+    resumed.rng.setState(ckpt.config.training!.rngState);
+    expect(ckpt.tokenizer).toEqual({ kind: 'char', chars: 'abcdef' });
+    await collect(trainLoop({ ...resumed.options, startIter: ckpt.config.training!.step, maxIters: 25 }));
+
+    for (const [[name, a], [, b]] of straight.model.namedParameters().map((p, i) => [p, resumed.model.namedParameters()[i]] as const)) {
+      expect(Array.from(await b.data()), name).toEqual(Array.from(await a.data()));
+    }
+    tf.dispose([...Object.values(ckpt.modelState), ...Object.values(ckpt.optimizerState!.tensors)]);
+  });
+
+  it('replaces a checkpoint whole and recovers the old one after a crash mid-swap', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tx-ckpt-'));
+    const dir = join(root, 'run');
+    const { model } = setup();
+    await saveCheckpoint(dir, { model, config: { model: { version: 1 } } });
+    await saveCheckpoint(dir, { model, config: { model: { version: 2 } } });
+    expect(readdirSync(root)).toEqual(['run']); // no temporary or .old folders left
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
+
+    // A crash between "rename dir -> dir.old" and "rename temp -> dir" leaves only dir.old.
+    renameSync(dir, `${dir}.old`);
+    const recovered = await loadCheckpoint(dir);
+    expect(recovered.config.model).toEqual({ version: 2 });
+    tf.dispose(Object.values(recovered.modelState));
+  });
+
+  it('names the missing or corrupt file', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tx-ckpt-'));
+    await expect(loadCheckpoint(join(root, 'nope'))).rejects.toThrow(CheckpointError);
+    await expect(loadCheckpoint(join(root, 'nope'))).rejects.toThrow(`no checkpoint at ${join(root, 'nope')}`);
+    const { model } = setup();
+    const dir = join(root, 'run');
+    await saveCheckpoint(dir, { model, config: { model: {} } });
+    writeFileSync(join(dir, 'config.json'), '{"model": ');
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`${join(dir, 'config.json')}: not valid JSON`);
+    writeFileSync(join(dir, 'config.json'), '{"model": {}}');
+    writeFileSync(join(dir, 'model.safetensors'), new Uint8Array([1, 2, 3]));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/model\.safetensors: file is 3 bytes/);
+    expect(existsSync(dir)).toBe(true);
+  });
+});

@@ -1,0 +1,139 @@
+// The training loop, as an async iterator of typed events:
+//
+//   for await (const e of trainLoop({ model, loss, sample, optimizer, schedule, maxIters }))
+//     if (e.event === 'step') console.log(e.step, e.loss);
+//
+// Each iteration: gradAccumSteps micro-batches -> mean gradients -> global-norm
+// clipping -> AdamW at the schedule's lr. Every evalInterval steps (and at the
+// end) it estimates train and val loss over evalIters batches with dropout
+// off. It stops cleanly between steps when `signal` aborts, and throws a
+// TrainingError on a NaN or infinite loss, before anything is updated with it.
+import { Rng, TxError, tf, type Module } from '@tx/core';
+import type { AdamW } from './adamw.js';
+import { clipGradNorm } from './adamw.js';
+import type { Schedule } from './schedule.js';
+
+export class TrainingError extends TxError {}
+
+export type TrainEvent =
+  | { event: 'step'; step: number; loss: number; lr: number; gradNorm: number; ms: number; tokensPerSecond: number }
+  | { event: 'eval'; step: number; trainLoss: number; valLoss: number }
+  | { event: 'done'; step: number; aborted: boolean };
+
+export interface TrainLoopOptions<B> {
+  model: Module;
+  /** Mean loss of the model on a batch (forward pass + cross-entropy). */
+  loss: (batch: B) => tf.Scalar;
+  /** Draw a batch of a split. */
+  sample: (split: 'train' | 'val', rng: Rng) => B;
+  /** Tokens in one batch, for tokens/s. */
+  tokensPerBatch: number;
+  optimizer: AdamW;
+  schedule: Schedule;
+  rng: Rng;
+  maxIters: number;
+  /** The iteration to start from (a resumed run's saved step). Default 0. */
+  startIter?: number;
+  gradAccumSteps?: number;
+  /** Clip the global gradient norm to this (0 = off). Default 1.0, as nanoGPT. */
+  gradClip?: number;
+  evalInterval?: number;
+  evalIters?: number;
+  /**
+   * Eval batches come from Rng(evalSeed + step), not from `rng`: evaluating
+   * never shifts the training batches, so a resumed run stays exact whether or
+   * not an eval happened at the step where it stopped.
+   */
+  evalSeed?: number;
+  signal?: AbortSignal;
+}
+
+export async function* trainLoop<B>(opts: TrainLoopOptions<B>): AsyncGenerator<TrainEvent> {
+  const { model, optimizer, rng, maxIters } = opts;
+  const accum = opts.gradAccumSteps ?? 1;
+  const gradClip = opts.gradClip ?? 1.0;
+  const evalInterval = opts.evalInterval ?? 250;
+  // tfjs names variables itself; map its names back to ours for the optimizer.
+  const named = model.namedParameters().filter(([, v]) => v.trainable);
+  const ourName = new Map(named.map(([name, v]) => [v.name, name]));
+  const variables = named.map(([, v]) => v);
+
+  let step = opts.startIter ?? 0;
+  model.train();
+  while (step < maxIters) {
+    if (opts.signal?.aborted) {
+      yield { event: 'done', step, aborted: true };
+      return;
+    }
+    const t0 = performance.now();
+    const lr = opts.schedule(step);
+    let lossSum = 0;
+    let grads: Record<string, tf.Tensor> = {};
+    for (let micro = 0; micro < accum; micro++) {
+      const batch = opts.sample('train', rng);
+      const { value, grads: g } = tf.variableGrads(() => opts.loss(batch), variables);
+      lossSum += (await value.data())[0];
+      value.dispose();
+      for (const [varName, grad] of Object.entries(g)) {
+        const name = ourName.get(varName)!;
+        const scaled = tf.div(grad, accum);
+        grad.dispose();
+        if (grads[name]) {
+          const sum = tf.add(grads[name], scaled);
+          tf.dispose([grads[name], scaled]);
+          grads[name] = sum;
+        } else grads[name] = scaled;
+      }
+    }
+    const loss = lossSum / accum;
+    if (!Number.isFinite(loss)) {
+      tf.dispose(Object.values(grads));
+      throw new TrainingError(`loss is ${loss} at step ${step} (lr ${lr.toExponential(3)}): training stopped before applying the update; the last saved checkpoint is untouched`);
+    }
+    let gradNorm = NaN;
+    if (gradClip > 0) {
+      const clipped = clipGradNorm(grads, gradClip);
+      tf.dispose(Object.values(grads));
+      grads = clipped.grads;
+      gradNorm = clipped.norm;
+    }
+    optimizer.apply(grads, lr);
+    tf.dispose(Object.values(grads));
+    step += 1;
+    const ms = performance.now() - t0;
+    yield { event: 'step', step, loss, lr, gradNorm, ms, tokensPerSecond: (opts.tokensPerBatch * accum * 1000) / ms };
+
+    if (step % evalInterval === 0 || step === maxIters) {
+      yield { event: 'eval', step, ...(await estimateLoss({ ...opts, rng: new Rng((opts.evalSeed ?? 0x5eed) + step) })) };
+    }
+    await yieldToEventLoop();
+  }
+  yield { event: 'done', step, aborted: false };
+}
+
+/** Mean loss over evalIters batches of each split, with dropout off (nanoGPT's estimate_loss). */
+export async function estimateLoss<B>(opts: Pick<TrainLoopOptions<B>, 'model' | 'loss' | 'sample' | 'rng' | 'evalIters'>): Promise<{ trainLoss: number; valLoss: number }> {
+  const iters = opts.evalIters ?? 20;
+  const wasTraining = opts.model.training;
+  opts.model.eval();
+  const mean = async (split: 'train' | 'val') => {
+    let total = 0;
+    for (let i = 0; i < iters; i++) {
+      const batch = opts.sample(split, opts.rng);
+      const value = tf.tidy(() => opts.loss(batch));
+      total += (await value.data())[0];
+      value.dispose();
+    }
+    return total / iters;
+  };
+  const trainLoss = await mean('train');
+  const valLoss = await mean('val');
+  opts.model.train(wasTraining);
+  return { trainLoss, valLoss };
+}
+
+/** Let timers, signals and the UI run between steps. */
+function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (cb: () => void) => void };
+  return new Promise((resolve) => (g.setImmediate ? g.setImmediate(resolve) : setTimeout(resolve, 0)));
+}
