@@ -5,7 +5,9 @@ import { initBackend, tf } from '@tx/core';
 import { expectNoLeak } from '@tx/core/testing';
 import { crossEntropy } from './loss.js';
 
-const reference = JSON.parse(readFileSync(join(import.meta.dirname, '../test/fixtures/reference.json'), 'utf8'));
+interface Case { ignoreIndex: number | null; labelSmoothing: number; logits: number[][]; targets: number[]; loss: number; grad: number[][] }
+const reference = JSON.parse(readFileSync(join(import.meta.dirname, '../test/fixtures/reference.json'), 'utf8')) as { crossEntropy: Case[] };
+const cases: Array<[string, Case]> = reference.crossEntropy.map((c) => [`ignoreIndex=${c.ignoreIndex} labelSmoothing=${c.labelSmoothing}`, c]);
 
 describe.each(['cpu', 'wasm'] as const)('crossEntropy on %s', (backend) => {
   beforeAll(async () => {
@@ -23,9 +25,9 @@ describe.each(['cpu', 'wasm'] as const)('crossEntropy on %s', (backend) => {
     expect((await loss.data())[0]).toBeCloseTo(1000, 3); // (0 + 2000) / 2
   });
 
-  it.each(reference.crossEntropy.map((c: { ignoreIndex: number | null; labelSmoothing: number }) => [`ignoreIndex=${c.ignoreIndex} labelSmoothing=${c.labelSmoothing}`, c]))(
+  it.each(cases)(
     'matches PyTorch (%s): loss and gradient to 1e-5',
-    async (_name, c: { ignoreIndex: number | null; labelSmoothing: number; logits: number[][]; targets: number[]; loss: number; grad: number[][] }) => {
+    async (_name, c) => {
       const logits = tf.tensor2d(c.logits);
       const targets = tf.tensor1d(c.targets, 'int32');
       const options = { ignoreIndex: c.ignoreIndex ?? undefined, labelSmoothing: c.labelSmoothing };
