@@ -1,1 +1,9 @@
-export {};
+export { applyProcessors, argmax, logSoftmax, repetitionPenalty, softmax, temperature, topK, topP } from './processors.js';
+export type { LogitsProcessor, ProcessorContext } from './processors.js';
+export { generate, processorsFor, sample, streamTokens } from './generate.js';
+export type { FinishReason, GenerateOptions, GenerateResult, GeneratedToken, TokenChoice } from './generate.js';
+export { beamSearch } from './beam.js';
+export type { BeamResult, BeamSearchOptions } from './beam.js';
+export { streamingText } from './text.js';
+export type { StreamingText, TextDecoderLike } from './text.js';
+export type { CausalLanguageModel, Decoder, StepOutput } from './model.js';

@@ -1,0 +1,158 @@
+// Generation, one token at a time:
+//
+//   ids -> decoder.feed -> logits -> processors -> pick (greedy or sample) -> ids
+//
+// streamTokens() yields each token as it is chosen, with its text (UTF-8 safe),
+// its log-probability and the most likely alternatives; generate() collects
+// the stream. Sampling draws from a seeded Rng, so the same seed gives the
+// same text.
+import { Rng } from '@tx/core';
+import type { CausalLanguageModel } from './model.js';
+import { applyProcessors, argmax, repetitionPenalty, softmax, temperature as temperatureProcessor, topK as topKProcessor, topP as topPProcessor, type LogitsProcessor } from './processors.js';
+import { streamingText, type TextDecoderLike } from './text.js';
+
+export interface GenerateOptions {
+  /** Stop after this many new tokens (default 100). */
+  maxNewTokens?: number;
+  /** Always take the most likely token. */
+  greedy?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  /** Your own processors, applied after the built-in ones. */
+  processors?: LogitsProcessor[];
+  /** Seed for sampling (default 1337). */
+  seed?: number;
+  /** Stop when one of these ids is produced (it is included in the output). */
+  eosId?: number | number[];
+  /** Stop when the text contains one of these strings (the text is cut before it). Needs a tokenizer. */
+  stop?: string[];
+  /** Turns ids into text for `text` fields and stop strings. */
+  tokenizer?: TextDecoderLike;
+  /** Use the model's KV cache (default true). */
+  cache?: boolean;
+  /** How many alternatives to report per token (default 5). */
+  topN?: number;
+  /** Report each step's attention weights. */
+  attention?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface TokenChoice {
+  id: number;
+  text: string;
+  /** Probability under the distribution sampled from (after temperature, top-k, top-p). */
+  p: number;
+}
+
+export interface GeneratedToken {
+  id: number;
+  /** The text this token completes (may be "" while a UTF-8 character is still incomplete). */
+  text: string;
+  logprob: number;
+  top: TokenChoice[];
+  attention?: number[][][];
+}
+
+export type FinishReason = 'length' | 'eos' | 'stop' | 'aborted';
+
+export interface GenerateResult {
+  /** Generated ids only, not the prompt's. */
+  ids: number[];
+  text: string;
+  tokens: GeneratedToken[];
+  finishReason: FinishReason;
+  tokensPerSecond: number;
+}
+
+/** The processors implied by the options, in the usual order. */
+export function processorsFor(options: GenerateOptions): LogitsProcessor[] {
+  const chain: LogitsProcessor[] = [];
+  if (options.repetitionPenalty !== undefined && options.repetitionPenalty !== 1) chain.push(repetitionPenalty(options.repetitionPenalty));
+  if (!options.greedy) {
+    if (options.temperature !== undefined && options.temperature !== 1) chain.push(temperatureProcessor(options.temperature));
+    if (options.topK !== undefined) chain.push(topKProcessor(options.topK));
+    if (options.topP !== undefined && options.topP < 1) chain.push(topPProcessor(options.topP));
+  }
+  return [...chain, ...(options.processors ?? [])];
+}
+
+export async function* streamTokens(
+  model: CausalLanguageModel,
+  promptIds: readonly number[],
+  options: GenerateOptions = {},
+): AsyncGenerator<GeneratedToken, FinishReason> {
+  if (promptIds.length === 0) throw new RangeError('generate needs a prompt of at least one id (for a GPT, start with a boundary token)');
+  if (options.stop?.length && !options.tokenizer) throw new RangeError('stop strings need a tokenizer');
+  const maxNewTokens = options.maxNewTokens ?? 100;
+  const eos = new Set(options.eosId === undefined ? [] : [options.eosId].flat());
+  const processors = processorsFor(options);
+  const rng = new Rng(options.seed ?? 1337);
+  const topN = options.topN ?? 5;
+  const tokenizer = options.tokenizer;
+  const stream = tokenizer ? streamingText(tokenizer) : null;
+  const idText = (id: number) => (tokenizer ? tokenizer.decode([id]) : String(id));
+
+  const decoder = model.startDecoder({ cache: options.cache ?? true, attention: options.attention ?? false });
+  const ids = [...promptIds];
+  let text = '';
+  try {
+    let step = await decoder.feed(promptIds);
+    for (let n = 0; n < maxNewTokens; n++) {
+      if (options.signal?.aborted) return 'aborted';
+      const logits = applyProcessors(processors, Float32Array.from(step.logits), { ids });
+      const probs = softmax(logits);
+      const id = options.greedy ? argmax(logits) : sample(probs, rng);
+      ids.push(id);
+      const top = Array.from(probs.keys())
+        .sort((a, b) => probs[b] - probs[a])
+        .slice(0, topN)
+        .map((alt) => ({ id: alt, text: idText(alt), p: probs[alt] }));
+      const piece = stream ? stream.push(id) : '';
+      text += piece;
+      const stopAt = options.stop?.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+      if (stopAt?.length) {
+        const cut = Math.min(...stopAt);
+        const before = text.length - piece.length;
+        yield { id, text: piece.slice(0, Math.max(0, cut - before)), logprob: Math.log(probs[id]), top, attention: step.attention };
+        return 'stop';
+      }
+      yield { id, text: piece, logprob: Math.log(probs[id]), top, attention: step.attention };
+      if (eos.has(id)) return 'eos';
+      if (n + 1 < maxNewTokens) step = await decoder.feed([id]);
+    }
+    return 'length';
+  } finally {
+    decoder.dispose();
+  }
+}
+
+/** Generate and collect: the ids (new ones only), the text, each token, and why it stopped. */
+export async function generate(model: CausalLanguageModel, promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
+  const t0 = performance.now();
+  const tokens: GeneratedToken[] = [];
+  const iterator = streamTokens(model, promptIds, options);
+  let result = await iterator.next();
+  while (!result.done) {
+    tokens.push(result.value);
+    result = await iterator.next();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const ids = tokens.map((t) => t.id);
+  let text = tokens.map((t) => t.text).join('');
+  if (options.tokenizer && result.value !== 'stop') text = options.tokenizer.decode(ids);
+  return { ids, text, tokens, finishReason: result.value, tokensPerSecond: tokens.length / seconds };
+}
+
+/** Draw an index with probability probs[i] (probs sums to 1). */
+export function sample(probs: ArrayLike<number>, rng: Rng): number {
+  let u = rng.random();
+  for (let i = 0; i < probs.length; i++) {
+    u -= probs[i];
+    if (u < 0) return i;
+  }
+  // Rounding left a sliver: return the last token with any probability.
+  for (let i = probs.length - 1; i >= 0; i--) if (probs[i] > 0) return i;
+  return 0;
+}
