@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { fmt, softmaxRow, tokenArithmetic } from './arithmetic.js';
+
+describe('tokenArithmetic', () => {
+  const K = [[1, 0], [0, 1], [1, 1]];
+  const V = [[1, 2], [3, 4], [5, 6]];
+  it('scores, scales by √d_k, softmaxes and sums V', () => {
+    const r = tokenArithmetic([2, 0], K, V, { query: 2, causal: true });
+    expect(r.scores).toEqual([2, 0, 2]);
+    expect(r.scaled[0]).toBeCloseTo(2 / Math.SQRT2);
+    expect(r.weights.reduce((a, b) => a + b)).toBeCloseTo(1);
+    expect(r.weights[0]).toBeCloseTo(r.weights[2]);
+    const expected = [0, 1].map((d) => r.weights.reduce((s, w, j) => s + w * V[j][d], 0));
+    expect(r.output[0]).toBeCloseTo(expected[0]);
+    expect(r.output[1]).toBeCloseTo(expected[1]);
+  });
+
+  it('masks future keys in a causal model', () => {
+    const r = tokenArithmetic([2, 0], K, V, { query: 0, causal: true });
+    expect(r.scaled.slice(1)).toEqual([-Infinity, -Infinity]);
+    expect(r.weights).toEqual([1, 0, 0]);
+    expect(r.output).toEqual([1, 2]);
+  });
+
+  it('softmax is stable for large scores', () => {
+    expect(softmaxRow([1000, 1000])).toEqual([0.5, 0.5]);
+    expect(fmt(-Infinity)).toBe('−∞');
+    expect(fmt(-0.5)).toBe('−0.50');
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { InspectFormatError, displayToken, parseInspect, shape } from './data.js';
+
+const uniform = (L: number, H: number, T: number) => Array.from({ length: L }, () => Array.from({ length: H }, () => Array.from({ length: T }, () => Array(T).fill(1 / T))));
+
+describe('parseInspect', () => {
+  it('accepts `tx inspect --json` output, as text or object', () => {
+    const json = { tokens: ['a', 'b', 'c'], ids: [1, 2, 3], attention: uniform(2, 4, 3), logits: [[0]], loss: 1.5 };
+    const data = parseInspect(JSON.stringify(json));
+    expect(shape(data.attention)).toEqual({ layers: 2, heads: 4, queries: 3, keys: 3 });
+    expect(data.loss).toBe(1.5);
+    expect(parseInspect(json).ids).toEqual([1, 2, 3]);
+  });
+
+  it('names the field and the mismatch', () => {
+    const bad = { tokens: ['a', 'b'], ids: [1, 2], attention: [[[[1, 0]]]] };
+    expect(() => parseInspect(bad)).toThrow(InspectFormatError);
+    expect(() => parseInspect(bad)).toThrow('"attention"[0][0]: expected 2 query rows, found 1');
+    expect(() => parseInspect({ tokens: ['a'], ids: [1, 2], attention: uniform(1, 1, 1) })).toThrow('"ids": expected 1 ids');
+    expect(() => parseInspect({ tokens: 'abc' })).toThrow('"tokens"');
+  });
+
+  it('reads an encoder-decoder\'s cross-attention with its source tokens', () => {
+    const cross = [[[[0.5, 0.5, 0], [0, 0, 1]]]];
+    const data = parseInspect({ tokens: ['x', 'y'], ids: [0, 1], attention: uniform(1, 1, 2), cross, sourceTokens: ['1', '2', '3'] });
+    expect(shape(data.cross!)).toEqual({ layers: 1, heads: 1, queries: 2, keys: 3 });
+    expect(() => parseInspect({ tokens: ['x', 'y'], ids: [0, 1], attention: uniform(1, 1, 2), cross, sourceTokens: ['1', '2'] })).toThrow('"cross"[0][0][0]: expected 2 keys, found 3');
+  });
+});
+
+describe('displayToken', () => {
+  it('makes whitespace visible', () => {
+    expect(displayToken(' ')).toBe('␣');
+    expect(displayToken('\n')).toBe('⏎');
+    expect(displayToken(' the')).toBe('·the');
+    expect(displayToken('cat')).toBe('cat');
+  });
+});

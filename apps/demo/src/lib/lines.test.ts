@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { attentionLines, defaultLineOptions, toggleHead } from './lines.js';
+
+// One layer, two heads, three tokens (causal rows).
+const A = [[
+  [[1, 0, 0], [0.9, 0.1, 0], [0.2, 0.3, 0.5]],
+  [[1, 0, 0], [0.5, 0.5, 0], [0.0, 0.0, 1.0]],
+]];
+
+describe('attentionLines', () => {
+  it('draws one line per lit pair, brightest last, skipping zeros', () => {
+    const lines = attentionLines(A, { layer: 0, heads: [0, 1] });
+    const pairs = lines.map((l) => `${l.query}-${l.key}`);
+    expect(pairs).not.toContain('0-1');
+    expect(pairs).toHaveLength(6);
+    expect(lines.at(-1)!.alpha).toBe(1);
+    for (let i = 1; i < lines.length; i++) expect(lines[i].alpha).toBeGreaterThanOrEqual(lines[i - 1].alpha);
+  });
+
+  it('uses only the selected heads', () => {
+    const lines = attentionLines(A, { layer: 0, heads: [1] });
+    expect(lines.map((l) => `${l.query}-${l.key}`).sort()).toEqual(['0-0', '1-0', '1-1', '2-2']);
+    expect(attentionLines(A, { layer: 0, heads: [] })).toEqual([]);
+    expect(attentionLines(A, { layer: 5, heads: [0] })).toEqual([]);
+  });
+
+  it('filters to a hovered token: its outgoing lines on the left, incoming on the right', () => {
+    const out = attentionLines(A, { layer: 0, heads: [0, 1], focus: { token: 2, side: 'left' } });
+    expect(out.every((l) => l.query === 2)).toBe(true);
+    expect(out).toHaveLength(3);
+    const incoming = attentionLines(A, { layer: 0, heads: [0, 1], focus: { token: 0, side: 'right' } });
+    expect(incoming.every((l) => l.key === 0)).toBe(true);
+    expect(incoming.map((l) => l.query).sort()).toEqual([0, 1, 2]);
+  });
+
+  it('keeps the top-k keys per query above a threshold', () => {
+    const lines = attentionLines(A, { layer: 0, heads: [0], topK: 1, threshold: 0.15 });
+    expect(lines.map((l) => `${l.query}-${l.key}`).sort()).toEqual(['0-0', '1-0', '2-2']);
+  });
+
+  it('stays fast and bounded at 512 tokens, 12 heads', () => {
+    const T = 512, H = 12;
+    const layer = Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, q) => {
+      const row = new Array(T).fill(0);
+      for (let k = 0; k <= q; k++) row[k] = 1 / (q + 1);
+      row[Math.max(0, q - 1 - h)] += 0.5; // each head also looks a fixed distance back
+      return row;
+    }));
+    const t0 = performance.now();
+    const opts = defaultLineOptions(T);
+    const lines = attentionLines([layer], { layer: 0, heads: Array.from({ length: H }, (_, h) => h), ...opts });
+    const ms = performance.now() - t0;
+    expect(lines.length).toBeLessThanOrEqual(T * opts.topK);
+    expect(lines.length).toBeGreaterThan(T);
+    expect(ms).toBeLessThan(2000);
+  });
+});
+
+describe('toggleHead', () => {
+  it('adds and removes, sorted', () => {
+    expect(toggleHead([0, 2], 1)).toEqual([0, 1, 2]);
+    expect(toggleHead([0, 1, 2], 1)).toEqual([0, 2]);
+  });
+});
