@@ -1,1 +1,11 @@
-export {};
+export { presets, gptConfigFromNanoGPT, gptConfigToNanoGPT, checkGPTConfig, checkEncoderDecoderConfig } from './config.js';
+export type { Activation, GPTConfig, EncoderDecoderConfig, NanoGPTModelArgs, PresetName } from './config.js';
+export { Embedding, embeddingLookup } from './embedding.js';
+export type { EmbeddingOptions } from './embedding.js';
+export { checkIds, toIdTensor } from './ids.js';
+export type { TokenIds } from './ids.js';
+export { LayerNorm, RMSNorm, layerNorm } from './norm.js';
+export type { LayerNormOptions, RMSNormOptions } from './norm.js';
+export { Dropout, forkRng } from './dropout.js';
+export { FeedForward, activate, gelu, geluTanh } from './feedforward.js';
+export type { FeedForwardOptions } from './feedforward.js';

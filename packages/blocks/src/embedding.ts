@@ -1,0 +1,66 @@
+// Embedding: a lookup table of vectors, one row per token id (nanoGPT's wte).
+//
+// The forward pass is a gather. Its gradient is not tfjs's: that one needs
+// UnsortedSegmentSum, which the wasm backend lacks (GUIDE §3). Ours scatters
+// with a one-hot matrix product, dW = onehot(ids)ᵀ · dy, an explicit
+// transpose then a plain 2-D matMul, which every backend runs (fast on wasm).
+import { Module, ShapeError, formatShape, randomNormal, tf } from '@tx/core';
+import type { Rng } from '@tx/core';
+import { checkIds, toIdTensor } from './ids.js';
+import type { TokenIds } from './ids.js';
+
+export interface EmbeddingOptions {
+  rng: Rng;
+  /** Std of the normal initialisation (default 0.02, as nanoGPT). */
+  std?: number;
+}
+
+export class Embedding extends Module {
+  /** [numEmbeddings, embeddingDim], the same layout as PyTorch's nn.Embedding. */
+  readonly weight: tf.Variable;
+
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    { rng, std = 0.02 }: EmbeddingOptions,
+  ) {
+    super();
+    this.weight = this.param('weight', randomNormal([numEmbeddings, embeddingDim], rng, { std }));
+  }
+
+  // ids: [...] -> [..., embeddingDim]
+  forward(ids: TokenIds): tf.Tensor {
+    const idTensor = toIdTensor(ids);
+    try {
+      checkIds(idTensor, this.numEmbeddings, `Embedding(${this.numEmbeddings}, ${this.embeddingDim})`);
+      return tf.tidy(() => {
+        const flat = tf.reshape(idTensor, [-1]);
+        const rows = embeddingLookup(this.weight, flat);
+        return tf.reshape(rows, [...idTensor.shape, this.embeddingDim]);
+      });
+    } finally {
+      if (idTensor !== ids) idTensor.dispose();
+    }
+  }
+}
+
+/** weight: [V, C], ids: [N] int32 -> [N, C]; gradient for weight only, through a one-hot matMul. */
+export function embeddingLookup(weight: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  if (weight.rank !== 2 || ids.rank !== 1) {
+    throw new ShapeError(`embeddingLookup: expected weight [V, C] and ids [N], found ${formatShape(weight.shape)} and ${formatShape(ids.shape)}`);
+  }
+  const vocab = weight.shape[0];
+  // The ids are saved (kept alive for the backward pass), not closed over:
+  // the caller's tidy may dispose them before gradients are taken.
+  const lookup = tf.customGrad(((w: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([ids]);
+    return {
+      value: tf.gather(w, ids),
+      gradFunc: (dy: tf.Tensor, [savedIds]: tf.Tensor[]) => {
+        const oneHotT = tf.transpose(tf.oneHot(savedIds, vocab).toFloat()); // [V, N]
+        return tf.matMul(oneHotT as tf.Tensor2D, dy as tf.Tensor2D);
+      },
+    };
+  }) as Parameters<typeof tf.customGrad>[0]);
+  return lookup(weight);
+}

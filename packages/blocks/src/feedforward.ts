@@ -1,0 +1,80 @@
+// The position-wise feed-forward network: Linear(C -> 4C), activation,
+// Linear(4C -> C), dropout. nanoGPT's MLP, with its names c_fc and c_proj.
+import { Linear, Module, tf } from '@tx/core';
+import type { Rng } from '@tx/core';
+import type { Activation } from './config.js';
+import { Dropout, forkRng } from './dropout.js';
+
+export interface FeedForwardOptions {
+  /** Inner width (default 4 x dim). */
+  hidden?: number;
+  /** Biases in both Linears (default true). */
+  bias?: boolean;
+  /** Default 'gelu' (exact, nanoGPT's nn.GELU()). */
+  activation?: Activation;
+  /** Dropout probability after c_proj (default 0). */
+  dropout?: number;
+  /** Initial weights. */
+  rng: Rng;
+  /** Dropout masks (default: a new Rng seeded from `rng`). */
+  dropoutRng?: Rng;
+  /** Init std of c_proj (nanoGPT: 0.02 / sqrt(2 * nLayer)); default 0.02. */
+  projStd?: number;
+}
+
+export class FeedForward extends Module {
+  readonly c_fc: Linear;
+  readonly c_proj: Linear;
+  readonly dropout: Dropout;
+  readonly activation: Activation;
+
+  constructor(readonly dim: number, options: FeedForwardOptions) {
+    super();
+    const { hidden = 4 * dim, bias = true, activation = 'gelu', dropout = 0, rng, projStd = 0.02 } = options;
+    this.activation = activation;
+    this.c_fc = this.module('c_fc', new Linear(dim, hidden, { bias, rng }));
+    this.c_proj = this.module('c_proj', new Linear(hidden, dim, { bias, rng, std: projStd }));
+    this.dropout = this.module('dropout', new Dropout(dropout, options.dropoutRng ?? forkRng(rng)));
+  }
+
+  // x: [..., C] -> [..., C]
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.dropout.forward(this.c_proj.forward(activate(this.c_fc.forward(x), this.activation))));
+  }
+}
+
+/** The activation by name. */
+export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
+  switch (activation) {
+    case 'gelu':
+      return gelu(x);
+    case 'gelu_tanh':
+      return geluTanh(x);
+    case 'relu':
+      return tf.relu(x);
+  }
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** Exact GELU, x Φ(x) = 0.5 x (1 + erf(x / √2)), with the gradient Φ(x) + x φ(x) written by hand. */
+export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, SQRT1_2)), 1)),
+    gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => {
+      const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, SQRT1_2)), 1), 0.5);
+      const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), INV_SQRT_2PI);
+      return tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)));
+    },
+  };
+}) as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/** GELU's tanh approximation (GPT-2's): 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))). */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+  });
+}
