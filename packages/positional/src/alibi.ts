@@ -1,0 +1,37 @@
+// ALiBi (Press et al. 2022, "Train Short, Test Long"): no position vectors at
+// all; each head adds -slope_h * distance(query, key) to its attention scores.
+//
+// Slopes: for n a power of two, the geometric sequence 2^(-8/n), 2^(-16/n), ...,
+// 2^(-8). Otherwise, as the authors' code does, the slopes of the closest
+// smaller power of two p, followed by every other slope of 2p.
+import { ShapeError, tf } from '@tx/core';
+
+export function alibiSlopes(nHeads: number): number[] {
+  if (!Number.isInteger(nHeads) || nHeads < 1) throw new ShapeError(`alibiSlopes: nHeads must be a positive integer, found ${nHeads}`);
+  const powerOfTwo = (n: number) => {
+    const start = Math.pow(2, -8 / n);
+    return Array.from({ length: n }, (_, i) => Math.pow(start, i + 1));
+  };
+  if (Number.isInteger(Math.log2(nHeads))) return powerOfTwo(nHeads);
+  const p = Math.pow(2, Math.floor(Math.log2(nHeads)));
+  return [...powerOfTwo(p), ...powerOfTwo(2 * p).filter((_, i) => i % 2 === 0).slice(0, nHeads - p)];
+}
+
+export interface AlibiBiasOptions {
+  /** Position of the first query (with a KV cache: the number of cached tokens). Default: kLen - qLen, queries are the last positions. */
+  queryOffset?: number;
+}
+
+/**
+ * The additive bias [nHeads, qLen, kLen]: bias[h, i, j] = -slope_h * |(queryOffset + i) - j|.
+ * Add it to the scores (it broadcasts over the batch); causal masking is separate.
+ */
+export function alibiBias(nHeads: number, qLen: number, kLen: number, { queryOffset }: AlibiBiasOptions = {}): tf.Tensor3D {
+  const offset = queryOffset ?? kLen - qLen;
+  const slopes = alibiSlopes(nHeads);
+  const out = new Float32Array(nHeads * qLen * kLen);
+  for (let h = 0; h < nHeads; h++)
+    for (let i = 0; i < qLen; i++)
+      for (let j = 0; j < kLen; j++) out[(h * qLen + i) * kLen + j] = -slopes[h] * Math.abs(offset + i - j);
+  return tf.tensor3d(out, [nHeads, qLen, kLen]);
+}

@@ -1,0 +1,37 @@
+// Learned absolute positions: one trainable vector per position, GPT-2's and
+// nanoGPT's `wpe` (an nn.Embedding(maxLen, dModel) whose weight is [maxLen, dModel]).
+import { Module, ShapeError, randomNormal, tf, type Rng } from '@tx/core';
+
+export interface LearnedPositionalEmbeddingOptions {
+  /** Seeded RNG for the initial table. */
+  rng: Rng;
+  /** Std of the normal initialisation (default 0.02, as nanoGPT). */
+  std?: number;
+}
+
+export class LearnedPositionalEmbedding extends Module {
+  /** [maxLen, dModel], saved as "weight" (nanoGPT: transformer.wpe.weight). */
+  readonly weight: tf.Variable;
+
+  constructor(
+    readonly maxLen: number,
+    readonly dModel: number,
+    { rng, std = 0.02 }: LearnedPositionalEmbeddingOptions,
+  ) {
+    super();
+    this.weight = this.param('weight', randomNormal([maxLen, dModel], rng, { std }));
+  }
+
+  /**
+   * The embeddings of positions offset .. offset + length - 1: [length, dModel].
+   * (A slice, not a gather, so its gradient works on every backend.)
+   */
+  forward(length: number, offset = 0): tf.Tensor2D {
+    if (!Number.isInteger(length) || length < 1 || !Number.isInteger(offset) || offset < 0 || offset + length > this.maxLen) {
+      throw new ShapeError(
+        `LearnedPositionalEmbedding: positions ${offset}..${offset + length - 1} are outside the table of ${this.maxLen} positions (length ${length}, offset ${offset})`,
+      );
+    }
+    return tf.slice(this.weight, [offset, 0], [length, this.dModel]) as tf.Tensor2D;
+  }
+}

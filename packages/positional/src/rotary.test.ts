@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng, ShapeError, initBackend, randomNormal, tf } from '@tx/core';
+import { expectNoLeak } from '@tx/core/testing';
+import { RotaryEmbedding } from './rotary.js';
+
+const d = 8;
+let rope: RotaryEmbedding;
+beforeAll(async () => {
+  await initBackend({ prefer: 'wasm' });
+  rope = new RotaryEmbedding(d, { maxLen: 16 });
+});
+afterAll(() => rope.dispose());
+
+/** Rotate one head vector at position pos in float64: pairs (c, c + d/2). */
+function rotate(x: number[], pos: number): number[] {
+  const half = x.length / 2;
+  const out = [...x];
+  for (let c = 0; c < half; c++) {
+    const a = pos * Math.pow(10000, (-2 * c) / x.length);
+    out[c] = x[c] * Math.cos(a) - x[c + half] * Math.sin(a);
+    out[c + half] = x[c + half] * Math.cos(a) + x[c] * Math.sin(a);
+  }
+  return out;
+}
+
+const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0);
+
+describe('RotaryEmbedding', () => {
+  it('rotates each channel pair by pos * theta_c (float64 reference), with an offset', async () => {
+    const rng = new Rng(3);
+    const x = randomNormal([2, 3, 5, d], rng); // [B, h, T, d]
+    const X = (await x.array()) as number[][][][];
+    for (const offset of [0, 11, 100]) {
+      const y = (await rope.apply(x, offset).array()) as number[][][][];
+      for (let b = 0; b < 2; b++)
+        for (let h = 0; h < 3; h++)
+          for (let t = 0; t < 5; t++) {
+            const want = rotate(X[b][h][t], offset + t);
+            for (let c = 0; c < d; c++) expect(Math.abs(y[b][h][t][c] - want[c])).toBeLessThan(2e-6);
+          }
+    }
+    x.dispose();
+  });
+
+  it('preserves norms', async () => {
+    const x = randomNormal([4, 50, d], new Rng(1));
+    const y = rope.apply(x, 7);
+    const nx = await tf.norm(x, 'euclidean', -1).data();
+    const ny = await tf.norm(y, 'euclidean', -1).data();
+    for (let i = 0; i < nx.length; i++) expect(Math.abs(nx[i] - ny[i])).toBeLessThan(1e-5 * nx[i]);
+    tf.dispose([x, y]);
+  });
+
+  it('q·k depends only on the relative position', async () => {
+    const rng = new Rng(8);
+    const q = randomNormal([1, d], rng);
+    const k = randomNormal([1, d], rng);
+    const score = async (pq: number, pk: number) => {
+      const [a, b] = [rope.apply(q, pq), rope.apply(k, pk)];
+      const s = (await tf.sum(tf.mul(a, b)).data())[0];
+      tf.dispose([a, b]);
+      return s;
+    };
+    for (const delta of [0, 1, 3, 10]) {
+      const ref = await score(delta, 0);
+      for (const start of [1, 5, 40, 300]) expect(Math.abs((await score(start + delta, start)) - ref)).toBeLessThan(1e-5);
+    }
+    // ...and it does depend on it.
+    expect(Math.abs((await score(3, 0)) - (await score(0, 0)))).toBeGreaterThan(1e-3);
+    tf.dispose([q, k]);
+  });
+
+  it('is differentiable, leaks nothing and names bad shapes', async () => {
+    const x = randomNormal([2, 6, d], new Rng(2));
+    await expectNoLeak(() => {
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.square(rope.apply(t, 3))))(x);
+      // Rotation keeps norms, so d/dx sum(|Rx|^2) = 2x.
+      const err = tf.tidy(() => tf.max(tf.abs(tf.sub(g, tf.mul(x, 2)))).dataSync()[0]);
+      expect(err).toBeLessThan(1e-5);
+      tf.dispose(g);
+    }, { warmup: 1 });
+    expect(() => rope.apply(tf.zeros([2, 3, 6]))).toThrow(ShapeError);
+    expect(() => rope.apply(tf.zeros([2, 3, 6]))).toThrow('x must be [..., T, 8], found shape [2, 3, 6]');
+    expect(() => new RotaryEmbedding(5)).toThrow('headDim must be an even integer');
+    x.dispose();
+  });
+});

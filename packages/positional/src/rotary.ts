@@ -1,0 +1,91 @@
+// Rotary position embedding (RoPE, Su et al. 2021), applied to queries and keys.
+//
+// Each pair of channels (c, c + d/2) of a head is rotated by the angle
+// pos * theta_c, theta_c = base^(-2c/d): the "rotate half" layout of GPT-NeoX
+// and Hugging Face's LLaMA. A rotation keeps norms, and since R(a)ᵀR(b) = R(b - a),
+// q·k after rotation depends only on the relative position of query and key.
+//
+// With a KV cache, the new tokens sit after the cached ones: pass the cache
+// length as `offset` so each is rotated by its absolute position.
+import { ShapeError, formatShape, tf } from '@tx/core';
+
+export interface RotaryEmbeddingOptions {
+  /** Longest position + 1 that the precomputed tables cover (grown on demand). Default 2048. */
+  maxLen?: number;
+  /** The frequency base (default 10000). */
+  base?: number;
+}
+
+export class RotaryEmbedding {
+  private cos: tf.Tensor2D | null = null; // [maxLen, d]
+  private sin: tf.Tensor2D | null = null; // [maxLen, d], sign folded in for rotate-half
+  private tableLen = 0;
+  readonly base: number;
+
+  constructor(
+    /** Channels per head; must be even. */
+    readonly headDim: number,
+    { maxLen = 2048, base = 10000 }: RotaryEmbeddingOptions = {},
+  ) {
+    if (!Number.isInteger(headDim) || headDim < 2 || headDim % 2 !== 0) {
+      throw new ShapeError(`RotaryEmbedding: headDim must be an even integer >= 2, found ${headDim}`);
+    }
+    this.base = base;
+    this.ensure(maxLen);
+  }
+
+  /** The angle of channel pair c at position pos, in float64: pos * base^(-2c/d). */
+  angle(pos: number, c: number): number {
+    return pos * Math.pow(this.base, (-2 * c) / this.headDim);
+  }
+
+  /**
+   * Rotate x by position: x [..., T, d] (e.g. [B, h, T, d]); token t sits at position offset + t.
+   * Returns a new tensor of the same shape.
+   */
+  apply(x: tf.Tensor, offset = 0): tf.Tensor {
+    const d = this.headDim;
+    if (x.rank < 2 || x.shape[x.rank - 1] !== d) {
+      throw new ShapeError(`RotaryEmbedding(headDim ${d}): x must be [..., T, ${d}], found shape ${formatShape(x.shape)}`);
+    }
+    if (!Number.isInteger(offset) || offset < 0) throw new ShapeError(`RotaryEmbedding: offset must be a non-negative integer, found ${offset}`);
+    const T = x.shape[x.rank - 2];
+    this.ensure(offset + T);
+    return tf.tidy(() => {
+      const cos = tf.slice(this.cos!, [offset, 0], [T, d]);
+      const sin = tf.slice(this.sin!, [offset, 0], [T, d]);
+      // rotateHalf(x) = [x2, x1]; the table's sin carries the minus sign of -x2.
+      const [x1, x2] = tf.split(x, 2, -1);
+      const rotated = tf.concat([x2, x1], -1);
+      return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+    });
+  }
+
+  /** Free the tables. */
+  dispose(): void {
+    tf.dispose([this.cos!, this.sin!]);
+    this.cos = this.sin = null;
+    this.tableLen = 0;
+  }
+
+  private ensure(len: number): void {
+    if (len <= this.tableLen) return;
+    const size = Math.max(len, this.tableLen * 2);
+    const d = this.headDim;
+    const half = d / 2;
+    const cos = new Float32Array(size * d);
+    const sin = new Float32Array(size * d);
+    for (let pos = 0; pos < size; pos++) {
+      for (let c = 0; c < half; c++) {
+        const a = this.angle(pos, c);
+        cos[pos * d + c] = cos[pos * d + c + half] = Math.cos(a);
+        sin[pos * d + c] = -Math.sin(a);
+        sin[pos * d + c + half] = Math.sin(a);
+      }
+    }
+    if (this.cos) tf.dispose([this.cos, this.sin!]);
+    this.cos = tf.keep(tf.tensor2d(cos, [size, d]));
+    this.sin = tf.keep(tf.tensor2d(sin, [size, d]));
+    this.tableLen = size;
+  }
+}
