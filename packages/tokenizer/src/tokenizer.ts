@@ -1,0 +1,74 @@
+// What every @tx tokenizer offers. The trainer, generation and the demo only
+// use this interface, so a character model and a GPT-2 model plug in alike.
+
+/** Which special tokens encode() turns into their ids; the others are encoded as plain text. */
+export type AllowedSpecial = 'all' | 'none' | readonly string[];
+
+export interface EncodeOptions {
+  /**
+   * Default 'none': a special token's text (say `<|endoftext|>`) in the input
+   * is ordinary text, so user text cannot inject control tokens. 'all', or a
+   * list of names, makes those strings their special ids.
+   */
+  allowedSpecial?: AllowedSpecial;
+}
+
+/**
+ * Streaming text out of ids, one at a time. A byte-level token can end in the
+ * middle of a UTF-8 character (an emoji is 4 bytes, often 2 or more tokens):
+ * push() returns only characters that are complete, so U+FFFD never shows up
+ * mid-stream for a valid sequence. The concatenation of every push() and the
+ * final flush() equals decode(ids) for the same ids.
+ */
+export interface Decoder {
+  /** Add one id; return the text it completes (often "", never half a character). */
+  push(id: number): string;
+  /** End of stream: the rest (bytes of an unfinished character become U+FFFD), then reset. */
+  flush(): string;
+}
+
+export interface Tokenizer {
+  readonly kind: 'char' | 'bpe';
+  /** One more than the largest id; an embedding table needs this many rows. */
+  readonly vocabSize: number;
+  /** Text to ids. Never throws on a JS string (CharTokenizer without `unk` throws on characters it has never seen). */
+  encode(text: string, options?: EncodeOptions): number[];
+  /** Ids to text. Throws a TokenizerError naming the first id that is not in the vocabulary. */
+  decode(ids: readonly number[]): string;
+  /** A fresh streaming decoder. */
+  decoder(): Decoder;
+  /** The special tokens and their ids. */
+  readonly specialTokens: Readonly<Record<string, number>>;
+  /** Our JSON format (see loadTokenizer). */
+  toJSON(): TokenizerJSON;
+}
+
+export interface CharTokenizerJSON {
+  kind: 'char';
+  version?: 1;
+  /** The vocabulary, one code point per id, in id order (sorted, nanoGPT's convention). */
+  chars: string;
+  /** Special tokens, with ids after the characters in this order. */
+  specialTokens?: string[];
+  /** The special token that unknown characters become (if any). */
+  unk?: string | null;
+}
+
+export interface BpeTokenizerJSON {
+  kind: 'bpe';
+  version: 1;
+  /** The split regex source (JS syntax, compiled with the "gu" flags). */
+  pattern: string;
+  /** The bytes of each id, base64; null where the id is a special token or unused. */
+  vocab: (string | null)[];
+  /**
+   * Merges in priority order as [left, right, merged] ids. Absent: tiktoken's
+   * rule, where a pair's rank is the id of the concatenated bytes.
+   */
+  merges?: [number, number, number][];
+  /** With merges: a piece that is itself a token becomes that token without merging (tiktoken and HF's ignore_merges do this). */
+  ignoreMerges?: boolean;
+  specialTokens: Record<string, number>;
+}
+
+export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON;
