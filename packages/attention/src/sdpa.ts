@@ -1,0 +1,97 @@
+// Scaled dot-product attention, "Attention Is All You Need" eq. (1):
+//
+//   Attention(Q, K, V) = softmax(Q Kᵀ / sqrt(d_k)) V
+//
+// with masks (see masks.ts), grouped-query heads (fewer K/V heads than query
+// heads: head j uses K/V head floor(j / (h / hk)), as PyTorch's repeat_interleave),
+// dropout on the weights, and the weights themselves on request.
+//
+// Speed (wasm, GUIDE §3): the two products here are batched [B, h] matMuls,
+// which wasm runs on its slow path whatever we do: transpose flags, an explicit
+// transpose, per-head 2-D matMuls and block-diagonal 2-D packings measured the
+// same or slower (see README). The big products of a layer, the projections,
+// are the 2-D fast path in MultiHeadAttention.
+import { ShapeError, formatShape, randomUniform, tf, type Rng } from '@tx/core';
+import { scoreBias, type MaskOptions } from './masks.js';
+
+export interface AttentionOptions extends MaskOptions {
+  /** Multiplies the scores (default 1 / sqrt(d_k)). */
+  scale?: number;
+  /** Dropout probability on the attention weights; needs `rng` and applies only when > 0. */
+  dropout?: number;
+  rng?: Rng;
+  /** Also return the weights [B, h, Tq, Tk] (before dropout). */
+  returnWeights?: boolean;
+}
+
+export interface AttentionResult {
+  /** [B, h, Tq, dv] (or [B, Tq, dv] for 3-D inputs). */
+  output: tf.Tensor;
+  /** [B, h, Tq, Tk] (or [B, Tq, Tk]) when returnWeights was set, else null. */
+  weights: tf.Tensor | null;
+}
+
+/**
+ * softmax(q kᵀ * scale + masks) v.
+ * q: [B, h, Tq, d], k: [B, hk, Tk, d], v: [B, hk, Tk, dv] with h % hk == 0; or all 3-D [B, T, d] (one head).
+ */
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options?: AttentionOptions & { returnWeights?: false }): tf.Tensor;
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions & { returnWeights: true }): AttentionResult;
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): tf.Tensor | AttentionResult {
+  const result = attend(q, k, v, options);
+  return options.returnWeights ? result : result.output;
+}
+
+/** The implementation behind scaledDotProductAttention, always returning { output, weights }. */
+export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): AttentionResult {
+  const threeD = q.rank === 3;
+  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
+    if (t.rank !== (threeD ? 3 : 4)) {
+      throw new ShapeError(`scaledDotProductAttention: ${name} must be [B, h, T, d] (or [B, T, d] like q), found shape ${formatShape(t.shape)}`);
+    }
+  }
+  // 3-D inputs are one head: [B, T, d] -> [B, 1, T, d]
+  const dims = (t: tf.Tensor): number[] => (threeD ? [t.shape[0], 1, t.shape[1], t.shape[2]] : t.shape) as number[];
+  const [B, h, Tq, d] = dims(q);
+  const [Bk, hk, Tk, dk] = dims(k);
+  const [Bv, hv, Tv] = dims(v);
+  const shapes = `q ${formatShape(q.shape)}, k ${formatShape(k.shape)}, v ${formatShape(v.shape)}`;
+  if (Bk !== B || Bv !== B) throw new ShapeError(`scaledDotProductAttention: batch sizes differ: ${shapes}`);
+  if (dk !== d) throw new ShapeError(`scaledDotProductAttention: q and k must have the same last axis d_k: ${shapes}`);
+  if (Tv !== Tk || hv !== hk) throw new ShapeError(`scaledDotProductAttention: k and v must have the same heads and length: ${shapes}`);
+  if (h % hk !== 0) throw new ShapeError(`scaledDotProductAttention: q's ${h} heads are not a multiple of k's ${hk}: ${shapes}`);
+  const p = options.dropout ?? 0;
+  if (!(p >= 0 && p < 1)) throw new ShapeError(`scaledDotProductAttention: dropout must be in [0, 1), found ${p}`);
+
+  return tf.tidy(() => {
+    let [q4, k4, v4] = threeD ? [q, k, v].map((t) => tf.expandDims(t, 1)) : [q, k, v];
+    if (hk !== h) [k4, v4] = [repeatHeads(k4, h / hk), repeatHeads(v4, h / hk)];
+    const scale = options.scale ?? 1 / Math.sqrt(d);
+    // [B, h, Tq, d] x [B, h, d, Tk] -> [B, h, Tq, Tk]
+    let scores = tf.matMul(tf.mul(q4, scale), tf.transpose(k4, [0, 1, 3, 2]));
+    const { additive, rowVisible } = scoreBias(B, h, Tq, Tk, options);
+    if (additive) scores = tf.add(scores, additive);
+    let weights = tf.softmax(scores);
+    if (rowVisible) weights = tf.mul(weights, rowVisible);
+    let used = weights;
+    if (p > 0) {
+      if (!options.rng) throw new ShapeError('scaledDotProductAttention: dropout > 0 needs an rng');
+      const keep = tf.cast(tf.greaterEqual(randomUniform(weights.shape, options.rng), p), 'float32');
+      used = tf.mul(weights, tf.mul(keep, 1 / (1 - p)));
+    }
+    let output = tf.matMul(used, v4); // [B, h, Tq, dv]
+    if (threeD) {
+      output = tf.squeeze(output, [1]);
+      weights = tf.squeeze(weights, [1]);
+    }
+    return { output, weights: options.returnWeights ? weights : null } as unknown as tf.TensorContainerObject;
+  }) as unknown as AttentionResult;
+}
+
+/** [B, hk, T, d] -> [B, hk * n, T, d], each head repeated n times in place (0,0,..,1,1,..). */
+export function repeatHeads(x: tf.Tensor, n: number): tf.Tensor {
+  if (n === 1) return x;
+  const [B, hk, T, d] = x.shape;
+  // Rank 3 because tfjs has no gradient for a rank-5 broadcast (tile).
+  return tf.reshape(tf.broadcastTo(tf.reshape(x, [B * hk, 1, T * d]), [B * hk, n, T * d]), [B, hk * n, T, d]);
+}
