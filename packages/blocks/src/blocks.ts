@@ -1,0 +1,157 @@
+// Transformer blocks: a sublayer (attention or feed-forward) wrapped in a
+// residual connection and a LayerNorm, either
+//   pre-norm  (GPT-2, nanoGPT):  x = x + sublayer(LN(x))
+//   post-norm (the paper):       x = LN(x + sublayer(x))
+import { Module, tf } from '@tx/core';
+import { tidy } from './tidy.js';
+import type { Rng } from '@tx/core';
+import { CrossAttention, SelfAttention } from './attention.js';
+import type { KVEntry } from './attention.js';
+import type { Activation } from './config.js';
+import { FeedForward } from './feedforward.js';
+import { LayerNorm } from './norm.js';
+
+export interface BlockOptions {
+  nHead: number;
+  /** Feed-forward inner width (default 4 x dim). */
+  dFF?: number;
+  bias: boolean;
+  dropout: number;
+  /** Default 'pre'. */
+  norm?: 'pre' | 'post';
+  /** Default 'gelu'. */
+  activation?: Activation;
+  /** Initial weights. */
+  rng: Rng;
+  /** Dropout masks. */
+  dropoutRng: Rng;
+  /** Init std of the residual projections (c_proj); nanoGPT: 0.02 / sqrt(2 * nLayer). */
+  projStd?: number;
+}
+
+export interface EncoderBlockOutput {
+  /** [B, T, C] */
+  y: tf.Tensor;
+  /** Self-attention weights [B, h, T, Tk], when asked for. */
+  attention?: tf.Tensor;
+  /** Keys and values including this call's (causal blocks use them as a KV cache). */
+  kv: KVEntry;
+}
+
+/** Self-attention then feed-forward; names ln_1, attn, ln_2, mlp (nanoGPT's Block). */
+export class EncoderBlock extends Module {
+  readonly ln_1: LayerNorm;
+  readonly attn: SelfAttention;
+  readonly ln_2: LayerNorm;
+  readonly mlp: FeedForward;
+  readonly norm: 'pre' | 'post';
+
+  constructor(readonly dim: number, options: BlockOptions) {
+    super();
+    const { nHead, bias, dropout, rng, dropoutRng, projStd } = options;
+    this.norm = options.norm ?? 'pre';
+    this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias }));
+    this.attn = this.module('attn', new SelfAttention(dim, nHead, { bias, dropout, rng, dropoutRng, projStd }));
+    this.ln_2 = this.module('ln_2', new LayerNorm(dim, { bias }));
+    this.mlp = this.module('mlp', new FeedForward(dim, { hidden: options.dFF, bias, activation: options.activation, dropout, rng, dropoutRng, projStd }));
+  }
+
+  // x: [B, T, C] -> [B, T, C]. causal: each position sees itself and earlier ones (and all of `past`).
+  forward(x: tf.Tensor, { causal = false, returnAttention = false, past }: { causal?: boolean; returnAttention?: boolean; past?: KVEntry } = {}): EncoderBlockOutput {
+    return tidy(() => {
+      const opts = { causal, returnWeights: returnAttention, past };
+      let y: tf.Tensor;
+      let a;
+      if (this.norm === 'pre') {
+        a = this.attn.forward(this.ln_1.forward(x), opts);
+        const h = tf.add(x, a.y);
+        y = tf.add(h, this.mlp.forward(this.ln_2.forward(h)));
+      } else {
+        a = this.attn.forward(x, opts);
+        const h = this.ln_1.forward(tf.add(x, a.y));
+        y = this.ln_2.forward(tf.add(h, this.mlp.forward(h)));
+      }
+      return a.weights ? { y, attention: a.weights, kv: a.kv } : { y, kv: a.kv };
+    });
+  }
+}
+
+/** nanoGPT's Block: a pre-norm, causal EncoderBlock. */
+export class GPTBlock extends EncoderBlock {
+  constructor(dim: number, options: Omit<BlockOptions, 'norm'>) {
+    super(dim, { ...options, norm: 'pre' });
+  }
+
+  override forward(x: tf.Tensor, options: { returnAttention?: boolean; past?: KVEntry } = {}): EncoderBlockOutput {
+    return super.forward(x, { ...options, causal: true });
+  }
+}
+
+export interface DecoderBlockOutput {
+  /** [B, T, C] */
+  y: tf.Tensor;
+  /** Masked self-attention weights [B, h, T, Tk], when asked for. */
+  selfAttention?: tf.Tensor;
+  /** Cross-attention weights [B, h, T, S], when asked for. */
+  crossAttention?: tf.Tensor;
+  /** Self-attention keys and values including this call's (the KV cache). */
+  kv: KVEntry;
+}
+
+/** Masked self-attention, attention to the encoder output, feed-forward; names ln_1, attn, ln_2, cross_attn, ln_3, mlp. */
+export class DecoderBlock extends Module {
+  readonly ln_1: LayerNorm;
+  readonly attn: SelfAttention;
+  readonly ln_2: LayerNorm;
+  readonly cross_attn: CrossAttention;
+  readonly ln_3: LayerNorm;
+  readonly mlp: FeedForward;
+  readonly norm: 'pre' | 'post';
+
+  constructor(readonly dim: number, options: BlockOptions) {
+    super();
+    const { nHead, bias, dropout, rng, dropoutRng, projStd } = options;
+    this.norm = options.norm ?? 'pre';
+    this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias }));
+    this.attn = this.module('attn', new SelfAttention(dim, nHead, { bias, dropout, rng, dropoutRng, projStd }));
+    this.ln_2 = this.module('ln_2', new LayerNorm(dim, { bias }));
+    this.cross_attn = this.module('cross_attn', new CrossAttention(dim, nHead, { bias, dropout, rng, dropoutRng, projStd }));
+    this.ln_3 = this.module('ln_3', new LayerNorm(dim, { bias }));
+    this.mlp = this.module('mlp', new FeedForward(dim, { hidden: options.dFF, bias, activation: options.activation, dropout, rng, dropoutRng, projStd }));
+  }
+
+  // x: [B, T, C], memory: encoder output [B, S, C] or its cross_attn.memoryKV -> [B, T, C]
+  forward(x: tf.Tensor, memory: tf.Tensor | KVEntry, { returnAttention = false, past }: { returnAttention?: boolean; past?: KVEntry } = {}): DecoderBlockOutput {
+    return tidy(() => {
+      const selfOpts = { causal: true, returnWeights: returnAttention, past };
+      const crossOpts = { returnWeights: returnAttention };
+      let y: tf.Tensor;
+      let s;
+      let c;
+      if (this.norm === 'pre') {
+        s = this.attn.forward(this.ln_1.forward(x), selfOpts);
+        const h1 = tf.add(x, s.y);
+        c = this.cross_attn.forward(this.ln_2.forward(h1), memory, crossOpts);
+        const h2 = tf.add(h1, c.y);
+        y = tf.add(h2, this.mlp.forward(this.ln_3.forward(h2)));
+      } else {
+        s = this.attn.forward(x, selfOpts);
+        const h1 = this.ln_1.forward(tf.add(x, s.y));
+        c = this.cross_attn.forward(h1, memory, crossOpts);
+        const h2 = this.ln_2.forward(tf.add(h1, c.y));
+        y = this.ln_3.forward(tf.add(h2, this.mlp.forward(h2)));
+      }
+      const out: DecoderBlockOutput = { y, kv: s.kv };
+      if (s.weights) out.selfAttention = s.weights;
+      if (c.weights) out.crossAttention = c.weights;
+      return out;
+    });
+  }
+}
+
+/** A named group of modules (torch.nn.ModuleDict): GPT's `transformer`, the encoder and decoder stacks. */
+export class ModuleDict extends Module {
+  add<M extends Module>(name: string, child: M): M {
+    return this.module(name, child);
+  }
+}

@@ -1,0 +1,79 @@
+// Token-by-token decoding of a GPT, the interface @tx/generate drives:
+// feed(ids) appends ids and returns the logits for the token after them.
+//
+// Without a cache each feed recomputes the last blockSize tokens (nanoGPT's
+// generate). With one, each feed computes only its new positions. Past the
+// context the cache slides: the oldest positions are dropped and new tokens
+// take the last positions, while the kept keys and values stay as computed
+// at their old positions (so it differs from recomputation there).
+import { TxError, tf } from '@tx/core';
+import type { GPT } from './gpt.js';
+import { KVCache } from './kv-cache.js';
+
+export interface StepOutput {
+  /** Logits for the token after the last one fed: [vocabSize]. */
+  logits: Float32Array;
+  /** When requested: attention weights of the last position, [layer][head][key]. */
+  attention?: number[][][];
+}
+
+export class GPTDecoder {
+  private history: number[] = [];
+  private cache: KVCache | null;
+  private readonly attention: boolean;
+
+  constructor(
+    private readonly model: GPT,
+    { cache = true, attention = false }: { cache?: boolean; attention?: boolean } = {},
+  ) {
+    this.cache = cache ? new KVCache() : null;
+    this.attention = attention;
+  }
+
+  /** All ids fed so far. */
+  get ids(): readonly number[] {
+    return this.history;
+  }
+
+  async feed(ids: readonly number[]): Promise<StepOutput> {
+    if (ids.length === 0) throw new TxError('GPTDecoder.feed: needs at least one id');
+    this.history.push(...ids);
+    const T = this.model.config.blockSize;
+    let input: number[];
+    if (!this.cache) {
+      input = this.history.slice(-T);
+    } else if (ids.length >= T) {
+      this.cache.clear();
+      input = ids.slice(-T);
+    } else {
+      this.cache.keepLast(T - ids.length);
+      input = [...ids];
+    }
+    const { logits, attention } = this.model.forward([input], { cache: this.cache ?? undefined, returnAttention: this.attention });
+    const last = input.length - 1;
+    const V = this.model.config.vocabSize;
+    const [next, ...rows] = tf.tidy(() => [
+      tf.reshape(tf.slice(logits, [0, last, 0], [1, 1, V]), [V]),
+      ...(attention ?? []).map((a) => tf.reshape(tf.slice(a, [0, 0, last, 0], [1, -1, 1, -1]), [a.shape[1], a.shape[3]])),
+    ]);
+    tf.dispose([logits, ...(attention ?? [])]);
+    try {
+      const out: StepOutput = { logits: (await next.data()) as Float32Array };
+      if (this.attention) out.attention = (await Promise.all(rows.map((r) => r.array()))) as number[][][];
+      return out;
+    } finally {
+      tf.dispose([next, ...rows]);
+    }
+  }
+
+  fork(): GPTDecoder {
+    const copy = new GPTDecoder(this.model, { cache: false, attention: this.attention });
+    copy.history = [...this.history];
+    copy.cache = this.cache ? this.cache.clone() : null;
+    return copy;
+  }
+
+  dispose(): void {
+    this.cache?.dispose();
+  }
+}

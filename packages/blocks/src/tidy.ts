@@ -1,0 +1,6 @@
+import { tf } from '@tx/core';
+
+/** tf.tidy for functions returning plain objects of tensors (typed as what fn returns). */
+export function tidy<T>(fn: () => T): T {
+  return tf.tidy(fn as () => tf.TensorContainer) as T;
+}
