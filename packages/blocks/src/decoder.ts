@@ -4,11 +4,11 @@
 // Without a cache each feed recomputes the last blockSize tokens (nanoGPT's
 // generate). With one, each feed computes only its new positions. Past the
 // context the cache slides: the oldest positions are dropped and new tokens
-// take the last positions, while the kept keys and values stay as computed
+// take the last position, while the kept keys and values stay as computed
 // at their old positions (so it differs from recomputation there).
 import { TxError, tf } from '@tx/core';
 import type { GPT } from './gpt.js';
-import { KVCache } from './kv-cache.js';
+import type { GPTCache } from './kv-cache.js';
 
 export interface StepOutput {
   /** Logits for the token after the last one fed: [vocabSize]. */
@@ -19,14 +19,14 @@ export interface StepOutput {
 
 export class GPTDecoder {
   private history: number[] = [];
-  private cache: KVCache | null;
+  private cache: GPTCache | null;
   private readonly attention: boolean;
 
   constructor(
     private readonly model: GPT,
     { cache = true, attention = false }: { cache?: boolean; attention?: boolean } = {},
   ) {
-    this.cache = cache ? new KVCache() : null;
+    this.cache = cache ? model.createCache() : null;
     this.attention = attention;
   }
 
@@ -42,11 +42,11 @@ export class GPTDecoder {
     let input: number[];
     if (!this.cache) {
       input = this.history.slice(-T);
-    } else if (ids.length >= T) {
-      this.cache.clear();
+    } else if (ids.length > T) {
+      this.cache.dispose();
+      this.cache = this.model.createCache();
       input = ids.slice(-T);
     } else {
-      this.cache.keepLast(T - ids.length);
       input = [...ids];
     }
     const { logits, attention } = this.model.forward([input], { cache: this.cache ?? undefined, returnAttention: this.attention });

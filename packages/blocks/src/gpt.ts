@@ -9,30 +9,30 @@ import { Module, ModuleList, Rng, ShapeError, StateDictError, matMul2d, tf } fro
 import { tidy } from './tidy.js';
 import type { StateDict } from '@tx/core';
 import { LearnedPositionalEmbedding } from '@tx/positional';
-import type { KVEntry } from './attention.js';
 import { GPTBlock, ModuleDict } from './blocks.js';
 import { checkGPTConfig } from './config.js';
 import type { GPTConfig } from './config.js';
-import { Dropout, forkRng } from './dropout.js';
+import { Dropout } from './dropout.js';
 import { GPTDecoder } from './decoder.js';
 import { Embedding } from './embedding.js';
 import { checkIds, toIdTensor } from './ids.js';
 import type { TokenIds } from './ids.js';
-import { KVCache } from './kv-cache.js';
+import { GPTCache } from './kv-cache.js';
 import { LayerNorm } from './norm.js';
 
 export interface GPTOptions {
-  /** Initial weights (default new Rng(1337)). */
+  /** Initial weights, then dropout masks (default new Rng(1337)). Save its state to resume a run exactly. */
   rng?: Rng;
-  /** Dropout masks (default: forked from rng). Save its state to resume a run exactly. */
-  dropoutRng?: Rng;
 }
 
 export interface GPTForwardOptions {
   /** Also return every layer's attention weights. */
   returnAttention?: boolean;
-  /** Cached decoding: ids continue the sequence held in the cache, which is updated. */
-  cache?: KVCache;
+  /**
+   * Cached decoding (from model.createCache()): ids continue the sequence held
+   * in the cache, which is updated. Past blockSize tokens the window slides.
+   */
+  cache?: GPTCache;
 }
 
 export interface GPTOutput {
@@ -50,20 +50,20 @@ export class GPT extends Module {
   readonly h: ModuleList<GPTBlock>;
   readonly ln_f: LayerNorm;
   readonly drop: Dropout;
-  readonly dropoutRng: Rng;
+  readonly rng: Rng;
 
-  constructor(config: GPTConfig, { rng = new Rng(1337), dropoutRng }: GPTOptions = {}) {
+  constructor(config: GPTConfig, { rng = new Rng(1337) }: GPTOptions = {}) {
     super();
     checkGPTConfig(config);
     this.config = Object.freeze({ ...config });
     const { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias, activation } = config;
-    this.dropoutRng = dropoutRng ?? forkRng(rng);
+    this.rng = rng;
     this.transformer = this.module('transformer', new ModuleDict());
     this.wte = this.transformer.add('wte', new Embedding(vocabSize, nEmbd, { rng }));
     this.wpe = this.transformer.add('wpe', new LearnedPositionalEmbedding(blockSize, nEmbd, { rng }));
-    this.drop = this.transformer.add('drop', new Dropout(dropout, this.dropoutRng));
+    this.drop = this.transformer.add('drop', new Dropout(dropout, rng));
     const projStd = 0.02 / Math.sqrt(2 * nLayer);
-    const blocks = Array.from({ length: nLayer }, () => new GPTBlock(nEmbd, { nHead, bias, dropout, activation, rng, dropoutRng: this.dropoutRng, projStd }));
+    const blocks = Array.from({ length: nLayer }, () => new GPTBlock(nEmbd, { nHead, bias, dropout, activation, rng, projStd }));
     this.h = this.transformer.add('h', new ModuleList(blocks));
     this.ln_f = this.transformer.add('ln_f', new LayerNorm(nEmbd, { bias }));
   }
@@ -80,30 +80,26 @@ export class GPT extends Module {
   forward(ids: TokenIds, { returnAttention = false, cache }: GPTForwardOptions = {}): GPTOutput {
     const idTensor = toIdTensor(ids);
     try {
-      const [B, T] = idTensor.rank === 1 ? [1, idTensor.shape[0]] : idTensor.shape;
       if (idTensor.rank !== 1 && idTensor.rank !== 2) throw new ShapeError(`GPT: ids must be [B, T] or [T], found shape [${idTensor.shape.join(', ')}]`);
-      const offset = cache?.length ?? 0;
-      if (T + offset > this.config.blockSize) {
-        const past = offset > 0 ? ` after ${offset} cached positions` : '';
-        throw new ShapeError(`GPT: a sequence of ${T} tokens${past} is longer than the context (blockSize ${this.config.blockSize})`);
+      const [B, T] = idTensor.rank === 1 ? [1, idTensor.shape[0]] : idTensor.shape;
+      if (T > this.config.blockSize) {
+        throw new ShapeError(`GPT: a sequence of ${T} tokens is longer than the context (blockSize ${this.config.blockSize})`);
       }
-      if (cache && cache.length > 0 && cache.batchSize !== B) throw new ShapeError(`GPT: the cache holds batch ${cache.batchSize}, ids have batch ${B}`);
+      // Positions of the new tokens: after the cached ones, clamped to the table once the window slides.
+      const offset = Math.min(cache?.position ?? 0, this.config.blockSize - T);
       checkIds(idTensor, this.config.vocabSize, 'GPT');
       const out = tidy(() => {
         const tok = this.wte.forward(tf.reshape(idTensor, [B, T])); // [B, T, C]
         let x = this.drop.forward(tf.add(tok, this.wpe.forward(T, offset)));
         const attention: tf.Tensor4D[] = [];
-        const kvs: KVEntry[] = [];
         [...this.h].forEach((block, i) => {
-          const o = block.forward(x, { returnAttention, past: cache?.layer(i) });
+          const o = block.forward(x, { returnAttention, cache: cache?.layers[i] });
           x = o.y;
           if (o.attention) attention.push(o.attention as tf.Tensor4D);
-          kvs.push(o.kv);
         });
         const logits = this.lmHead(this.ln_f.forward(x));
-        return { logits, attention, kvs: cache ? kvs : [] };
+        return { logits, attention };
       });
-      if (cache) cache.replace(out.kvs);
       return returnAttention ? { logits: out.logits, attention: out.attention } : { logits: out.logits };
     } finally {
       if (idTensor !== ids) idTensor.dispose();
@@ -148,6 +144,11 @@ export class GPT extends Module {
       rest['transformer.wte.weight'] = head;
     }
     super.loadStateDict(rest, options);
+  }
+
+  /** An empty KV cache for forward(ids, { cache }). */
+  createCache(): GPTCache {
+    return new GPTCache(this.config.nLayer, this.config.blockSize);
   }
 
   /** A decoder for @tx/generate: feeds ids, returns the next token's logits (see decoder.ts). */

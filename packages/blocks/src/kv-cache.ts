@@ -1,53 +1,32 @@
-// The keys and values of every layer for the positions seen so far, so that a
-// decoding step only computes its new positions.
-import { tf } from '@tx/core';
-import type { KVEntry } from './attention.js';
+// A GPT's KV cache: one @tx/attention KVCache per layer, each keeping at most
+// blockSize positions. Past the context the window slides (see decoder.ts).
+import { KVCache } from '@tx/attention';
 
-export class KVCache {
-  private entries: KVEntry[] = [];
+export class GPTCache {
+  readonly layers: KVCache[];
 
-  /** Positions held. */
+  constructor(nLayer: number, readonly maxLength: number) {
+    this.layers = Array.from({ length: nLayer }, () => new KVCache({ maxLength }));
+  }
+
+  /** Tokens fed so far (may exceed maxLength). */
+  get position(): number {
+    return this.layers[0]?.position ?? 0;
+  }
+
+  /** Positions held: at most maxLength. */
   get length(): number {
-    return this.entries[0]?.k.shape[2] ?? 0;
-  }
-
-  get batchSize(): number {
-    return this.entries[0]?.k.shape[0] ?? 0;
-  }
-
-  /** Layer i's keys and values, [B, h, length, d] each (undefined while empty). */
-  layer(i: number): KVEntry | undefined {
-    return this.entries[i];
-  }
-
-  /** Take ownership of the layers' new keys and values (which include the old ones) and free the old. */
-  replace(kvs: KVEntry[]): void {
-    const old = this.entries;
-    this.entries = kvs.map(({ k, v }) => ({ k: tf.keep(k), v: tf.keep(v) }));
-    for (const { k, v } of old) tf.dispose([k, v]);
-  }
-
-  /** Keep only the newest `n` positions (a sliding window). */
-  keepLast(n: number): void {
-    if (n >= this.length) return;
-    if (n <= 0) return this.clear();
-    const start = this.length - n;
-    const cut = (t: tf.Tensor4D) => tf.slice(t, [0, 0, start, 0], [-1, -1, n, -1]);
-    this.replace(tf.tidy(() => this.entries.map(({ k, v }) => ({ k: cut(k), v: cut(v) }))));
+    return this.layers[0]?.length ?? 0;
   }
 
   /** An independent copy (for beam search). */
-  clone(): KVCache {
-    const copy = new KVCache();
-    copy.entries = this.entries.map(({ k, v }) => ({ k: tf.keep(tf.clone(k)), v: tf.keep(tf.clone(v)) }));
+  clone(): GPTCache {
+    const copy = new GPTCache(0, this.maxLength);
+    copy.layers.push(...this.layers.map((c) => c.clone()));
     return copy;
   }
 
-  clear(): void {
-    this.replace([]);
-  }
-
   dispose(): void {
-    this.clear();
+    for (const c of this.layers) c.dispose();
   }
 }
