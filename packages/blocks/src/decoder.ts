@@ -54,7 +54,11 @@ export class GPTDecoder {
     const V = this.model.config.vocabSize;
     const [next, ...rows] = tf.tidy(() => [
       tf.reshape(tf.slice(logits, [0, last, 0], [1, 1, V]), [V]),
-      ...(attention ?? []).map((a) => tf.reshape(tf.slice(a, [0, 0, last, 0], [1, -1, 1, -1]), [a.shape[1], a.shape[3]])),
+      // The keys of the window (a sliding cache also hands back the key that just left it, weight 0).
+      ...(attention ?? []).map((a) => {
+        const keys = Math.min(a.shape[3], T);
+        return tf.reshape(tf.slice(a, [0, 0, last, a.shape[3] - keys], [1, -1, 1, keys]), [a.shape[1], keys]);
+      }),
     ]);
     tf.dispose([logits, ...(attention ?? [])]);
     try {
