@@ -16,3 +16,5 @@ export { GPT } from './gpt.js';
 export type { GPTOptions, GPTForwardOptions, GPTOutput } from './gpt.js';
 export { GPTDecoder } from './decoder.js';
 export type { StepOutput } from './decoder.js';
+export { EncoderDecoderTransformer } from './encoder-decoder.js';
+export type { EncoderDecoderCache, EncoderDecoderCall, EncoderDecoderOutput } from './encoder-decoder.js';

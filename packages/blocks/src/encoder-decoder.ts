@@ -1,0 +1,178 @@
+// The original Transformer ("Attention Is All You Need"): an encoder stack
+// over the source, a decoder stack over the target that also attends to the
+// encoder output, and a final linear layer (softmax it for probabilities).
+//
+//   embed (or src_embed, tgt_embed)   ids -> vectors, scaled by √dModel, plus sinusoidal positions
+//   encoder.h.i                        EncoderBlock: ln_1, attn, ln_2, mlp
+//   decoder.h.i                        DecoderBlock: ln_1, attn, ln_2, cross_attn, ln_3, mlp
+//   encoder.ln_f, decoder.ln_f         pre-norm only
+//   lm_head                            only when not tied to the target embedding
+import { Linear, Module, ModuleList, Rng, ShapeError, matMul2d, tf } from '@tx/core';
+import { KVCache } from '@tx/attention';
+import { sinusoidalEncoding } from '@tx/positional';
+import { DecoderBlock, EncoderBlock, ModuleDict } from './blocks.js';
+import { checkEncoderDecoderConfig } from './config.js';
+import type { EncoderDecoderConfig } from './config.js';
+import { Dropout } from './dropout.js';
+import { Embedding } from './embedding.js';
+import { checkIds, toIdTensor } from './ids.js';
+import type { TokenIds } from './ids.js';
+import { LayerNorm } from './norm.js';
+import { tidy } from './tidy.js';
+
+export interface EncoderDecoderOutput {
+  /** [B, T, tgtVocabSize] */
+  logits: tf.Tensor3D;
+  /** When asked for: per layer, [B, h, S, S] encoder self, [B, h, T, T] decoder self, [B, h, T, S] cross. */
+  attention?: { encoder: tf.Tensor4D[]; decoder: tf.Tensor4D[]; cross: tf.Tensor4D[] };
+}
+
+export interface EncoderDecoderCall {
+  returnAttention?: boolean;
+  /** Bool [B, S], true = padding in the source (no query attends to it). */
+  srcPaddingMask?: tf.Tensor;
+}
+
+/** Per-layer caches for step-by-step decoding: self-attention keys/values, and the encoder's (cross). */
+export interface EncoderDecoderCache {
+  self: KVCache[];
+  cross: KVCache[];
+}
+
+export class EncoderDecoderTransformer extends Module {
+  readonly config: Readonly<EncoderDecoderConfig>;
+  readonly srcEmbed: Embedding;
+  readonly tgtEmbed: Embedding;
+  readonly encoder: ModuleDict;
+  readonly decoder: ModuleDict;
+  readonly encoderBlocks: ModuleList<EncoderBlock>;
+  readonly decoderBlocks: ModuleList<DecoderBlock>;
+  readonly encoderNorm: LayerNorm | null = null;
+  readonly decoderNorm: LayerNorm | null = null;
+  readonly lm_head: Linear | null = null;
+  readonly drop: Dropout;
+  readonly rng: Rng;
+  /** [maxLen, dModel], not a parameter. */
+  private readonly pe: tf.Tensor2D;
+
+  constructor(config: EncoderDecoderConfig, { rng = new Rng(1337) }: { rng?: Rng } = {}) {
+    super();
+    checkEncoderDecoderConfig(config);
+    this.config = Object.freeze({ ...config });
+    const { srcVocabSize, tgtVocabSize, dModel, nHead, dFF, dropout, bias, norm, activation } = config;
+    this.rng = rng;
+    if (config.sharedEmbeddings) {
+      this.srcEmbed = this.tgtEmbed = this.module('embed', new Embedding(srcVocabSize, dModel, { rng }));
+    } else {
+      this.srcEmbed = this.module('src_embed', new Embedding(srcVocabSize, dModel, { rng }));
+      this.tgtEmbed = this.module('tgt_embed', new Embedding(tgtVocabSize, dModel, { rng }));
+    }
+    const blockOptions = { nHead, dFF, bias, dropout, norm, activation, rng };
+    this.encoder = this.module('encoder', new ModuleDict());
+    this.encoderBlocks = this.encoder.add('h', new ModuleList(Array.from({ length: config.nEncoderLayer }, () => new EncoderBlock(dModel, blockOptions))));
+    this.decoder = this.module('decoder', new ModuleDict());
+    this.decoderBlocks = this.decoder.add('h', new ModuleList(Array.from({ length: config.nDecoderLayer }, () => new DecoderBlock(dModel, blockOptions))));
+    if (norm === 'pre') {
+      this.encoderNorm = this.encoder.add('ln_f', new LayerNorm(dModel, { bias }));
+      this.decoderNorm = this.decoder.add('ln_f', new LayerNorm(dModel, { bias }));
+    }
+    if (!config.tieOutput) this.lm_head = this.module('lm_head', new Linear(dModel, tgtVocabSize, { bias: false, rng }));
+    this.drop = this.module('drop', new Dropout(dropout, rng));
+    this.pe = tf.keep(sinusoidalEncoding(config.maxLen, dModel));
+  }
+
+  // src: [B, S], tgt: [B, T] (the target shifted right) -> logits [B, T, tgtVocabSize]
+  forward(src: TokenIds, tgt: TokenIds, { returnAttention = false, srcPaddingMask }: EncoderDecoderCall = {}): EncoderDecoderOutput {
+    const enc = this.encode(src, { returnAttention, srcPaddingMask });
+    try {
+      const dec = this.decode(tgt, enc.memory, { returnAttention, srcPaddingMask });
+      if (!returnAttention) return { logits: dec.logits };
+      return { logits: dec.logits, attention: { encoder: enc.attention!, decoder: dec.attention!.decoder, cross: dec.attention!.cross } };
+    } finally {
+      enc.memory.dispose();
+    }
+  }
+
+  // src: [B, S] -> memory [B, S, dModel]
+  encode(src: TokenIds, { returnAttention = false, srcPaddingMask }: EncoderDecoderCall = {}): { memory: tf.Tensor3D; attention?: tf.Tensor4D[] } {
+    return this.withIds(src, this.config.srcVocabSize, 'source', (ids) =>
+      tidy(() => {
+        let x = this.embed(ids, this.srcEmbed, 0);
+        const attention: tf.Tensor4D[] = [];
+        for (const block of this.encoderBlocks) {
+          const o = block.forward(x, { returnAttention, keyPaddingMask: srcPaddingMask });
+          x = o.y;
+          if (o.attention) attention.push(o.attention as tf.Tensor4D);
+        }
+        const memory = (this.encoderNorm ? this.encoderNorm.forward(x) : x) as tf.Tensor3D;
+        return returnAttention ? { memory, attention } : { memory };
+      }),
+    );
+  }
+
+  // tgt: [B, T], memory: [B, S, dModel] -> logits [B, T, tgtVocabSize]. With a cache, tgt continues the cached prefix.
+  decode(
+    tgt: TokenIds,
+    memory: tf.Tensor,
+    { returnAttention = false, srcPaddingMask, cache }: EncoderDecoderCall & { cache?: EncoderDecoderCache } = {},
+  ): { logits: tf.Tensor3D; attention?: { decoder: tf.Tensor4D[]; cross: tf.Tensor4D[] } } {
+    return this.withIds(tgt, this.config.tgtVocabSize, 'target', (ids) =>
+      tidy(() => {
+        const offset = cache?.self[0]?.position ?? 0;
+        let x = this.embed(ids, this.tgtEmbed, offset);
+        const decoder: tf.Tensor4D[] = [];
+        const cross: tf.Tensor4D[] = [];
+        [...this.decoderBlocks].forEach((block, i) => {
+          const o = block.forward(x, memory, { returnAttention, memoryPaddingMask: srcPaddingMask, cache: cache?.self[i], crossCache: cache?.cross[i] });
+          x = o.y;
+          if (o.selfAttention) decoder.push(o.selfAttention as tf.Tensor4D);
+          if (o.crossAttention) cross.push(o.crossAttention as tf.Tensor4D);
+        });
+        if (this.decoderNorm) x = this.decoderNorm.forward(x);
+        const [B, T, C] = x.shape;
+        const flat = tf.reshape(x, [B * T, C]) as tf.Tensor2D;
+        const out = this.lm_head ? this.lm_head.forward(flat) : matMul2d(flat, tf.transpose(this.tgtEmbed.weight) as tf.Tensor2D);
+        const logits = tf.reshape(out, [B, T, this.config.tgtVocabSize]) as tf.Tensor3D;
+        return returnAttention ? { logits, attention: { decoder, cross } } : { logits };
+      }),
+    );
+  }
+
+  /** Empty caches for step-by-step decoding with decode(tgt, memory, { cache }). */
+  createCache(): EncoderDecoderCache {
+    return {
+      self: Array.from({ length: this.config.nDecoderLayer }, () => new KVCache()),
+      cross: Array.from({ length: this.config.nDecoderLayer }, () => new KVCache()),
+    };
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.pe.dispose();
+  }
+
+  // ids: [B, T] -> embed(ids) · √dModel + PE[offset .. offset + T], then dropout
+  private embed(ids: tf.Tensor, table: Embedding, offset: number): tf.Tensor {
+    const T = ids.shape[1]!;
+    if (offset + T > this.config.maxLen) {
+      throw new ShapeError(`EncoderDecoderTransformer: positions ${offset}..${offset + T - 1} are past maxLen ${this.config.maxLen}`);
+    }
+    const pe = tf.slice(this.pe, [offset, 0], [T, this.config.dModel]);
+    return this.drop.forward(tf.add(tf.mul(table.forward(ids), Math.sqrt(this.config.dModel)), pe));
+  }
+
+  private withIds<R>(ids: TokenIds, vocab: number, what: string, fn: (ids: tf.Tensor) => R): R {
+    const t = toIdTensor(ids);
+    try {
+      if (t.rank !== 2) throw new ShapeError(`EncoderDecoderTransformer: ${what} ids must be [B, T], found shape [${t.shape.join(', ')}]`);
+      const T = t.shape[1] ?? 0;
+      if (T > this.config.maxLen) {
+        throw new ShapeError(`EncoderDecoderTransformer: a ${what} sequence of ${T} tokens is longer than maxLen ${this.config.maxLen}`);
+      }
+      checkIds(t, vocab, `EncoderDecoderTransformer (${what})`);
+      return fn(t);
+    } finally {
+      if (t !== ids) t.dispose();
+    }
+  }
+}
