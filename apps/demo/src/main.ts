@@ -1,16 +1,185 @@
-// The demo's entry: start the best backend and say which one we got. The
-// views (attention as light, one token's arithmetic, positions, training,
-// generation, cross-attention) arrive with issue 8.
-import { initBackend } from '@tx/core';
+// The demo's entry: start the best backend and say which one we got, load
+// the built-in models, and wire the six views.
+//
+// URL parameters (for tests and links): ?backend=webgpu|wasm|webgl|cpu,
+// ?view=attention|arithmetic|positional|train|generate|encdec,
+// ?iters=N (default training iterations), ?model=URL (a `tx export` folder).
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { initBackend, tf, type BackendPreference } from '@tx/core';
 import { backendLabel } from './backend-label.js';
+import { h } from './dom.js';
+import { parseInspect, type InspectData } from './lib/data.js';
+import { fromPicked, fromUrl, type LoadedModel } from './model/checkpoint.js';
+import { inspect, type Inspection } from './model/run.js';
+import { ArithmeticView } from './views/arithmetic.js';
+import { AttentionView } from './views/attention.js';
+import { EncDecView } from './views/encdec.js';
+import { GenerateView } from './views/generate.js';
+import { PositionalView } from './views/positional.js';
+import { TrainView } from './views/train.js';
+import './style.css';
+
+export const DEFAULT_SENTENCE = "The animal didn't cross the street because it was too tired.";
+const params = new URLSearchParams(location.search);
+const base = import.meta.env.BASE_URL;
+
+// tfjs-backend-wasm fetches its .wasm binaries at run time: Vite emits them as assets and we say where.
+setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
+(globalThis as { tx?: unknown }).tx = { tf };
 
 const status = document.querySelector<HTMLParagraphElement>('#backend')!;
-initBackend({ prefer: 'auto', allowSoftwareWebGPU: true }).then(
-  (info) => {
+const app = document.querySelector<HTMLElement>('#app')!;
+const message = h('p#message.message', { role: 'status' });
+
+const attention = new AttentionView();
+const arithmetic = new ArithmeticView();
+const positional = new PositionalView();
+const generateView = new GenerateView();
+const encdec = new EncDecView();
+let current: LoadedModel | null = null;
+const models = new Map<string, LoadedModel>();
+
+async function names(): Promise<string> {
+  return (await import('./data/names.js')).namesCorpus();
+}
+const train = new TrainView({ names, onUse: (m) => { models.set(m.name, m); setModel(m); }, iters: params.has('iters') ? Number(params.get('iters')) : undefined });
+
+const text = h('textarea#attention-text', { rows: 2 }, DEFAULT_SENTENCE);
+const runButton = h('button#attention-run', { type: 'button', onclick: () => void runText() }, 'Show attention');
+const modelSelect = h('select#model-select', { 'aria-label': 'model', onchange: () => { const m = models.get(modelSelect.value); if (m) setModel(m); } });
+const urlInput = h('input#model-url', { type: 'url', placeholder: 'URL of a `tx export` folder', size: 28 });
+const picker = h('input#model-files', { type: 'file', multiple: true, accept: '.json,.safetensors' });
+const inspectPicker = h('input#inspect-file', { type: 'file', accept: '.json' });
+
+const VIEWS = [
+  ['attention', 'Attention as light'],
+  ['arithmetic', "One token's arithmetic"],
+  ['positional', 'Positional encoding'],
+  ['train', 'Train here'],
+  ['generate', 'Generate'],
+  ['encdec', 'Encoder-decoder'],
+] as const;
+type ViewName = (typeof VIEWS)[number][0];
+const sections: Record<ViewName, HTMLElement> = {
+  attention: h('section#view-attention', {}, h('h2', {}, 'Attention as light'), h('p.lead', {}, 'Every token is a node that shines light on the tokens it attends to. Brightness is the attention weight; each head has its own colour, and where heads agree their colours mix and shine brighter.'), h('div.controls', {}, text, runButton), attention.root),
+  arithmetic: h('section#view-arithmetic', {}, h('h2', {}, "One token's arithmetic"), h('p.lead', {}, 'The real numbers behind one row of attention, from the loaded model and the sentence in the attention view.'), arithmetic.root),
+  positional: h('section#view-positional', {}, h('h2', {}, 'Positional encoding'), h('p.lead', {}, 'Attention alone does not know the order of tokens. Three ways to tell it.'), positional.root),
+  train: h('section#view-train', {}, h('h2', {}, 'Train here'), h('p.lead', {}, 'A small GPT learns in this page, on this device. Nothing blocks: the loop yields to the page after every step.'), train.root),
+  generate: h('section#view-generate', {}, h('h2', {}, 'Generate'), generateView.root),
+  encdec: h('section#view-encdec', {}, h('h2', {}, 'Encoder-decoder: dates'), h('p.lead', {}, 'The model rewrites a date written the human way as ISO 8601; the matrix shows which input characters each output character looked at.'), encdec.root),
+};
+const tabs = h('nav.tabs', { role: 'tablist' }, ...VIEWS.map(([id, label]) => h('button', { type: 'button', role: 'tab', dataset: { view: id }, onclick: () => show(id) }, label)));
+
+app.append(
+  h('div.toolbar', {},
+    h('label', {}, 'Model ', modelSelect),
+    h('label', {}, 'Load a checkpoint: ', urlInput, h('button#model-url-load', { type: 'button', onclick: () => void loadUrl(urlInput.value) }, 'Load')),
+    h('label', {}, 'or files ', picker),
+    h('label', {}, '· `tx inspect` JSON ', inspectPicker)),
+  message, tabs, ...Object.values(sections));
+
+function show(view: ViewName): void {
+  for (const [id, el] of Object.entries(sections)) el.hidden = id !== view;
+  for (const b of tabs.querySelectorAll<HTMLButtonElement>('button')) b.setAttribute('aria-selected', String(b.dataset.view === view));
+  document.body.dataset.view = view;
+  if (view === 'positional') {
+    const wpe = current ? (current.model.transformer.wpe.weight.arraySync() as number[][]) : null;
+    positional.set(wpe, current?.model.config.nEmbd ?? 64, current?.model.config.blockSize ?? 64);
+  }
+  if (view === 'attention') attention.draw();
+  const url = new URL(location.href);
+  url.searchParams.set('view', view);
+  history.replaceState(null, '', url);
+}
+
+function say(text: string, error = false): void {
+  message.textContent = text;
+  message.classList.toggle('error', error);
+}
+
+function setModel(m: LoadedModel): void {
+  current = m;
+  if (![...modelSelect.options].some((o) => o.value === m.name)) modelSelect.append(h('option', { value: m.name }, m.name));
+  modelSelect.value = m.name;
+  generateView.setModel(m);
+  void runText();
+}
+
+let lastInspection: Inspection | null = null;
+async function runText(): Promise<void> {
+  if (!current) return;
+  const unknown = current.tokenizer.unknown(text.value);
+  try {
+    const r = await inspect(current.model, current.tokenizer, text.value);
+    lastInspection = r;
+    attention.set(r);
+    arithmetic.set(r);
+    say(unknown.length ? `Characters the model has never seen were left out: ${unknown.join(' ')}` : `Model: ${current.name}.`);
+    document.body.dataset.ready = 'true';
+  } catch (err) {
+    say(`Could not run the model: ${(err as Error).message}`, true);
+  }
+}
+
+function showInspect(data: InspectData): void {
+  attention.set(data);
+  if (data.cross) encdec.setCross(data);
+  say(`Showing the loaded \`tx inspect\` output: ${data.tokens.length} tokens.`);
+}
+
+async function loadUrl(url: string, name = url): Promise<LoadedModel | null> {
+  try {
+    const m = await fromUrl(name, url);
+    models.set(m.name, m);
+    return m;
+  } catch (err) {
+    say(`Could not load ${url}: ${(err as Error).message}`, true);
+    return null;
+  }
+}
+
+picker.addEventListener('change', async () => {
+  try {
+    const m = await fromPicked(picker.files ?? []);
+    models.set(m.name, m);
+    setModel(m);
+  } catch (err) {
+    say((err as Error).message, true);
+  }
+});
+inspectPicker.addEventListener('change', async () => {
+  const file = inspectPicker.files?.[0];
+  if (!file) return;
+  try {
+    showInspect(parseInspect(await file.text()));
+  } catch (err) {
+    say(`${file.name}: ${(err as Error).message}`, true);
+  }
+});
+
+async function start(): Promise<void> {
+  const prefer = (params.get('backend') ?? 'auto') as BackendPreference;
+  try {
+    const info = await initBackend({ prefer, allowSoftwareWebGPU: true });
     status.textContent = backendLabel(info);
     status.dataset.backend = info.backend;
-  },
-  (err: Error) => {
-    status.textContent = `No backend could start: ${err.message}`;
-  },
-);
+    document.body.dataset.backend = info.backend;
+  } catch (err) {
+    status.textContent = `No backend could start: ${(err as Error).message}`;
+    return;
+  }
+  show((params.get('view') as ViewName) ?? 'attention');
+  const dates = await loadUrl(`${base}models/dates/`, 'built-in: dates');
+  encdec.setModel(dates);
+  if (dates) modelSelect.append(h('option', { value: dates.name }, dates.name));
+  const explicit = params.get('model');
+  const main = explicit ? await loadUrl(explicit) : await loadUrl(`${base}models/shakespeare/`, 'built-in: shakespeare');
+  if (main) setModel(main);
+  else if (dates) setModel(dates);
+  void lastInspection;
+}
+
+void start();

@@ -27,3 +27,12 @@ describe('rotary', () => {
     expect(dot(rotate(q, 5), rotate(k, 2))).toBeCloseTo(dot(rotate(q, 13), rotate(k, 10)));
   });
 });
+
+describe('agrees with @tx/positional', () => {
+  it('sinusoidalMatrix equals sinusoidalTable', async () => {
+    const { sinusoidalTable } = await import('@tx/positional');
+    const table = sinusoidalTable(20, 12);
+    const mine = sinusoidalMatrix(20, 12).flat();
+    mine.forEach((x, i) => expect(x).toBeCloseTo(table[i], 12));
+  });
+});

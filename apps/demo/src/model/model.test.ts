@@ -70,3 +70,22 @@ describe('Trainer', () => {
     trainer.dispose();
   });
 });
+
+describe('inspect beyond the context', () => {
+  it('slides a window: each query attends to the last blockSize tokens, rows still sum to 1', async () => {
+    await initBackend({ prefer: 'cpu' });
+    const model = new GPT({ ...cfg, blockSize: 8 }, new Rng(4));
+    const text = 'abcdefgh abcdefgh abcd';
+    const r = await inspect(model, tok, text);
+    expect(r.tokens).toHaveLength(text.length);
+    expect(r.logits).toHaveLength(text.length);
+    const row = r.attention[1][0][20];
+    expect(row).toHaveLength(text.length);
+    expect(row.slice(0, 13).every((w) => w === 0)).toBe(true);
+    expect(row.slice(13, 21).reduce((a, b) => a + b)).toBeCloseTo(1, 5);
+    // The row of a query in a later window equals a direct forward over that window.
+    const direct = await inspect(model, tok, text.slice(13, 21));
+    direct.attention[1][0][7].forEach((w, j) => expect(row[13 + j]).toBeCloseTo(w, 5));
+    model.dispose();
+  });
+});

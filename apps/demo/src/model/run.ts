@@ -17,23 +17,80 @@ export interface Inspection extends InspectData {
   v: number[][][][];
 }
 
-/** `tx inspect` in the page: one forward pass over the last blockSize ids of the text. */
-export async function inspect(model: GPT, tokenizer: TokenizerLike, text: string): Promise<Inspection> {
-  const ids = tokenizer.encode(text).slice(-model.config.blockSize);
+/**
+ * `tx inspect` in the page: one forward pass, keeping every layer's attention
+ * and Q, K, V. Text longer than the context is read as the model reads it
+ * while generating, with a sliding window: query i attends to the last
+ * blockSize tokens up to i (Q, K, V are then those of the first window).
+ */
+export async function inspect(model: GPT, tokenizer: TokenizerLike, text: string, { maxTokens = 1024 }: { maxTokens?: number } = {}): Promise<Inspection> {
+  const ids = tokenizer.encode(text).slice(-maxTokens);
   if (ids.length === 0) throw new Error('the text has no characters the model knows');
-  const T = ids.length;
+  const N = ids.length;
+  const bs = model.config.blockSize;
+  const T = Math.min(N, bs);
+  const first = await forwardTrace(model, [ids.slice(0, T)]);
+  const attention = first.attention.map((layer) => layer.map((head) => head[0].map((row) => {
+    const full = new Array<number>(N).fill(0);
+    for (let k = 0; k < row.length; k++) full[k] = row[k];
+    return full;
+  })));
+  const logits = first.logits[0].slice();
+  if (N > bs) {
+    // Windows ending at each later query, in batches.
+    for (let start = bs; start < N; start += 64) {
+      const ends = Array.from({ length: Math.min(64, N - start) }, (_, i) => start + i);
+      const r = await forwardTrace(model, ends.map((q) => ids.slice(q - bs + 1, q + 1)), { qkv: false });
+      ends.forEach((q, b) => {
+        logits.push(r.logits[b][bs - 1]);
+        r.attention.forEach((layer, l) => layer.forEach((head, h) => {
+          const row = attention[l][h][q] ?? (attention[l][h][q] = new Array<number>(N).fill(0));
+          const last = head[b][bs - 1];
+          for (let j = 0; j < bs; j++) row[q - bs + 1 + j] = last[j];
+        }));
+      });
+    }
+  }
+  let loss = 0;
+  for (let i = 0; i + 1 < N; i++) loss -= logSoftmaxAt(logits[i], ids[i + 1]);
+  return {
+    tokens: ids.map((id) => tokenizer.decode([id])), ids,
+    attention: attention.map((layer) => layer.map((head) => head.map((row) => row))),
+    logits, loss: N > 1 ? loss / (N - 1) : 0,
+    q: first.q.map((l) => l.map((h) => h[0])),
+    k: first.k.map((l) => l.map((h) => h[0])),
+    v: first.v.map((l) => l.map((h) => h[0])),
+  };
+}
+
+interface Trace {
+  logits: number[][][];
+  /** [layer][head][batch][T][T] */
+  attention: number[][][][][];
+  q: number[][][][][];
+  k: number[][][][][];
+  v: number[][][][][];
+}
+
+async function forwardTrace(model: GPT, rows: number[][], { qkv = true }: { qkv?: boolean } = {}): Promise<Trace> {
+  const B = rows.length, T = rows[0].length;
   const trace: LayerTrace[] = [];
-  const logitsT = model.forward(ids, 1, T, trace);
+  const logitsT = model.forward(rows.flat(), B, T, trace);
   try {
-    const logits = ((await logitsT.array()) as number[][][])[0];
-    const take = async (t: tf.Tensor4D) => ((await t.array()) as number[][][][])[0];
-    const attention = await Promise.all(trace.map((l) => take(l.attention)));
-    const q = await Promise.all(trace.map((l) => take(l.q)));
-    const k = await Promise.all(trace.map((l) => take(l.k)));
-    const v = await Promise.all(trace.map((l) => take(l.v)));
-    let loss = 0;
-    for (let i = 0; i + 1 < T; i++) loss -= logSoftmaxAt(logits[i], ids[i + 1]);
-    return { tokens: ids.map((id) => tokenizer.decode([id])), ids, attention, logits, loss: T > 1 ? loss / (T - 1) : 0, q, k, v };
+    // [B, H, T, X] -> [H][B][T][X]
+    const byHead = async (t: tf.Tensor4D) => {
+      const a = (await t.array()) as number[][][][];
+      return Array.from({ length: t.shape[1] }, (_, h) => a.map((batch) => batch[h]));
+    };
+    const logits = (await logitsT.array()) as number[][][];
+    const attention = await Promise.all(trace.map((l) => byHead(l.attention)));
+    const empty = trace.map(() => [] as number[][][][]);
+    return {
+      logits, attention,
+      q: qkv ? await Promise.all(trace.map((l) => byHead(l.q))) : empty,
+      k: qkv ? await Promise.all(trace.map((l) => byHead(l.k))) : empty,
+      v: qkv ? await Promise.all(trace.map((l) => byHead(l.v))) : empty,
+    };
   } finally {
     logitsT.dispose();
     for (const l of trace) tf.dispose([l.attention, l.q, l.k, l.v]);

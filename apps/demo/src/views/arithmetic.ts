@@ -1,0 +1,64 @@
+// View 2, one token's arithmetic: for the picked token, layer and head, the
+// model's real q, the other tokens' k, q·k, the scaling by √d_k, the
+// softmax, and the weighted sum of the v's. The softmax row is checked
+// against the attention the model itself returned.
+import { fmt, tokenArithmetic } from '../lib/arithmetic.js';
+import { headColor } from '../lib/colors.js';
+import { displayToken } from '../lib/data.js';
+import { h, select } from '../dom.js';
+import type { Inspection } from '../model/run.js';
+
+export class ArithmeticView {
+  readonly root = h('div.arithmetic');
+  private data: Inspection | null = null;
+  private layer = 0;
+  private head = 0;
+  private token = -1;
+
+  set(data: Inspection): void {
+    this.data = data;
+    const T = data.q[0][0].length;
+    if (this.token < 0 || this.token >= T) this.token = Math.min(T - 1, data.tokens.findIndex((t, i) => t === 'i' && data.tokens[i + 1] === 't') + 1 || T - 1);
+    if (this.layer >= data.q.length) this.layer = 0;
+    if (this.head >= data.q[0].length) this.head = 0;
+    this.render();
+  }
+
+  private render(): void {
+    const data = this.data!;
+    const L = data.q.length, H = data.q[0].length, T = data.q[0][0].length;
+    const q = data.q[this.layer][this.head], k = data.k[this.layer][this.head], v = data.v[this.layer][this.head];
+    const r = tokenArithmetic(q[this.token], k.slice(0, T), v.slice(0, T), { query: this.token, causal: true });
+    const model = data.attention[this.layer][this.head][this.token];
+    const maxErr = Math.max(...r.weights.map((w, j) => Math.abs(w - model[j])));
+    const tokens = data.tokens.slice(0, T);
+    const chips = h('div.chips', {}, ...tokens.map((t, i) => h('button.chip', {
+      type: 'button', 'aria-pressed': String(i === this.token), onclick: () => { this.token = i; this.render(); },
+    }, displayToken(t))));
+    const vec = (xs: number[]) => h('span.vec', {}, `[${xs.slice(0, 8).map((x) => fmt(x)).join(', ')}${xs.length > 8 ? ', …' : ''}]`);
+    const maxW = Math.max(...r.weights);
+    const rows = tokens.map((t, j) => h('tr', { class: j > this.token ? 'masked' : '' },
+      h('td.tok', {}, displayToken(t)),
+      h('td', {}, vec(k[j])),
+      h('td.num', {}, fmt(r.scores[j])),
+      h('td.num', {}, fmt(r.scaled[j])),
+      h('td.num', {}, fmt(r.weights[j], 3)),
+      h('td.bar', {}, h('span', { style: `width:${(100 * r.weights[j]) / (maxW || 1)}%;background:${headColor(this.head)}` })),
+      h('td', {}, vec(v[j]))));
+    this.root.replaceChildren(
+      h('div.controls', {},
+        h('label', {}, 'Layer ', select(Array.from({ length: L }, (_, l) => [String(l), String(l)]), String(this.layer), (x) => { this.layer = Number(x); this.render(); })),
+        h('label', {}, 'Head ', select(Array.from({ length: H }, (_, i) => [String(i), String(i)]), String(this.head), (x) => { this.head = Number(x); this.render(); }))),
+      h('p', {}, 'Pick the query token:'), chips,
+      h('ol.steps', {},
+        h('li', {}, h('b', {}, `q of "${displayToken(tokens[this.token])}"`), ` (d_k = ${r.dk}): `, vec(q[this.token])),
+        h('li', {}, h('b', {}, 'scores = q · kⱼ'), ' for every key j, then ', h('b', {}, `÷ √d_k = ÷ ${fmt(Math.sqrt(r.dk))}`), '; keys after the query are masked to −∞ (causal).'),
+        h('li', {}, h('b', {}, 'softmax'), ' turns the scaled scores into weights that sum to 1. ',
+          h('span#arith-check', { dataset: { maxErr: String(maxErr) } }, `They match the model's own attention row to ${maxErr.toExponential(1)}.`)),
+        h('li', {}, h('b', {}, 'output = Σ wⱼ vⱼ'), ': ', vec(r.output))),
+      h('table.arith', {},
+        h('thead', {}, h('tr', {}, ...['key', 'k', 'q·k', '÷√d_k', 'softmax', '', 'v'].map((c) => h('th', {}, c)))),
+        h('tbody', {}, ...rows)),
+    );
+  }
+}

@@ -1,0 +1,146 @@
+// Drawing attention: light lines between two columns of tokens, a matrix per
+// head, and a grid of every layer x head. Pure drawing over a 2-D canvas;
+// which lines and how bright comes from lib/lines.ts.
+import { headColor, rgba } from '../lib/colors.js';
+import { displayToken, type Attention } from '../lib/data.js';
+import { heatmapPixels, weightColour } from '../lib/heatmap.js';
+import { layoutColumns, rowY, type Layout } from '../lib/layout.js';
+import { attentionLines, type LineOptions } from '../lib/lines.js';
+import { sizeCanvas } from '../dom.js';
+
+export interface LinesDrawing {
+  layout: Layout;
+  lines: number;
+}
+
+/** Draw the head view into `canvas`. `keys` are the right column's tokens (cross-attention), default the same. */
+export function drawLines(canvas: HTMLCanvasElement, attention: Attention, tokens: string[], opts: LineOptions & { width: number; keys?: string[]; maxHeight?: number }): LinesDrawing {
+  const keys = opts.keys ?? tokens;
+  const layout = layoutColumns(tokens.length, { width: opts.width, keys: keys.length, maxHeight: opts.maxHeight });
+  const ctx = sizeCanvas(canvas, layout.width, layout.height);
+  ctx.fillStyle = '#0b0e17';
+  ctx.fillRect(0, 0, layout.width, layout.height);
+  const lines = attentionLines(attention, opts);
+  ctx.globalCompositeOperation = 'lighter';
+  ctx.lineWidth = Math.max(1, Math.min(2.5, layout.rowHeight / 6));
+  const lx = layout.leftX + 4, rx = layout.rightX - 4;
+  for (const l of lines) {
+    ctx.strokeStyle = rgba(l.rgb, l.alpha);
+    ctx.beginPath();
+    ctx.moveTo(lx, rowY(layout, l.query));
+    ctx.lineTo(rx, rowY(layout, l.key));
+    ctx.stroke();
+  }
+  // Nodes: a key glows with the light it receives.
+  const received = new Array<number>(keys.length).fill(0);
+  for (const l of lines) received[l.key] += l.alpha;
+  const maxReceived = Math.max(1e-9, ...received);
+  const r = Math.max(1, Math.min(4, layout.rowHeight / 4));
+  for (let i = 0; i < keys.length; i++) {
+    ctx.fillStyle = `rgba(255,236,170,${0.15 + 0.85 * (received[i] / maxReceived)})`;
+    ctx.beginPath();
+    ctx.arc(rx, rowY(layout, i), r, 0, Math.PI * 2);
+    ctx.fill();
+  }
+  ctx.fillStyle = 'rgba(200,210,230,0.6)';
+  for (let i = 0; i < tokens.length; i++) {
+    ctx.beginPath();
+    ctx.arc(lx, rowY(layout, i), r * 0.7, 0, Math.PI * 2);
+    ctx.fill();
+  }
+  ctx.globalCompositeOperation = 'source-over';
+  const focus = opts.focus;
+  const label = (text: string, x: number, y: number, align: CanvasTextAlign, lit: boolean) => {
+    ctx.textAlign = align;
+    ctx.fillStyle = lit ? '#ffffff' : '#aab4c8';
+    ctx.fillText(text, x, y);
+  };
+  ctx.font = `${layout.fontSize}px ui-monospace, monospace`;
+  ctx.textBaseline = 'middle';
+  const maxChars = Math.max(3, Math.floor((layout.labelWidth - 12) / (layout.fontSize * 0.62)));
+  const clip = (t: string) => (t.length > maxChars ? `${t.slice(0, maxChars - 1)}…` : t);
+  if (layout.showLabels) {
+    tokens.forEach((t, i) => label(clip(displayToken(t)), lx - 8, rowY(layout, i), 'right', focus?.side === 'left' && focus.token === i));
+    keys.forEach((t, i) => label(clip(displayToken(t)), rx + 8, rowY(layout, i), 'left', focus?.side === 'right' && focus.token === i));
+  } else if (focus) {
+    // Rows too thin to label: name the hovered token, with its index.
+    ctx.font = '12px ui-monospace, monospace';
+    const list = focus.side === 'left' ? tokens : keys;
+    const text = `${focus.token}: ${displayToken(list[focus.token] ?? '')}`;
+    label(text, focus.side === 'left' ? lx - 8 : rx + 8, rowY(layout, focus.token), focus.side === 'left' ? 'right' : 'left', true);
+  }
+  canvas.dataset.lines = String(lines.length);
+  return { layout, lines: lines.length };
+}
+
+/** One head's weights as a heatmap, rows = queries, columns = keys. */
+export function drawMatrix(canvas: HTMLCanvasElement, matrix: number[][], size: number, opts: { rowLabels?: string[]; colLabels?: string[]; label?: string } = {}): void {
+  const rows = matrix.length, cols = matrix[0]?.length ?? 0;
+  const showLabels = !!opts.rowLabels && size / Math.max(rows, cols) >= 9;
+  const margin = showLabels ? 56 : 0;
+  const cell = Math.max(1, (size - margin) / Math.max(rows, cols, 1));
+  const width = margin + cell * cols, height = margin + cell * rows + (opts.label ? 16 : 0);
+  const ctx = sizeCanvas(canvas, width, height);
+  ctx.clearRect(0, 0, width, height);
+  const image = new ImageData(heatmapPixels(matrix, weightColour(1)), cols, rows);
+  const off = document.createElement('canvas');
+  off.width = cols; off.height = rows;
+  off.getContext('2d')!.putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(off, margin, margin, cell * cols, cell * rows);
+  if (showLabels) {
+    ctx.fillStyle = '#334';
+    ctx.font = `${Math.min(12, cell * 0.8)}px ui-monospace, monospace`;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'right';
+    opts.rowLabels!.forEach((t, i) => ctx.fillText(displayToken(t), margin - 4, margin + (i + 0.5) * cell));
+    ctx.save();
+    opts.colLabels?.forEach((t, j) => {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      const dpr = canvas.width / width;
+      ctx.setTransform(dpr, 0, 0, dpr, margin + (j + 0.5) * cell, margin - 4);
+      ctx.rotate(-Math.PI / 2);
+      ctx.textAlign = 'left';
+      ctx.fillText(displayToken(t), 0, 0);
+    });
+    ctx.restore();
+  }
+  if (opts.label) {
+    ctx.fillStyle = '#334';
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'top';
+    ctx.fillText(opts.label, margin, margin + cell * rows + 2);
+  }
+}
+
+/** Small multiples: every layer x head, each a tiny matrix, outlined in its head colour. */
+export function drawGrid(container: HTMLElement, attention: Attention, onPick: (layer: number, head: number) => void, selected: { layer: number; head: number }): void {
+  container.replaceChildren();
+  const L = attention.length, H = attention[0].length;
+  const size = Math.max(48, Math.min(120, Math.floor(720 / H)));
+  container.style.gridTemplateColumns = `auto repeat(${H}, ${size + 6}px)`;
+  container.append(document.createElement('span'));
+  for (let hd = 0; hd < H; hd++) {
+    const s = document.createElement('span');
+    s.className = 'grid-head';
+    s.textContent = `head ${hd}`;
+    s.style.color = headColor(hd);
+    container.append(s);
+  }
+  for (let l = 0; l < L; l++) {
+    const s = document.createElement('span');
+    s.className = 'grid-layer';
+    s.textContent = `layer ${l}`;
+    container.append(s);
+    for (let hd = 0; hd < H; hd++) {
+      const c = document.createElement('canvas');
+      c.className = 'grid-cell';
+      c.title = `layer ${l}, head ${hd}`;
+      c.style.outline = l === selected.layer && hd === selected.head ? `3px solid ${headColor(hd)}` : `1px solid ${headColor(hd)}`;
+      drawMatrix(c, attention[l][hd], size);
+      c.addEventListener('click', () => onPick(l, hd));
+      container.append(c);
+    }
+  }
+}

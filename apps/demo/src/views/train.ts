@@ -1,0 +1,169 @@
+// View 4, train here: a small GPT learns names, pasted text or the dates
+// task in the page. @tx/train's loop yields after every step, so the page
+// stays live; the loss curve, tokens/s, samples and the attention picture
+// update as it learns. Pause stops between steps; resume continues the run.
+import { Rng } from '@tx/core';
+import { generate } from '@tx/generate';
+import { chartScale, downsample, ema, type Point } from '../lib/chart.js';
+import { shuffleLines } from '../data/corpora.js';
+import { datesCorpus } from '../data/dates.js';
+import { h, select, sizeCanvas } from '../dom.js';
+import { PRESETS, Trainer } from '../model/train.js';
+import { asLanguageModel, inspect } from '../model/run.js';
+import { drawLines } from './attention-canvas.js';
+import type { LoadedModel } from '../model/checkpoint.js';
+
+export interface TrainViewOptions {
+  names: () => Promise<string>;
+  /** Called with the trained model when the user adopts it for the other views. */
+  onUse: (m: LoadedModel) => void;
+  /** Query-string overrides for tests: iterations and preset. */
+  iters?: number;
+}
+
+export class TrainView {
+  readonly root = h('div.train');
+  private trainer: Trainer | null = null;
+  private losses: Point[] = [];
+  private vals: Point[] = [];
+  private readonly chart = h('canvas#loss-chart');
+  private readonly stats = h('p#train-stats.stats', {}, 'Not started.');
+  private readonly samples = h('ol#train-samples.samples');
+  private readonly picture = h('canvas#train-attention');
+  private readonly button = h('button#train-toggle', { type: 'button' }, 'Train');
+  private readonly reset = h('button#train-reset', { type: 'button' }, 'New model');
+  private readonly use = h('button#train-use', { type: 'button', disabled: true }, 'Use this model in the other views');
+  private source = 'names';
+  private preset: keyof typeof PRESETS = 'tiny';
+  private readonly text = h('textarea#train-text', { rows: 4, placeholder: 'Paste any text (a few KB or more) to train on it.' });
+  private readonly itersInput: HTMLInputElement;
+
+  constructor(private readonly opts: TrainViewOptions) {
+    this.itersInput = h('input#train-iters', { type: 'number', min: 10, max: 20000, value: String(opts.iters ?? 300) });
+    this.button.addEventListener('click', () => void this.toggle());
+    this.reset.addEventListener('click', () => { this.trainer?.dispose(); this.trainer = null; this.losses = []; this.vals = []; this.samples.replaceChildren(); this.stats.textContent = 'Not started.'; this.button.textContent = 'Train'; this.drawChart(); });
+    this.use.addEventListener('click', () => {
+      const t = this.trainer;
+      if (t) opts.onUse({ name: `trained here (${this.source}, step ${t.step})`, model: t.model, tokenizer: t.tokenizer, config: {} });
+    });
+    this.root.append(
+      h('div.controls', {},
+        h('label', {}, 'Data ', select([['names', 'names (~8,800 first names)'], ['dates', 'dates task (human → ISO)'], ['text', 'text you paste']], this.source, (v) => { this.source = v; this.text.hidden = v !== 'text'; }, { id: 'train-source' })),
+        h('label', {}, 'Model ', select([['tiny', 'tiny: 1 layer, 2 heads, 16 channels'], ['small', 'small: 2 layers, 4 heads, 64 channels']], this.preset, (v) => { this.preset = v as keyof typeof PRESETS; }, { id: 'train-preset' })),
+        h('label', {}, 'Iterations ', this.itersInput),
+        this.button, this.reset, this.use),
+      this.text,
+      this.stats,
+      h('div.panels', {},
+        h('figure', {}, h('figcaption', {}, 'Loss per step (grey), smoothed (blue), validation (orange)'), this.chart),
+        h('figure', {}, h('figcaption', {}, 'Attention of the last layer on a sample, as it learns'), this.picture)),
+      h('h3', {}, 'Samples as it learns'), this.samples);
+    this.text.hidden = true;
+    this.drawChart();
+  }
+
+  private async corpus(): Promise<string> {
+    if (this.source === 'names') return shuffleLines(await this.opts.names(), mulberry(1));
+    if (this.source === 'dates') return datesCorpus(5000, new Rng(2026));
+    const text = this.text.value;
+    if (text.length < 200) throw new Error('paste at least 200 characters of text');
+    return text;
+  }
+
+  private async toggle(): Promise<void> {
+    if (this.trainer?.running) {
+      this.trainer.pause();
+      return;
+    }
+    try {
+      if (!this.trainer) {
+        const p = PRESETS[this.preset];
+        this.trainer = new Trainer(await this.corpus(), { ...p, maxIters: Number(this.itersInput.value) || 300, seed: 1337, evalInterval: 50 });
+        this.losses = []; this.vals = [];
+      }
+      await this.run(this.trainer);
+    } catch (err) {
+      this.stats.textContent = `Training failed: ${(err as Error).message}`;
+      this.button.textContent = 'Train';
+    }
+  }
+
+  private async run(t: Trainer): Promise<void> {
+    this.button.textContent = 'Pause';
+    this.root.dataset.state = 'training';
+    let lastDraw = 0;
+    for await (const e of t.run()) {
+      if (e.event === 'step') {
+        this.losses.push({ x: e.step, y: e.loss });
+        this.stats.textContent = `step ${e.step} / ${t.settings.maxIters} · loss ${e.loss.toFixed(3)} · ${Math.round(e.tokensPerSecond)} tokens/s · lr ${e.lr.toExponential(1)}`;
+        this.stats.dataset.step = String(e.step);
+        this.stats.dataset.loss = String(e.loss);
+        if (performance.now() - lastDraw > 250) { this.drawChart(); lastDraw = performance.now(); }
+      } else if (e.event === 'eval') {
+        this.vals.push({ x: e.step, y: e.valLoss });
+        this.drawChart();
+        await this.snapshot(t);
+      } else {
+        this.root.dataset.state = e.aborted ? 'paused' : 'done';
+        this.stats.dataset.firstLoss = String(this.losses[0]?.y ?? NaN);
+        this.stats.dataset.lastLoss = String(ema(this.losses.map((p) => p.y), 0.8).at(-1) ?? NaN);
+      }
+    }
+    this.drawChart();
+    this.button.textContent = t.step >= t.settings.maxIters ? 'Done' : 'Resume';
+    this.button.disabled = t.step >= t.settings.maxIters;
+    this.use.disabled = false;
+  }
+
+  /** A sample and the attention picture, at each eval. */
+  private async snapshot(t: Trainer): Promise<void> {
+    t.model.eval();
+    const start = t.tokenizer.encode('\n');
+    const out = await generate(asLanguageModel(t.model), start.length ? start : [0], { maxNewTokens: 40, seed: t.step, tokenizer: t.tokenizer, temperature: 0.8 });
+    this.samples.prepend(h('li', {}, h('span.step', {}, `step ${t.step}: `), out.text.replace(/\n/g, ' · ')));
+    while (this.samples.children.length > 8) this.samples.lastChild!.remove();
+    const sample = (this.source === 'dates' ? '27 Nov 2026=2026-11-27' : out.text.split('\n').find((s) => s.length > 3) ?? out.text).slice(0, t.model.config.blockSize);
+    const r = await inspect(t.model, t.tokenizer, sample);
+    drawLines(this.picture, r.attention, r.tokens, { layer: r.attention.length - 1, heads: r.attention[0].map((_, i) => i), width: 320, maxHeight: 360 });
+    t.model.train();
+  }
+
+  private drawChart(): void {
+    const W = 420, H = 240;
+    const ctx = sizeCanvas(this.chart, W, H);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, W, H);
+    const pts = downsample(this.losses, 400);
+    const s = chartScale([...pts, ...this.vals], W, H);
+    ctx.strokeStyle = '#dde'; ctx.fillStyle = '#556'; ctx.font = '11px system-ui';
+    for (const y of [s.yMin, (s.yMin + s.yMax) / 2, s.yMax]) {
+      const p = s.toPx({ x: s.xMin, y });
+      ctx.beginPath(); ctx.moveTo(28, p.y); ctx.lineTo(W - 28, p.y); ctx.stroke();
+      ctx.fillText(y.toFixed(2), 2, p.y + 4);
+    }
+    const line = (points: Point[], colour: string, width: number) => {
+      if (points.length < 2) return;
+      ctx.strokeStyle = colour; ctx.lineWidth = width; ctx.beginPath();
+      points.forEach((p, i) => { const q = s.toPx(p); if (i === 0) ctx.moveTo(q.x, q.y); else ctx.lineTo(q.x, q.y); });
+      ctx.stroke();
+    };
+    line(pts, '#bbc', 1);
+    const sm = ema(pts.map((p) => p.y), 0.9);
+    line(pts.map((p, i) => ({ x: p.x, y: sm[i] })), '#1f77b4', 2);
+    line(this.vals, '#ff7f0e', 2);
+    ctx.fillStyle = '#556';
+    ctx.fillText(`step ${Math.round(s.xMax)}`, W - 70, H - 8);
+  }
+}
+
+/** A tiny seeded generator for shuffling the corpus. */
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
