@@ -145,9 +145,12 @@ export class MultiHeadAttention extends Module {
       let k: tf.Tensor;
       let v: tf.Tensor;
       if (this.kind === 'self') {
-        const [qf, kf, vf] = tf.split(this.c_attn!.forward(x), [C, hk * d, hk * d], 2);
+        // [B, T, (h + 2hk) d] -> [h + 2hk, B, T, d]: splitting the leading axis copies
+        // contiguous blocks (a split of the last axis is tfjs cpu's slowest kernel here).
+        const qkv = tf.transpose(tf.reshape(this.c_attn!.forward(x), [B, T, h + 2 * hk, d]), [2, 0, 1, 3]);
+        const toHeads = (t: tf.Tensor) => tf.transpose(t, [1, 0, 2, 3]); // -> [B, n, T, d]
+        [q, k, v] = tf.split(qkv, [h, hk, hk], 0).map(toHeads);
         const offset = cache ? cache.position : 0;
-        [q, k, v] = [heads(qf, h, T), heads(kf, hk, T), heads(vf, hk, T)];
         if (this.rotary) [q, k] = [this.rotary.apply(q, offset), this.rotary.apply(k, offset)];
         if (cache) ({ k, v } = cache.append(k, v));
       } else {
