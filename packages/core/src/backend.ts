@@ -129,12 +129,16 @@ async function nodeGPU(): Promise<GPU | undefined> {
     return undefined;
   }
   const env = process.env;
-  // Without a Vulkan driver, use the SwiftShader ICD that Debian's chromium ships (see GUIDE §3).
-  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
   // Vulkan's Wayland/X11 code complains on stderr when this is unset; any writable folder will do.
   env.XDG_RUNTIME_DIR ??= (await import('node:os')).tmpdir();
+  // Without a GPU device node there is no hardware to find: go straight to the
+  // SwiftShader driver that Debian's chromium ships (GUIDE §3), rather than
+  // letting the Vulkan loader probe (and complain about) every installed driver.
+  const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  const userChoseDriver = env.VK_ICD_FILENAMES !== undefined || env.VK_DRIVER_FILES !== undefined;
+  if (!userChoseDriver && !(await hasGpuDevice()) && (await fileExists(swiftshader))) env.VK_ICD_FILENAMES = swiftshader;
   let gpu = dawn.create([]);
-  if (!(await gpu.requestAdapter()) && !env.VK_ICD_FILENAMES && (await fileExists(swiftshader))) {
+  if (!(await gpu.requestAdapter()) && !userChoseDriver && env.VK_ICD_FILENAMES !== swiftshader && (await fileExists(swiftshader))) {
     env.VK_ICD_FILENAMES = swiftshader;
     gpu = dawn.create([]);
   }
@@ -161,6 +165,14 @@ async function adapterInfo(adapter: GPUAdapter): Promise<AdapterInfo> {
 
 function describe(a: AdapterInfo): string {
   return [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ') || 'unnamed adapter';
+}
+
+/** A DRM render node or an NVIDIA device: some GPU hardware is present. */
+async function hasGpuDevice(): Promise<boolean> {
+  const { readdir } = await import('node:fs/promises');
+  const dri = await readdir('/dev/dri').catch(() => [] as string[]);
+  const dev = await readdir('/dev').catch(() => [] as string[]);
+  return dri.some((n) => n.startsWith('renderD')) || dev.some((n) => /^nvidia\d/.test(n));
 }
 
 async function fileExists(path: string): Promise<boolean> {
