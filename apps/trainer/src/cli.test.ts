@@ -1,70 +1,197 @@
 // Drives the built CLI as a user would: `node dist/cli.js ...`.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { parseSafetensors } from '@tx/core';
 
 const cli = join(import.meta.dirname, '../dist/cli.js');
+const fixtures = join(import.meta.dirname, '../../../packages/blocks/test/fixtures');
+const tmp = () => mkdtempSync(join(tmpdir(), 'tx-cli-'));
 const run = async (args: string[]) => {
   try {
-    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { encoding: 'utf8' });
+    const { stdout, stderr } = await promisify(execFile)('node', [cli, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 };
+const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line));
+const small = ['--backend', 'wasm', '--json'];
 
-describe('tx', () => {
+describe('tx: bad input', () => {
   it('prints help', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/tx train \[options\]/);
+    expect(stdout).toMatch(/tx import nanogpt --weights FILE\.safetensors/);
   });
 
   it.each([
     [['frobnicate'], 'tx: unknown command "frobnicate" (see tx --help)\n'],
     [['train', '--max-iter', '3'], "tx: Unknown option '--max-iter' (see tx --help)\n"],
     [['train', '--max-iters', 'ten'], 'tx: --max-iters must be an integer >= 1, got "ten"\n'],
-    [['train', '--backend', 'tpu'], 'tx: --backend must be auto, webgpu, wasm or cpu, got "tpu"\n'],
-  ])('rejects %j with one line on stderr and exit code 2', async (args, message) => {
+    [['train', '--backend', 'tpu'], 'tx: --backend must be one of auto, webgpu, wasm, cpu, got "tpu"\n'],
+    [['train', '--task', 'text'], 'tx: --task text needs --data FILE (a UTF-8 text file)\n'],
+    [['train', '--preset', 'gpt5'], 'tx: unknown preset "gpt5" (known: nanogpt-cpu, shakespeare-char, gpt2, mini-transformer)\n'],
+    [['sample'], 'tx: --checkpoint is required (see tx --help)\n'],
+    [['sample', '--checkpoint', '/nonexistent/ckpt'], 'tx: no checkpoint at /nonexistent/ckpt: the folder does not exist\n'],
+    [['import', 'keras', '--out', 'x'], 'tx: tx import knows one format, "nanogpt"; got "keras"\n'],
+  ])('%j: one line on stderr, exit code 2', async (args, message) => {
     const { code, stderr } = await run(args);
-    expect(code).toBe(2);
     expect(stderr).toBe(message);
+    expect(code).toBe(2);
   });
 
-  it('trains the default model, lowers the loss, saves a checkpoint and prints samples', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'tx-train-')), 'names');
-    const { code, stdout } = await run(['train', '--max-iters', '200', '--eval-interval', '100', '--backend', 'wasm', '--out', out, '--json']);
+  it('names the file, line and field of a bad config, and a data file too short for the context', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'run.json'), '{\n  "task": "names",\n  "lr": -1\n}\n');
+    expect((await run(['train', '--config', join(dir, 'run.json')])).stderr).toBe(`tx: ${join(dir, 'run.json')}:3: field "lr" must be a number > 0, got -1\n`);
+    writeFileSync(join(dir, 'tiny.txt'), 'hello there, this is short');
+    const short = await run(['train', '--task', 'text', '--data', join(dir, 'tiny.txt'), ...small]);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/tiny\.txt: the train split has \d+ tokens, fewer than the context \+ 1 \(65\)/);
+  });
+
+  it('reports a corrupt checkpoint in one line', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'config.json'), '{"format": "tx-checkpoint", "model": {"kind": "gpt"}}');
+    writeFileSync(join(dir, 'model.safetensors'), 'not a safetensors file');
+    const { code, stderr } = await run(['sample', '--checkpoint', dir]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^tx: .*model\.safetensors: header length \d+ exceeds|^tx: .*model\.safetensors: truncated/);
+  });
+});
+
+describe('tx: the names model end to end', () => {
+  const dir = tmp();
+  const out = join(dir, 'names');
+
+  it('trains, lowers the loss, saves a checkpoint and prints samples', async () => {
+    const { code, stdout } = await run(['train', '--max-iters', '120', '--eval-interval', '60', '--out', out, ...small]);
     expect(code).toBe(0);
-    const events = stdout.trim().split('\n').map((line) => JSON.parse(line));
-    expect(events[0]).toMatchObject({ event: 'start', backend: 'wasm', vocabSize: 28 });
-    const steps = events.filter((e) => e.event === 'step');
-    expect(steps).toHaveLength(200);
-    // Uniform guessing over 28 symbols (a-z, '-' and the end mark) costs ln 28 = 3.33 nats; a bigram model of names reaches ~2.45.
-    expect(steps[0].loss).toBeCloseTo(Math.log(28), 1);
-    const evals = events.filter((e) => e.event === 'eval');
-    expect(evals.map((e) => e.step)).toEqual([100, 200]);
-    expect(evals[1].valLoss).toBeLessThan(2.6);
-    expect(events.filter((e) => e.event === 'sample')).toHaveLength(10);
-    expect(events.at(-1)).toEqual({ event: 'done', checkpoint: out, valLoss: evals[1].valLoss });
-
-    const { tensors } = parseSafetensors(readFileSync(join(out, 'model.safetensors')));
-    expect(tensors.table.shape).toEqual([28, 28]);
+    const ev = events(stdout);
+    expect(ev[0]).toMatchObject({ event: 'start', task: 'names', backend: 'wasm', vocabSize: 28 });
+    const steps = ev.filter((e) => e.event === 'step');
+    expect(steps).toHaveLength(120);
+    expect(steps[0].loss).toBeGreaterThan(3.0); // ~ln 28 = 3.33 at the start
+    const evals = ev.filter((e) => e.event === 'eval');
+    expect(evals.map((e) => e.step)).toEqual([60, 120]);
+    expect(evals[1].valLoss).toBeLessThan(2.7);
+    expect(ev.filter((e) => e.event === 'sample')).toHaveLength(10);
+    expect(ev.at(-1)).toEqual({ event: 'done', checkpoint: out, valLoss: evals[1].valLoss });
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
-    expect(config.tokenizer.chars).toHaveLength(28);
-    expect(existsSync(join(out, 'config.json'))).toBe(true);
+    expect(config).toMatchObject({ format: 'tx-checkpoint', task: 'names', model: { kind: 'gpt' }, training: { step: 120 } });
   });
 
-  it('is reproducible: the same seed gives the same losses and samples', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tx-seed-'));
-    const args = (o: string) => ['train', '--max-iters', '20', '--backend', 'wasm', '--seed', '7', '--json', '--out', join(dir, o)];
-    const strip = (s: string) => s.split('\n').filter((l) => l.includes('"loss"') || l.includes('"sample"')).map((l) => l.replace(/"ms":[\d.e-]+,"tokensPerSecond":[\d.e+-]+/, ''));
-    const [a, b] = await Promise.all([run(args('a')), run(args('b'))]);
-    expect(strip(a.stdout).length).toBeGreaterThan(20);
-    expect(strip(a.stdout)).toEqual(strip(b.stdout));
+  it('samples: one JSON object per token, then the result with only the new ids', async () => {
+    const { code, stdout } = await run(['sample', '--checkpoint', out, '--prompt', 'ma', '--max-new-tokens', '5', '--seed', '1', '--json']);
+    expect(code).toBe(0);
+    const lines = events(stdout);
+    const final = lines.at(-1);
+    expect(final).toMatchObject({ done: true });
+    const tokens = lines.slice(0, -1);
+    expect(final.ids).toEqual(tokens.map((t) => t.id));
+    expect(final.text).toBe(tokens.map((t) => t.text).join(''));
+    expect(tokens[0].top.length).toBe(5);
+    expect(tokens[0].top[0].p).toBeGreaterThanOrEqual(tokens[0].top[1].p);
+    expect(final.tokensPerSecond).toBeGreaterThan(0);
+    // Same seed, same text.
+    expect(events((await run(['sample', '--checkpoint', out, '--prompt', 'ma', '--max-new-tokens', '5', '--seed', '1', '--json'])).stdout).at(-1).ids).toEqual(final.ids);
+  });
+
+  it('inspects: tokens, ids, logits per position, attention [layer][head][query][key] and the loss', async () => {
+    const { code, stdout } = await run(['inspect', '--checkpoint', out, '--text', 'emma', '--json']);
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.tokens).toEqual(['e', 'm', 'm', 'a']);
+    expect(r.logits).toHaveLength(4);
+    expect(r.logits[0]).toHaveLength(28);
+    expect(r.attention).toHaveLength(3); // layers
+    expect(r.attention[0]).toHaveLength(4); // heads
+    expect(r.attention[0][0][2]).toHaveLength(4);
+    expect(r.attention[0][0][0][1]).toBe(0); // causal: the first token sees only itself
+    for (const row of r.attention[2][3]) expect(row.reduce((a: number, b: number) => a + b)).toBeCloseTo(1, 4);
+    // loss = mean cross-entropy of ids[1:] under logits[:-1], recomputed here from the logits
+    const ce = r.ids.slice(1).map((id: number, i: number) => {
+      const row: number[] = r.logits[i];
+      const max = Math.max(...row);
+      return Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0)) + max - row[id];
+    });
+    expect(r.loss).toBeCloseTo(ce.reduce((a: number, b: number) => a + b) / ce.length, 4);
+  });
+
+  it('evaluates loss and perplexity', async () => {
+    const { code, stdout } = await run(['eval', '--checkpoint', out, '--json']);
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.perplexity).toBeCloseTo(Math.exp(r.loss), 4);
+    expect(r.loss).toBeLessThan(2.8);
+  });
+});
+
+describe('tx: interrupt and resume', () => {
+  it('Ctrl-C saves a checkpoint and prints the resume command; resuming ends where an uninterrupted run ends', async () => {
+    const dir = tmp();
+    const args = (o: string) => ['train', '--max-iters', '40', '--eval-interval', '20', '--out', join(dir, o), ...small];
+    expect((await run(args('straight'))).code).toBe(0);
+
+    const child = spawn('node', [cli, ...args('interrupted')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (/"event":"step","step":7\b/.test(stdout) && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const interrupted = events(stdout).find((e) => e.event === 'interrupted');
+    expect(interrupted).toMatchObject({ checkpoint: join(dir, 'interrupted'), resume: `pnpm tx train --resume ${join(dir, 'interrupted')}` });
+    expect(interrupted.step).toBeLessThan(40);
+
+    const resumed = await run(['train', '--resume', join(dir, 'interrupted'), '--json']);
+    expect(resumed.code).toBe(0);
+    const steps = events(resumed.stdout).filter((e) => e.event === 'step');
+    expect(steps[0].step).toBe(interrupted.step + 1);
+    expect(readFileSync(join(dir, 'interrupted', 'model.safetensors'))).toEqual(readFileSync(join(dir, 'straight', 'model.safetensors')));
+  });
+});
+
+describe('tx import nanogpt', () => {
+  it('turns a nanoGPT state dict into a checkpoint whose logits match PyTorch', async () => {
+    const dir = tmp();
+    const ref = JSON.parse(readFileSync(join(fixtures, 'gpt_nobias.json'), 'utf8'));
+    const vocab = 'abcdefghijklmnopqrst'; // 20 symbols, as the fixture's vocab_size
+    const imported = await run(['import', 'nanogpt', '--weights', join(fixtures, 'gpt_nobias.safetensors'), '--model-args', JSON.stringify(ref.model_args), '--vocab', vocab, '--out', join(dir, 'ckpt')]);
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+    const text = (ref.ids[0] as number[]).map((id) => vocab[id]).join('');
+    const { stdout } = await run(['inspect', '--checkpoint', join(dir, 'ckpt'), '--text', text, '--json', '--backend', 'cpu']);
+    const logits = JSON.parse(stdout).logits as number[][];
+    const want = (ref.logits as number[]).slice(0, 16 * 20);
+    expect(Math.max(...logits.flat().map((v, i) => Math.abs(v - want[i])))).toBeLessThan(1e-4);
+
+    const mismatch = await run(['import', 'nanogpt', '--weights', join(fixtures, 'gpt_nobias.safetensors'), '--model-args', JSON.stringify(ref.model_args), '--vocab', 'abc', '--out', join(dir, 'bad')]);
+    expect(mismatch.stderr).toBe('tx: the vocabulary has 3 characters but --model-args says vocab_size 20\n');
+  });
+});
+
+describe('tx: the dates task', () => {
+  it('trains an encoder-decoder, reports accuracy, and rewrites a date', async () => {
+    const dir = tmp();
+    const { code, stdout } = await run(['train', '--task', 'dates', '--max-iters', '30', '--eval-interval', '30', '--out', join(dir, 'dates'), ...small]);
+    expect(code).toBe(0);
+    const ev = events(stdout);
+    const evalEvent = ev.find((e) => e.event === 'eval');
+    expect(evalEvent.accuracy).toBeGreaterThanOrEqual(0);
+    expect(evalEvent.accuracy).toBeLessThanOrEqual(1);
+    expect(ev.filter((e) => e.event === 'sample')[0]).toHaveProperty('prediction');
+    const sampled = await run(['sample', '--checkpoint', join(dir, 'dates'), '--prompt', '27 Nov 2026', '--greedy', '--json']);
+    expect(sampled.code).toBe(0);
+    expect(events(sampled.stdout).at(-1)).toMatchObject({ done: true });
+    const inspected = JSON.parse((await run(['inspect', '--checkpoint', join(dir, 'dates'), '--text', '27 Nov 2026', '--json'])).stdout);
+    expect(inspected.sourceTokens).toEqual([...'27 Nov 2026']);
+    expect(inspected.cross[0][0]).toHaveLength(inspected.tokens.length);
+    expect(inspected.cross[0][0][0]).toHaveLength(11);
   });
 });

@@ -1,6 +1,9 @@
-export { runCli, UsageError } from './run.js';
+export { runCli, UsageError, HELP } from './run.js';
 export type { Io } from './run.js';
-export { trainNames } from './train-names.js';
-export type { TrainEvent, TrainOptions } from './train-names.js';
-export { Bigram, CharVocab } from './bigram.js';
+export { resolveSettings, TASK_DEFAULTS } from './settings.js';
+export type { ResolvedSettings, Task } from './settings.js';
+export { openCheckpoint, readCheckpointConfig } from './model-io.js';
+export type { ModelSpec, OpenedCheckpoint, TxCheckpointConfig } from './model-io.js';
 export { loadNames } from './names.js';
+export { DATE_FORMATS, exactMatch, makeExamples, randomDate } from './tasks/seq2seq.js';
+export type { Example, Seq2SeqTask } from './tasks/seq2seq.js';

@@ -1,0 +1,60 @@
+// tx bench: tokens/s of a training step (forward, backward, AdamW) and of
+// generation with and without the KV cache, for a preset on a backend.
+import { GPT, presets, type GPTConfig } from '@tx/blocks';
+import { Rng, initBackend, tf, type BackendPreference } from '@tx/core';
+import { generate } from '@tx/generate';
+import { AdamW, crossEntropy, clipGradNorm } from '@tx/train';
+import { parse, UsageError, type Io } from '../run.js';
+
+export async function benchCommand(argv: string[], io: Io): Promise<void> {
+  const { values } = parse(argv, { preset: { type: 'string' }, backend: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' } });
+  const presetName = (values.preset as string | undefined) ?? 'nanogpt-cpu';
+  const preset = (presets as Record<string, GPTConfig | object>)[presetName];
+  if (!preset || !('nEmbd' in preset)) throw new UsageError(`--preset must name a GPT preset (nanogpt-cpu, shakespeare-char, gpt2), got "${presetName}"`);
+  const info = await initBackend({ prefer: ((values.backend as string | undefined) ?? 'auto') as BackendPreference });
+  const config: GPTConfig = { ...preset, dropout: 0 };
+  const B = Number(values['batch-size'] ?? 12);
+  const steps = Number(values.steps ?? 10);
+  const T = config.blockSize;
+  const rng = new Rng(1);
+  const model = new GPT(config, { rng });
+  const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3 });
+  const named = model.namedParameters();
+  const random = () => Int32Array.from({ length: B * T }, () => rng.int(config.vocabSize));
+
+  const times: number[] = [];
+  for (let i = 0; i < steps + 2; i++) {
+    const x = random();
+    const y = random();
+    const t0 = performance.now();
+    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(tf.tensor2d(x, [B, T], 'int32')).logits, tf.tensor2d(y, [B, T], 'int32')), named.map(([, v]) => v));
+    const byName = Object.fromEntries(named.map(([n, v]) => [n, grads[v.name]]));
+    const clipped = clipGradNorm(byName, 1);
+    optimizer.apply(clipped.grads);
+    await value.data();
+    tf.dispose([value, ...Object.values(grads), ...Object.values(clipped.grads)]);
+    if (i >= 2) times.push(performance.now() - t0);
+  }
+  optimizer.dispose();
+  const trainMs = median(times);
+
+  model.eval();
+  const newTokens = Math.min(500, 4 * T);
+  const gen = async (cache: boolean) => (await generate(model, [0], { maxNewTokens: newTokens, cache, seed: 1 })).tokensPerSecond;
+  await gen(true); // warm-up: compiles kernels, sizes caches
+  const cached = await gen(true);
+  const uncached = await gen(false);
+  model.dispose();
+  const result = { preset: presetName, backend: info.backend, batchSize: B, blockSize: T, trainMsPerStep: trainMs, trainTokensPerSecond: (B * T * 1000) / trainMs, generateTokensPerSecondCached: cached, generateTokensPerSecondUncached: uncached, newTokens };
+  if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    io.stdout.write(`${presetName} on ${info.backend}\n`);
+    io.stdout.write(`  train step (batch ${B} x ${T}): ${trainMs.toFixed(1)} ms, ${Math.round(result.trainTokensPerSecond).toLocaleString('en-US')} tokens/s\n`);
+    io.stdout.write(`  generate ${newTokens} tokens, batch 1: ${Math.round(cached)} tokens/s with the KV cache, ${Math.round(uncached)} without\n`);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}

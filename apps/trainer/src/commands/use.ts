@@ -1,0 +1,228 @@
+// Commands that use a trained checkpoint: sample, eval, inspect.
+import { readFile } from 'node:fs/promises';
+import type { EncoderDecoderTransformer, GPT } from '@tx/blocks';
+import { Rng, TxError, initBackend, tf, type BackendPreference } from '@tx/core';
+import { beamSearch, streamTokens, type CausalLanguageModel, type FinishReason } from '@tx/generate';
+import type { Tokenizer } from '@tx/tokenizer';
+import { TokenDataset, crossEntropy } from '@tx/train';
+import { corpusText } from '../lm.js';
+import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
+import { parse, required, UsageError, type Io } from '../run.js';
+import { checkField } from '../schema.js';
+import { conditionedOn } from '../seq2seq-decoder.js';
+import { greedyDecode, maxTargetLength } from '../seq2seq-train.js';
+import { exactMatch, makeExamples, type Seq2SeqTask } from '../tasks/seq2seq.js';
+
+async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> {
+  const backend = (values.backend ?? 'auto') as string;
+  if (!['auto', 'webgpu', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend must be auto, webgpu, wasm or cpu, got "${backend}"`);
+  const dir = required(values, 'checkpoint');
+  await initBackend({ prefer: backend as BackendPreference });
+  const opened = await openCheckpoint(dir);
+  opened.model.eval();
+  return opened;
+}
+
+const num = (values: Record<string, unknown>, flag: string, name: Parameters<typeof checkField>[0]) =>
+  values[flag] === undefined ? undefined : (checkField(name, values[flag], `--${flag}`) as number);
+
+function positive(values: Record<string, unknown>, flag: string, integer: boolean): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  return n;
+}
+
+// ---- tx sample ----------------------------------------------------------------
+
+export async function sampleCommand(argv: string[], io: Io): Promise<void> {
+  const { values } = parse(argv, {
+    checkpoint: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' },
+    'top-k': { type: 'string' }, 'top-p': { type: 'string' }, greedy: { type: 'boolean' }, beams: { type: 'string' }, seed: { type: 'string' },
+    backend: { type: 'string' }, json: { type: 'boolean' },
+  });
+  const topP = positive(values, 'top-p', false);
+  if (topP !== undefined && topP > 1) throw new UsageError(`--top-p must be in (0, 1], got "${values['top-p']}"`);
+  const options = {
+    maxNewTokens: positive(values, 'max-new-tokens', true),
+    temperature: positive(values, 'temperature', false),
+    topK: positive(values, 'top-k', true),
+    topP,
+    greedy: values.greedy === true,
+    seed: num(values, 'seed', 'seed'),
+  };
+  const beams = positive(values, 'beams', true);
+  const json = values.json === true;
+  const { config, model, tokenizer } = await open(values);
+  const isNames = config.task === 'names';
+  let lm: CausalLanguageModel & { dispose?(): void };
+  let promptIds: number[];
+  let eosId: number | undefined;
+  let stop: string[] | undefined;
+  if (config.model.kind === 'gpt') {
+    const prompt = (values.prompt as string | undefined) ?? (isNames || tokenizer.encode('\n').length ? '\n' : '');
+    promptIds = encodeOrExplain(tokenizer, prompt, '--prompt');
+    if (promptIds.length === 0) promptIds = [0];
+    lm = model as GPT;
+    if (isNames) stop = ['\n'];
+    if (!json) io.stdout.write(prompt === '\n' ? '' : prompt);
+  } else {
+    const source = values.prompt;
+    if (typeof source !== 'string' || source === '') throw new UsageError(`this is a ${config.task} model: give the source with --prompt, e.g. --prompt "27 Nov 2026"`);
+    const specials = config.model.specials;
+    lm = conditionedOn(model as EncoderDecoderTransformer, encodeOrExplain(tokenizer, source, '--prompt'), specials.pad);
+    promptIds = [specials.bos];
+    eosId = specials.eos;
+    options.maxNewTokens ??= maxTargetLength(config.task as Seq2SeqTask) + 1;
+  }
+  const maxNewTokens = options.maxNewTokens ?? (isNames ? 30 : 200);
+  try {
+    const t0 = performance.now();
+    if (beams !== undefined) {
+      const result = await beamSearch(lm, promptIds, { beams, maxNewTokens, eosId });
+      const ids = result.ids.filter((id) => id !== eosId);
+      const text = tokenizer.decode(ids);
+      const tokensPerSecond = result.ids.length / ((performance.now() - t0) / 1000);
+      io.stdout.write(json ? `${JSON.stringify({ done: true, text, ids: result.ids, logprob: result.logprob, tokensPerSecond })}\n` : `${text}\n`);
+      return;
+    }
+    const ids: number[] = [];
+    let text = '';
+    const stream = streamTokens(lm, promptIds, { ...options, maxNewTokens, tokenizer, eosId, stop });
+    let finish: FinishReason = 'length';
+    for (;;) {
+      const next = await stream.next();
+      if (next.done) {
+        finish = next.value;
+        break;
+      }
+      const t = next.value;
+      if (t.id === eosId) break;
+      ids.push(t.id);
+      text += t.text;
+      io.stdout.write(json ? `${JSON.stringify({ id: t.id, text: t.text, logprob: t.logprob, top: t.top })}\n` : t.text);
+    }
+    const tokensPerSecond = ids.length / ((performance.now() - t0) / 1000);
+    if (json) io.stdout.write(`${JSON.stringify({ done: true, text, ids, finishReason: finish, tokensPerSecond })}\n`);
+    else io.stdout.write('\n');
+  } finally {
+    lm.dispose?.();
+  }
+}
+
+function encodeOrExplain(tokenizer: Tokenizer, text: string, flag: string): number[] {
+  try {
+    return tokenizer.encode(text);
+  } catch (err) {
+    throw new TxError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+// ---- tx eval ----------------------------------------------------------------
+
+export async function evalCommand(argv: string[], io: Io): Promise<void> {
+  const { values } = parse(argv, { checkpoint: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } });
+  const { config, model, tokenizer } = await open(values);
+  const print = (result: Record<string, number | string>) =>
+    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${Object.entries(result).map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}`).join('  ')}\n`);
+  if (config.model.kind === 'encoder-decoder') {
+    if (values.data) throw new UsageError(`--data is for language models; the ${config.task} task makes its own test examples`);
+    const examples = makeExamples(config.task as Seq2SeqTask, 500, new Rng(config.settings.seed + 99));
+    const predictions = await greedyDecode(model as EncoderDecoderTransformer, tokenizer, examples.map((e) => e.source), maxTargetLength(config.task as Seq2SeqTask));
+    print({ task: config.task, examples: examples.length, accuracy: exactMatch(predictions, examples) });
+    return;
+  }
+  const gpt = model as GPT;
+  let tokens: Int32Array;
+  let source: string;
+  if (typeof values.data === 'string') {
+    let text: string;
+    try {
+      text = await readFile(values.data, 'utf8');
+    } catch (err) {
+      throw new TxError(`--data ${values.data}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    tokens = Int32Array.from(encodeOrExplain(tokenizer, text, `--data ${values.data}`));
+    source = values.data;
+  } else {
+    tokens = new TokenDataset(tokenizer.encode(await corpusText(config.settings))).val;
+    source = `${config.settings.data ?? 'names corpus'} (validation split)`;
+  }
+  const T = gpt.config.blockSize;
+  if (tokens.length < T + 1) throw new TxError(`${source}: ${tokens.length} tokens, fewer than the context + 1 (${T + 1})`);
+  // Every token predicted once: non-overlapping windows of T targets, 64 windows per forward pass.
+  const windows = Math.floor((tokens.length - 1) / T);
+  let total = 0;
+  for (let w = 0; w < windows; w += 64) {
+    const n = Math.min(64, windows - w);
+    const x = new Int32Array(n * T);
+    const y = new Int32Array(n * T);
+    for (let i = 0; i < n; i++) {
+      x.set(tokens.subarray((w + i) * T, (w + i + 1) * T), i * T);
+      y.set(tokens.subarray((w + i) * T + 1, (w + i + 1) * T + 1), i * T);
+    }
+    const loss = tf.tidy(() => crossEntropy(gpt.forward(tf.tensor2d(x, [n, T], 'int32')).logits, tf.tensor2d(y, [n, T], 'int32')));
+    total += (await loss.data())[0] * n;
+    loss.dispose();
+  }
+  const loss = total / windows;
+  print({ data: source, tokens: windows * T, loss, perplexity: Math.exp(loss) });
+}
+
+// ---- tx inspect ----------------------------------------------------------------
+
+export async function inspectCommand(argv: string[], io: Io): Promise<void> {
+  const { values } = parse(argv, { checkpoint: { type: 'string' }, text: { type: 'string' }, target: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } });
+  const text = required(values, 'text');
+  const { config, model, tokenizer } = await open(values);
+  const round = (rows: number[][]) => rows.map((r) => r.map((v) => Math.round(v * 1e6) / 1e6));
+  let result: Record<string, unknown>;
+  if (config.model.kind === 'gpt') {
+    const gpt = model as GPT;
+    const ids = encodeOrExplain(tokenizer, text, '--text');
+    if (ids.length === 0) throw new UsageError('--text encodes to no tokens');
+    if (ids.length > gpt.config.blockSize) throw new TxError(`--text is ${ids.length} tokens, longer than the model's context (${gpt.config.blockSize})`);
+    const { logits, attention } = gpt.forward([ids], { returnAttention: true });
+    const logitRows = ((await logits.array()) as number[][][])[0];
+    const att = await Promise.all(attention!.map(async (a) => ((await a.array()) as number[][][][])[0].map(round)));
+    let loss: number | null = null;
+    if (ids.length > 1) {
+      const l = tf.tidy(() => crossEntropy(tf.slice(logits, [0, 0, 0], [1, ids.length - 1, -1]), tf.tensor2d([ids.slice(1)], [1, ids.length - 1], 'int32')));
+      loss = (await l.data())[0];
+      l.dispose();
+    }
+    tf.dispose([logits, ...attention!]);
+    result = { tokens: ids.map((id) => tokenizer.decode([id])), ids, logits: round(logitRows), attention: att, loss };
+  } else {
+    const ed = model as EncoderDecoderTransformer;
+    const { bos, eos } = config.model.specials;
+    const srcIds = encodeOrExplain(tokenizer, text, '--text');
+    const targetText = typeof values.target === 'string' ? values.target : (await greedyDecode(ed, tokenizer, [text], maxTargetLength(config.task as Seq2SeqTask)))[0];
+    const tgtIds = encodeOrExplain(tokenizer, targetText, '--target');
+    const tgtIn = [bos, ...tgtIds];
+    const tgtOut = [...tgtIds, eos];
+    const { logits, attention } = ed.forward([srcIds], [tgtIn], { returnAttention: true });
+    const l = tf.tidy(() => crossEntropy(logits, tf.tensor2d([tgtOut], [1, tgtOut.length], 'int32')));
+    const toArrays = (ts: tf.Tensor4D[]) => Promise.all(ts.map(async (a) => ((await a.array()) as number[][][][])[0].map(round)));
+    result = {
+      tokens: tgtIn.map((id) => tokenizer.decode([id])),
+      ids: tgtIn,
+      logits: round(((await logits.array()) as number[][][])[0]),
+      attention: await toArrays(attention!.decoder),
+      loss: (await l.data())[0],
+      sourceTokens: srcIds.map((id) => tokenizer.decode([id])),
+      sourceIds: srcIds,
+      cross: await toArrays(attention!.cross),
+      encoderAttention: await toArrays(attention!.encoder),
+      prediction: targetText,
+    };
+    tf.dispose([logits, l, ...attention!.decoder, ...attention!.cross, ...attention!.encoder]);
+  }
+  if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    io.stdout.write(`tokens: ${JSON.stringify(result.tokens)}\n`);
+    if (result.loss !== null) io.stdout.write(`loss: ${(result.loss as number).toFixed(4)}\n`);
+    io.stdout.write(`attention: ${(result.attention as unknown[]).length} layers x ${((result.attention as unknown[][])[0] ?? []).length} heads (use --json for the weights)\n`);
+  }
+}

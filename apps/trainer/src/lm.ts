@@ -1,0 +1,97 @@
+// `tx train --task names|text`: a character (or BPE) GPT language model.
+import { readFile } from 'node:fs/promises';
+import { GPT, type GPTConfig } from '@tx/blocks';
+import { Rng, TxError, tf } from '@tx/core';
+import { generate } from '@tx/generate';
+import { BpeTokenizer, CharTokenizer, type Tokenizer } from '@tx/tokenizer';
+import { TokenDataset, crossEntropy, type Batch } from '@tx/train';
+import type { OpenedCheckpoint } from './model-io.js';
+import { loadNames } from './names.js';
+import { runSession, type Output } from './session.js';
+import type { ResolvedSettings } from './settings.js';
+
+/** The training text of a task: the names corpus (shuffled, one per line) or a user's file. */
+export async function corpusText(s: Pick<ResolvedSettings, 'task' | 'data' | 'seed'>): Promise<string> {
+  if (s.task === 'names') {
+    // Shuffled so that the last 10% (validation) is not just the names from S to Z.
+    const names = loadNames();
+    const rng = new Rng(s.seed);
+    for (let i = names.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [names[i], names[j]] = [names[j], names[i]];
+    }
+    return `${names.join('\n')}\n`;
+  }
+  const path = s.data!;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new TxError(`--data ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (text.length === 0) throw new TxError(`--data ${path}: the file is empty`);
+  return text;
+}
+
+export async function trainLanguageModel(s: ResolvedSettings, output: Output, resumed?: OpenedCheckpoint): Promise<void> {
+  const text = await corpusText(s);
+  const tokenizer: Tokenizer = resumed?.tokenizer ?? (s.tokenizer === 'bpe' ? BpeTokenizer.train(text, { vocabSize: s.vocabSize, pattern: 'gpt2' }) : CharTokenizer.fromText(text));
+  const data = new TokenDataset(tokenizer.encode(text), { name: s.data ?? 'the names corpus' });
+  const B = s.batchSize;
+  const T = s.blockSize;
+  for (const split of ['train', 'val'] as const) {
+    if (data[split].length < T + 1) {
+      throw new TxError(`${s.data ?? 'the corpus'}: the ${split} split has ${data[split].length} tokens, fewer than the context + 1 (${T + 1}); use more text or a smaller --config blockSize`);
+    }
+  }
+  const config: GPTConfig = { vocabSize: tokenizer.vocabSize, blockSize: T, nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd, dropout: s.dropout, bias: s.bias };
+  const model = (resumed?.model as GPT | undefined) ?? new GPT(config, { rng: new Rng(s.seed) });
+  if (resumed) model.rng.setState(resumed.config.training.modelRngState);
+
+  emitStart(output, s, model.numParameters(), tokenizer.vocabSize, data);
+  const result = await runSession<Batch>({
+    settings: s,
+    model,
+    spec: { kind: 'gpt', config: resumed ? (resumed.config.model.config as GPTConfig) : config },
+    tokenizer,
+    loss: (b) => tf.tidy(() => crossEntropy(model.forward(tf.tensor2d(b.x, [B, T], 'int32')).logits, tf.tensor2d(b.y, [B, T], 'int32'))),
+    sample: (split, rng) => data.batch(split, B, T, rng),
+    tokensPerBatch: B * T,
+    output,
+    resume: resumed ? { step: resumed.config.training.step, optimizer: resumed.raw.optimizerState, rng: Rng.fromState(resumed.config.training.rngState) } : undefined,
+  });
+  if (!result.aborted) await printSamples(model, tokenizer, s, output);
+  finish(output, s.out, result.valLoss, result.aborted);
+  model.dispose();
+}
+
+/** A few samples at the end: names start after a newline and end at the next one. */
+async function printSamples(model: GPT, tokenizer: Tokenizer, s: ResolvedSettings, output: Output): Promise<void> {
+  model.eval();
+  const newline = tokenizer.encode('\n');
+  const prompt = newline.length ? newline : [0];
+  const count = s.task === 'names' ? 10 : 2;
+  if (!output.json) output.write(s.task === 'names' ? 'samples:\n' : 'samples:\n---\n');
+  for (let i = 0; i < count; i++) {
+    const out = await generate(model, prompt, {
+      tokenizer,
+      seed: s.seed + i,
+      maxNewTokens: s.task === 'names' ? 30 : 300,
+      stop: s.task === 'names' ? ['\n'] : undefined,
+    });
+    if (output.json) output.write(`${JSON.stringify({ event: 'sample', text: out.text })}\n`);
+    else output.write(s.task === 'names' ? `  ${out.text}\n` : `${out.text}\n---\n`);
+  }
+}
+
+export function emitStart(output: Output, s: ResolvedSettings, parameters: number, vocabSize: number, data?: TokenDataset): void {
+  const event = { event: 'start', task: s.task, backend: tf.getBackend(), parameters, vocabSize, ...(data ? { trainTokens: data.train.length, valTokens: data.val.length } : {}) };
+  if (output.json) output.write(`${JSON.stringify(event)}\n`);
+  else output.write(`task ${s.task} on ${tf.getBackend()}: ${parameters.toLocaleString('en-US')} parameters, vocabulary ${vocabSize}${data ? `, ${data.train.length.toLocaleString('en-US')} train / ${data.val.length.toLocaleString('en-US')} val tokens` : ''}\n`);
+}
+
+export function finish(output: Output, checkpoint: string, valLoss: number, aborted: boolean): void {
+  if (aborted) return;
+  if (output.json) output.write(`${JSON.stringify({ event: 'done', checkpoint, valLoss })}\n`);
+  else output.write(`checkpoint saved to ${checkpoint} (val loss ${valLoss.toFixed(4)})\n`);
+}

@@ -1,0 +1,121 @@
+// The part of `tx train` shared by every task: run @tx/train's loop, report
+// events (a progress line, or JSON lines), save a checkpoint at every eval and
+// at the end, and on Ctrl-C stop between steps, save, and say how to resume.
+import { Rng, tf, type Module } from '@tx/core';
+import { AdamW, cosineWithWarmup, trainLoop, TrainingError, type TrainEvent } from '@tx/train';
+import { saveCheckpoint } from '@tx/train/node';
+import type { Tokenizer } from '@tx/tokenizer';
+import type { AnyModel, ModelSpec, TxCheckpointConfig } from './model-io.js';
+import type { ResolvedSettings } from './settings.js';
+import { renderProgress, smooth } from './progress.js';
+
+export interface Output {
+  json: boolean;
+  write(s: string): void;
+  /** True when stdout is a terminal: redraw one progress line. */
+  tty: boolean;
+}
+
+export interface SessionOptions<B> {
+  settings: ResolvedSettings;
+  model: AnyModel;
+  spec: ModelSpec;
+  tokenizer: Tokenizer;
+  loss: (batch: B) => tf.Scalar;
+  sample: (split: 'train' | 'val', rng: Rng) => B;
+  tokensPerBatch: number;
+  output: Output;
+  /** A resumed run's state. */
+  resume?: { step: number; optimizer: { tensors: Record<string, tf.Tensor>; step: number } | null; rng: Rng };
+  /** Extra fields for each eval event (e.g. exact-match accuracy). */
+  evalExtras?: () => Promise<Record<string, number>>;
+  /** Extra fields for the checkpoint's config.json. */
+  extraConfig?: Record<string, unknown>;
+}
+
+export interface SessionResult {
+  step: number;
+  aborted: boolean;
+  valLoss: number;
+}
+
+export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionResult> {
+  const { settings: s, model, output } = opts;
+  const rng = opts.resume?.rng ?? new Rng(s.seed + 1);
+  const optimizer = new AdamW(model.namedParameters(), { lr: s.lr, beta2: s.beta2, weightDecay: s.weightDecay });
+  if (opts.resume?.optimizer) optimizer.loadStateDict(opts.resume.optimizer);
+  const schedule = cosineWithWarmup({ lr: s.lr, minLr: s.minLr, warmupIters: s.warmupIters, decayIters: Math.max(s.maxIters, s.warmupIters + 1) });
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+
+  let valLoss = NaN;
+  let step = opts.resume?.step ?? 0;
+  let msPerStep: number | undefined;
+  const save = async () => {
+    const config: TxCheckpointConfig = {
+      format: 'tx-checkpoint',
+      version: 1,
+      task: s.task,
+      settings: s,
+      model: opts.spec,
+      training: { step, rngState: rng.getState(), modelRngState: (model as Module & { rng: Rng }).rng.getState(), bestValLoss: valLoss },
+      ...opts.extraConfig,
+    };
+    await saveCheckpoint(s.out, { model, optimizer, config, tokenizer: opts.tokenizer.toJSON() });
+  };
+
+  const emit = (event: Record<string, unknown>) => output.json && output.write(`${JSON.stringify(event)}\n`);
+  let aborted = false;
+  try {
+    for await (const e of trainLoop({
+      model,
+      optimizer,
+      rng,
+      schedule,
+      loss: opts.loss,
+      sample: opts.sample,
+      tokensPerBatch: opts.tokensPerBatch,
+      maxIters: s.maxIters,
+      startIter: step,
+      gradClip: s.gradClip,
+      evalInterval: s.evalInterval,
+      evalIters: s.evalIters,
+      evalSeed: s.seed,
+      signal: controller.signal,
+    })) {
+      if (e.event === 'step') {
+        step = e.step;
+        msPerStep = smooth(msPerStep, e.ms);
+        emit(e);
+        if (!output.json && output.tty) output.write(`\r${renderProgress({ ...e, maxIters: s.maxIters, msPerStep })}\x1b[K`);
+      } else if (e.event === 'eval') {
+        valLoss = e.valLoss;
+        const extras = opts.evalExtras ? await opts.evalExtras() : {};
+        emit({ ...e, ...extras });
+        if (!output.json) output.write(`${output.tty ? '\r\x1b[K' : ''}${describeEval(e, extras)}\n`);
+        await save();
+      } else if (e.event === 'done') {
+        aborted = e.aborted;
+      }
+    }
+    if (aborted) {
+      await save();
+      const resume = `pnpm tx train --resume ${s.out}`;
+      if (output.json) emit({ event: 'interrupted', step, checkpoint: s.out, resume });
+      else output.write(`${output.tty ? '\r\x1b[K' : ''}interrupted at step ${step}: checkpoint saved to ${s.out}\nresume with: ${resume}\n`);
+    }
+  } catch (err) {
+    if (err instanceof TrainingError) throw new TrainingError(`${err.message} (${s.out})`);
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    optimizer.dispose();
+  }
+  return { step, aborted, valLoss };
+}
+
+function describeEval(e: Extract<TrainEvent, { event: 'eval' }>, extras: Record<string, number>): string {
+  const more = Object.entries(extras).map(([k, v]) => `, ${k} ${v.toFixed(4)}`).join('');
+  return `step ${e.step}: train loss ${e.trainLoss.toFixed(4)}, val loss ${e.valLoss.toFixed(4)}${more}`;
+}
