@@ -110,7 +110,7 @@ describe('MultiHeadAttention', () => {
     const { value, grads } = tf.variableGrads(loss);
     const dW = tf.transpose(grads[mha.c_attn!.weight.name]); // [3C, C]
     const [xs, g] = [Array.from(await x.data()), Array.from(await G.data())];
-    const [Tq, C] = [x.shape[1], x.shape[2]];
+    const [Tq, C] = [(x.shape as number[])[1], (x.shape as number[])[2]];
     const f64 = (xv: number[], inW: number[][]) => {
       const xm = reshape(xv, [Tq, C]) as number[][];
       const out = mha64(xm, xm, c.nHeads, inW, c.in_proj_bias!, c.out_proj_weight, c.out_proj_bias!, c.allowed!);
