@@ -81,14 +81,16 @@ app.append(
     h('label', {}, '· `tx inspect` JSON ', inspectPicker)),
   message, tabs, ...Object.values(sections));
 
+async function showPositional(): Promise<void> {
+  const wpe = current ? ((await current.model.transformer.wpe.weight.array()) as number[][]) : null;
+  positional.set(wpe, current?.model.config.nEmbd ?? 64, current?.model.config.blockSize ?? 64);
+}
+
 function show(view: ViewName): void {
   for (const [id, el] of Object.entries(sections)) el.hidden = id !== view;
   for (const b of tabs.querySelectorAll<HTMLButtonElement>('button')) b.setAttribute('aria-selected', String(b.dataset.view === view));
   document.body.dataset.view = view;
-  if (view === 'positional') {
-    const wpe = current ? (current.model.transformer.wpe.weight.arraySync() as number[][]) : null;
-    positional.set(wpe, current?.model.config.nEmbd ?? 64, current?.model.config.blockSize ?? 64);
-  }
+  if (view === 'positional') void showPositional();
   if (view === 'attention') attention.draw();
   const url = new URL(location.href);
   url.searchParams.set('view', view);

@@ -67,7 +67,7 @@ export function attentionLines(attention: Attention, opts: LineOptions): Line[] 
 
 /** Sensible defaults for the input length: every line for short inputs, the strongest few for long ones. */
 export function defaultLineOptions(tokens: number): { threshold: number; topK: number } {
-  if (tokens <= 40) return { threshold: 0.01, topK: tokens };
+  if (tokens <= 64) return { threshold: 0.01, topK: tokens };
   if (tokens <= 128) return { threshold: 0.02, topK: 8 };
   return { threshold: 0.03, topK: 4 };
 }

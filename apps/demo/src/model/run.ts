@@ -110,9 +110,13 @@ export function asLanguageModel(model: GPT): CausalLanguageModel {
     return {
       async feed(newIds) {
         ids.push(...newIds);
+        // The window is padded to the full context: the mask keeps padding
+        // out of earlier positions, and one fixed shape means WebGPU compiles
+        // each kernel once instead of once per length.
         const window = ids.slice(-model.config.blockSize);
+        const padded = window.concat(new Array<number>(model.config.blockSize - window.length).fill(0));
         const logits = tf.tidy(() => {
-          const all = model.forward(window, 1, window.length);
+          const all = model.forward(padded, 1, padded.length);
           return tf.squeeze(tf.slice(all, [0, window.length - 1, 0], [1, 1, -1]));
         });
         const data = (await logits.data()) as Float32Array;

@@ -17,6 +17,8 @@ export interface TrainSettings {
   maxIters: number;
   seed: number;
   evalInterval: number;
+  /** Global gradient-norm clip (0 = off). Default 1. */
+  gradClip?: number;
 }
 
 export const PRESETS: Record<'tiny' | 'small', Omit<TrainSettings, 'seed' | 'maxIters' | 'evalInterval'>> = {
@@ -65,6 +67,7 @@ export class Trainer {
         startIter: this.step,
         evalInterval: s.evalInterval,
         evalIters: 4,
+        gradClip: s.gradClip ?? 1,
         signal: this.controller.signal,
       })) {
         if (e.event === 'step') this.step = e.step;

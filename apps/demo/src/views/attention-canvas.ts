@@ -78,7 +78,7 @@ export function drawMatrix(canvas: HTMLCanvasElement, matrix: number[][], size: 
   const rows = matrix.length, cols = matrix[0]?.length ?? 0;
   const showLabels = !!opts.rowLabels && size / Math.max(rows, cols) >= 9;
   const margin = showLabels ? 56 : 0;
-  const cell = Math.max(1, (size - margin) / Math.max(rows, cols, 1));
+  const cell = (size - margin) / Math.max(rows, cols, 1);
   const width = margin + cell * cols, height = margin + cell * rows + (opts.label ? 16 : 0);
   const ctx = sizeCanvas(canvas, width, height);
   ctx.clearRect(0, 0, width, height);

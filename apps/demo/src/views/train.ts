@@ -2,7 +2,7 @@
 // task in the page. @tx/train's loop yields after every step, so the page
 // stays live; the loss curve, tokens/s, samples and the attention picture
 // update as it learns. Pause stops between steps; resume continues the run.
-import { Rng } from '@tx/core';
+import { Rng, tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { chartScale, downsample, ema, type Point } from '../lib/chart.js';
 import { shuffleLines } from '../data/corpora.js';
@@ -78,7 +78,10 @@ export class TrainView {
     try {
       if (!this.trainer) {
         const p = PRESETS[this.preset];
-        this.trainer = new Trainer(await this.corpus(), { ...p, maxIters: Number(this.itersInput.value) || 300, seed: 1337, evalInterval: 50 });
+        // @tx/train's clipGradNorm reads the norm with dataSync(), which loses the
+        // WebGPU device in Chromium; clipping is off on webgpu until it reads asynchronously.
+        const gradClip = tf.getBackend() === 'webgpu' ? 0 : 1;
+        this.trainer = new Trainer(await this.corpus(), { ...p, maxIters: Number(this.itersInput.value) || 300, seed: 1337, evalInterval: 50, gradClip });
         this.losses = []; this.vals = [];
       }
       await this.run(this.trainer);
