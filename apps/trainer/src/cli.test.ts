@@ -189,9 +189,32 @@ describe('tx: the dates task', () => {
     const sampled = await run(['sample', '--checkpoint', join(dir, 'dates'), '--prompt', '27 Nov 2026', '--greedy', '--json']);
     expect(sampled.code).toBe(0);
     expect(events(sampled.stdout).at(-1)).toMatchObject({ done: true });
+    const beams = await run(['sample', '--checkpoint', join(dir, 'dates'), '--prompt', '27 Nov 2026', '--beams', '3', '--json']);
+    expect(beams.code).toBe(0);
+    expect(JSON.parse(beams.stdout)).toMatchObject({ done: true });
     const inspected = JSON.parse((await run(['inspect', '--checkpoint', join(dir, 'dates'), '--text', '27 Nov 2026', '--json'])).stdout);
     expect(inspected.sourceTokens).toEqual([...'27 Nov 2026']);
     expect(inspected.cross[0][0]).toHaveLength(inspected.tokens.length);
     expect(inspected.cross[0][0][0]).toHaveLength(11);
+  });
+});
+
+describe('tx export and tx bench', () => {
+  it('exports the files the site loads, and benchmarks a preset', async () => {
+    const dir = tmp();
+    expect((await run(['train', '--max-iters', '2', '--eval-interval', '2', '--out', join(dir, 'names'), ...small])).code).toBe(0);
+    const exported = await run(['export', '--checkpoint', join(dir, 'names'), '--out', join(dir, 'site')]);
+    expect(exported.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'site', 'config.json'), 'utf8'));
+    expect(manifest).toMatchObject({ format: 'tx-export', version: 1, task: 'names', model: { kind: 'gpt' } });
+    expect(readFileSync(join(dir, 'site', 'model.safetensors'))).toEqual(readFileSync(join(dir, 'names', 'model.safetensors')));
+    expect(JSON.parse(readFileSync(join(dir, 'site', 'tokenizer.json'), 'utf8'))).toMatchObject({ kind: 'char' });
+
+    const bench = await run(['bench', '--backend', 'wasm', '--steps', '2', '--json']);
+    expect(bench.code).toBe(0);
+    const r = JSON.parse(bench.stdout);
+    expect(r).toMatchObject({ preset: 'nanogpt-cpu', backend: 'wasm', batchSize: 12, blockSize: 64 });
+    expect(r.trainTokensPerSecond).toBeGreaterThan(0);
+    expect(r.generateTokensPerSecondCached).toBeGreaterThan(0);
   });
 });
