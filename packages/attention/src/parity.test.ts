@@ -5,7 +5,8 @@
 // If it cannot start, the test fails with the reason; TX_SKIP_WEBGPU=1 skips
 // it knowingly outside CI, as in @tx/core.
 import { describe, expect, it } from 'vitest';
-import { Rng, initBackend, randomNormal, tf, type BackendName } from '@tx/core';
+import { Rng, randomNormal, tf, type BackendName } from '@tx/core';
+import { maxAbsDifference, onBackend, skipWebGPU } from '@tx/core/testing';
 import { RotaryEmbedding } from '@tx/positional';
 import { KVCache } from './cache.js';
 import { MultiHeadAttention } from './mha.js';
@@ -40,13 +41,8 @@ async function compute(): Promise<Record<string, number[]>> {
   return out;
 }
 
-async function on(backend: BackendName): Promise<Record<string, number[]>> {
-  const info = await initBackend({ prefer: backend, allowSoftwareWebGPU: true });
-  expect(tf.getBackend()).toBe(info.backend);
-  return compute();
-}
+const on = (backend: BackendName) => onBackend(backend, compute);
 
-const skipWebGPU = process.env.TX_SKIP_WEBGPU === '1' && process.env.CI !== 'true';
 
 describe('backend parity (attention)', () => {
   it('cpu and wasm agree to 1e-5', async () => {
@@ -55,24 +51,11 @@ describe('backend parity (attention)', () => {
 
   it.skipIf(skipWebGPU)('webgpu (Dawn) agrees with cpu to 1e-5', async () => {
     const cpu = await on('cpu');
-    let webgpu: Record<string, number[]>;
-    try {
-      webgpu = await on('webgpu');
-    } catch (err) {
-      throw new Error(
-        `WebGPU could not start, so parity cannot be checked: ${(err as Error).message}. ` +
-          'Install Debian packages chromium and libvulkan1 (npm run setup does), or set TX_SKIP_WEBGPU=1 outside CI.',
-      );
-    }
-    expectClose(webgpu, cpu);
+    expectClose(await on('webgpu'), cpu);
   });
 });
 
 function expectClose(got: Record<string, number[]>, want: Record<string, number[]>): void {
   expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
-  for (const key of Object.keys(want)) {
-    expect(got[key].length, key).toBe(want[key].length);
-    const worst = Math.max(...want[key].map((v, i) => Math.abs(v - got[key][i])));
-    expect(worst, `${key}: max abs difference`).toBeLessThan(1e-5);
-  }
+  for (const key of Object.keys(want)) expect(maxAbsDifference(got[key], want[key]), `${key}: max abs difference`).toBeLessThan(1e-5);
 }

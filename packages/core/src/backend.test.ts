@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { BackendError } from './errors.js';
+import { maxAbsDifference, onBackend } from './testing.js';
 import { tf } from './tf.js';
 
 describe('initBackend', () => {
@@ -37,5 +38,12 @@ describe('initBackend', () => {
   it('throws, naming the reason, when a named backend cannot start', async () => {
     // webgl needs a browser (or headless-gl); in Node it cannot start.
     await expect(initBackend({ prefer: 'webgl' })).rejects.toThrow(/backend "webgl" could not start: /);
+  });
+
+  it('onBackend explains a backend that cannot start instead of comparing nothing', async () => {
+    await expect(onBackend('webgl', async () => 1)).rejects.toThrow(/^webgl could not start, so parity cannot be checked: backend "webgl" could not start/);
+    expect(await onBackend('cpu', async () => tf.getBackend())).toBe('cpu');
+    expect(maxAbsDifference([1, 2, 3], [1, 2.5, 2])).toBe(1);
+    expect(() => maxAbsDifference([1], [1, 2])).toThrow('lengths differ: 1 vs 2');
   });
 });

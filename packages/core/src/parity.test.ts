@@ -6,8 +6,9 @@
 // with the reason; set TX_SKIP_WEBGPU=1 to skip it knowingly on a machine
 // without that driver (CI never sets it).
 import { describe, expect, it } from 'vitest';
-import { initBackend, type BackendName } from './backend.js';
+import type { BackendName } from './backend.js';
 import { Rng } from './rng.js';
+import { maxAbsDifference, onBackend, skipWebGPU } from './testing.js';
 import { tf } from './tf.js';
 
 const rng = new Rng(2024);
@@ -41,13 +42,7 @@ async function compute(): Promise<Record<string, number[]>> {
   return out;
 }
 
-async function on(backend: BackendName): Promise<Record<string, number[]>> {
-  const info = await initBackend({ prefer: backend, allowSoftwareWebGPU: true });
-  expect(tf.getBackend()).toBe(info.backend);
-  return compute();
-}
-
-const skipWebGPU = process.env.TX_SKIP_WEBGPU === '1' && process.env.CI !== 'true';
+const on = (backend: BackendName) => onBackend(backend, compute);
 
 describe('backend parity', () => {
   it('cpu and wasm agree to 1e-5', async () => {
@@ -60,22 +55,10 @@ describe('backend parity', () => {
 
   it.skipIf(skipWebGPU)('webgpu (Dawn) agrees with cpu to 1e-5', async () => {
     const cpu = await on('cpu');
-    let webgpu: Record<string, number[]>;
-    try {
-      webgpu = await on('webgpu');
-    } catch (err) {
-      throw new Error(
-        `WebGPU could not start, so parity cannot be checked: ${(err as Error).message}. ` +
-          'Install Debian packages chromium and libvulkan1 (npm run setup does), or set TX_SKIP_WEBGPU=1 outside CI.',
-      );
-    }
-    expectClose(webgpu, cpu);
+    expectClose(await on('webgpu'), cpu);
   });
 });
 
 function expectClose(got: Record<string, number[]>, want: Record<string, number[]>): void {
-  for (const key of Object.keys(want)) {
-    const worst = Math.max(...want[key].map((v, i) => Math.abs(v - got[key][i])));
-    expect(worst, `${key}: max abs difference`).toBeLessThan(1e-5);
-  }
+  for (const key of Object.keys(want)) expect(maxAbsDifference(got[key], want[key]), `${key}: max abs difference`).toBeLessThan(1e-5);
 }

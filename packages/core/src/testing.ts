@@ -1,4 +1,5 @@
 // Test helpers for @tx packages and their users.
+import { initBackend, type BackendName } from './backend.js';
 import { tf } from './tf.js';
 
 export interface NoLeakOptions {
@@ -23,4 +24,35 @@ export async function expectNoLeak<T>(fn: () => T | Promise<T>, options: NoLeakO
     throw new Error(`tensor leak${what}: tf.memory().numTensors went from ${before} to ${after} (${after - before > 0 ? '+' : ''}${after - before})`);
   }
   return result;
+}
+
+/**
+ * WebGPU parity tests may be skipped only on purpose: TX_SKIP_WEBGPU=1, and
+ * never in CI (CI=true), where a WebGPU that cannot start must fail the test.
+ */
+export const skipWebGPU = typeof process !== 'undefined' && process.env.TX_SKIP_WEBGPU === '1' && process.env.CI !== 'true';
+
+/**
+ * Switch to `backend` (software WebGPU adapters allowed), check tfjs is really
+ * on it, and run `compute` there. If WebGPU cannot start, the error says why
+ * and how to get it, instead of a parity test silently comparing nothing.
+ */
+export async function onBackend<T>(backend: BackendName, compute: () => Promise<T>): Promise<T> {
+  let info;
+  try {
+    info = await initBackend({ prefer: backend, allowSoftwareWebGPU: true });
+  } catch (err) {
+    const hint = backend === 'webgpu' ? ' Install the Debian packages chromium and libvulkan1 (npm run setup does), or set TX_SKIP_WEBGPU=1 outside CI.' : '';
+    throw new Error(`${backend} could not start, so parity cannot be checked: ${(err as Error).message}.${hint}`);
+  }
+  if (tf.getBackend() !== info.backend) throw new Error(`asked for ${backend}, but tfjs is on ${tf.getBackend()}`);
+  return compute();
+}
+
+/** The largest |a[i] - b[i]|; throws if the lengths differ. */
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`lengths differ: ${a.length} vs ${b.length}`);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
 }
