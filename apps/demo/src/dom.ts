@@ -13,6 +13,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K | `${K}.${string
     if (v === undefined || v === null || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v as EventListener);
     else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'class') el.classList.add(...String(v).split(/\s+/).filter(Boolean));
     else if (k in el && k !== 'list') (el as unknown as Record<string, unknown>)[k] = v;
     else el.setAttribute(k, String(v));
   }

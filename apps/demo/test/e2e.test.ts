@@ -63,6 +63,7 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     const all = Number(await page.getAttribute('#attention-lines', 'data-lines'));
     expect(all).toBeGreaterThan(50);
     await page.screenshot({ path: join(shots, '1-attention.png'), fullPage: true });
+    await page.locator('#attention-lines').scrollIntoViewIfNeeded();
     const box = (await page.locator('#attention-lines').boundingBox())!;
     await page.mouse.move(box.x + 20, box.y + 8 + ((box.height - 16) * 43.5) / 60); // the left-hand "i" of "it"
     await page.waitForFunction((n) => Number(document.querySelector('#attention-lines')!.getAttribute('data-lines')) < n, all);
