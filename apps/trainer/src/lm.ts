@@ -1,5 +1,5 @@
 // `tx train --task names|text`: a character (or BPE) GPT language model.
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from './read.js';
 import { GPT, type GPTConfig } from '@tx/blocks';
 import { Rng, TxError, tf } from '@tx/core';
 import { generate } from '@tx/generate';
@@ -23,12 +23,7 @@ export async function corpusText(s: Pick<ResolvedSettings, 'task' | 'data' | 'se
     return `${names.join('\n')}\n`;
   }
   const path = s.data!;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new TxError(`--data ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  const text = await readTextFile(path, '--data');
   if (text.length === 0) throw new TxError(`--data ${path}: the file is empty`);
   return text;
 }

@@ -1,7 +1,7 @@
 // The `tx` command line: parse, dispatch, and turn every expected failure
 // into one line on stderr with exit code 2 (a stack trace only with --debug).
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from './read.js';
 import { TxError, initBackend } from '@tx/core';
 import { trainLanguageModel } from './lm.js';
 import { openCheckpoint, readCheckpointConfig } from './model-io.js';
@@ -123,13 +123,7 @@ async function train(argv: string[], io: Io): Promise<void> {
   }
   const fromFile: TrainSettings = {};
   if (typeof values.config === 'string') {
-    let text: string;
-    try {
-      text = await readFile(values.config, 'utf8');
-    } catch (err) {
-      throw new UsageError(`--config ${values.config}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-    Object.assign(fromFile, parseConfigFile(text, values.config));
+    Object.assign(fromFile, parseConfigFile(await readTextFile(values.config, '--config'), values.config));
   }
 
   const output: Output = { json: values.json === true, tty: !!io.stdout.isTTY && values.json !== true, write: (s) => void io.stdout.write(s) };

@@ -1,6 +1,7 @@
 // tx import nanogpt: a nanoGPT state_dict (saved as safetensors) into a tx checkpoint.
 // tx export: a checkpoint as the static files the demo site loads.
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { readTextFile } from '../read.js';
 import { join } from 'node:path';
 import { GPT, checkGPTConfig, gptConfigFromNanoGPT, type NanoGPTModelArgs } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf } from '@tx/core';
@@ -30,13 +31,7 @@ export async function importCommand(argv: string[], io: Io): Promise<void> {
   let tokenizer: CharTokenizer;
   if (typeof values.vocab === 'string') tokenizer = new CharTokenizer(values.vocab);
   else if (typeof values['vocab-from'] === 'string') {
-    let text: string;
-    try {
-      text = await readFile(values['vocab-from'], 'utf8');
-    } catch (err) {
-      throw new TxError(`--vocab-from ${values['vocab-from']}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-    tokenizer = CharTokenizer.fromText(text);
+    tokenizer = CharTokenizer.fromText(await readTextFile(values['vocab-from'], '--vocab-from'));
   } else throw new UsageError('give the vocabulary with --vocab-from TEXTFILE (its sorted distinct characters) or --vocab CHARS');
   if (tokenizer.vocabSize !== config.vocabSize) {
     throw new TxError(`the vocabulary has ${tokenizer.vocabSize} characters but --model-args says vocab_size ${config.vocabSize}`);

@@ -1,5 +1,5 @@
 // Commands that use a trained checkpoint: sample, eval, inspect.
-import { readFile } from 'node:fs/promises';
+import { readTextFile } from '../read.js';
 import type { EncoderDecoderTransformer, GPT } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf, type BackendPreference } from '@tx/core';
 import { beamSearch, streamTokens, type CausalLanguageModel, type FinishReason } from '@tx/generate';
@@ -137,12 +137,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
   let tokens: Int32Array;
   let source: string;
   if (typeof values.data === 'string') {
-    let text: string;
-    try {
-      text = await readFile(values.data, 'utf8');
-    } catch (err) {
-      throw new TxError(`--data ${values.data}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
+    const text = await readTextFile(values.data, '--data');
     tokens = Int32Array.from(encodeOrExplain(tokenizer, text, `--data ${values.data}`));
     source = values.data;
   } else {
