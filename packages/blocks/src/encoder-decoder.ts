@@ -11,6 +11,7 @@ import { Linear, Module, ModuleList, Rng, ShapeError, matMul2d, tf } from '@tx/c
 import { KVCache } from '@tx/attention';
 import { sinusoidalEncoding } from '@tx/positional';
 import { DecoderBlock, EncoderBlock, ModuleDict } from './blocks.js';
+import { conditionOn, type ConditionedModel } from './conditioned.js';
 import { checkEncoderDecoderConfig } from './config.js';
 import type { EncoderDecoderConfig } from './config.js';
 import { Dropout } from './dropout.js';
@@ -139,6 +140,14 @@ export class EncoderDecoderTransformer extends Module {
   }
 
   /** Empty caches for step-by-step decoding with decode(tgt, memory, { cache }). */
+  /**
+   * This model with its source encoded: a decoder-only model for @tx/generate
+   * (generate, streamTokens, beamSearch). Dispose it when done.
+   */
+  conditionOn(sourceIds: readonly number[], options: { padId?: number } = {}): ConditionedModel {
+    return conditionOn(this, sourceIds, options);
+  }
+
   createCache(): EncoderDecoderCache {
     return {
       self: Array.from({ length: this.config.nDecoderLayer }, () => new KVCache()),

@@ -18,3 +18,4 @@ export { GPTDecoder } from './decoder.js';
 export type { StepOutput } from './decoder.js';
 export { EncoderDecoderTransformer } from './encoder-decoder.js';
 export type { EncoderDecoderCache, EncoderDecoderCall, EncoderDecoderOutput } from './encoder-decoder.js';
+export type { ConditionedDecoder, ConditionedModel } from './conditioned.js';

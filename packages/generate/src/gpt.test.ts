@@ -1,6 +1,6 @@
 // @tx/generate driving a real GPT from @tx/blocks.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { GPT } from '@tx/blocks';
+import { EncoderDecoderTransformer, GPT } from '@tx/blocks';
 import { Rng, initBackend, tf } from '@tx/core';
 import { expectNoLeak } from '@tx/core/testing';
 import { beamSearch } from './beam.js';
@@ -65,5 +65,32 @@ describe('generate with a GPT', () => {
     expect(four.logprob).toBeGreaterThanOrEqual(one.logprob - 1e-6);
     await expectNoLeak(() => beamSearch(gpt, [1], { beams: 3, maxNewTokens: 5 }));
     gpt.dispose();
+  });
+});
+
+describe('generate with an encoder-decoder', () => {
+  it('greedy, sampling and beam search run on a model conditioned on its source, without leaks', async () => {
+    const model = new EncoderDecoderTransformer(
+      { srcVocabSize: 12, tgtVocabSize: 12, maxLen: 16, nEncoderLayer: 1, nDecoderLayer: 1, nHead: 2, dModel: 16, dFF: 32, dropout: 0, bias: true, norm: 'pre', sharedEmbeddings: true, tieOutput: true, activation: 'relu' },
+      { rng: new Rng(3) },
+    ).eval();
+    const rng = new Rng(8);
+    for (const [, v] of model.namedParameters()) if (v.rank === 2) v.assign(tf.tidy(() => tf.mul(v, 1 + rng.random() * 20)));
+    await expectNoLeak(async () => {
+      const lm = model.conditionOn([3, 4, 5, 0], { padId: 0 });
+      const greedy = await generate(lm, [1], { greedy: true, maxNewTokens: 8, eosId: 2 });
+      const one = await beamSearch(lm, [1], { beams: 1, maxNewTokens: 8, eosId: 2 });
+      expect(one.ids).toEqual(greedy.ids);
+      const three = await beamSearch(lm, [1], { beams: 3, maxNewTokens: 8, eosId: 2, lengthPenalty: 0 });
+      expect(three.logprob).toBeGreaterThanOrEqual(one.logprob - 1e-6);
+      // The source matters: another source gives other logits.
+      const other = model.conditionOn([7, 8, 9, 10], { padId: 0 });
+      const a = await lm.startDecoder().feed([1]);
+      const b = await other.startDecoder().feed([1]);
+      expect(Array.from(a.logits)).not.toEqual(Array.from(b.logits));
+      lm.dispose();
+      other.dispose();
+    });
+    model.dispose();
   });
 });

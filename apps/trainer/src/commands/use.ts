@@ -9,7 +9,6 @@ import { corpusText } from '../lm.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
 import { parse, required, UsageError, type Io } from '../run.js';
 import { checkField } from '../schema.js';
-import { conditionedOn } from '../seq2seq-decoder.js';
 import { greedyDecode, maxTargetLength } from '../seq2seq-train.js';
 import { exactMatch, makeExamples, type Seq2SeqTask } from '../tasks/seq2seq.js';
 
@@ -71,7 +70,7 @@ export async function sampleCommand(argv: string[], io: Io): Promise<void> {
     const source = values.prompt;
     if (typeof source !== 'string' || source === '') throw new UsageError(`this is a ${config.task} model: give the source with --prompt, e.g. --prompt "27 Nov 2026"`);
     const specials = config.model.specials;
-    lm = conditionedOn(model as EncoderDecoderTransformer, encodeOrExplain(tokenizer, source, '--prompt'), specials.pad);
+    lm = (model as EncoderDecoderTransformer).conditionOn(encodeOrExplain(tokenizer, source, '--prompt'), { padId: specials.pad });
     promptIds = [specials.bos];
     eosId = specials.eos;
     options.maxNewTokens ??= maxTargetLength(config.task as Seq2SeqTask) + 1;
