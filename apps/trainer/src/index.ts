@@ -5,5 +5,3 @@ export type { ResolvedSettings, Task } from './settings.js';
 export { openCheckpoint, readCheckpointConfig } from './model-io.js';
 export type { ModelSpec, OpenedCheckpoint, TxCheckpointConfig } from './model-io.js';
 export { loadNames } from './names.js';
-export { DATE_FORMATS, exactMatch, makeExamples, randomDate } from './tasks/seq2seq.js';
-export type { Example, Seq2SeqTask } from './tasks/seq2seq.js';

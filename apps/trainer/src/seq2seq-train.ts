@@ -6,12 +6,11 @@
 import { EncoderDecoderTransformer, type EncoderDecoderConfig } from '@tx/blocks';
 import { Rng, tf } from '@tx/core';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
-import { crossEntropy, seq2seqBatch, type Seq2SeqBatch } from '@tx/train';
+import { crossEntropy, seq2seqBatch, type Seq2SeqBatch, exactMatch, makeExamples, type Example, type Seq2SeqTask } from '@tx/train';
 import { emitStart, finish } from './lm.js';
 import type { OpenedCheckpoint, Seq2SeqSpecials } from './model-io.js';
 import { runSession, type Output } from './session.js';
 import type { ResolvedSettings } from './settings.js';
-import { exactMatch, makeExamples, type Example, type Seq2SeqTask } from './tasks/seq2seq.js';
 
 export const SPECIALS = ['<pad>', '<bos>', '<eos>'];
 

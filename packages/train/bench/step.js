@@ -27,7 +27,7 @@ for (const backend of backends) {
     const clipped = clipGradNorm(Object.fromEntries(named.map(([n, v]) => [n, grads[v.name]])), 1.0);
     optimizer.apply(clipped.grads, 1e-3);
     await value.data();
-    tf.dispose([value, ...Object.values(grads), ...Object.values(clipped.grads)]);
+    tf.dispose([value, clipped.norm, ...Object.values(grads), ...Object.values(clipped.grads)]);
   };
   const m = await measure(step, backend === 'cpu' ? { warmup: 1, iters: 3 } : { warmup: 3, iters: 20 });
   rows.push({ backend, 'ms/iter (median)': m.median, p10: m.p10, p90: m.p90, 'tokens/s': (B * T * 1000) / m.median, 'vs PyTorch 10,000': (B * T * 1000) / m.median / 10_000 });

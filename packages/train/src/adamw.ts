@@ -117,16 +117,19 @@ export class AdamW {
 }
 
 /**
- * Scale gradients so their global L2 norm is at most maxNorm (torch's
- * clip_grad_norm_). Returns the new gradients and the norm before clipping.
- * The input gradients are left as they were (the caller still owns them).
+ * Scale gradients so their global L2 norm is at most maxNorm, as torch's
+ * clip_grad_norm_: g * min(1, maxNorm / (norm + 1e-6)). Nothing is read back
+ * to JavaScript (a synchronous read stalls, and in browsers can lose, the
+ * WebGPU device): the norm is returned as a scalar tensor. The caller owns the
+ * new gradients and the norm; the input gradients are left as they were.
  */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
+export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
   const names = Object.keys(grads);
-  const norm = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))).dataSync()[0]);
-  // torch: clip_coef = max_norm / (total_norm + 1e-6), applied only when < 1.
-  const coef = maxNorm / (norm + 1e-6);
-  const out: Record<string, tf.Tensor> = {};
-  for (const n of names) out[n] = coef < 1 ? tf.mul(grads[n], coef) : tf.clone(grads[n]);
-  return { grads: out, norm };
+  return tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar;
+    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+    const out: Record<string, tf.Tensor> = {};
+    for (const n of names) out[n] = tf.mul(grads[n], coef);
+    return { grads: out, norm };
+  });
 }

@@ -90,15 +90,17 @@ export async function* trainLoop<B>(opts: TrainLoopOptions<B>): AsyncGenerator<T
       tf.dispose(Object.values(grads));
       throw new TrainingError(`loss is ${loss} at step ${step} (lr ${lr.toExponential(3)}): training stopped before applying the update; the last saved checkpoint is untouched`);
     }
-    let gradNorm = NaN;
+    let normTensor: tf.Scalar | null = null;
     if (gradClip > 0) {
       const clipped = clipGradNorm(grads, gradClip);
       tf.dispose(Object.values(grads));
       grads = clipped.grads;
-      gradNorm = clipped.norm;
+      normTensor = clipped.norm;
     }
     optimizer.apply(grads, lr);
     tf.dispose(Object.values(grads));
+    const gradNorm = normTensor ? (await normTensor.data())[0] : NaN;
+    normTensor?.dispose();
     step += 1;
     const ms = performance.now() - t0;
     yield { event: 'step', step, loss, lr, gradNorm, ms, tokensPerSecond: (opts.tokensPerBatch * accum * 1000) / ms };

@@ -32,7 +32,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<void> {
     const clipped = clipGradNorm(byName, 1);
     optimizer.apply(clipped.grads);
     await value.data();
-    tf.dispose([value, ...Object.values(grads), ...Object.values(clipped.grads)]);
+    tf.dispose([value, clipped.norm, ...Object.values(grads), ...Object.values(clipped.grads)]);
     if (i >= 2) times.push(performance.now() - t0);
   }
   optimizer.dispose();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@tx/core';
-import { DATE_FORMATS, exactMatch, makeExamples, randomDate } from './seq2seq.js';
+import { DATE_FORMATS, exactMatch, makeExamples, randomDate } from './tasks.js';
 
 describe('seq2seq tasks', () => {
   it('writes 27 November 2026 (a Friday) in every format', () => {
