@@ -160,14 +160,34 @@ describe.each(['cpu', 'wasm'] as const)('GPT on %s', (backend) => {
     expect(a.attention![0][0].reduce((s, w) => s + w, 0)).toBeCloseTo(1, 5);
     const before = tf.memory().numTensors;
     const fork = cached.fork();
-    await fork.feed([1]); // past the context: the cache slides
-    const slid = await cached.feed([2]);
-    expect(slid.attention![0][0].length).toBe(16); // the window keeps blockSize keys
-    expect(slid.logits.every(Number.isFinite)).toBe(true);
+    await fork.feed([1]); // past the context: a fresh cache from the last 3/4 of the context
+    const moved = await cached.feed([2]);
+    expect(cached.windowLength).toBe(12);
+    expect(moved.attention![0][0].length).toBe(12);
+    expect(moved.logits.every(Number.isFinite)).toBe(true);
     fork.dispose();
     expect(tf.memory().numTensors).toBe(before);
     cached.dispose();
     plain.dispose();
+    model.dispose();
+  });
+
+  it('past the context, each cached step equals recomputing its window (positions stay exact)', async () => {
+    const model = new GPT({ vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true }, { rng: new Rng(21) }).eval();
+    const decoder = model.startDecoder({ cache: true });
+    const history = [1, 2, 3];
+    let out = await decoder.feed(history);
+    const rng = new Rng(4);
+    for (let step = 0; step < 30; step++) {
+      const window = history.slice(-decoder.windowLength);
+      expect(window.length).toBeGreaterThanOrEqual(Math.min(history.length, 6));
+      const reference = tf.tidy(() => tf.slice(model.forward([window]).logits, [0, window.length - 1, 0], [1, 1, -1]).dataSync());
+      expect(maxDiff(out.logits, reference as Float32Array)).toBeLessThan(1e-5);
+      const id = rng.int(13);
+      history.push(id);
+      out = await decoder.feed([id]);
+    }
+    decoder.dispose();
     model.dispose();
   });
 

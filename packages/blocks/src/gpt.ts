@@ -30,7 +30,9 @@ export interface GPTForwardOptions {
   returnAttention?: boolean;
   /**
    * Cached decoding (from model.createCache()): ids continue the sequence held
-   * in the cache, which is updated. Past blockSize tokens the window slides.
+   * in the cache, which is updated. Past blockSize tokens the cache slides and
+   * new tokens reuse the last position (an approximation); GPTDecoder avoids
+   * that by restarting the cache from a recomputed window.
    */
   cache?: GPTCache;
 }

@@ -1,5 +1,5 @@
 // A GPT's KV cache: one @tx/attention KVCache per layer, each keeping at most
-// blockSize positions. Past the context the window slides (see decoder.ts).
+// blockSize positions. GPTDecoder restarts it before it would overflow (see decoder.ts).
 import { KVCache } from '@tx/attention';
 
 export class GPTCache {
