@@ -1,23 +1,25 @@
 // Trains the site's built-in models, reproducibly (fixed seeds, fixed data),
-// and writes them as checkpoint folders the site loads statically:
+// with @tx/blocks models and @tx/train's loop, and writes them in the format
+// `tx export` writes, which the site loads statically:
 //
 //   public/models/<name>/{config.json, model.safetensors, tokenizer.json}
 //
-// Run from apps/demo:  pnpm train-builtins [--only shakespeare|dates] [--iters N]
+// Run from apps/demo:  pnpm train-builtins [--only shakespeare|dates] [--iters N] [--shakespeare FILE]
 // (builds this script with Vite's SSR mode, then runs it with node on the
 // built workspace packages, on the wasm backend).
 //
-// shakespeare: a character GPT on Tiny Shakespeare (../../../shared/data, or
+// shakespeare: a character GPT on Tiny Shakespeare (<repo>/../shared/data, or
 //              --shakespeare FILE), for the attention, arithmetic and generate views.
-// dates:       a character GPT on "human date=ISO date" lines generated in code,
-//              for the alignment view (a decoder-only stand-in for the
-//              encoder-decoder until @tx/blocks has one).
+// dates:       an encoder-decoder on @tx/train's makeExamples('dates'), as
+//              `tx train --task dates`, for the alignment (cross-attention) view.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng, initBackend, serializeSafetensors, tf } from '@tx/core';
-import { datesCorpus } from '../src/data/dates.js';
-import { Trainer, type TrainSettings } from '../src/model/train.js';
+import { initBackend, serializeSafetensors, tf } from '@tx/core';
+import { exactMatch } from '@tx/train';
+import { exportManifest, type ModelSpec } from '../src/model/checkpoint.js';
+import { translateAll } from '../src/model/seq2seq.js';
+import { Seq2SeqTrainer, Trainer, type AnyTrainer, type TrainSettings } from '../src/model/train.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const demo = resolve(here, '..');
@@ -29,23 +31,26 @@ const flag = (name: string) => {
 
 interface Builtin {
   name: string;
+  task: string;
   description: string;
-  corpus: () => Promise<string>;
   settings: TrainSettings;
+  trainer: (settings: TrainSettings) => Promise<AnyTrainer>;
 }
 
 const BUILTINS: Builtin[] = [
   {
     name: 'shakespeare',
-    description: 'character GPT on Tiny Shakespeare',
-    corpus: () => readFile(flag('shakespeare') ?? resolve(demo, '../../../shared/data/tinyshakespeare.txt'), 'utf8'),
-    settings: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 64, batchSize: 16, lr: 3e-3, maxIters: 1500, seed: 1337, evalInterval: 250 },
+    task: 'text',
+    description: 'character GPT (@tx/blocks) on Tiny Shakespeare',
+    settings: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 64, batchSize: 16, lr: 3e-3, maxIters: 1500, seed: 1337, evalInterval: 250, evalIters: 10 },
+    trainer: async (s) => new Trainer(await readFile(flag('shakespeare') ?? resolve(demo, '../../../shared/data/tinyshakespeare.txt'), 'utf8'), s),
   },
   {
     name: 'dates',
-    description: 'character GPT on "human date=ISO date" lines',
-    corpus: async () => datesCorpus(20000, new Rng(2026)),
-    settings: { nLayer: 2, nHead: 4, nEmbd: 48, blockSize: 48, batchSize: 16, lr: 3e-3, maxIters: 1500, seed: 1337, evalInterval: 250 },
+    task: 'dates',
+    description: "encoder-decoder (@tx/blocks) on @tx/train's dates task: a human date to ISO 8601",
+    settings: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 48, batchSize: 32, lr: 2e-3, maxIters: 2000, seed: 1337, evalInterval: 250, evalIters: 10, weightDecay: 0.01 },
+    trainer: async (s) => new Seq2SeqTrainer(s),
   },
 ];
 
@@ -56,8 +61,7 @@ async function main() {
   const iters = flag('iters');
   for (const b of BUILTINS.filter((x) => !only || x.name === only)) {
     const settings = { ...b.settings, ...(iters ? { maxIters: Number(iters) } : {}) };
-    const corpus = await b.corpus();
-    const trainer = new Trainer(corpus, settings);
+    const trainer = await b.trainer(settings);
     console.log(`${b.name}: ${b.description}; ${trainer.model.numParameters()} parameters, vocab ${trainer.tokenizer.vocabSize}, ${settings.maxIters} iterations`);
     const t0 = Date.now();
     let last = { trainLoss: NaN, valLoss: NaN };
@@ -67,19 +71,27 @@ async function main() {
         console.log(`  step ${e.step}: train ${e.trainLoss.toFixed(3)} val ${e.valLoss.toFixed(3)} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
       }
     }
+    const results: Record<string, number> = { trainLoss: last.trainLoss, valLoss: last.valLoss };
+    let spec: ModelSpec;
+    if (trainer.kind === 'encoder-decoder') {
+      const predictions = await translateAll(trainer.model, trainer.tokenizer, trainer.valExamples.map((e) => e.source));
+      results.exactMatch = exactMatch(predictions, trainer.valExamples);
+      console.log(`  exact match on ${trainer.valExamples.length} validation dates: ${(100 * results.exactMatch).toFixed(1)}%`);
+      trainer.valExamples.slice(0, 4).forEach((e, i) => console.log(`    ${e.source} -> ${predictions[i]}`));
+      spec = { kind: 'encoder-decoder', config: { ...trainer.model.config }, specials: trainer.specials };
+    } else {
+      spec = { kind: 'gpt', config: { ...trainer.model.config } };
+    }
     const out = join(demo, 'public/models', b.name);
     await mkdir(out, { recursive: true });
     const state = trainer.model.stateDict();
     await writeFile(join(out, 'model.safetensors'), await serializeSafetensors(state, { format: 'pt' }));
     tf.dispose(Object.values(state));
-    const m = trainer.model.config;
-    const config = {
-      model: { type: 'gpt', n_layer: m.nLayer, n_head: m.nHead, n_embd: m.nEmbd, block_size: m.blockSize, vocab_size: m.vocabSize, bias: true, dropout: 0 },
-      tokenizer: { kind: 'char' },
-      training: { step: trainer.step, trainLoss: last.trainLoss, valLoss: last.valLoss, ...settings, script: 'apps/demo/scripts/train-builtins.ts' },
+    const manifest = exportManifest(b.task, spec, {
       description: b.description,
-    };
-    await writeFile(join(out, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+      training: { step: trainer.step, ...results, ...settings, script: 'apps/demo/scripts/train-builtins.ts' },
+    });
+    await writeFile(join(out, 'config.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await writeFile(join(out, 'tokenizer.json'), `${JSON.stringify(trainer.tokenizer.toJSON())}\n`);
     console.log(`  wrote ${out} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     trainer.dispose();

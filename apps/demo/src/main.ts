@@ -1,5 +1,6 @@
 // The demo's entry: start the best backend and say which one we got, load
-// the built-in models, and wire the six views.
+// the built-in models (a @tx/blocks GPT and encoder-decoder, stored as
+// `tx export` folders), and wire the six views.
 //
 // URL parameters (for tests and links): ?backend=webgpu|wasm|webgl|cpu,
 // ?view=attention|arithmetic|positional|train|generate|encdec,
@@ -12,8 +13,8 @@ import { initBackend, tf, type BackendPreference } from '@tx/core';
 import { backendLabel } from './backend-label.js';
 import { h } from './dom.js';
 import { parseInspect, type InspectData } from './lib/data.js';
-import { fromPicked, fromUrl, type LoadedModel } from './model/checkpoint.js';
-import { inspect, type Inspection } from './model/run.js';
+import { fromPicked, fromUrl, type LoadedGPT, type LoadedModel } from './model/checkpoint.js';
+import { inspect, unknownChars } from './model/run.js';
 import { ArithmeticView } from './views/arithmetic.js';
 import { AttentionView } from './views/attention.js';
 import { EncDecView } from './views/encdec.js';
@@ -39,17 +40,17 @@ const arithmetic = new ArithmeticView();
 const positional = new PositionalView();
 const generateView = new GenerateView();
 const encdec = new EncDecView();
-let current: LoadedModel | null = null;
+let current: LoadedGPT | null = null;
 const models = new Map<string, LoadedModel>();
 
 async function names(): Promise<string> {
   return (await import('./data/names.js')).namesCorpus();
 }
-const train = new TrainView({ names, onUse: (m) => { models.set(m.name, m); setModel(m); }, iters: params.has('iters') ? Number(params.get('iters')) : undefined });
+const train = new TrainView({ names, onUse: (m) => { models.set(m.name, m); use(m, true); }, iters: params.has('iters') ? Number(params.get('iters')) : undefined });
 
 const text = h('textarea#attention-text', { rows: 2 }, DEFAULT_SENTENCE);
 const runButton = h('button#attention-run', { type: 'button', onclick: () => void runText() }, 'Show attention');
-const modelSelect = h('select#model-select', { 'aria-label': 'model', onchange: () => { const m = models.get(modelSelect.value); if (m) setModel(m); } });
+const modelSelect = h('select#model-select', { 'aria-label': 'model', onchange: () => { const m = models.get(modelSelect.value); if (m) use(m, true); } });
 const urlInput = h('input#model-url', { type: 'url', placeholder: 'URL of a `tx export` folder', size: 28 });
 const picker = h('input#model-files', { type: 'file', multiple: true, accept: '.json,.safetensors' });
 const inspectPicker = h('input#inspect-file', { type: 'file', accept: '.json' });
@@ -76,13 +77,13 @@ const tabs = h('nav.tabs', { role: 'tablist' }, ...VIEWS.map(([id, label]) => h(
 app.append(
   h('div.toolbar', {},
     h('label', {}, 'Model ', modelSelect),
-    h('label', {}, 'Load a checkpoint: ', urlInput, h('button#model-url-load', { type: 'button', onclick: () => void loadUrl(urlInput.value) }, 'Load')),
+    h('label', {}, 'Load a checkpoint: ', urlInput, h('button#model-url-load', { type: 'button', onclick: () => void loadUrl(urlInput.value).then((m) => m && use(m, true)) }, 'Load')),
     h('label', {}, 'or files ', picker),
     h('label', {}, '· `tx inspect` JSON ', inspectPicker)),
   message, tabs, ...Object.values(sections));
 
 async function showPositional(): Promise<void> {
-  const wpe = current ? ((await current.model.transformer.wpe.weight.array()) as number[][]) : null;
+  const wpe = current ? ((await current.model.wpe.weight.array()) as number[][]) : null;
   positional.set(wpe, current?.model.config.nEmbd ?? 64, current?.model.config.blockSize ?? 64);
 }
 
@@ -102,21 +103,27 @@ function say(text: string, error = false): void {
   message.classList.toggle('error', error);
 }
 
-function setModel(m: LoadedModel): void {
-  current = m;
-  if (![...modelSelect.options].some((o) => o.value === m.name)) modelSelect.append(h('option', { value: m.name }, m.name));
+/** A GPT drives views 1, 2, 3 and 5; an encoder-decoder drives view 6. */
+function use(m: LoadedModel, switchView = false): void {
+  if (![...modelSelect.options].some((o) => o.value === m.name)) modelSelect.append(h('option', { value: m.name }, `${m.name} (${m.kind})`));
   modelSelect.value = m.name;
+  if (m.kind === 'encoder-decoder') {
+    encdec.setModel(m);
+    say(`${m.name} is an encoder-decoder: it drives the Encoder-decoder view (the other views keep ${current?.name ?? 'no model'}).`);
+    if (switchView) show('encdec');
+    return;
+  }
+  current = m;
   generateView.setModel(m);
+  if (document.body.dataset.view === 'positional') void showPositional();
   void runText();
 }
 
-let lastInspection: Inspection | null = null;
 async function runText(): Promise<void> {
   if (!current) return;
-  const unknown = current.tokenizer.unknown(text.value);
+  const unknown = unknownChars(current.tokenizer, text.value);
   try {
     const r = await inspect(current.model, current.tokenizer, text.value);
-    lastInspection = r;
     attention.set(r);
     arithmetic.set(r);
     say(unknown.length ? `Characters the model has never seen were left out: ${unknown.join(' ')}` : `Model: ${current.name}.`);
@@ -147,7 +154,7 @@ picker.addEventListener('change', async () => {
   try {
     const m = await fromPicked(picker.files ?? []);
     models.set(m.name, m);
-    setModel(m);
+    use(m, true);
   } catch (err) {
     say((err as Error).message, true);
   }
@@ -175,13 +182,10 @@ async function start(): Promise<void> {
   }
   show((params.get('view') as ViewName) ?? 'attention');
   const dates = await loadUrl(`${base}models/dates/`, 'built-in: dates');
-  encdec.setModel(dates);
-  if (dates) modelSelect.append(h('option', { value: dates.name }, dates.name));
+  if (dates) use(dates);
   const explicit = params.get('model');
   const main = explicit ? await loadUrl(explicit) : await loadUrl(`${base}models/shakespeare/`, 'built-in: shakespeare');
-  if (main) setModel(main);
-  else if (dates) setModel(dates);
-  void lastInspection;
+  if (main) use(main, main.kind === 'encoder-decoder');
 }
 
 void start();

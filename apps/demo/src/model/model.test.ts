@@ -1,80 +1,82 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, initBackend } from '@tx/core';
+import { EncoderDecoderTransformer, GPT } from '@tx/blocks';
+import { Rng, initBackend, serializeSafetensors, tf } from '@tx/core';
 import { generate } from '@tx/generate';
+import { CharTokenizer, loadTokenizer } from '@tx/tokenizer';
+import { makeExamples } from '@tx/train';
 import { tokenArithmetic } from '../lib/arithmetic.js';
-import { CharTokenizer } from '../lib/char-tokenizer.js';
-import { datesCorpus } from '../data/dates.js';
-import { GPT } from './gpt.js';
-import { asLanguageModel, inspect } from './run.js';
-import { Trainer } from './train.js';
+import { CheckpointError, exportManifest, fromFiles } from './checkpoint.js';
+import { gptQKV } from './qkv.js';
+import { encodeKnown, inspect, unknownChars } from './run.js';
+import { datesConfig, datesTokenizer, specialsOf, translate } from './seq2seq.js';
+import { Seq2SeqTrainer, Trainer } from './train.js';
 
 beforeAll(async () => {
   await initBackend({ prefer: 'cpu' });
 });
 
 const tok = CharTokenizer.fromText('abcdefgh ');
-const cfg = { vocabSize: tok.vocabSize, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8 };
+const cfg = { vocabSize: tok.vocabSize, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true };
+const datesText = (n: number, seed: number) => makeExamples('dates', n, new Rng(seed)).map((e) => `${e.source}=${e.target}`).join('\n');
 
-describe('the stand-in GPT', () => {
-  it('uses nanoGPT parameter names and PyTorch layout', () => {
-    const model = new GPT(cfg, new Rng(1));
-    const dict = model.stateDict();
-    expect(Object.keys(dict)).toContain('transformer.h.1.attn.c_attn.weight');
-    expect(dict['transformer.h.1.attn.c_attn.weight'].shape).toEqual([24, 8]);
-    expect(dict['lm_head.weight'].shape).toEqual([tok.vocabSize, 8]);
-    expect(dict['transformer.wpe.weight'].shape).toEqual([16, 8]);
-    model.dispose();
-  });
-
-  it('inspects: causal attention rows summing to 1, and Q/K/V that reproduce them', async () => {
-    const model = new GPT(cfg, new Rng(2));
+describe('the @tx/blocks GPT in the views', () => {
+  it('inspects: causal attention rows summing to 1, and Q/K/V (from ln_1 + c_attn) that reproduce every row', async () => {
+    const model = new GPT(cfg, { rng: new Rng(2) }).eval();
     const r = await inspect(model, tok, 'abc defg');
     expect(r.tokens.join('')).toBe('abc defg');
     expect(r.attention).toHaveLength(2);
     expect(r.attention[0]).toHaveLength(2);
     for (const row of r.attention[1][1]) expect(row.reduce((a, b) => a + b)).toBeCloseTo(1, 5);
     expect(r.attention[0][0][0].slice(1).every((w) => w < 1e-6)).toBe(true);
-    // One token's arithmetic from the model's own Q, K and V gives the model's attention row.
-    const [layer, head, query] = [1, 1, 5];
-    const math = tokenArithmetic(r.q[layer][head][query], r.k[layer][head], r.v[layer][head], { query, causal: true });
-    math.weights.forEach((w, j) => expect(w).toBeCloseTo(r.attention[layer][head][query][j], 5));
+    expect(r.q[0][0]).toHaveLength(8);
+    expect(r.q[0][0][0]).toHaveLength(4); // head size 8 / 2
+    // One token's arithmetic from the Q, K, V gives the model's own attention rows.
+    let maxErr = 0;
+    for (let layer = 0; layer < 2; layer++) for (let head = 0; head < 2; head++) for (let query = 0; query < 8; query++) {
+      const math = tokenArithmetic(r.q[layer][head][query], r.k[layer][head], r.v[layer][head], { query, causal: true });
+      math.weights.forEach((w, j) => { maxErr = Math.max(maxErr, Math.abs(w - r.attention[layer][head][query][j])); });
+    }
+    expect(maxErr).toBeLessThan(1e-5);
     expect(r.loss).toBeGreaterThan(0);
     model.dispose();
   });
 
-  it('generates through @tx/generate', async () => {
-    const model = new GPT(cfg, new Rng(3));
-    const out = await generate(asLanguageModel(model), tok.encode('ab'), { maxNewTokens: 5, seed: 1, tokenizer: tok });
+  it('gptQKV: softmax(QKᵀ/√d) V through c_proj is the attention output of the block', () => {
+    const model = new GPT(cfg, { rng: new Rng(5) }).eval();
+    const ids = [[1, 2, 3, 4, 5]];
+    const [layer0] = gptQKV(model, ids);
+    const expected = tf.tidy(() => {
+      const x = tf.add(model.wte.forward(tf.tensor2d(ids, [1, 5], 'int32')), model.wpe.forward(5, 0));
+      return model.h.at(0)!.attn.forward(model.h.at(0)!.ln_1.forward(x), { causal: true }).output;
+    });
+    const mine = tf.tidy(() => {
+      const scores = tf.div(tf.matMul(layer0.q, layer0.k, false, true), Math.sqrt(4));
+      const masked = tf.add(scores, tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([5, 5]), -1, 0)), -1e9));
+      const y = tf.matMul(tf.softmax(masked), layer0.v); // [1, h, T, d]
+      return model.h.at(0)!.attn.c_proj.forward(tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [1, 5, 8]));
+    });
+    expect(tf.max(tf.abs(tf.sub(expected, mine))).dataSync()[0]).toBeLessThan(1e-5);
+    tf.dispose([expected, mine, layer0.q, layer0.k, layer0.v]);
+    model.dispose();
+  });
+
+  it('generates through @tx/generate with the KV cache', async () => {
+    const model = new GPT(cfg, { rng: new Rng(3) }).eval();
+    const out = await generate(model, tok.encode('ab'), { maxNewTokens: 5, seed: 1, tokenizer: tok });
     expect(out.ids).toHaveLength(5);
     expect(out.text).toHaveLength(5);
     model.dispose();
   });
-});
 
-describe('Trainer', () => {
-  it('lowers the loss on the dates task, and pauses and resumes at the same step', async () => {
-    const corpus = datesCorpus(300, new Rng(7));
-    const trainer = new Trainer(corpus, { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16, batchSize: 8, lr: 1e-2, maxIters: 40, seed: 1, evalInterval: 1000 });
-    const losses: number[] = [];
-    for await (const e of trainer.run()) {
-      if (e.event === 'step') {
-        losses.push(e.loss);
-        if (e.step === 15) trainer.pause();
-      }
-    }
-    expect(trainer.step).toBe(15);
-    for await (const e of trainer.run()) if (e.event === 'step') losses.push(e.loss);
-    expect(trainer.step).toBe(40);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
-    expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)) - 0.5);
-    trainer.dispose();
+  it('leaves out characters a character tokenizer has never seen', () => {
+    expect(unknownChars(tok, 'abz!a')).toEqual(['z', '!']);
+    expect(tok.decode(encodeKnown(tok, 'abz!a'))).toBe('aba');
   });
 });
 
 describe('inspect beyond the context', () => {
   it('slides a window: each query attends to the last blockSize tokens, rows still sum to 1', async () => {
-    await initBackend({ prefer: 'cpu' });
-    const model = new GPT({ ...cfg, blockSize: 8 }, new Rng(4));
+    const model = new GPT({ ...cfg, blockSize: 8 }, { rng: new Rng(4) }).eval();
     const text = 'abcdefgh abcdefgh abcd';
     const r = await inspect(model, tok, text);
     expect(r.tokens).toHaveLength(text.length);
@@ -87,5 +89,99 @@ describe('inspect beyond the context', () => {
     const direct = await inspect(model, tok, text.slice(13, 21));
     direct.attention[1][0][7].forEach((w, j) => expect(row[13 + j]).toBeCloseTo(w, 5));
     model.dispose();
+  });
+});
+
+describe('Trainer (GPT)', () => {
+  it('lowers the loss with gradient clipping, and pauses and resumes at the same step', async () => {
+    const trainer = new Trainer(datesText(300, 7), { nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 16, batchSize: 8, lr: 1e-2, maxIters: 40, seed: 1, evalInterval: 1000, gradClip: 1 });
+    const losses: number[] = [];
+    for await (const e of trainer.run()) {
+      if (e.event === 'step') {
+        losses.push(e.loss);
+        if (e.step === 15) trainer.pause();
+      }
+    }
+    expect(trainer.step).toBe(15);
+    expect(Number.isFinite(trainer.gradNorm)).toBe(true);
+    for await (const e of trainer.run()) if (e.event === 'step') losses.push(e.loss);
+    expect(trainer.step).toBe(40);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length;
+    expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)) - 0.5);
+    trainer.dispose();
+  });
+});
+
+describe('the dates encoder-decoder', () => {
+  it('uses the trainer\'s vocabulary: characters plus <pad>, <bos>, <eos>', () => {
+    const t = datesTokenizer();
+    expect(specialsOf(t)).toEqual({ pad: t.vocabSize - 3, bos: t.vocabSize - 2, eos: t.vocabSize - 1 });
+    for (const e of makeExamples('dates', 200, new Rng(9))) expect(t.decode(t.encode(e.source))).toBe(e.source);
+  });
+
+  it('trains (label smoothing 0.1), and translate() returns the cross-attention of each output character', async () => {
+    const trainer = new Seq2SeqTrainer({ nLayer: 1, nHead: 2, nEmbd: 16, blockSize: 48, batchSize: 8, lr: 1e-2, maxIters: 30, seed: 1, evalInterval: 1000 });
+    const losses: number[] = [];
+    for await (const e of trainer.run()) if (e.event === 'step') losses.push(e.loss);
+    expect(losses.slice(-5).reduce((a, b) => a + b) / 5).toBeLessThan(losses.slice(0, 5).reduce((a, b) => a + b) / 5 - 0.5);
+    const source = '27 Nov 2026';
+    const r = await translate(trainer.model, trainer.tokenizer, trainer.tokenizer.encode(source));
+    expect(r.source.join('')).toBe(source);
+    expect(r.cross).toHaveLength(1); // decoder layers
+    expect(r.cross[0]).toHaveLength(2); // heads
+    expect(r.cross[0][0]).toHaveLength(r.target.length);
+    for (const row of r.cross[0][1]) {
+      expect(row).toHaveLength(source.length);
+      expect(row.reduce((a, b) => a + b)).toBeCloseTo(1, 5);
+    }
+    expect(trainer.model.training).toBe(false);
+    trainer.dispose();
+  });
+});
+
+describe('checkpoints in the `tx export` format', () => {
+  const save = async (model: GPT | EncoderDecoderTransformer) => {
+    const state = model.stateDict();
+    const bytes = await serializeSafetensors(state, { format: 'pt' });
+    tf.dispose(Object.values(state));
+    return bytes;
+  };
+
+  it('loads a GPT export (config.json as `tx export` writes it) with the same logits', async () => {
+    const model = new GPT(cfg, { rng: new Rng(11) }).eval();
+    const config = JSON.parse(JSON.stringify({ format: 'tx-export', version: 1, task: 'names', model: { kind: 'gpt', config: cfg }, files: { weights: 'model.safetensors', tokenizer: 'tokenizer.json' } }));
+    const loaded = fromFiles('t', { config, tokenizer: JSON.parse(JSON.stringify(tok.toJSON())), weights: await save(model) });
+    expect(loaded.kind).toBe('gpt');
+    const a = model.forward([[1, 2, 3]]).logits, b = (loaded.model as GPT).forward([[1, 2, 3]]).logits;
+    expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBe(0);
+    expect(loaded.tokenizer.encode('abc')).toEqual(tok.encode('abc'));
+    tf.dispose([a, b]);
+    model.dispose();
+    loaded.model.dispose();
+  });
+
+  it('loads an encoder-decoder export with its specials', async () => {
+    const t = datesTokenizer();
+    const specials = specialsOf(t);
+    const config = datesConfig(t.vocabSize, { nLayer: 1, nHead: 2, dModel: 16 });
+    const model = new EncoderDecoderTransformer(config, { rng: new Rng(12) });
+    const loaded = fromFiles('d', { config: exportManifest('dates', { kind: 'encoder-decoder', config, specials }), tokenizer: t.toJSON(), weights: await save(model) });
+    expect(loaded.kind).toBe('encoder-decoder');
+    if (loaded.kind !== 'encoder-decoder') throw new Error('unreachable');
+    expect(loaded.specials).toEqual(specials);
+    expect(specialsOf(loadTokenizer(t.toJSON()))).toEqual(specials);
+    const src = [t.encode('1 Jan 2000')];
+    const tgt = [[specials.bos, ...t.encode('2000')]];
+    const a = model.forward(src, tgt).logits, b = loaded.model.forward(src, tgt).logits;
+    expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBe(0);
+    tf.dispose([a, b]);
+    model.dispose();
+    loaded.model.dispose();
+  });
+
+  it('refuses what is not a `tx export` folder, naming the problem', async () => {
+    expect(() => fromFiles('old', { config: { model: { type: 'gpt', n_layer: 2 } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(CheckpointError);
+    expect(() => fromFiles('x', { config: { format: 'tx-export', version: 1, model: { kind: 'rnn', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(/kind "rnn"/);
+    expect(() => fromFiles('y', { config: { format: 'tx-export', version: 1, model: { kind: 'encoder-decoder', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(/specials/);
   });
 });

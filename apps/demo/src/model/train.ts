@@ -1,16 +1,20 @@
-// Training a small GPT in the page with @tx/train's trainLoop. The loop
-// yields to the event loop after every step, so the page stays responsive;
-// pausing aborts the loop between steps and resuming starts a new one at the
-// same step with the same optimizer (its moments are kept).
-import { Rng } from '@tx/core';
-import { AdamW, TokenDataset, cosineWithWarmup, trainLoop, type Batch, type TrainEvent } from '@tx/train';
-import { CharTokenizer } from '../lib/char-tokenizer.js';
-import { GPT, type GPTConfig } from './gpt.js';
+// Training in the page (and in scripts/train-builtins.ts) with @tx/train's
+// trainLoop, on @tx/blocks models: a character GPT on a text, or the dates
+// encoder-decoder. The loop yields to the event loop after every step, so the
+// page stays responsive; pausing aborts the loop between steps and resuming
+// starts a new one at the same step with the same optimizer (its moments are kept).
+import { EncoderDecoderTransformer, GPT, type GPTConfig } from '@tx/blocks';
+import { Rng, tf, type Module } from '@tx/core';
+import { CharTokenizer } from '@tx/tokenizer';
+import { AdamW, TokenDataset, cosineWithWarmup, crossEntropy, makeExamples, trainLoop, type Batch, type Example, type TrainEvent, type TrainLoopOptions } from '@tx/train';
+import type { Specials } from './checkpoint.js';
+import { datesConfig, datesTokenizer, seq2seqLoss, specialsOf, toBatch } from './seq2seq.js';
 
 export interface TrainSettings {
   nLayer: number;
   nHead: number;
   nEmbd: number;
+  /** Context (GPT) or longest sequence (encoder-decoder). */
   blockSize: number;
   batchSize: number;
   lr: number;
@@ -19,6 +23,10 @@ export interface TrainSettings {
   evalInterval: number;
   /** Global gradient-norm clip (0 = off). Default 1. */
   gradClip?: number;
+  /** AdamW weight decay (default 0.1). */
+  weightDecay?: number;
+  /** Batches per eval (default 4). */
+  evalIters?: number;
 }
 
 export const PRESETS: Record<'tiny' | 'small', Omit<TrainSettings, 'seed' | 'maxIters' | 'evalInterval'>> = {
@@ -27,26 +35,29 @@ export const PRESETS: Record<'tiny' | 'small', Omit<TrainSettings, 'seed' | 'max
   small: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 32, batchSize: 16, lr: 3e-3 },
 };
 
-export class Trainer {
-  readonly tokenizer: CharTokenizer;
-  readonly model: GPT;
-  readonly dataset: TokenDataset;
-  readonly optimizer: AdamW;
+/** What both trainers share: a run that can pause and resume. */
+abstract class BaseTrainer<B> {
   readonly rng: Rng;
+  abstract readonly model: Module;
+  abstract readonly optimizer: AdamW;
   step = 0;
+  /** The last step's gradient norm (before clipping). */
+  gradNorm = NaN;
   private controller: AbortController | null = null;
 
-  constructor(readonly corpus: string, readonly settings: TrainSettings) {
-    this.tokenizer = CharTokenizer.fromText(corpus);
-    const config: GPTConfig = { vocabSize: this.tokenizer.vocabSize, blockSize: settings.blockSize, nLayer: settings.nLayer, nHead: settings.nHead, nEmbd: settings.nEmbd };
+  constructor(readonly settings: TrainSettings) {
     this.rng = new Rng(settings.seed);
-    this.model = new GPT(config, new Rng(settings.seed + 1));
-    this.dataset = new TokenDataset(this.tokenizer.encode(corpus), { name: 'the training text' });
-    this.optimizer = new AdamW(this.model.namedParameters(), { lr: settings.lr, beta2: 0.99, weightDecay: 0.1 });
   }
 
   get running(): boolean {
     return this.controller !== null;
+  }
+
+  protected abstract loss(b: B): tf.Scalar;
+  protected abstract sample(split: 'train' | 'val', rng: Rng): B;
+  protected abstract tokensPerBatch(): number;
+  protected warmup(): number {
+    return Math.min(20, Math.floor(this.settings.maxIters / 10));
   }
 
   /** Train until maxIters or pause(); events as trainLoop's. */
@@ -54,27 +65,29 @@ export class Trainer {
     if (this.controller) throw new Error('already training');
     const s = this.settings;
     this.controller = new AbortController();
+    const options: TrainLoopOptions<B> = {
+      model: this.model,
+      loss: (b) => this.loss(b),
+      sample: (split, rng) => this.sample(split, rng),
+      tokensPerBatch: this.tokensPerBatch(),
+      optimizer: this.optimizer,
+      schedule: cosineWithWarmup({ lr: s.lr, minLr: s.lr / 10, warmupIters: this.warmup(), decayIters: Math.max(s.maxIters, this.warmup() + 1) }),
+      rng: this.rng,
+      maxIters: s.maxIters,
+      startIter: this.step,
+      evalInterval: s.evalInterval,
+      evalIters: s.evalIters ?? 4,
+      gradClip: s.gradClip ?? 1,
+      signal: this.controller.signal,
+    };
     try {
-      for await (const e of trainLoop({
-        model: this.model,
-        loss: (b: Batch) => this.model.loss(b.x, b.y, b.batchSize, b.blockSize),
-        sample: (split, rng) => this.dataset.batch(split, s.batchSize, s.blockSize, rng),
-        tokensPerBatch: s.batchSize * s.blockSize,
-        optimizer: this.optimizer,
-        schedule: cosineWithWarmup({ lr: s.lr, minLr: s.lr / 10, warmupIters: Math.min(20, Math.floor(s.maxIters / 10)), decayIters: s.maxIters }),
-        rng: this.rng,
-        maxIters: s.maxIters,
-        startIter: this.step,
-        evalInterval: s.evalInterval,
-        evalIters: 4,
-        gradClip: s.gradClip ?? 1,
-        signal: this.controller.signal,
-      })) {
-        if (e.event === 'step') this.step = e.step;
+      for await (const e of trainLoop(options)) {
+        if (e.event === 'step') { this.step = e.step; this.gradNorm = e.gradNorm; }
         yield e;
       }
     } finally {
       this.controller = null;
+      this.model.eval();
     }
   }
 
@@ -88,3 +101,76 @@ export class Trainer {
     this.optimizer.dispose();
   }
 }
+
+/** A character GPT (@tx/blocks) on a text: nanoGPT's random windows, next-token cross-entropy. */
+export class Trainer extends BaseTrainer<Batch> {
+  readonly kind = 'gpt';
+  readonly tokenizer: CharTokenizer;
+  readonly model: GPT;
+  readonly dataset: TokenDataset;
+  readonly optimizer: AdamW;
+
+  constructor(readonly corpus: string, settings: TrainSettings) {
+    super(settings);
+    this.tokenizer = CharTokenizer.fromText(corpus);
+    this.model = new GPT(this.modelConfig(), { rng: new Rng(settings.seed + 1) });
+    this.dataset = new TokenDataset(this.tokenizer.encode(corpus), { name: 'the training text' });
+    this.optimizer = new AdamW(this.model.namedParameters(), { lr: settings.lr, beta2: 0.99, weightDecay: settings.weightDecay ?? 0.1 });
+  }
+
+  modelConfig(): GPTConfig {
+    const s = this.settings;
+    return { vocabSize: this.tokenizer.vocabSize, blockSize: s.blockSize, nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd, dropout: 0, bias: true };
+  }
+
+  protected loss(b: Batch): tf.Scalar {
+    return tf.tidy(() => {
+      const { logits } = this.model.forward(tf.tensor2d(b.x, [b.batchSize, b.blockSize], 'int32'));
+      return crossEntropy(logits, tf.tensor2d(b.y, [b.batchSize, b.blockSize], 'int32'));
+    });
+  }
+
+  protected sample(split: 'train' | 'val', rng: Rng): Batch {
+    return this.dataset.batch(split, this.settings.batchSize, this.settings.blockSize, rng);
+  }
+
+  protected tokensPerBatch(): number {
+    return this.settings.batchSize * this.settings.blockSize;
+  }
+}
+
+/** The dates encoder-decoder (@tx/blocks) on @tx/train's makeExamples('dates'), as `tx train --task dates`. */
+export class Seq2SeqTrainer extends BaseTrainer<ReturnType<typeof toBatch>> {
+  readonly kind = 'encoder-decoder';
+  readonly tokenizer: CharTokenizer;
+  readonly specials: Specials;
+  readonly model: EncoderDecoderTransformer;
+  readonly optimizer: AdamW;
+  /** A fixed validation set; training examples are drawn fresh from the batch rng. */
+  readonly valExamples: Example[];
+
+  constructor(settings: TrainSettings) {
+    super(settings);
+    this.tokenizer = datesTokenizer();
+    this.specials = specialsOf(this.tokenizer);
+    this.model = new EncoderDecoderTransformer(datesConfig(this.tokenizer.vocabSize, { nLayer: settings.nLayer, nHead: settings.nHead, dModel: settings.nEmbd, maxLen: settings.blockSize }), { rng: new Rng(settings.seed + 1) });
+    this.optimizer = new AdamW(this.model.namedParameters(), { lr: settings.lr, beta2: 0.99, weightDecay: settings.weightDecay ?? 0.01 });
+    this.valExamples = makeExamples('dates', 256, new Rng(settings.seed + 7));
+  }
+
+  protected loss(b: ReturnType<typeof toBatch>): tf.Scalar {
+    return seq2seqLoss(this.model, b, this.specials.pad);
+  }
+
+  protected sample(split: 'train' | 'val', rng: Rng): ReturnType<typeof toBatch> {
+    const n = this.settings.batchSize;
+    const examples = split === 'val' ? Array.from({ length: n }, () => this.valExamples[rng.int(this.valExamples.length)]) : makeExamples('dates', n, rng);
+    return toBatch(this.tokenizer, examples);
+  }
+
+  protected tokensPerBatch(): number {
+    return this.settings.batchSize * 12;
+  }
+}
+
+export type AnyTrainer = Trainer | Seq2SeqTrainer;

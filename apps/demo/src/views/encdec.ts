@@ -1,14 +1,14 @@
 // View 6, encoder-decoder alignment: which input character each output
-// character looks at. From a loaded `tx inspect` JSON with "cross", this is
-// the encoder-decoder's cross-attention. From the built-in dates model (a
-// decoder-only stand-in until @tx/blocks has the encoder-decoder), it is the
-// part of self-attention from the ISO output (after "=") to the human input.
+// character looked at. The built-in dates model is @tx/blocks'
+// EncoderDecoderTransformer; the matrix is its real cross-attention (decoder
+// queries over encoder keys) while it writes the ISO date. A loaded
+// `tx inspect` JSON with "cross" shows that encoder-decoder's instead.
 import { displayToken, type InspectData } from '../lib/data.js';
 import { h, select } from '../dom.js';
 import { drawMatrix } from './attention-canvas.js';
-import type { LoadedModel } from '../model/checkpoint.js';
-import { asLanguageModel, inspect } from '../model/run.js';
-import { generate } from '@tx/generate';
+import type { LoadedEncoderDecoder } from '../model/checkpoint.js';
+import { encodeKnown, unknownChars } from '../model/run.js';
+import { translate } from '../model/seq2seq.js';
 
 export interface Alignment {
   source: string[];
@@ -18,21 +18,9 @@ export interface Alignment {
   note: string;
 }
 
-/** Cut the output-to-input block out of a decoder-only model's attention over "input=output". */
-export function alignmentFromSelfAttention(data: InspectData, separator = '='): Alignment | null {
-  const sep = data.tokens.indexOf(separator);
-  if (sep < 0) return null;
-  const source = data.tokens.slice(0, sep);
-  // The row of position i predicts token i+1: queries from "=" to the second-to-last output character.
-  const rows = Array.from({ length: data.tokens.length - sep - 1 }, (_, i) => sep + i);
-  const target = rows.map((r) => data.tokens[r + 1]);
-  const weights = data.attention.map((layer) => layer.map((head) => rows.map((r) => head[r].slice(0, sep))));
-  return { source, target, weights, note: 'decoder-only stand-in: each output character (row, as it is predicted) over the human input (columns)' };
-}
-
 export class EncDecView {
   readonly root = h('div.encdec');
-  private model: LoadedModel | null = null;
+  private model: LoadedEncoderDecoder | null = null;
   private alignment: Alignment | null = null;
   private layer = -1;
   private head = -1; // -1: mean over heads
@@ -48,8 +36,9 @@ export class EncDecView {
       h('figure', {}, h('figcaption#alignment-caption', {}, 'Alignment'), this.canvas));
   }
 
-  setModel(m: LoadedModel | null): void {
+  setModel(m: LoadedEncoderDecoder | null): void {
     this.model = m;
+    if (m) this.result.textContent = `Model: ${m.name}.`;
   }
 
   /** Show an encoder-decoder's cross-attention from `tx inspect` JSON. */
@@ -60,16 +49,18 @@ export class EncDecView {
 
   async run(): Promise<void> {
     const m = this.model;
-    if (!m) { this.result.textContent = 'The dates model is not loaded.'; return; }
-    const prompt = `${this.input.value.trim()}=`;
-    const out = await generate(asLanguageModel(m.model), m.tokenizer.encode(prompt), { greedy: true, maxNewTokens: 12, stop: ['\n'], tokenizer: m.tokenizer });
-    this.result.textContent = `${this.input.value.trim()} → ${out.text}`;
-    this.result.dataset.iso = out.text;
-    const unknown = m.tokenizer.unknown(this.input.value);
-    if (unknown.length) this.result.textContent += ` (ignored characters the model never saw: ${unknown.join(' ')})`;
-    const data = await inspect(m.model, m.tokenizer, prompt + out.text);
-    const a = alignmentFromSelfAttention(data);
-    if (a) this.show(a);
+    if (!m) { this.result.textContent = 'No encoder-decoder is loaded.'; return; }
+    const input = this.input.value.trim();
+    try {
+      const r = await translate(m.model, m.tokenizer, encodeKnown(m.tokenizer, input));
+      this.result.textContent = `${input} → ${r.text}`;
+      this.result.dataset.iso = r.text;
+      const unknown = unknownChars(m.tokenizer, input);
+      if (unknown.length) this.result.textContent += ` (ignored characters the model never saw: ${unknown.join(' ')})`;
+      this.show({ source: r.source, target: r.target, weights: r.cross, note: `cross-attention of ${m.name}: each output character (row) over the input characters (columns)` });
+    } catch (err) {
+      this.result.textContent = `Could not run the model: ${(err as Error).message}`;
+    }
   }
 
   private show(a: Alignment): void {

@@ -1,15 +1,16 @@
 // View 5, generate: tokens stream from @tx/generate's streamTokens as they
 // are chosen, with the next-token probabilities (the final linear layer's
-// logits through the processors and softmax) as bars.
+// logits through the processors and softmax) as bars. The model is a
+// @tx/blocks GPT, decoding with its KV cache.
 import { streamTokens } from '@tx/generate';
 import { displayToken } from '../lib/data.js';
 import { h } from '../dom.js';
-import { asLanguageModel } from '../model/run.js';
-import type { LoadedModel } from '../model/checkpoint.js';
+import { encodeKnown } from '../model/run.js';
+import type { LoadedGPT } from '../model/checkpoint.js';
 
 export class GenerateView {
   readonly root = h('div.generate');
-  private model: LoadedModel | null = null;
+  private model: LoadedGPT | null = null;
   private controller: AbortController | null = null;
   private readonly prompt = h('input#gen-prompt', { type: 'text', value: 'ROMEO:\n', size: 40 });
   private readonly temperature = h('input#gen-temperature', { type: 'range', min: 0.1, max: 2, step: 0.05, value: 0.8 });
@@ -40,7 +41,7 @@ export class GenerateView {
       this.stats);
   }
 
-  setModel(m: LoadedModel): void {
+  setModel(m: LoadedGPT): void {
     this.model = m;
     this.stats.textContent = `Model: ${m.name}.`;
   }
@@ -48,7 +49,7 @@ export class GenerateView {
   async run(): Promise<void> {
     const m = this.model;
     if (!m) return;
-    const ids = m.tokenizer.encode(this.prompt.value);
+    const ids = encodeKnown(m.tokenizer, this.prompt.value);
     const promptIds = ids.length ? ids : [0];
     this.controller = new AbortController();
     this.button.textContent = 'Stop';
@@ -58,7 +59,7 @@ export class GenerateView {
     let n = 0;
     try {
       const topK = Number(this.topK.value);
-      for await (const tok of streamTokens(asLanguageModel(m.model), promptIds, {
+      for await (const tok of streamTokens(m.model, promptIds, {
         maxNewTokens: Number(this.maxTokens.value) || 100,
         temperature: Number(this.temperature.value),
         topK: topK > 0 ? topK : undefined,

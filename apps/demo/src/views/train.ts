@@ -1,17 +1,16 @@
-// View 4, train here: a small GPT learns names, pasted text or the dates
-// task in the page. @tx/train's loop yields after every step, so the page
+// View 4, train here: a small @tx/blocks GPT learns names or pasted text,
+// or a small encoder-decoder learns the dates task (@tx/train's), in the page. @tx/train's loop yields after every step, so the page
 // stays live; the loss curve, tokens/s, samples and the attention picture
 // update as it learns. Pause stops between steps; resume continues the run.
-import { Rng, tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { chartScale, downsample, ema, type Point } from '../lib/chart.js';
 import { shuffleLines } from '../data/corpora.js';
-import { datesCorpus } from '../data/dates.js';
 import { h, select, sizeCanvas } from '../dom.js';
-import { PRESETS, Trainer } from '../model/train.js';
-import { asLanguageModel, inspect } from '../model/run.js';
+import { PRESETS, Seq2SeqTrainer, Trainer, type AnyTrainer, type TrainSettings } from '../model/train.js';
+import { inspect } from '../model/run.js';
+import { translate, type Translation } from '../model/seq2seq.js';
 import { drawLines } from './attention-canvas.js';
-import type { LoadedModel } from '../model/checkpoint.js';
+import { exportManifest, type LoadedModel } from '../model/checkpoint.js';
 
 export interface TrainViewOptions {
   names: () => Promise<string>;
@@ -23,7 +22,7 @@ export interface TrainViewOptions {
 
 export class TrainView {
   readonly root = h('div.train');
-  private trainer: Trainer | null = null;
+  private trainer: AnyTrainer | null = null;
   private losses: Point[] = [];
   private vals: Point[] = [];
   private readonly chart = h('canvas#loss-chart');
@@ -44,11 +43,14 @@ export class TrainView {
     this.reset.addEventListener('click', () => { this.trainer?.dispose(); this.trainer = null; this.losses = []; this.vals = []; this.samples.replaceChildren(); this.stats.textContent = 'Not started.'; this.button.textContent = 'Train'; this.drawChart(); });
     this.use.addEventListener('click', () => {
       const t = this.trainer;
-      if (t) opts.onUse({ name: `trained here (${this.source}, step ${t.step})`, model: t.model, tokenizer: t.tokenizer, config: {} });
+      if (!t) return;
+      const name = `trained here (${this.source}, step ${t.step})`;
+      if (t.kind === 'gpt') opts.onUse({ kind: 'gpt', name, model: t.model, tokenizer: t.tokenizer, manifest: exportManifest(this.source, { kind: 'gpt', config: t.model.config }) });
+      else opts.onUse({ kind: 'encoder-decoder', name, model: t.model, tokenizer: t.tokenizer, specials: t.specials, manifest: exportManifest('dates', { kind: 'encoder-decoder', config: t.model.config, specials: t.specials }) });
     });
     this.root.append(
       h('div.controls', {},
-        h('label', {}, 'Data ', select([['names', 'names (~8,800 first names)'], ['dates', 'dates task (human → ISO)'], ['text', 'text you paste']], this.source, (v) => { this.source = v; this.text.hidden = v !== 'text'; }, { id: 'train-source' })),
+        h('label', {}, 'Data ', select([['names', 'names (~8,800 first names)'], ['dates', 'dates task (human → ISO), encoder-decoder'], ['text', 'text you paste']], this.source, (v) => { this.source = v; this.text.hidden = v !== 'text'; }, { id: 'train-source' })),
         h('label', {}, 'Model ', select([['tiny', 'tiny: 1 layer, 2 heads, 16 channels'], ['small', 'small: 2 layers, 4 heads, 64 channels']], this.preset, (v) => { this.preset = v as keyof typeof PRESETS; }, { id: 'train-preset' })),
         h('label', {}, 'Iterations ', this.itersInput),
         this.button, this.reset, this.use),
@@ -56,15 +58,20 @@ export class TrainView {
       this.stats,
       h('div.panels', {},
         h('figure', {}, h('figcaption', {}, 'Loss per step (grey), smoothed (blue), validation (orange)'), this.chart),
-        h('figure', {}, h('figcaption', {}, 'Attention of the last layer on a sample, as it learns'), this.picture)),
+        h('figure', {}, h('figcaption', {}, 'Attention of the last layer on a sample, as it learns (dates: cross-attention, output over input)'), this.picture)),
       h('h3', {}, 'Samples as it learns'), this.samples);
     this.text.hidden = true;
     this.drawChart();
   }
 
+  private async newTrainer(settings: TrainSettings): Promise<AnyTrainer> {
+    // The dates task: the encoder-decoder reads sources up to ~36 characters.
+    if (this.source === 'dates') return new Seq2SeqTrainer({ ...settings, blockSize: 48 });
+    return new Trainer(await this.corpus(), settings);
+  }
+
   private async corpus(): Promise<string> {
     if (this.source === 'names') return shuffleLines(await this.opts.names(), mulberry(1));
-    if (this.source === 'dates') return datesCorpus(5000, new Rng(2026));
     const text = this.text.value;
     if (text.length < 200) throw new Error('paste at least 200 characters of text');
     return text;
@@ -78,10 +85,9 @@ export class TrainView {
     try {
       if (!this.trainer) {
         const p = PRESETS[this.preset];
-        // @tx/train's clipGradNorm reads the norm with dataSync(), which loses the
-        // WebGPU device in Chromium; clipping is off on webgpu until it reads asynchronously.
-        const gradClip = tf.getBackend() === 'webgpu' ? 0 : 1;
-        this.trainer = new Trainer(await this.corpus(), { ...p, maxIters: Number(this.itersInput.value) || 300, seed: 1337, evalInterval: 50, gradClip });
+        // Gradient clipping at 1.0 on every backend: @tx/train's clipGradNorm reads nothing synchronously.
+        this.trainer = await this.newTrainer({ ...p, maxIters: Number(this.itersInput.value) || 300, seed: 1337, evalInterval: 50, gradClip: 1 });
+        this.stats.dataset.gradClip = String(this.trainer.settings.gradClip);
         this.losses = []; this.vals = [];
       }
       await this.run(this.trainer);
@@ -91,7 +97,7 @@ export class TrainView {
     }
   }
 
-  private async run(t: Trainer): Promise<void> {
+  private async run(t: AnyTrainer): Promise<void> {
     this.button.textContent = 'Pause';
     this.root.dataset.state = 'training';
     let lastDraw = 0;
@@ -101,6 +107,7 @@ export class TrainView {
         this.stats.textContent = `step ${e.step} / ${t.settings.maxIters} · loss ${e.loss.toFixed(3)} · ${Math.round(e.tokensPerSecond)} tokens/s · lr ${e.lr.toExponential(1)}`;
         this.stats.dataset.step = String(e.step);
         this.stats.dataset.loss = String(e.loss);
+        this.stats.dataset.gradNorm = String(e.gradNorm);
         if (performance.now() - lastDraw > 250) { this.drawChart(); lastDraw = performance.now(); }
       } else if (e.event === 'eval') {
         this.vals.push({ x: e.step, y: e.valLoss });
@@ -119,16 +126,27 @@ export class TrainView {
   }
 
   /** A sample and the attention picture, at each eval. */
-  private async snapshot(t: Trainer): Promise<void> {
-    t.model.eval();
-    const start = t.tokenizer.encode('\n');
-    const out = await generate(asLanguageModel(t.model), start.length ? start : [0], { maxNewTokens: 40, seed: t.step, tokenizer: t.tokenizer, temperature: 0.8 });
-    this.samples.prepend(h('li', {}, h('span.step', {}, `step ${t.step}: `), out.text.replace(/\n/g, ' · ')));
+  private async snapshot(t: AnyTrainer): Promise<void> {
+    if (t.kind === 'encoder-decoder') {
+      const examples = t.valExamples.slice(0, 3);
+      const results: Translation[] = [];
+      for (const e of examples) results.push(await translate(t.model, t.tokenizer, t.tokenizer.encode(e.source)));
+      this.samples.prepend(h('li', {}, h('span.step', {}, `step ${t.step}: `), examples.map((e, i) => `${e.source} → ${results[i].text}`).join(' · ')));
+      const r = results[0];
+      drawLines(this.picture, r.cross, r.target, { keys: r.source, layer: r.cross.length - 1, heads: r.cross[0].map((_, i) => i), width: 320, maxHeight: 360 });
+    } else {
+      t.model.eval();
+      const start = t.tokenizer.encode('\n');
+      const out = await generate(t.model, start.length ? start : [0], { maxNewTokens: 40, seed: t.step, tokenizer: t.tokenizer, temperature: 0.8 });
+      this.samples.prepend(h('li', {}, h('span.step', {}, `step ${t.step}: `), out.text.replace(/\n/g, ' · ')));
+      const sample = (out.text.split('\n').find((s) => s.length > 3) ?? out.text).slice(0, t.model.config.blockSize);
+      if (sample.length) {
+        const r = await inspect(t.model, t.tokenizer, sample);
+        drawLines(this.picture, r.attention, r.tokens, { layer: r.attention.length - 1, heads: r.attention[0].map((_, i) => i), width: 320, maxHeight: 360 });
+      }
+      t.model.train();
+    }
     while (this.samples.children.length > 8) this.samples.lastChild!.remove();
-    const sample = (this.source === 'dates' ? '27 Nov 2026=2026-11-27' : out.text.split('\n').find((s) => s.length > 3) ?? out.text).slice(0, t.model.config.blockSize);
-    const r = await inspect(t.model, t.tokenizer, sample);
-    drawLines(this.picture, r.attention, r.tokens, { layer: r.attention.length - 1, heads: r.attention[0].map((_, i) => i), width: 320, maxHeight: 360 });
-    t.model.train();
   }
 
   private drawChart(): void {
