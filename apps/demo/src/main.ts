@@ -68,7 +68,7 @@ const sections: Record<ViewName, HTMLElement> = {
   attention: h('section#view-attention', {}, h('h2', {}, 'Attention as light'), h('p.lead', {}, 'Every token is a node that shines light on the tokens it attends to. Brightness is the attention weight; each head has its own colour, and where heads agree their colours mix and shine brighter.'), h('div.controls', {}, text, runButton), attention.root),
   arithmetic: h('section#view-arithmetic', {}, h('h2', {}, "One token's arithmetic"), h('p.lead', {}, 'The real numbers behind one row of attention, from the loaded model and the sentence in the attention view.'), arithmetic.root),
   positional: h('section#view-positional', {}, h('h2', {}, 'Positional encoding'), h('p.lead', {}, 'Attention alone does not know the order of tokens. Three ways to tell it.'), positional.root),
-  train: h('section#view-train', {}, h('h2', {}, 'Train here'), h('p.lead', {}, 'A small GPT learns in this page, on this device. Nothing blocks: the loop yields to the page after every step.'), train.root),
+  train: h('section#view-train', {}, h('h2', {}, 'Train here'), h('p.lead', {}, 'A small model learns in this page, on this device: a GPT on names or your text, an encoder-decoder on the dates task. Nothing blocks: the loop yields to the page after every step.'), train.root),
   generate: h('section#view-generate', {}, h('h2', {}, 'Generate'), generateView.root),
   encdec: h('section#view-encdec', {}, h('h2', {}, 'Encoder-decoder: dates'), h('p.lead', {}, 'The model rewrites a date written the human way as ISO 8601; the matrix shows which input characters each output character looked at.'), encdec.root),
 };
