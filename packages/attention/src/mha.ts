@@ -140,15 +140,15 @@ export class MultiHeadAttention extends Module {
 
     return tf.tidy(() => {
       // [B, T, n * d] -> [B, n, T, d]
-      const heads = (t: tf.Tensor, n: number, len: number) => tf.transpose(tf.reshape(t, [B, len, n, d]), [0, 2, 1, 3]);
+      const heads = (t: tf.Tensor, n: number, len: number) => permute(tf.reshape(t, [B, len, n, d]), [0, 2, 1, 3]);
       let q: tf.Tensor;
       let k: tf.Tensor;
       let v: tf.Tensor;
       if (this.kind === 'self') {
         // [B, T, (h + 2hk) d] -> [h + 2hk, B, T, d]: splitting the leading axis copies
         // contiguous blocks (a split of the last axis is tfjs cpu's slowest kernel here).
-        const qkv = tf.transpose(tf.reshape(this.c_attn!.forward(x), [B, T, h + 2 * hk, d]), [2, 0, 1, 3]);
-        const toHeads = (t: tf.Tensor) => tf.transpose(t, [1, 0, 2, 3]); // -> [B, n, T, d]
+        const qkv = permute(tf.reshape(this.c_attn!.forward(x), [B, T, h + 2 * hk, d]), [2, 0, 1, 3]);
+        const toHeads = (t: tf.Tensor) => permute(t, [1, 0, 2, 3]); // -> [B, n, T, d]
         [q, k, v] = tf.split(qkv, [h, hk, hk], 0).map(toHeads);
         const offset = cache ? cache.position : 0;
         if (this.rotary) [q, k] = [this.rotary.apply(q, offset), this.rotary.apply(k, offset)];
@@ -177,7 +177,7 @@ export class MultiHeadAttention extends Module {
         returnWeights: call.returnWeights,
       });
       // [B, h, T, d] -> [B, T, h d]: Concat(head_1, ..., head_h)
-      const merged = tf.reshape(tf.transpose(output, [0, 2, 1, 3]), [B, T, C]);
+      const merged = tf.reshape(permute(output, [0, 2, 1, 3]), [B, T, C]);
       let y = this.c_proj.forward(merged);
       if (training) {
         const keep = tf.cast(tf.greaterEqual(randomUniform(y.shape, this.rng), this.dropout), 'float32');
@@ -186,4 +186,15 @@ export class MultiHeadAttention extends Module {
       return { output: y, weights } as unknown as tf.TensorContainerObject;
     }) as unknown as MultiHeadAttentionOutput;
   }
+}
+
+/**
+ * tf.transpose, except that when the permutation only moves axes of size 1
+ * (decoding one token at batch 1: [1, 1, h, d] -> [1, h, 1, d]) the data order
+ * does not change and a free reshape does the job, saving a kernel per call.
+ */
+export function permute(t: tf.Tensor, perm: number[]): tf.Tensor {
+  const order = perm.filter((axis) => t.shape[axis] !== 1);
+  const unchanged = order.every((axis, i) => i === 0 || axis > order[i - 1]);
+  return unchanged ? tf.reshape(t, perm.map((axis) => t.shape[axis])) : tf.transpose(t, perm);
 }
