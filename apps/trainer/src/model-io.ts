@@ -25,7 +25,7 @@ export interface TxCheckpointConfig {
   task: string;
   settings: ResolvedSettings;
   model: ModelSpec;
-  training: { step: number; rngState: RngState; modelRngState: RngState; bestValLoss?: number };
+  training: { step: number; rngState: RngState; modelRngState: RngState; valLoss?: number };
   [key: string]: unknown;
 }
 
@@ -48,28 +48,31 @@ export async function openCheckpoint(dir: string): Promise<OpenedCheckpoint> {
   const raw = await loadCheckpoint(dir);
   const config = raw.config as unknown as TxCheckpointConfig;
   const where = `${raw.dir}/config.json`;
-  if (config.format !== 'tx-checkpoint') throw new TxError(`${where}: not a tx checkpoint (format is ${JSON.stringify(config.format)})`);
+  const fail = (message: string): never => {
+    tf.dispose([...Object.values(raw.modelState), ...Object.values(raw.optimizerState?.tensors ?? {})]);
+    throw new TxError(message);
+  };
+  if (config.format !== 'tx-checkpoint') fail(`${where}: not a tx checkpoint (format is ${JSON.stringify(config.format)})`);
   const kind: unknown = config.model?.kind;
-  if (kind !== 'gpt' && kind !== 'encoder-decoder') {
-    throw new TxError(`${where}: model.kind must be "gpt" or "encoder-decoder", got ${JSON.stringify(kind)}`);
-  }
-  if (raw.tokenizer === null) throw new TxError(`${raw.dir}: tokenizer.json is missing`);
-  let tokenizer: Tokenizer;
+  if (kind !== 'gpt' && kind !== 'encoder-decoder') fail(`${where}: model.kind must be "gpt" or "encoder-decoder", got ${JSON.stringify(kind)}`);
+  if (raw.tokenizer === null) fail(`${raw.dir}: tokenizer.json is missing`);
+  let tokenizer: Tokenizer | undefined;
   try {
     tokenizer = loadTokenizer(raw.tokenizer);
   } catch (err) {
-    throw new TxError(`${raw.dir}/tokenizer.json: ${(err as Error).message}`);
+    fail(`${raw.dir}/tokenizer.json: ${(err as Error).message}`);
   }
   const model = buildModel(config.model, config.settings?.seed ?? 1337);
   try {
     model.loadStateDict(raw.modelState);
   } catch (err) {
     model.dispose();
+    tf.dispose(Object.values(raw.optimizerState?.tensors ?? {}));
     throw new TxError(`${raw.dir}/model.safetensors: ${(err as Error).message}`);
   } finally {
     tf.dispose(Object.values(raw.modelState));
   }
-  return { config, model, tokenizer, raw };
+  return { config, model, tokenizer: tokenizer!, raw };
 }
 
 /** Just config.json of a checkpoint (no tensors), e.g. to pick the backend before loading weights. */

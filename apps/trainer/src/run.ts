@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { readTextFile } from './read.js';
 import { TxError, initBackend } from '@tx/core';
+import { TokenizerError } from '@tx/tokenizer';
 import { trainLanguageModel } from './lm.js';
 import { openCheckpoint, readCheckpointConfig } from './model-io.js';
 import { TRAIN_FIELDS, checkField, parseConfigFile, type TrainSettings } from './schema.js';
@@ -33,7 +34,7 @@ Usage:
   tx inspect  --checkpoint DIR --text TEXT [--json]
   tx import nanogpt --weights FILE.safetensors --model-args JSON (--vocab-from TEXTFILE | --vocab CHARS) --out DIR
   tx export   --checkpoint DIR --out DIR
-  tx bench    [--preset NAME] [--backend auto|webgpu|wasm|cpu] [--json]
+  tx bench    [--preset NAME] [--backend auto|webgpu|wasm|cpu] [--batch-size N] [--steps N] [--json]
 
 With no options, tx train trains a small GPT on an embedded corpus of English first names
 (about a minute on 2 cores), saves a checkpoint in runs/names and prints sampled names.
@@ -80,7 +81,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         throw new UsageError(`unknown command "${command}" (see tx --help)`);
     }
   } catch (err) {
-    const known = err instanceof TxError;
+    const known = err instanceof TxError || err instanceof TokenizerError;
     const message = (err as Error)?.message ?? String(err);
     io.stderr.write(`tx: ${known ? message : `internal error: ${message}`}\n`);
     if (debug) io.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
@@ -106,6 +107,15 @@ export function required(values: Record<string, unknown>, flag: string): string 
   const v = values[flag];
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} is required (see tx --help)`);
   return v;
+}
+
+/** A flag that must be a positive number (or integer), or undefined when absent. */
+export function positive(values: Record<string, unknown>, flag: string, integer: boolean): number | undefined {
+  const raw = values[flag];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  return n;
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -16,7 +16,7 @@ export const TRAIN_FIELDS = {
   task: { type: 'enum', values: ['names', 'text', 'dates', 'copy', 'reverse'] },
   data: { type: 'string' },
   tokenizer: { type: 'enum', values: ['char', 'bpe'] },
-  vocabSize: { type: 'int', min: 2, max: 1_000_000 },
+  vocabSize: { type: 'int', min: 256, max: 1_000_000 }, // byte-level BPE: 256 byte tokens, then merges
   preset: { type: 'string' },
   maxIters: { type: 'int', min: 1 },
   batchSize: { type: 'int', min: 1, max: 65_536 },

@@ -108,22 +108,26 @@ export async function greedyDecode(model: EncoderDecoderTransformer, tokenizer: 
   const done = new Array<boolean>(B).fill(false);
   const src = tf.tensor2d(batch.src, [B, batch.srcLength], 'int32');
   const srcPaddingMask = tf.equal(src, pad);
-  const { memory } = model.encode(src, { srcPaddingMask });
-  for (let t = 0; t < maxLength && done.includes(false); t++) {
-    const tgt = outputs.map((o) => [bos, ...o]);
-    const next = tf.tidy(() => {
-      const { logits } = model.decode(tgt, memory, { srcPaddingMask });
-      return tf.argMax(tf.squeeze(tf.slice(logits, [0, t, 0], [B, 1, -1]), [1]), -1);
-    });
-    const ids = Array.from(await next.data());
-    next.dispose();
-    ids.forEach((id, b) => {
-      if (done[b]) outputs[b].push(pad);
-      else if (id === eos) done[b] = true;
-      else outputs[b].push(id);
-    });
+  let memory: tf.Tensor | null = null;
+  try {
+    memory = model.encode(src, { srcPaddingMask }).memory;
+    for (let t = 0; t < maxLength && done.includes(false); t++) {
+      const tgt = outputs.map((o) => [bos, ...o]);
+      const next = tf.tidy(() => {
+        const { logits } = model.decode(tgt, memory!, { srcPaddingMask });
+        return tf.argMax(tf.squeeze(tf.slice(logits, [0, t, 0], [B, 1, -1]), [1]), -1);
+      });
+      const ids = Array.from(await next.data());
+      next.dispose();
+      ids.forEach((id, b) => {
+        if (done[b]) outputs[b].push(pad);
+        else if (id === eos) done[b] = true;
+        else outputs[b].push(id);
+      });
+    }
+  } finally {
+    tf.dispose([src, srcPaddingMask, ...(memory ? [memory] : [])]);
+    model.train(wasTraining);
   }
-  tf.dispose([src, srcPaddingMask, memory]);
-  model.train(wasTraining);
   return outputs.map((o) => tokenizer.decode(o.filter((id) => id !== pad && id !== eos && id !== bos)));
 }

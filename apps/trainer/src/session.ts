@@ -43,7 +43,10 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
   const { settings: s, model, output } = opts;
   const rng = opts.resume?.rng ?? new Rng(s.seed + 1);
   const optimizer = new AdamW(model.namedParameters(), { lr: s.lr, beta2: s.beta2, weightDecay: s.weightDecay });
-  if (opts.resume?.optimizer) optimizer.loadStateDict(opts.resume.optimizer);
+  if (opts.resume?.optimizer) {
+    optimizer.loadStateDict(opts.resume.optimizer); // copies the moments into the optimizer's own variables
+    tf.dispose(Object.values(opts.resume.optimizer.tensors));
+  }
   const schedule = cosineWithWarmup({ lr: s.lr, minLr: s.minLr, warmupIters: s.warmupIters, decayIters: Math.max(s.maxIters, s.warmupIters + 1) });
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -59,7 +62,7 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
       task: s.task,
       settings: s,
       model: opts.spec,
-      training: { step, rngState: rng.getState(), modelRngState: (model as Module & { rng: Rng }).rng.getState(), bestValLoss: valLoss },
+      training: { step, rngState: rng.getState(), modelRngState: (model as Module & { rng: Rng }).rng.getState(), valLoss },
       ...opts.extraConfig,
     };
     await saveCheckpoint(s.out, { model, optimizer, config, tokenizer: opts.tokenizer.toJSON() });

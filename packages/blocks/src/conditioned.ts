@@ -24,7 +24,13 @@ export interface ConditionedModel {
 export function conditionOn(model: EncoderDecoderTransformer, sourceIds: readonly number[], { padId }: { padId?: number } = {}): ConditionedModel {
   const src = tf.tensor2d([[...sourceIds]], [1, sourceIds.length], 'int32');
   const srcPaddingMask = padId === undefined ? undefined : tf.equal(src, padId);
-  const { memory } = model.encode(src, { srcPaddingMask });
+  let memory: tf.Tensor;
+  try {
+    ({ memory } = model.encode(src, { srcPaddingMask }));
+  } catch (err) {
+    tf.dispose([src, ...(srcPaddingMask ? [srcPaddingMask] : [])]);
+    throw err;
+  }
   const maxLen = model.config.maxLen;
   const decoder = (ids: number[]): ConditionedDecoder => ({
     async feed(newIds) {

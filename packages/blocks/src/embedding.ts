@@ -28,11 +28,11 @@ export class Embedding extends Module {
     this.weight = this.param('weight', randomNormal([numEmbeddings, embeddingDim], rng, { std }));
   }
 
-  // ids: [...] -> [..., embeddingDim]
-  forward(ids: TokenIds): tf.Tensor {
+  // ids: [...] -> [..., embeddingDim]. `checked`: the caller has already validated the ids.
+  forward(ids: TokenIds, { checked = false }: { checked?: boolean } = {}): tf.Tensor {
+    if (!checked) checkIds(ids, this.numEmbeddings, `Embedding(${this.numEmbeddings}, ${this.embeddingDim})`);
     const idTensor = toIdTensor(ids);
     try {
-      checkIds(idTensor, this.numEmbeddings, `Embedding(${this.numEmbeddings}, ${this.embeddingDim})`);
       return tf.tidy(() => {
         const flat = tf.reshape(idTensor, [-1]);
         const rows = embeddingLookup(this.weight, flat);

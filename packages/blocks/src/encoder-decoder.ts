@@ -167,7 +167,7 @@ export class EncoderDecoderTransformer extends Module {
       throw new ShapeError(`EncoderDecoderTransformer: positions ${offset}..${offset + T - 1} are past maxLen ${this.config.maxLen}`);
     }
     const pe = tf.slice(this.pe, [offset, 0], [T, this.config.dModel]);
-    return this.drop.forward(tf.add(tf.mul(table.forward(ids), Math.sqrt(this.config.dModel)), pe));
+    return this.drop.forward(tf.add(tf.mul(table.forward(ids, { checked: true }), Math.sqrt(this.config.dModel)), pe));
   }
 
   private withIds<R>(ids: TokenIds, vocab: number, what: string, fn: (ids: tf.Tensor) => R): R {
@@ -178,7 +178,7 @@ export class EncoderDecoderTransformer extends Module {
       if (T > this.config.maxLen) {
         throw new ShapeError(`EncoderDecoderTransformer: a ${what} sequence of ${T} tokens is longer than maxLen ${this.config.maxLen}`);
       }
-      checkIds(t, vocab, `EncoderDecoderTransformer (${what})`);
+      checkIds(ids, vocab, `EncoderDecoderTransformer (${what})`);
       return fn(t);
     } finally {
       if (t !== ids) t.dispose();

@@ -89,9 +89,9 @@ export class GPT extends Module {
       }
       // Positions of the new tokens: after the cached ones, clamped to the table once the window slides.
       const offset = Math.min(cache?.position ?? 0, this.config.blockSize - T);
-      checkIds(idTensor, this.config.vocabSize, 'GPT');
+      checkIds(ids, this.config.vocabSize, 'GPT');
       const out = tidy(() => {
-        const tok = this.wte.forward(tf.reshape(idTensor, [B, T])); // [B, T, C]
+        const tok = this.wte.forward(tf.reshape(idTensor, [B, T]), { checked: true }); // [B, T, C]
         let x = this.drop.forward(tf.add(tok, this.wpe.forward(T, offset)));
         const attention: tf.Tensor4D[] = [];
         [...this.h].forEach((block, i) => {

@@ -12,14 +12,27 @@ export function toIdTensor(ids: TokenIds): tf.Tensor {
 
 /**
  * Throw a ShapeError naming the first id that is not an integer in [0, size),
- * and its position ("id 70 at [1, 5]").
+ * and its position ("id 70 at [1, 5]"). Arrays are checked in JavaScript.
+ * A tensor is read back only on backends that keep data in host memory (cpu,
+ * wasm): on webgpu and webgl a synchronous read would stall the device (and
+ * cannot work in Node), so there pass arrays to have ids checked.
  */
-export function checkIds(ids: tf.Tensor, size: number, what: string): void {
-  const values = ids.dataSync();
+export function checkIds(ids: TokenIds, size: number, what: string): void {
+  let values: ArrayLike<number>;
+  let shape: readonly number[];
+  if (ids instanceof tf.Tensor) {
+    if (!['cpu', 'wasm'].includes(tf.getBackend())) return;
+    values = ids.dataSync();
+    shape = ids.shape;
+  } else {
+    const nested = Array.isArray(ids[0]);
+    values = nested ? (ids as number[][]).flat() : (ids as number[]);
+    shape = nested ? [ids.length, (ids as number[][])[0].length] : [ids.length];
+  }
   for (let i = 0; i < values.length; i++) {
     const id = values[i];
     if (Number.isInteger(id) && id >= 0 && id < size) continue;
-    throw new ShapeError(`${what}: token id ${id} at ${formatIndex(i, ids.shape)} is out of range [0, ${size})`);
+    throw new ShapeError(`${what}: token id ${id} at ${formatIndex(i, shape)} is out of range [0, ${size})`);
   }
 }
 

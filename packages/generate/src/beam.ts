@@ -4,7 +4,7 @@
 // with a length penalty (GNMT / HF style): score = logprob / length^alpha.
 // It stops when no live beam can still beat the worst finished one we keep.
 import type { CausalLanguageModel, Decoder } from './model.js';
-import { logSoftmax } from './processors.js';
+import { logSoftmax, topIndices } from './processors.js';
 
 export interface BeamSearchOptions {
   beams: number;
@@ -36,24 +36,26 @@ export async function beamSearch(model: CausalLanguageModel, promptIds: readonly
   const { beams: width, eosId } = options;
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`beams must be an integer >= 1, got ${width}`);
   const maxNewTokens = options.maxNewTokens ?? 100;
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new RangeError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
   const alpha = options.lengthPenalty ?? 1;
   const score = (logprob: number, length: number) => logprob / Math.max(length, 1) ** alpha;
 
   const root = model.startDecoder({ cache: options.cache ?? true });
-  let live: Beam[] = [{ ids: [], logprob: 0, decoder: root, next: logSoftmax((await root.feed(promptIds)).logits) }];
+  let live: Beam[] = [{ ids: [], logprob: 0, decoder: root, next: new Float64Array(0) }];
+  let nextLive: Beam[] = [];
   const finished: Array<{ ids: number[]; logprob: number; score: number }> = [];
   try {
+    live[0].next = logSoftmax((await root.feed(promptIds)).logits);
     for (let step = 0; step < maxNewTokens && live.length > 0; step++) {
       // Every live beam's `width` best continuations; then the best `width` overall.
       const candidates: Array<{ parent: Beam; id: number; logprob: number }> = [];
       for (const beam of live) {
-        const order = Array.from(beam.next.keys()).sort((a, b) => beam.next[b] - beam.next[a]).slice(0, width);
-        for (const id of order) candidates.push({ parent: beam, id, logprob: beam.logprob + beam.next[id] });
+        for (const id of topIndices(beam.next, width)) candidates.push({ parent: beam, id, logprob: beam.logprob + beam.next[id] });
       }
       candidates.sort((a, b) => b.logprob - a.logprob);
       const chosen = candidates.slice(0, width);
 
-      const nextLive: Beam[] = [];
+      nextLive = [];
       for (const c of chosen) {
         const ids = [...c.parent.ids, c.id];
         if (c.id === eosId) {
@@ -64,11 +66,13 @@ export async function beamSearch(model: CausalLanguageModel, promptIds: readonly
           finished.push({ ids, logprob: c.logprob, score: score(c.logprob, ids.length) });
           continue;
         }
-        const decoder = c.parent.decoder.fork();
-        nextLive.push({ ids, logprob: c.logprob, decoder, next: logSoftmax((await decoder.feed([c.id])).logits) });
+        const beam: Beam = { ids, logprob: c.logprob, decoder: c.parent.decoder.fork(), next: new Float64Array(0) };
+        nextLive.push(beam);
+        beam.next = logSoftmax((await beam.decoder.feed([c.id])).logits);
       }
       for (const beam of live) beam.decoder.dispose();
       live = nextLive;
+      nextLive = [];
 
       finished.sort((a, b) => b.score - a.score);
       finished.splice(width);
@@ -82,7 +86,7 @@ export async function beamSearch(model: CausalLanguageModel, promptIds: readonly
       }
     }
   } finally {
-    for (const beam of live) beam.decoder.dispose();
+    for (const beam of [...live, ...nextLive]) beam.decoder.dispose();
   }
   finished.sort((a, b) => b.score - a.score);
   const best = finished[0];

@@ -126,6 +126,10 @@ describe('beamSearch', () => {
     expect(result.score).toBeCloseTo(best.score, 6); // logits are float32
   });
 
+  it('rejects a zero token budget with a clear error', async () => {
+    await expect(beamSearch(bigramModel(table), [1], { beams: 2, maxNewTokens: 0 })).rejects.toThrow('maxNewTokens must be an integer >= 1, got 0');
+  });
+
   it('with one beam equals greedy decoding', async () => {
     const beam = await beamSearch(bigramModel(table), [1], { beams: 1, eosId: 0, maxNewTokens: 10 });
     const greedy = await generate(bigramModel(table), [1], { greedy: true, eosId: 0, maxNewTokens: 10 });

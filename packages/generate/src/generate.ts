@@ -8,7 +8,7 @@
 // same text.
 import { Rng } from '@tx/core';
 import type { CausalLanguageModel } from './model.js';
-import { applyProcessors, argmax, repetitionPenalty, softmax, temperature as temperatureProcessor, topK as topKProcessor, topP as topPProcessor, type LogitsProcessor } from './processors.js';
+import { applyProcessors, argmax, repetitionPenalty, softmax, topIndices, temperature as temperatureProcessor, topK as topKProcessor, topP as topPProcessor, type LogitsProcessor } from './processors.js';
 import { streamingText, type TextDecoderLike } from './text.js';
 
 export interface GenerateOptions {
@@ -105,10 +105,7 @@ export async function* streamTokens(
       const probs = softmax(logits);
       const id = options.greedy ? argmax(logits) : sample(probs, rng);
       ids.push(id);
-      const top = Array.from(probs.keys())
-        .sort((a, b) => probs[b] - probs[a])
-        .slice(0, topN)
-        .map((alt) => ({ id: alt, text: idText(alt), p: probs[alt] }));
+      const top = topIndices(probs, topN).map((alt) => ({ id: alt, text: idText(alt), p: probs[alt] }));
       const piece = stream ? stream.push(id) : '';
       text += piece;
       const stopAt = options.stop?.map((s) => text.indexOf(s)).filter((i) => i >= 0);

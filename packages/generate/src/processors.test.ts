@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyProcessors, argmax, logSoftmax, repetitionPenalty, softmax, temperature, topK, topP } from './processors.js';
+import { applyProcessors, argmax, logSoftmax, repetitionPenalty, softmax, temperature, topIndices, topK, topP } from './processors.js';
 
 const f = (xs: number[]) => Float32Array.from(xs);
 const ctx = { ids: [] as number[] };
@@ -42,6 +42,14 @@ describe('softmax helpers', () => {
     const lp = logSoftmax(f([0, Math.log(3)]));
     expect(lp[1]).toBeCloseTo(Math.log(0.75), 7);
     expect(Array.from(softmax(f([1000, -Infinity])))).toEqual([1, 0]);
+  });
+
+  it('topIndices returns the n largest, largest first, lower index first on ties', () => {
+    expect(topIndices([0.1, 0.5, 0.2, 0.5, 0.05], 3)).toEqual([1, 3, 2]);
+    expect(topIndices([3, 1], 5)).toEqual([0, 1]);
+    const values = Array.from({ length: 1000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const bySort = Array.from(values.keys()).sort((a, b) => values[b] - values[a] || a - b).slice(0, 7);
+    expect(topIndices(values, 7)).toEqual(bySort);
   });
 
   it('argmax picks the first maximum', () => {

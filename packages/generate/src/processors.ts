@@ -100,3 +100,19 @@ export function argmax(values: ArrayLike<number>): number {
   for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
   return best;
 }
+
+/**
+ * Indices of the n largest values, largest first (ties: lower index first).
+ * One pass with a small sorted buffer: O(V n) rather than sorting all V.
+ */
+export function topIndices(values: ArrayLike<number>, n: number): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < values.length; i++) {
+    if (best.length === n && !(values[i] > values[best[n - 1]])) continue;
+    let at = best.length;
+    while (at > 0 && values[i] > values[best[at - 1]]) at--;
+    best.splice(at, 0, i);
+    if (best.length > n) best.pop();
+  }
+  return best;
+}

@@ -72,8 +72,9 @@ export function fromFiles(name: string, files: CheckpointFiles): LoadedModel {
   const tokenizer = loadTokenizer(files.tokenizer);
   const spec = manifest.model;
   const model = spec.kind === 'gpt' ? new GPT(spec.config) : new EncoderDecoderTransformer(spec.config);
-  const { tensors } = loadSafetensors(files.weights, `${name}/model.safetensors`);
+  let tensors: Record<string, tf.Tensor> = {};
   try {
+    ({ tensors } = loadSafetensors(files.weights, `${name}/model.safetensors`));
     // GPT ties lm_head to wte; checking that the two are equal reads the GPU
     // synchronously, so keep only wte when both are there.
     if (spec.kind === 'gpt' && tensors['lm_head.weight'] && tensors['transformer.wte.weight']) {

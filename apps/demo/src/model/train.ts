@@ -87,7 +87,8 @@ abstract class BaseTrainer<B> {
       }
     } finally {
       this.controller = null;
-      this.model.eval();
+      if (this.disposeAfterRun) this.free();
+      else this.model.eval();
     }
   }
 
@@ -95,9 +96,26 @@ abstract class BaseTrainer<B> {
     this.controller?.abort();
   }
 
+  /** The model now belongs to other views too: dispose() will free only the optimizer. */
+  release(): void {
+    this.keepModel = true;
+  }
+
+  /** Free the tensors; while a step is running, once the loop has stopped. */
   dispose(): void {
-    this.pause();
-    this.model.dispose();
+    if (this.controller) {
+      this.disposeAfterRun = true;
+      this.pause();
+      return;
+    }
+    this.free();
+  }
+
+  private disposeAfterRun = false;
+  private keepModel = false;
+
+  private free(): void {
+    if (!this.keepModel) this.model.dispose();
     this.optimizer.dispose();
   }
 }

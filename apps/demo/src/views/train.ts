@@ -45,6 +45,7 @@ export class TrainView {
       const t = this.trainer;
       if (!t) return;
       const name = `trained here (${this.source}, step ${t.step})`;
+      t.release();
       if (t.kind === 'gpt') opts.onUse({ kind: 'gpt', name, model: t.model, tokenizer: t.tokenizer, manifest: exportManifest(this.source, { kind: 'gpt', config: t.model.config }) });
       else opts.onUse({ kind: 'encoder-decoder', name, model: t.model, tokenizer: t.tokenizer, specials: t.specials, manifest: exportManifest('dates', { kind: 'encoder-decoder', config: t.model.config, specials: t.specials }) });
     });

@@ -4,7 +4,7 @@ import { GPT, presets, type GPTConfig } from '@tx/blocks';
 import { Rng, initBackend, tf, type BackendPreference } from '@tx/core';
 import { generate } from '@tx/generate';
 import { AdamW, crossEntropy, clipGradNorm } from '@tx/train';
-import { parse, UsageError, type Io } from '../run.js';
+import { parse, positive, UsageError, type Io } from '../run.js';
 
 export async function benchCommand(argv: string[], io: Io): Promise<void> {
   const { values } = parse(argv, { preset: { type: 'string' }, backend: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' } });
@@ -13,8 +13,8 @@ export async function benchCommand(argv: string[], io: Io): Promise<void> {
   if (!preset || !('nEmbd' in preset)) throw new UsageError(`--preset must name a GPT preset (nanogpt-cpu, shakespeare-char, gpt2), got "${presetName}"`);
   const info = await initBackend({ prefer: ((values.backend as string | undefined) ?? 'auto') as BackendPreference });
   const config: GPTConfig = { ...preset, dropout: 0 };
-  const B = Number(values['batch-size'] ?? 12);
-  const steps = Number(values.steps ?? 10);
+  const B = positive(values, 'batch-size', true) ?? 12;
+  const steps = positive(values, 'steps', true) ?? 10;
   const T = config.blockSize;
   const rng = new Rng(1);
   const model = new GPT(config, { rng });

@@ -25,8 +25,13 @@ export async function importCommand(argv: string[], io: Io): Promise<void> {
   } catch (err) {
     throw new UsageError(`--model-args is not valid JSON (${(err as Error).message})`);
   }
-  const config = gptConfigFromNanoGPT(args);
-  checkGPTConfig(config);
+  let config;
+  try {
+    config = gptConfigFromNanoGPT(args);
+    checkGPTConfig(config);
+  } catch (err) {
+    throw new UsageError(`--model-args: ${(err as Error).message}`);
+  }
 
   let tokenizer: CharTokenizer;
   if (typeof values.vocab === 'string') tokenizer = new CharTokenizer(values.vocab);

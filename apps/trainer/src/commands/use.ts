@@ -7,7 +7,7 @@ import type { Tokenizer } from '@tx/tokenizer';
 import { TokenDataset, crossEntropy, exactMatch, makeExamples, type Seq2SeqTask } from '@tx/train';
 import { corpusText } from '../lm.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
-import { parse, required, UsageError, type Io } from '../run.js';
+import { parse, positive, required, UsageError, type Io } from '../run.js';
 import { checkField } from '../schema.js';
 import { greedyDecode, maxTargetLength } from '../seq2seq-train.js';
 
@@ -17,6 +17,7 @@ async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> 
   const dir = required(values, 'checkpoint');
   await initBackend({ prefer: backend as BackendPreference });
   const opened = await openCheckpoint(dir);
+  tf.dispose(Object.values(opened.raw.optimizerState?.tensors ?? {})); // only training needs the moments
   opened.model.eval();
   return opened;
 }
@@ -24,13 +25,6 @@ async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> 
 const num = (values: Record<string, unknown>, flag: string, name: Parameters<typeof checkField>[0]) =>
   values[flag] === undefined ? undefined : (checkField(name, values[flag], `--${flag}`) as number);
 
-function positive(values: Record<string, unknown>, flag: string, integer: boolean): number | undefined {
-  const raw = values[flag];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
-  return n;
-}
 
 // ---- tx sample ----------------------------------------------------------------
 
@@ -96,7 +90,7 @@ export async function sampleCommand(argv: string[], io: Io): Promise<void> {
         break;
       }
       const t = next.value;
-      if (t.id === eosId) break;
+      if (t.id === eosId) continue; // the stream ends next with finish reason 'eos'
       ids.push(t.id);
       text += t.text;
       io.stdout.write(json ? `${JSON.stringify({ id: t.id, text: t.text, logprob: t.logprob, top: t.top })}\n` : t.text);
