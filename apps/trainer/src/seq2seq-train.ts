@@ -6,19 +6,15 @@
 import { EncoderDecoderTransformer, type EncoderDecoderConfig } from '@tx/blocks';
 import { Rng, tf } from '@tx/core';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
-import { crossEntropy, seq2seqBatch, type Seq2SeqBatch, exactMatch, makeExamples, type Example, type Seq2SeqTask } from '@tx/train';
+import { SEQ2SEQ_SPECIALS, crossEntropy, exactMatch, makeExamples, maxTargetLength, seq2seqBatch, taskAlphabet, type Example, type Seq2SeqBatch, type Seq2SeqTask } from '@tx/train';
 import { emitStart, finish } from './lm.js';
 import type { OpenedCheckpoint, Seq2SeqSpecials } from './model-io.js';
 import { runSession, type Output } from './session.js';
 import type { ResolvedSettings } from './settings.js';
 
-export const SPECIALS = ['<pad>', '<bos>', '<eos>'];
-
 /** One character vocabulary for sources and targets, with pad, bos and eos. */
 export function seq2seqTokenizer(task: Seq2SeqTask): CharTokenizer {
-  const sample = makeExamples(task, 5000, new Rng(0));
-  const alphabet = task === 'dates' ? sample.map((e) => e.source + e.target).join('') + 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,./- ' : 'abcdefghijklmnopqrstuvwxyz0123456789';
-  return CharTokenizer.fromText(alphabet, { specialTokens: SPECIALS });
+  return CharTokenizer.fromText(taskAlphabet(task), { specialTokens: [...SEQ2SEQ_SPECIALS] });
 }
 
 export function specialsOf(tokenizer: Tokenizer): Seq2SeqSpecials {
@@ -69,7 +65,7 @@ export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?
         return crossEntropy(logits, tf.tensor2d(b.tgtOut, [b.batchSize, b.tgtLength], 'int32'), { ignoreIndex: specials.pad, labelSmoothing: 0.1 });
       }),
     sample: (split, rng) => toBatch(split === 'val' ? pick(valExamples, s.batchSize, rng) : makeExamples(task, s.batchSize, rng)),
-    tokensPerBatch: s.batchSize * 12,
+    tokensPerBatch: (b) => b.batchSize * (b.srcLength + b.tgtLength),
     output,
     resume: resumed ? { step: resumed.config.training.step, optimizer: resumed.raw.optimizerState, rng: Rng.fromState(resumed.config.training.rngState) } : undefined,
     evalExtras: async () => ({ accuracy: exactMatch(await greedyDecode(model, tokenizer, valExamples.map((e) => e.source), maxTargetLength(task)), valExamples) }),
@@ -84,10 +80,6 @@ export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?
   }
   finish(output, s.out, result.valLoss, result.aborted);
   model.dispose();
-}
-
-export function maxTargetLength(task: Seq2SeqTask): number {
-  return task === 'dates' ? 11 : 13;
 }
 
 function pick<T>(items: T[], n: number, rng: Rng): T[] {

@@ -23,7 +23,7 @@ export interface SessionOptions<B> {
   tokenizer: Tokenizer;
   loss: (batch: B) => tf.Scalar;
   sample: (split: 'train' | 'val', rng: Rng) => B;
-  tokensPerBatch: number;
+  tokensPerBatch: number | ((batch: B) => number);
   output: Output;
   /** A resumed run's state. */
   resume?: { step: number; optimizer: { tensors: Record<string, tf.Tensor>; step: number } | null; rng: Rng };

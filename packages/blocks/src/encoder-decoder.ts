@@ -139,7 +139,6 @@ export class EncoderDecoderTransformer extends Module {
     );
   }
 
-  /** Empty caches for step-by-step decoding with decode(tgt, memory, { cache }). */
   /**
    * This model with its source encoded: a decoder-only model for @tx/generate
    * (generate, streamTokens, beamSearch). Dispose it when done.
@@ -148,6 +147,7 @@ export class EncoderDecoderTransformer extends Module {
     return conditionOn(this, sourceIds, options);
   }
 
+  /** Empty caches for step-by-step decoding with decode(tgt, memory, { cache }). */
   createCache(): EncoderDecoderCache {
     return {
       self: Array.from({ length: this.config.nDecoderLayer }, () => new KVCache()),

@@ -8,5 +8,5 @@ export { TokenDataset, seq2seqBatch } from './data.js';
 export type { Batch, Seq2SeqBatch } from './data.js';
 export { TrainingError, estimateLoss, trainLoop } from './loop.js';
 export type { TrainEvent, TrainLoopOptions } from './loop.js';
-export { DATE_FORMATS, exactMatch, makeExamples, randomDate, randomSymbols } from './tasks.js';
+export { DATE_FORMATS, SEQ2SEQ_SPECIALS, exactMatch, makeExamples, maxTargetLength, randomDate, randomSymbols, taskAlphabet } from './tasks.js';
 export type { Example, Seq2SeqTask } from './tasks.js';

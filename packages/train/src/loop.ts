@@ -26,8 +26,8 @@ export interface TrainLoopOptions<B> {
   loss: (batch: B) => tf.Scalar;
   /** Draw a batch of a split. */
   sample: (split: 'train' | 'val', rng: Rng) => B;
-  /** Tokens in one batch, for tokens/s. */
-  tokensPerBatch: number;
+  /** Tokens in a batch, for tokens/s: a number, or counted from each batch (padded seq2seq batches vary). */
+  tokensPerBatch: number | ((batch: B) => number);
   optimizer: AdamW;
   schedule: Schedule;
   rng: Rng;
@@ -68,9 +68,11 @@ export async function* trainLoop<B>(opts: TrainLoopOptions<B>): AsyncGenerator<T
     const t0 = performance.now();
     const lr = opts.schedule(step);
     let lossSum = 0;
+    let tokens = 0;
     let grads: Record<string, tf.Tensor> = {};
     for (let micro = 0; micro < accum; micro++) {
       const batch = opts.sample('train', rng);
+      tokens += typeof opts.tokensPerBatch === 'function' ? opts.tokensPerBatch(batch) : opts.tokensPerBatch;
       const { value, grads: g } = tf.variableGrads(() => opts.loss(batch), variables);
       lossSum += (await value.data())[0];
       value.dispose();
@@ -103,7 +105,7 @@ export async function* trainLoop<B>(opts: TrainLoopOptions<B>): AsyncGenerator<T
     normTensor?.dispose();
     step += 1;
     const ms = performance.now() - t0;
-    yield { event: 'step', step, loss, lr, gradNorm, ms, tokensPerSecond: (opts.tokensPerBatch * accum * 1000) / ms };
+    yield { event: 'step', step, loss, lr, gradNorm, ms, tokensPerSecond: (tokens * 1000) / ms };
 
     if (step % evalInterval === 0 || step === maxIters) {
       yield { event: 'eval', step, ...(await estimateLoss({ ...opts, rng: new Rng((opts.evalSeed ?? 0x5eed) + step) })) };

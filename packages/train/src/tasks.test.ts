@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@tx/core';
-import { DATE_FORMATS, exactMatch, makeExamples, randomDate } from './tasks.js';
+import { DATE_FORMATS, exactMatch, makeExamples, maxTargetLength, randomDate, taskAlphabet } from './tasks.js';
 
 describe('seq2seq tasks', () => {
   it('writes 27 November 2026 (a Friday) in every format', () => {
@@ -39,5 +39,15 @@ describe('seq2seq tasks', () => {
     expect(reverse.map((e) => e.source)).toEqual(copy.map((e) => e.source));
     expect(reverse[0].target).toBe([...reverse[0].source].reverse().join(''));
     expect(exactMatch(['x', reverse[1].target], reverse.slice(0, 2))).toBe(0.5);
+  });
+
+  it('each task\'s alphabet covers every character of its examples, and targets fit maxTargetLength', () => {
+    for (const task of ['dates', 'copy', 'reverse'] as const) {
+      const alphabet = new Set(taskAlphabet(task));
+      for (const e of makeExamples(task, 2000, new Rng(5))) {
+        for (const c of e.source + e.target) expect(alphabet.has(c), `${task}: ${JSON.stringify(c)} in ${e.source}`).toBe(true);
+        expect(e.target.length).toBeLessThanOrEqual(maxTargetLength(task));
+      }
+    }
   });
 });

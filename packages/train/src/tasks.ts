@@ -12,6 +12,24 @@ export interface Example {
 
 export type Seq2SeqTask = 'dates' | 'copy' | 'reverse';
 
+/** The special tokens of every seq2seq vocabulary, in this order. */
+export const SEQ2SEQ_SPECIALS = ['<pad>', '<bos>', '<eos>'] as const;
+
+/**
+ * Every character a task's sources and targets can contain (for dates also
+ * the rest of the ASCII letters, so a user's own spelling still encodes):
+ * with SEQ2SEQ_SPECIALS, a task's character vocabulary.
+ */
+export function taskAlphabet(task: Seq2SeqTask): string {
+  const symbols = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return task === 'dates' ? `${symbols}ABCDEFGHIJKLMNOPQRSTUVWXYZ ,./-` : symbols;
+}
+
+/** The longest target a task produces, in characters ("2026-11-27" is 10). */
+export function maxTargetLength(task: Seq2SeqTask): number {
+  return task === 'dates' ? 10 : 12;
+}
+
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');

@@ -4,21 +4,18 @@
 // '<eos>'; batches from @tx/train's seq2seqBatch; label smoothing 0.1;
 // greedy decoding through @tx/generate with model.conditionOn().
 import type { EncoderDecoderConfig, EncoderDecoderTransformer } from '@tx/blocks';
-import { Rng, tf } from '@tx/core';
+import { tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
-import { crossEntropy, makeExamples, seq2seqBatch, type Example, type Seq2SeqBatch } from '@tx/train';
+import { SEQ2SEQ_SPECIALS, crossEntropy, maxTargetLength, seq2seqBatch, taskAlphabet, type Example, type Seq2SeqBatch } from '@tx/train';
 import type { Specials } from './checkpoint.js';
 
-export const SPECIALS = ['<pad>', '<bos>', '<eos>'] as const;
-/** The longest ISO date, "2026-11-27". */
-export const MAX_TARGET = 11;
+/** The longest ISO date, "2026-11-27", plus the end token. */
+export const MAX_TARGET = maxTargetLength('dates') + 1;
 
-/** The dates vocabulary, as the trainer builds it: every character of 5,000 examples plus letters, digits and , . / - space. */
+/** The dates vocabulary, as the trainer builds it: @tx/train's task alphabet plus '<pad>', '<bos>', '<eos>'. */
 export function datesTokenizer(): CharTokenizer {
-  const sample = makeExamples('dates', 5000, new Rng(0));
-  const alphabet = sample.map((e) => e.source + e.target).join('') + 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789,./- ';
-  return CharTokenizer.fromText(alphabet, { specialTokens: [...SPECIALS] });
+  return CharTokenizer.fromText(taskAlphabet('dates'), { specialTokens: [...SEQ2SEQ_SPECIALS] });
 }
 
 export function specialsOf(tokenizer: Tokenizer): Specials {

@@ -6,7 +6,7 @@
 import { EncoderDecoderTransformer, GPT, type GPTConfig } from '@tx/blocks';
 import { Rng, tf, type Module } from '@tx/core';
 import { CharTokenizer } from '@tx/tokenizer';
-import { AdamW, TokenDataset, cosineWithWarmup, crossEntropy, makeExamples, trainLoop, type Batch, type Example, type TrainEvent, type TrainLoopOptions } from '@tx/train';
+import { AdamW, TokenDataset, cosineWithWarmup, crossEntropy, makeExamples, trainLoop, type Batch, type Example, type Seq2SeqBatch, type TrainEvent, type TrainLoopOptions } from '@tx/train';
 import type { Specials } from './checkpoint.js';
 import { datesConfig, datesTokenizer, seq2seqLoss, specialsOf, toBatch } from './seq2seq.js';
 
@@ -55,7 +55,7 @@ abstract class BaseTrainer<B> {
 
   protected abstract loss(b: B): tf.Scalar;
   protected abstract sample(split: 'train' | 'val', rng: Rng): B;
-  protected abstract tokensPerBatch(): number;
+  protected abstract tokensPerBatch(): number | ((batch: B) => number);
   protected warmup(): number {
     return Math.min(20, Math.floor(this.settings.maxIters / 10));
   }
@@ -186,8 +186,8 @@ export class Seq2SeqTrainer extends BaseTrainer<ReturnType<typeof toBatch>> {
     return toBatch(this.tokenizer, examples);
   }
 
-  protected tokensPerBatch(): number {
-    return this.settings.batchSize * 12;
+  protected tokensPerBatch(): (b: Seq2SeqBatch) => number {
+    return (b) => b.batchSize * (b.srcLength + b.tgtLength);
   }
 }
 

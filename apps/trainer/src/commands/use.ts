@@ -4,12 +4,12 @@ import type { EncoderDecoderTransformer, GPT } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf, type BackendPreference } from '@tx/core';
 import { beamSearch, streamTokens, type CausalLanguageModel, type FinishReason } from '@tx/generate';
 import type { Tokenizer } from '@tx/tokenizer';
-import { TokenDataset, crossEntropy, exactMatch, makeExamples, type Seq2SeqTask } from '@tx/train';
+import { TokenDataset, crossEntropy, exactMatch, makeExamples, maxTargetLength, type Seq2SeqTask } from '@tx/train';
 import { corpusText } from '../lm.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
 import { parse, positive, required, UsageError, type Io } from '../run.js';
 import { checkField } from '../schema.js';
-import { greedyDecode, maxTargetLength } from '../seq2seq-train.js';
+import { greedyDecode } from '../seq2seq-train.js';
 
 async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> {
   const backend = (values.backend ?? 'auto') as string;
