@@ -1,4 +1,4 @@
-export { applyProcessors, argmax, logSoftmax, repetitionPenalty, softmax, temperature, topK, topP } from './processors.js';
+export { applyProcessors, argmax, logSoftmax, repetitionPenalty, softmax, temperature, topIndices, topK, topP } from './processors.js';
 export type { LogitsProcessor, ProcessorContext } from './processors.js';
 export { generate, processorsFor, sample, streamTokens } from './generate.js';
 export type { FinishReason, GenerateOptions, GenerateResult, GeneratedToken, TokenChoice } from './generate.js';
