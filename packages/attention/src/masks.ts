@@ -48,12 +48,17 @@ export function scoreBias(B: number, h: number, Tq: number, Tk: number, opts: Ma
     const offset = Tk - Tq;
     if (offset < 0 && opts.causal) mayBlockWholeRow = true;
     const values = new Float32Array(Tq * Tk);
+    let anyBlocked = false;
     for (let i = 0; i < Tq; i++)
       for (let j = 0; j < Tk; j++) {
         const pos = offset + i;
-        values[i * Tk + j] = (opts.causal && j > pos) || j <= pos - window ? 1 : 0;
+        if ((opts.causal && j > pos) || j <= pos - window) {
+          values[i * Tk + j] = 1;
+          anyBlocked = true;
+        }
       }
-    block(tf.tensor2d(values, [Tq, Tk]));
+    // One query at the end of the keys (a cached decoding step) sees them all: no mask to add.
+    if (anyBlocked) block(tf.tensor2d(values, [Tq, Tk]));
   }
   if (opts.mask) {
     const m = opts.mask;
