@@ -6,7 +6,7 @@
 import { measure, report } from '@tx/bench';
 import { GPT, presets } from '@tx/blocks';
 import { Rng, initBackend, tf } from '@tx/core';
-import { AdamW, TokenDataset, clipGradNorm, crossEntropy } from '../dist/index.js';
+import { AdamW, TokenDataset, crossEntropy, trainStep } from '../dist/index.js';
 
 const B = 12;
 const T = 64;
@@ -19,16 +19,10 @@ if (probe.backend === 'webgpu') backends.unshift('webgpu');
 for (const backend of backends) {
   await initBackend({ prefer: backend });
   const model = new GPT({ ...presets['nanogpt-cpu'], vocabSize: 65 }, { rng: new Rng(1337) });
-  const named = model.namedParameters();
-  const optimizer = new AdamW(named, { lr: 1e-3, beta2: 0.99, weightDecay: 0.1 });
-  const step = async () => {
-    const b = data.batch('train', B, T, rng);
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(tf.tensor2d(b.x, [B, T], 'int32')).logits, tf.tensor2d(b.y, [B, T], 'int32')), named.map(([, v]) => v));
-    const clipped = clipGradNorm(Object.fromEntries(named.map(([n, v]) => [n, grads[v.name]])), 1.0);
-    optimizer.apply(clipped.grads, 1e-3);
-    await value.data();
-    tf.dispose([value, clipped.norm, ...Object.values(grads), ...Object.values(clipped.grads)]);
-  };
+  const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3, beta2: 0.99, weightDecay: 0.1 });
+  // The same step trainLoop takes: forward, cross-entropy, backward, clip, AdamW.
+  const update = trainStep({ model, optimizer, gradClip: 1.0, loss: (b) => tf.tidy(() => crossEntropy(model.forward(tf.tensor2d(b.x, [B, T], 'int32')).logits, tf.tensor2d(b.y, [B, T], 'int32'))) });
+  const step = () => update([data.batch('train', B, T, rng)], 1e-3);
   const m = await measure(step, backend === 'cpu' ? { warmup: 1, iters: 3 } : { warmup: 3, iters: 20 });
   rows.push({ backend, 'ms/iter (median)': m.median, p10: m.p10, p90: m.p90, 'tokens/s': (B * T * 1000) / m.median, 'vs PyTorch 10,000': (B * T * 1000) / m.median / 10_000 });
   optimizer.dispose();

@@ -3,7 +3,7 @@
 import { GPT, presets, type GPTConfig } from '@tx/blocks';
 import { Rng, initBackend, tf, type BackendPreference } from '@tx/core';
 import { generate } from '@tx/generate';
-import { AdamW, crossEntropy, clipGradNorm } from '@tx/train';
+import { AdamW, crossEntropy, trainStep } from '@tx/train';
 import { parse, positive, UsageError, type Io } from '../run.js';
 
 export async function benchCommand(argv: string[], io: Io): Promise<void> {
@@ -19,20 +19,15 @@ export async function benchCommand(argv: string[], io: Io): Promise<void> {
   const rng = new Rng(1);
   const model = new GPT(config, { rng });
   const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3 });
-  const named = model.namedParameters();
+  // The step `tx train` takes (@tx/train's trainStep): forward, cross-entropy, backward, clip, AdamW.
+  const update = trainStep({ model, optimizer, gradClip: 1, loss: (b: { x: Int32Array; y: Int32Array }) => tf.tidy(() => crossEntropy(model.forward(tf.tensor2d(b.x, [B, T], 'int32')).logits, tf.tensor2d(b.y, [B, T], 'int32'))) });
   const random = () => Int32Array.from({ length: B * T }, () => rng.int(config.vocabSize));
 
   const times: number[] = [];
   for (let i = 0; i < steps + 2; i++) {
-    const x = random();
-    const y = random();
+    const batch = { x: random(), y: random() };
     const t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(tf.tensor2d(x, [B, T], 'int32')).logits, tf.tensor2d(y, [B, T], 'int32')), named.map(([, v]) => v));
-    const byName = Object.fromEntries(named.map(([n, v]) => [n, grads[v.name]]));
-    const clipped = clipGradNorm(byName, 1);
-    optimizer.apply(clipped.grads);
-    await value.data();
-    tf.dispose([value, clipped.norm, ...Object.values(grads), ...Object.values(clipped.grads)]);
+    await update([batch], 1e-3);
     if (i >= 2) times.push(performance.now() - t0);
   }
   optimizer.dispose();
