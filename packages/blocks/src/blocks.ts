@@ -26,6 +26,15 @@ export interface BlockOptions {
   projStd?: number;
 }
 
+/** The sublayers every block is made of, from the block options. */
+function attention(dim: number, { nHead, bias, dropout, rng, projStd }: BlockOptions, kind: 'self' | 'cross' = 'self'): MultiHeadAttention {
+  return new MultiHeadAttention({ dModel: dim, nHeads: nHead, kind, bias, dropout, rng, outStd: projStd });
+}
+
+function feedForward(dim: number, { dFF, bias, activation, dropout, rng, projStd }: BlockOptions): FeedForward {
+  return new FeedForward(dim, { hidden: dFF, bias, activation, dropout, rng, dropoutRng: rng, projStd });
+}
+
 export interface BlockCall {
   /** Mask attention to later positions (decoder self-attention). */
   causal?: boolean;
@@ -54,12 +63,12 @@ export class EncoderBlock extends Module {
 
   constructor(readonly dim: number, options: BlockOptions) {
     super();
-    const { nHead, bias, dropout, rng, projStd } = options;
+    const { bias } = options;
     this.norm = options.norm ?? 'pre';
     this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias }));
-    this.attn = this.module('attn', new MultiHeadAttention({ dModel: dim, nHeads: nHead, bias, dropout, rng, outStd: projStd }));
+    this.attn = this.module('attn', attention(dim, options));
     this.ln_2 = this.module('ln_2', new LayerNorm(dim, { bias }));
-    this.mlp = this.module('mlp', new FeedForward(dim, { hidden: options.dFF, bias, activation: options.activation, dropout, rng, dropoutRng: rng, projStd }));
+    this.mlp = this.module('mlp', feedForward(dim, options));
   }
 
   // x: [B, T, C] -> [B, T, C]. causal: each position sees itself and earlier ones (and the cache's).
@@ -124,14 +133,14 @@ export class DecoderBlock extends Module {
 
   constructor(readonly dim: number, options: BlockOptions) {
     super();
-    const { nHead, bias, dropout, rng, projStd } = options;
+    const { bias } = options;
     this.norm = options.norm ?? 'pre';
     this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias }));
-    this.attn = this.module('attn', new MultiHeadAttention({ dModel: dim, nHeads: nHead, bias, dropout, rng, outStd: projStd }));
+    this.attn = this.module('attn', attention(dim, options));
     this.ln_2 = this.module('ln_2', new LayerNorm(dim, { bias }));
-    this.cross_attn = this.module('cross_attn', new MultiHeadAttention({ dModel: dim, nHeads: nHead, kind: 'cross', bias, dropout, rng, outStd: projStd }));
+    this.cross_attn = this.module('cross_attn', attention(dim, options, 'cross'));
     this.ln_3 = this.module('ln_3', new LayerNorm(dim, { bias }));
-    this.mlp = this.module('mlp', new FeedForward(dim, { hidden: options.dFF, bias, activation: options.activation, dropout, rng, dropoutRng: rng, projStd }));
+    this.mlp = this.module('mlp', feedForward(dim, options));
   }
 
   // x: [B, T, C], memory: the encoder output [B, S, C] -> [B, T, C]
