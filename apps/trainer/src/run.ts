@@ -41,45 +41,33 @@ With no options, tx train trains a small GPT on an embedded corpus of English fi
 Add --debug to any command for stack traces.
 `;
 
+const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<void>> = {
+  train,
+  sample: sampleCommand,
+  eval: evalCommand,
+  inspect: inspectCommand,
+  import: importCommand,
+  export: exportCommand,
+  bench: benchCommand,
+};
+
 export async function runCli(argv: string[], io: Io): Promise<number> {
   const debug = argv.includes('--debug');
   const args = argv.filter((a) => a !== '--debug');
   try {
     const [command, ...rest] = args;
-    switch (command) {
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        io.stdout.write(HELP);
-        return 0;
-      case '--version':
-        io.stdout.write('0.0.0\n');
-        return 0;
-      case 'train':
-        await train(rest, io);
-        return 0;
-      case 'sample':
-        await sampleCommand(rest, io);
-        return 0;
-      case 'eval':
-        await evalCommand(rest, io);
-        return 0;
-      case 'inspect':
-        await inspectCommand(rest, io);
-        return 0;
-      case 'import':
-        await importCommand(rest, io);
-        return 0;
-      case 'export':
-        await exportCommand(rest, io);
-        return 0;
-      case 'bench':
-        await benchCommand(rest, io);
-        return 0;
-      default:
-        throw new UsageError(`unknown command "${command}" (see tx --help)`);
+    if (command === undefined || ['--help', '-h', 'help'].includes(command)) {
+      io.stdout.write(HELP);
+      return 0;
     }
+    if (command === '--version') {
+      io.stdout.write('0.0.0\n');
+      return 0;
+    }
+    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!run) throw new UsageError(`unknown command "${command}" (see tx --help)`);
+    await run(rest, io);
+    return 0;
   } catch (err) {
     const known = err instanceof TxError || err instanceof TokenizerError;
     const message = (err as Error)?.message ?? String(err);
