@@ -3,18 +3,19 @@
 //   optimizer.safetensors  AdamW moments (+ step in its metadata), for resuming
 //   config.json            { model, tokenizer, training: { step, rngState, ... } }
 //   tokenizer.json         the tokenizer, in @tx/tokenizer's format
+//   manifest.json          written last: every file and its size (see folder.ts)
 //
-// A checkpoint is replaced as a whole: the new one is written to a sibling
-// temporary folder, then swapped in with renames. A crash at any moment leaves
-// either the old folder or the new one (at worst under "<dir>.old", which
-// loadCheckpoint falls back to), never a mix.
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { TxError, tf, type Module, type RngState } from '@tx/core';
+// A checkpoint is replaced as a whole (replaceFolder): the new one is written
+// in full beside the old, then swapped in with renames. A crash at any moment,
+// twice in a row, leaves a complete copy that loadCheckpoint finds, never a mix.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tf, type Module, type RngState } from '@tx/core';
 import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import type { AdamW } from './adamw.js';
+import { CheckpointError, findCompleteCopy, replaceFolder, type ReplaceFolderOptions } from './folder.js';
 
-export class CheckpointError extends TxError {}
+export { CheckpointError };
 
 export interface TrainingState {
   step: number;
@@ -37,32 +38,29 @@ export interface SaveCheckpointOptions {
   tokenizer?: unknown;
 }
 
-export async function saveCheckpoint(dir: string, { model, config, optimizer, tokenizer }: SaveCheckpointOptions): Promise<void> {
-  const temp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-${Date.now()}`);
-  await rm(temp, { recursive: true, force: true });
-  await mkdir(temp, { recursive: true });
-  const modelState = model.stateDict();
-  try {
-    await saveSafetensorsFile(join(temp, 'model.safetensors'), modelState, { format: 'pt' });
-  } finally {
-    tf.dispose(Object.values(modelState));
-  }
-  if (optimizer) {
-    const { tensors, step } = optimizer.stateDict();
-    try {
-      await saveSafetensorsFile(join(temp, 'optimizer.safetensors'), tensors, { step: String(step) });
-    } finally {
-      tf.dispose(Object.values(tensors));
-    }
-  }
-  await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
-  if (tokenizer !== undefined) await writeFileAtomic(join(temp, 'tokenizer.json'), JSON.stringify(tokenizer));
-
-  const old = `${dir}.old`;
-  await rm(old, { recursive: true, force: true });
-  if (await exists(dir)) await rename(dir, old);
-  await rename(temp, dir);
-  await rm(old, { recursive: true, force: true });
+export async function saveCheckpoint(dir: string, { model, config, optimizer, tokenizer }: SaveCheckpointOptions, options?: ReplaceFolderOptions): Promise<void> {
+  await replaceFolder(
+    dir,
+    async (temp) => {
+      const modelState = model.stateDict();
+      try {
+        await saveSafetensorsFile(join(temp, 'model.safetensors'), modelState, { format: 'pt' });
+      } finally {
+        tf.dispose(Object.values(modelState));
+      }
+      if (optimizer) {
+        const { tensors, step } = optimizer.stateDict();
+        try {
+          await saveSafetensorsFile(join(temp, 'optimizer.safetensors'), tensors, { step: String(step) });
+        } finally {
+          tf.dispose(Object.values(tensors));
+        }
+      }
+      await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+      if (tokenizer !== undefined) await writeFileAtomic(join(temp, 'tokenizer.json'), JSON.stringify(tokenizer));
+    },
+    options,
+  );
 }
 
 export interface LoadedCheckpoint {
@@ -74,12 +72,11 @@ export interface LoadedCheckpoint {
   tokenizer: unknown;
 }
 
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
-  if (!(await exists(dir))) {
-    // A crash between the two renames of saveCheckpoint leaves the last good checkpoint here.
-    if (await exists(`${dir}.old`)) dir = `${dir}.old`;
-    else throw new CheckpointError(`no checkpoint at ${dir}: the folder does not exist`);
-  }
+export async function loadCheckpoint(requested: string): Promise<LoadedCheckpoint> {
+  // After a crash mid-swap the newest complete copy may be dir.old or a temp folder.
+  const copy = await findCompleteCopy(requested);
+  if (!copy) throw new CheckpointError(`no checkpoint at ${requested}: the folder does not exist`);
+  const dir = copy.path;
   const configPath = join(dir, 'config.json');
   let config: CheckpointConfig;
   try {

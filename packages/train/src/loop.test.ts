@@ -159,7 +159,7 @@ describe('checkpoints', () => {
     await saveCheckpoint(dir, { model, config: { model: { version: 1 } } });
     await saveCheckpoint(dir, { model, config: { model: { version: 2 } } });
     expect(readdirSync(root)).toEqual(['run']); // no temporary or .old folders left
-    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors']);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'manifest.json', 'model.safetensors']);
 
     // A crash between "rename dir -> dir.old" and "rename temp -> dir" leaves only dir.old.
     renameSync(dir, `${dir}.old`);
