@@ -19,3 +19,5 @@ export type { StepOutput } from './decoder.js';
 export { EncoderDecoderTransformer } from './encoder-decoder.js';
 export type { EncoderDecoderCache, EncoderDecoderCall, EncoderDecoderOutput } from './encoder-decoder.js';
 export type { ConditionedDecoder, ConditionedModel } from './conditioned.js';
+export { estimateGPTMemory, estimateEncoderDecoderMemory, gptParameters, encoderDecoderParameters } from './memory.js';
+export type { MemoryEstimate, MemoryUse } from './memory.js';

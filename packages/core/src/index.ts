@@ -10,13 +10,15 @@ export { randomNormal, randomUniform } from './init.js';
 export type { NormalOptions } from './init.js';
 export {
   MAX_HEADER_BYTES,
+  MAX_TENSORS,
   bfloat16ToFloat,
+  checkFinite,
   halfToFloat,
   loadSafetensors,
   parseSafetensors,
   serializeSafetensors,
 } from './safetensors.js';
-export type { ParsedSafetensors, RawTensor } from './safetensors.js';
+export type { ParsedSafetensors, SafetensorsReadOptions, RawTensor } from './safetensors.js';
 export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, formatShape } from './errors.js';
 export { Linear, matMul2d } from './linear.js';
 export type { LinearOptions } from './linear.js';

@@ -5,6 +5,7 @@ import { Rng } from './rng.js';
 import { StateDictError } from './errors.js';
 import { expectNoLeak } from './testing.js';
 import { initBackend } from './backend.js';
+import { loadSafetensors, serializeSafetensors } from './safetensors.js';
 import { tf } from './tf.js';
 
 class Block extends Module {
@@ -82,6 +83,28 @@ describe('Module', () => {
     expect(() => model.loadStateDict(missing, { strict: false })).not.toThrow();
     tf.dispose([bad['h.1.c_attn.weight'], bad['head.bias']]);
     tf.dispose(Object.values(sd));
+  });
+
+  it('names a "__proto__" tensor from a file as unexpected, and loads nothing', async () => {
+    const sd = model.stateDict();
+    const extra = tf.zeros([2]);
+    const bytes = await serializeSafetensors({ ...sd, ['__proto__']: extra });
+    const { tensors } = loadSafetensors(bytes, 'model.safetensors');
+    expect(() => model.loadStateDict(tensors)).toThrow(StateDictError);
+    expect(() => model.loadStateDict(tensors)).toThrow('state dict does not fit Tiny: unexpected tensor "__proto__"');
+    tf.dispose([extra, ...Object.values(sd), ...Object.values(tensors)]);
+  });
+
+  it('looks up only own keys: a parameter named like an Object.prototype member is missing, not found', () => {
+    class Odd extends Module {
+      constructor() {
+        super();
+        this.param('constructor', tf.zeros([1]));
+      }
+    }
+    const odd = new Odd();
+    expect(() => odd.loadStateDict({})).toThrow('state dict does not fit Odd: missing tensor "constructor" (expected shape [1])');
+    odd.dispose();
   });
 
   it('rejects duplicate and malformed names', () => {

@@ -95,7 +95,7 @@ export class Module {
     const params = this.walk('');
     const problems: string[] = [];
     for (const [name, p] of params) {
-      const found = dict[name];
+      const found = Object.hasOwn(dict, name) ? dict[name] : undefined; // not "constructor" from Object.prototype
       if (!found) {
         if (strict) problems.push(`missing tensor "${name}" (expected shape ${formatShape(fileShape(p))})`);
         continue;
@@ -118,7 +118,7 @@ export class Module {
     }
     tf.tidy(() => {
       for (const [name, p] of params) {
-        const found = dict[name];
+        const found = Object.hasOwn(dict, name) ? dict[name] : undefined;
         if (found) p.variable.assign(p.transposeInStateDict ? tf.transpose(found) : found);
       }
     });

@@ -1,38 +1,79 @@
 // Node-only file helpers: kept out of the main entry so browsers never see node:fs.
+//
+// A checkpoint must survive a full disk or a crash mid-save: after a failure
+// the old file is still there, whole, and no temporary file is left beside it;
+// the error names the file the caller asked for and the reason (ENOSPC, EACCES,
+// ENOTDIR, EROFS...), not a temporary name or a bare errno.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { SafetensorsError } from './errors.js';
-import { loadSafetensors, serializeSafetensors } from './safetensors.js';
+import { fileError } from './fs-errors.js';
+import { loadSafetensors, serializeSafetensors, type SafetensorsReadOptions } from './safetensors.js';
 import type { tf } from './tf.js';
 
 /**
- * Write a file so that readers see either the old contents or the new, never
- * a half-written file: write a temporary file beside it, flush it to disk,
- * then rename it over the target (rename is atomic on POSIX file systems).
+ * Write a file so that readers, and a machine that crashes, see either the old
+ * contents or the new, never a half-written file: write a temporary file
+ * beside it, fsync it (else the rename can reach the disk before the data),
+ * rename it over the target (atomic on POSIX file systems), then fsync the
+ * folder (else the rename itself can be lost). On failure the temporary file
+ * is removed and a TxError says `${path}: cannot write it (ENOSPC: no space
+ * left on device)`, with the system error as its cause.
  */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'w');
+  const dir = dirname(path);
   try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    // EEXIST: a file is where the folder should be; opening the temporary
+    // file below then fails with the clearer ENOTDIR.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(path, `cannot create its folder ${dir}`, err);
+  }
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(temp, 'wx');
     await handle.writeFile(data);
     await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(temp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  try {
+    const closing = handle;
+    handle = undefined;
+    await closing.close();
     await rename(temp, path);
   } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
+    await handle?.close().catch(() => undefined);
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw fileError(path, 'cannot write it', err);
+  }
+  await fsyncDirectory(dir);
+}
+
+/**
+ * Where a folder cannot be opened or fsynced, the platform offers no such
+ * guarantee (Windows: EISDIR, EPERM; some network and FUSE file systems:
+ * EINVAL; a folder one may write but not list: EACCES). Nothing to do there.
+ */
+const NO_DIRECTORY_FSYNC = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EACCES']);
+
+/**
+ * Flush a folder's entries to disk, so that a file created or renamed in it
+ * survives a crash. A no-op where the platform cannot do it; any other failure
+ * is a TxError `${path}: cannot flush the folder to disk (EIO: i/o error)`.
+ */
+export async function fsyncDirectory(path: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'r');
+    await handle.sync();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === undefined || !NO_DIRECTORY_FSYNC.has(code)) throw fileError(path, 'cannot flush the folder to disk', err);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 
-/** Write tensors to a safetensors file, atomically. */
+/** Write tensors to a safetensors file, atomically (see writeFileAtomic for the errors). */
 export async function saveSafetensorsFile(
   path: string,
   tensors: Record<string, tf.Tensor>,
@@ -41,13 +82,16 @@ export async function saveSafetensorsFile(
   await writeFileAtomic(path, await serializeSafetensors(tensors, metadata));
 }
 
-/** Read a safetensors file; errors name the file. The tensors are the caller's to dispose. */
-export async function loadSafetensorsFile(path: string): Promise<ReturnType<typeof loadSafetensors>> {
+/**
+ * Read a safetensors file; errors name the file. The tensors are the caller's
+ * to dispose. `{ requireFinite: true }` rejects NaN and infinite values.
+ */
+export async function loadSafetensorsFile(path: string, options: SafetensorsReadOptions = {}): Promise<ReturnType<typeof loadSafetensors>> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (err) {
     throw new SafetensorsError(`${path}: cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
-  return loadSafetensors(bytes, path);
+  return loadSafetensors(bytes, path, options);
 }

@@ -6,7 +6,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { SafetensorsError } from './errors.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from './node.js';
-import { bfloat16ToFloat, halfToFloat, loadSafetensors, parseSafetensors, serializeSafetensors } from './safetensors.js';
+import {
+  MAX_TENSORS,
+  bfloat16ToFloat,
+  checkFinite,
+  countHeaderTensors,
+  halfToFloat,
+  loadSafetensors,
+  parseSafetensors,
+  serializeSafetensors,
+} from './safetensors.js';
 import { tf } from './tf.js';
 
 const fixtures = join(import.meta.dirname, '../test/fixtures');
@@ -132,5 +141,115 @@ describe('safetensors', () => {
     const t = tf.tensor1d([true, false], 'bool');
     await expect(serializeSafetensors({ mask: t })).rejects.toThrow('tensor "mask": cannot write dtype bool');
     t.dispose();
+  });
+});
+
+describe('safetensors under hostile files', () => {
+  const empty = { dtype: 'F32', shape: [0], data_offsets: [0, 0] };
+
+  it('keeps a tensor named "__proto__" (and such metadata) as an ordinary key', async () => {
+    const bytes = craft(
+      { ['__proto__']: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, __metadata__: { ['__proto__']: 'x' } },
+      new Uint8Array(new Float32Array([2.5]).buffer),
+    );
+    const { tensors, metadata } = parseSafetensors(bytes, 'proto.safetensors');
+    expect(Object.keys(tensors)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(tensors)).toBeNull();
+    expect(Array.from(tensors['__proto__'].data)).toEqual([2.5]);
+    expect(Object.keys(metadata)).toEqual(['__proto__']);
+
+    const t = tf.tensor1d([1, 2]);
+    const written = await serializeSafetensors(Object.fromEntries([['__proto__', t]]));
+    const loaded = loadSafetensors(written);
+    expect(Object.keys(loaded.tensors)).toEqual(['__proto__']);
+    expect(await loaded.tensors['__proto__'].array()).toEqual([1, 2]);
+    tf.dispose([t, ...Object.values(loaded.tensors)]);
+  });
+
+  it('refuses more than MAX_TENSORS tensors before parsing the header', () => {
+    const many = (count: number, metadata: boolean) => {
+      const parts = metadata ? ['"__metadata__":{"format":"pt"}'] : [];
+      const entry = JSON.stringify(empty);
+      for (let i = 0; i < count; i++) parts.push(`"t${i}":${entry}`);
+      const json = new TextEncoder().encode(`{${parts.join(',')}}`);
+      const out = new Uint8Array(8 + json.length);
+      new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+      out.set(json, 8);
+      return out;
+    };
+    expect(MAX_TENSORS).toBe(100_000);
+    const tooMany = many(MAX_TENSORS + 1, false);
+    expect(countHeaderTensors(tooMany.subarray(8))).toBe(MAX_TENSORS + 1);
+    expect(() => parseSafetensors(tooMany, 'many.safetensors')).toThrow(SafetensorsError);
+    expect(() => parseSafetensors(tooMany, 'many.safetensors')).toThrow(
+      'many.safetensors: header lists 100001 tensors, more than the 100000 allowed (MAX_TENSORS)',
+    );
+    // "__metadata__" is not a tensor: exactly MAX_TENSORS tensors still load.
+    const atLimit = many(MAX_TENSORS, true);
+    expect(countHeaderTensors(atLimit.subarray(8))).toBe(MAX_TENSORS);
+    expect(Object.keys(parseSafetensors(atLimit).tensors)).toHaveLength(MAX_TENSORS);
+  });
+
+  it('counts header tensors on bytes, skipping what is inside strings', () => {
+    const count = (text: string) => countHeaderTensors(new TextEncoder().encode(text));
+    expect(count('{}')).toBe(0);
+    expect(count(' { "__metadata__" : { "a,b:c" : "{[\\"x\\",:" } , "w" : {"shape": [1, 2]} } ')).toBe(1);
+    expect(count('{"a,\\"b:":{},"{[é]}":{},"__metadata__x":[1,{"k":2}]}')).toBe(3);
+    const header = { '__metadata__': { 'a,b': 'c:d' }, 'x,y': empty, 'q"': empty, 'π:{': empty };
+    expect(count(JSON.stringify(header))).toBe(3);
+    expect(Object.keys(parseSafetensors(craft(header)).tensors).sort()).toEqual(['q"', 'x,y', 'π:{']);
+  });
+
+  it('checks every span before decoding: 1,000 tensors on the same 1 MB fail fast', () => {
+    const header: Record<string, unknown> = {};
+    for (let i = 0; i < 1000; i++) header[`t${i}`] = { dtype: 'F32', shape: [262_144], data_offsets: [0, 1 << 20] };
+    expect(() => parseSafetensors(craft(header, new Uint8Array(1 << 20)), 'same.safetensors')).toThrow(
+      'same.safetensors: tensor "t1" overlaps the tensor before it (data starts at 0, previous ends at 1048576)',
+    );
+  });
+
+  it('names each tensor with NaN or infinite values when asked to require finite values', async () => {
+    const values = new Float32Array(20).fill(0.5);
+    for (let i = 0; i < 12; i++) values[i] = NaN;
+    values[12] = Infinity;
+    values[13] = -Infinity;
+    values[14] = Infinity;
+    const weight = tf.tensor(values, [4, 5]);
+    const bias = tf.tensor1d([1, -Infinity, 3]);
+    const ok = tf.tensor1d([1, 2]);
+    const ids = tf.tensor1d([1, 2], 'int32');
+    const bytes = await serializeSafetensors({ 'transformer.h.0.attn.c_attn.weight': weight, 'transformer.h.0.attn.c_attn.bias': bias, 'lm_head.weight': ok, ids });
+    const message =
+      'model.safetensors: transformer.h.0.attn.c_attn.bias has 1 infinite value; transformer.h.0.attn.c_attn.weight has 12 NaN values and 3 infinite values';
+    expect(() => parseSafetensors(bytes, 'model.safetensors', { requireFinite: true })).toThrow(SafetensorsError);
+    expect(() => parseSafetensors(bytes, 'model.safetensors', { requireFinite: true })).toThrow(message);
+    const before = tf.memory().numTensors;
+    expect(() => loadSafetensors(bytes, 'model.safetensors', { requireFinite: true })).toThrow(message);
+    expect(tf.memory().numTensors).toBe(before); // nothing reached the backend
+
+    // Off by default; checkFinite does the same on parsed tensors.
+    const { tensors } = parseSafetensors(bytes, 'model.safetensors');
+    expect(tensors['transformer.h.0.attn.c_attn.weight'].data[0]).toBeNaN();
+    expect(() => checkFinite(tensors, 'model.safetensors')).toThrow(message);
+    const { 'transformer.h.0.attn.c_attn.weight': _w, 'transformer.h.0.attn.c_attn.bias': _b, ...finite } = tensors;
+    expect(() => checkFinite(finite)).not.toThrow();
+
+    // NaN in a half-precision file is caught after widening.
+    const half = craft({ h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] } }, new Uint8Array([0x00, 0x7e, 0x00, 0x3c]));
+    expect(() => parseSafetensors(half, 'half.safetensors', { requireFinite: true })).toThrow('half.safetensors: h has 1 NaN value');
+
+    const dir = mkdtempSync(join(tmpdir(), 'tx-finite-'));
+    await saveSafetensorsFile(join(dir, 'model.safetensors'), { 'transformer.h.0.attn.c_attn.weight': weight });
+    await expect(loadSafetensorsFile(join(dir, 'model.safetensors'), { requireFinite: true })).rejects.toThrow(
+      `${join(dir, 'model.safetensors')}: transformer.h.0.attn.c_attn.weight has 12 NaN values and 3 infinite values`,
+    );
+    tf.dispose([weight, bias, ok, ids]);
+  });
+
+  it('lists at most 10 non-finite tensors, then how many more', () => {
+    const tensors = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`t${i}`, { dtype: 'float32' as const, shape: [1], data: new Float32Array([NaN]) }]),
+    );
+    expect(() => checkFinite(tensors, 'x')).toThrow(/^x: t0 has 1 NaN value; .*; t9 has 1 NaN value; and 2 more tensors$/);
   });
 });

@@ -6,11 +6,31 @@
 // We write F32 (and I32), and read F32, F16, BF16, F64 and I32, widening
 // floats to float32. Files come from users, so the parser trusts nothing:
 // every size, offset and dtype is checked before a byte is read.
+//
+// Hostile files, and what stops each:
+// - A tensor named "__proto__": a plain {} would take it as its prototype and
+//   drop it from the keys, so every name -> value map here has a null prototype.
+// - A 99 MB header of 1.67M empty tensors took 3.3 GB and 68 s before failing.
+//   We count the header's entries on its bytes, before decoding or parsing it,
+//   and refuse more than MAX_TENSORS; then we check every span and the cover
+//   of the data before decoding one tensor, so no allocation scales with a
+//   lie (100k tensors all pointing at the same 1 MB would otherwise be 100k
+//   copies of it before the overlap is seen).
+// - NaN or infinite weights load silently and sampling then prints nothing:
+//   `requireFinite` (or checkFinite) counts them on the host-side arrays,
+//   before any tensor reaches a backend.
 import { SafetensorsError, formatShape } from './errors.js';
 import { tf } from './tf.js';
 
 /** The largest JSON header we accept (the reference implementation's limit). */
 export const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * The most tensors a file may hold. GPT-2 XL has a few hundred, the largest
+ * single checkpoint shards a few thousand; the cap bounds the work a header
+ * can cause (a 100 MB header can otherwise list 1.7M empty tensors).
+ */
+export const MAX_TENSORS = 100_000;
 
 const BYTES_PER_ELEMENT: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I32: 4 };
 
@@ -21,8 +41,14 @@ export interface RawTensor {
 }
 
 export interface ParsedSafetensors {
+  /** Null-prototype map: every name in the file is a key, "__proto__" included. */
   tensors: Record<string, RawTensor>;
   metadata: Record<string, string>;
+}
+
+export interface SafetensorsReadOptions {
+  /** Throw a SafetensorsError naming each tensor with NaN or infinite values (see checkFinite). */
+  requireFinite?: boolean;
 }
 
 /** Serialize tensors (float32 or int32) with optional string metadata. Keys are written sorted, as PyTorch's writer does. */
@@ -31,7 +57,7 @@ export async function serializeSafetensors(
   metadata: Record<string, string> = {},
 ): Promise<Uint8Array> {
   const names = Object.keys(tensors).sort();
-  const header: Record<string, unknown> = {};
+  const header: Record<string, unknown> = Object.create(null); // keeps a tensor named "__proto__"
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -66,7 +92,7 @@ export async function serializeSafetensors(
 }
 
 /** Parse and validate a safetensors file held in memory. `source` names the file in errors. */
-export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data'): ParsedSafetensors {
+export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data', options: SafetensorsReadOptions = {}): ParsedSafetensors {
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${source}: ${msg}`);
   };
@@ -75,19 +101,25 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
   if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   const n = Number(headerLength);
   if (8 + n > bytes.length) fail(`truncated: header says ${n} bytes of JSON but only ${bytes.length - 8} bytes follow`);
+  const headerBytes = bytes.subarray(8, 8 + n);
+  const tooMany = (count: number) => fail(`header lists ${count} tensors, more than the ${MAX_TENSORS} allowed (MAX_TENSORS)`);
+  const listed = countHeaderTensors(headerBytes);
+  if (listed > MAX_TENSORS) tooMany(listed);
 
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (err) {
     fail(`header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
   const entries = header as Record<string, unknown>;
+  const names = Object.keys(entries).filter((name) => name !== '__metadata__');
+  if (names.length > MAX_TENSORS) tooMany(names.length); // the byte count above is exact for all but odd spellings
 
-  const metadata: Record<string, string> = {};
-  const rawMeta = entries.__metadata__;
-  if (rawMeta !== undefined) {
+  const metadata: Record<string, string> = Object.create(null);
+  if (Object.hasOwn(entries, '__metadata__')) {
+    const rawMeta = entries.__metadata__;
     if (typeof rawMeta !== 'object' || rawMeta === null || Array.isArray(rawMeta)) fail('"__metadata__" is not an object');
     for (const [k, v] of Object.entries(rawMeta as object)) {
       if (typeof v !== 'string') fail(`"__metadata__.${k}" is not a string`);
@@ -95,15 +127,14 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
     }
   }
 
+  // First check every entry and keep only its span: nothing is decoded yet.
   const buffer = bytes.subarray(8 + n);
-  const spans: Array<{ name: string; begin: number; end: number }> = [];
-  const tensors: Record<string, RawTensor> = {};
-  for (const [name, value] of Object.entries(entries)) {
-    if (name === '__metadata__') continue;
-    const info = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+  const spans: Array<{ name: string; dtype: string; shape: number[]; begin: number; end: number }> = [];
+  for (const name of names) {
+    const info = entries[name] as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof info !== 'object' || info === null) fail(`tensor "${name}": entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = info;
-    if (typeof dtype !== 'string' || !(dtype in BYTES_PER_ELEMENT)) {
+    if (typeof dtype !== 'string' || !Object.hasOwn(BYTES_PER_ELEMENT, dtype)) {
       fail(`tensor "${name}": unsupported dtype ${JSON.stringify(dtype)} (readable: ${Object.keys(BYTES_PER_ELEMENT).join(', ')})`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -120,26 +151,111 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data')
       fail(`tensor "${name}": ${dtype} ${formatShape(dims)} needs ${expectedBytes} bytes, data_offsets span ${end - begin}`);
     }
     if (end > buffer.length) fail(`tensor "${name}": data_offsets end at ${end}, past the ${buffer.length} data bytes (truncated file?)`);
-    spans.push({ name, begin, end });
-    tensors[name] = decode(buffer.subarray(begin, end), dtype as string, dims);
+    spans.push({ name, dtype: dtype as string, shape: dims, begin, end });
   }
 
   // The buffer must be covered exactly: no overlaps, no holes, nothing trailing.
-  spans.sort((a, b) => a.begin - b.begin);
+  // Then the decoded tensors together are at most twice the file's size.
+  const sorted = [...spans].sort((a, b) => a.begin - b.begin);
   let covered = 0;
-  for (const s of spans) {
+  for (const s of sorted) {
     if (s.begin < covered) fail(`tensor "${s.name}" overlaps the tensor before it (data starts at ${s.begin}, previous ends at ${covered})`);
     if (s.begin > covered) fail(`bytes ${covered}..${s.begin} of the data belong to no tensor`);
     covered = s.end;
   }
   if (covered !== buffer.length) fail(`${buffer.length - covered} trailing data bytes belong to no tensor`);
+
+  const tensors: Record<string, RawTensor> = Object.create(null);
+  for (const s of spans) tensors[s.name] = decode(buffer.subarray(s.begin, s.end), s.dtype, s.shape);
+  if (options.requireFinite) checkFinite(tensors, source);
   return { tensors, metadata };
 }
 
-/** Parse a safetensors file into tfjs tensors, which the caller owns. */
-export function loadSafetensors(bytes: Uint8Array, source?: string): { tensors: Record<string, tf.Tensor>; metadata: Record<string, string> } {
-  const parsed = parseSafetensors(bytes, source);
-  const tensors: Record<string, tf.Tensor> = {};
+/**
+ * Throw a SafetensorsError naming every float tensor that holds NaN or
+ * infinite values, with their counts:
+ * `model.safetensors: transformer.h.0.attn.c_attn.weight has 12 NaN values and 3 infinite values`.
+ * It reads the host-side arrays that parseSafetensors returns, never a backend.
+ */
+export function checkFinite(tensors: Record<string, RawTensor>, source = 'safetensors data'): void {
+  const problems: string[] = [];
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== 'float32') continue; // integers are always finite
+    let nan = 0;
+    let infinite = 0;
+    const data = t.data;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v - v !== 0) {
+        if (v !== v) nan++;
+        else infinite++;
+      }
+    }
+    const counts = [nan > 0 ? plural(nan, 'NaN value') : '', infinite > 0 ? plural(infinite, 'infinite value') : ''].filter(Boolean);
+    if (counts.length > 0) problems.push(`${name} has ${counts.join(' and ')}`);
+  }
+  if (problems.length === 0) return;
+  const more = problems.length > 10 ? `; and ${problems.length - 10} more tensors` : '';
+  throw new SafetensorsError(`${source}: ${problems.slice(0, 10).join('; ')}${more}`);
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * Count the tensors a JSON header object lists (its keys but "__metadata__")
+ * on its bytes, allocating nothing: a key is a string at depth 1 followed by a
+ * colon; quotes, commas and brackets inside strings are skipped, and UTF-8
+ * never puts an ASCII byte inside a multi-byte character. Exact for valid JSON
+ * whose keys are unique and plainly spelled; for anything else it is only an
+ * estimate, and JSON.parse and the exact count after it have the last word.
+ * @internal exported for tests
+ */
+export function countHeaderTensors(json: Uint8Array): number {
+  let depth = 0;
+  let inString = false;
+  let stringStart = 0;
+  let lastKey = -1; // where the last string at depth 1 began, -1 after a comma
+  let lastKeyEnd = 0;
+  let tensors = 0;
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i];
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) {
+        inString = false;
+        if (depth === 1) [lastKey, lastKeyEnd] = [stringStart, i + 1];
+      }
+    } else if (c === 0x22) {
+      inString = true;
+      stringStart = i;
+    } else if (c === 0x7b || c === 0x5b) depth++; // { [
+    else if (c === 0x7d || c === 0x5d) depth--; // } ]
+    else if (depth === 1 && c === 0x3a && lastKey >= 0) {
+      if (!isMetadataKey(json, lastKey, lastKeyEnd)) tensors++;
+      lastKey = -1;
+    } else if (depth === 1 && c === 0x2c) lastKey = -1;
+  }
+  return tensors;
+}
+
+const METADATA_KEY = new TextEncoder().encode('"__metadata__"');
+
+function isMetadataKey(json: Uint8Array, begin: number, end: number): boolean {
+  if (end - begin !== METADATA_KEY.length) return false;
+  for (let j = 0; j < METADATA_KEY.length; j++) if (json[begin + j] !== METADATA_KEY[j]) return false;
+  return true;
+}
+
+/** Parse a safetensors file into tfjs tensors, which the caller owns. Nothing reaches a backend unless the whole file is valid. */
+export function loadSafetensors(
+  bytes: Uint8Array,
+  source?: string,
+  options: SafetensorsReadOptions = {},
+): { tensors: Record<string, tf.Tensor>; metadata: Record<string, string> } {
+  const parsed = parseSafetensors(bytes, source, options);
+  const tensors: Record<string, tf.Tensor> = Object.create(null);
   for (const [name, t] of Object.entries(parsed.tensors)) tensors[name] = tf.tensor(t.data, t.shape, t.dtype);
   return { tensors, metadata: parsed.metadata };
 }

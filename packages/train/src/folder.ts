@@ -15,10 +15,10 @@
 //
 // One writer per folder at a time: a second writer's recovery would remove the
 // first one's temp folder (the first then fails on its rename; D is untouched).
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TxError } from '@tx/core';
-import { writeFileAtomic } from '@tx/core/node';
+import { fsyncDirectory, writeFileAtomic } from '@tx/core/node';
 
 /** A checkpoint folder is missing, damaged, or not one to replace. */
 export class CheckpointError extends TxError {}
@@ -167,19 +167,6 @@ async function checkManifest(folder: string): Promise<{ complete: boolean; saved
     if (s?.size !== size) return { complete: false, savedAt: Number(manifest.savedAt) || 0 };
   }
   return { complete: true, savedAt: Number(manifest.savedAt) || 0 };
-}
-
-/** Flush a folder's entries (renames into it) to disk; some file systems cannot, and that is fine. */
-async function fsyncDirectory(path: string): Promise<void> {
-  const handle = await open(path, 'r').catch(() => null);
-  if (!handle) return;
-  try {
-    await handle.sync();
-  } catch {
-    // EINVAL/EISDIR/EPERM: this file system does not sync directories.
-  } finally {
-    await handle.close();
-  }
 }
 
 async function exists(path: string): Promise<boolean> {

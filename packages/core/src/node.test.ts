@@ -1,0 +1,86 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './backend.js';
+import { TxError } from './errors.js';
+import { fileError, systemErrorReason } from './fs-errors.js';
+import { fsyncDirectory, saveSafetensorsFile, writeFileAtomic } from './node.js';
+import { tf } from './tf.js';
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'cpu' });
+});
+
+/** The rejection of a promise, which must be a TxError. */
+async function failure(promise: Promise<unknown>): Promise<TxError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(TxError);
+  return err as TxError;
+}
+
+describe('writeFileAtomic', () => {
+  it('replaces the file and leaves nothing beside it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tx-atomic-'));
+    const path = join(dir, 'sub', 'config.json');
+    await writeFileAtomic(path, 'old');
+    await writeFileAtomic(path, new TextEncoder().encode('new'));
+    expect(readFileSync(path, 'utf8')).toBe('new');
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['config.json']);
+  });
+
+  it('names the file and the reason when its folder is a regular file (ENOTDIR)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tx-atomic-'));
+    writeFileSync(join(dir, 'runs'), 'a file, not a folder');
+    const path = join(dir, 'runs', 'model.safetensors');
+    expect((await failure(writeFileAtomic(path, 'x'))).message).toBe(`${path}: cannot write it (ENOTDIR: not a directory)`);
+    const deeper = join(dir, 'runs', 'x', 'model.safetensors');
+    const err = await failure(writeFileAtomic(deeper, 'x'));
+    expect(err.message).toBe(`${deeper}: cannot create its folder ${join(dir, 'runs', 'x')} (ENOTDIR: not a directory)`);
+    expect((err.cause as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+
+    const t = tf.tensor1d([1]);
+    expect((await failure(saveSafetensorsFile(path, { t }))).message).toBe(`${path}: cannot write it (ENOTDIR: not a directory)`);
+    t.dispose();
+    expect(readdirSync(dir)).toEqual(['runs']);
+  });
+
+  it('removes the temporary file when the rename fails (EISDIR)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tx-atomic-'));
+    const path = join(dir, 'model.safetensors');
+    mkdirSync(join(path, 'inside'), { recursive: true });
+    expect((await failure(writeFileAtomic(path, 'x'))).message).toBe(`${path}: cannot write it (EISDIR: illegal operation on a directory)`);
+    expect(readdirSync(dir)).toEqual(['model.safetensors']);
+    expect(readdirSync(path)).toEqual(['inside']);
+  });
+});
+
+describe('fsyncDirectory', () => {
+  it('flushes a folder, and names a folder it cannot open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tx-fsync-'));
+    await fsyncDirectory(dir);
+    const missing = join(dir, 'missing');
+    expect((await failure(fsyncDirectory(missing))).message).toBe(`${missing}: cannot flush the folder to disk (ENOENT: no such file or directory)`);
+  });
+});
+
+describe('file error messages', () => {
+  it.skipIf(!existsSync('/dev/full'))('keep the code and its meaning, drop the syscall (ENOSPC from /dev/full)', async () => {
+    const err = await writeFile('/dev/full', 'abc').then(() => undefined, (e: unknown) => e);
+    expect(systemErrorReason(err)).toBe('ENOSPC: no space left on device');
+    const mapped = fileError('runs/x/model.safetensors', 'cannot write it', err);
+    expect(mapped).toBeInstanceOf(TxError);
+    expect(mapped.message).toBe('runs/x/model.safetensors: cannot write it (ENOSPC: no space left on device)');
+    expect(mapped.cause).toBe(err);
+  });
+
+  it('handle errors that are not system errors', () => {
+    expect(systemErrorReason(new Error('disk on fire'))).toBe('disk on fire');
+    expect(systemErrorReason(Object.assign(new Error('odd'), { code: 'EODD' }))).toBe('EODD: odd');
+    expect(systemErrorReason('text')).toBe('text');
+  });
+});
