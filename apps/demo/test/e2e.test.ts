@@ -1,19 +1,23 @@
 // End to end: the built site in Debian's Chromium (headless, WebGPU on),
-// driven by playwright-core, served from 127.0.0.1. Screenshots of every view
-// go to apps/demo/screenshots/ (git-ignored). Skipped, with a message, where
-// /usr/bin/chromium is missing, except in CI (CI=true), where that is a
-// failure: CI installs it with `npm run setup` and must run these tests.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// driven by playwright-core, served from 127.0.0.1 (test/site.js, shared with
+// the benchmark). Screenshots of every view go to apps/demo/screenshots/
+// (git-ignored). Skipped, with a message, where /usr/bin/chromium is missing,
+// except in CI (CI=true), where that is a failure: CI installs it with
+// `npm run setup` and must run these tests.
+//
+// These tests check values, never wall time: how fast 300 tokens are
+// inspected and drawn is measured by `pnpm --filter @tx/demo bench`. Every
+// wait is for a state of the page, and every timeout is sized for WebGPU on
+// SwiftShader on a loaded 2-core machine (about 4x what an idle one needs):
+// playwright's waits 120 s, vitest's tests and hooks 480 s (vitest.config.ts),
+// longer where a test inspects 300 tokens, trains or generates.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { serve } from './server.js';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, DEMO, LONG_TEXT, openSite, type Site } from './site.js';
 
-const demo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.TX_CHROMIUM ?? '/usr/bin/chromium';
-const shots = join(demo, 'screenshots');
+const shots = join(DEMO, 'screenshots');
 const haveChromium = existsSync(CHROMIUM);
 const inCI = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 const missing = `e2e: ${CHROMIUM} not found (install Debian's chromium with \`npm run setup\`, or set TX_CHROMIUM)`;
@@ -28,34 +32,22 @@ if (!haveChromium && inCI) {
 }
 
 describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
-  let context: BrowserContext;
+  let site: Site;
   let page: Page;
-  let profile: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(join(demo, 'dist/index.html'))) throw new Error('apps/demo/dist is missing: run `pnpm --filter @tx/demo build` first');
     mkdirSync(shots, { recursive: true });
-    server = await serve(join(demo, 'dist'));
-    profile = mkdtempSync(join(tmpdir(), 'tx-demo-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: false, // the flag below asks for the new headless mode explicitly
-      args: ['--headless=new', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-webgpu'],
-      viewport: { width: 1280, height: 900 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    site = await openSite(); // launching: at most 180 s
+    page = site.page;
+    page.setDefaultTimeout(120_000);
     page.on('console', (m) => { if (m.type() === 'error') errors.push(`${expect.getState().currentTestName ?? 'load'}: ${m.text()}`); });
     page.on('pageerror', (e) => errors.push(`${expect.getState().currentTestName ?? 'load'}: ${String(e)}`));
-    await page.goto(`${server.url}?view=attention&iters=40`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
-  }, 120_000);
+    await site.load('view=attention&iters=40', { timeout: 360_000 });
+  }, 600_000);
 
   afterAll(async () => {
-    await context?.close();
-    await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await site?.close();
   });
 
   const view = async (name: string) => {
@@ -82,44 +74,51 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     expect(hovered).toBeGreaterThan(0);
     expect(hovered).toBeLessThanOrEqual(44);
     await page.screenshot({ path: join(shots, '1a-attention-hover.png') });
-    await page.mouse.move(5, 5);
-    // Toggling a head's swatch removes its lines.
+    await page.mouse.move(5, 5); // leaving the canvas redraws every line, on the next animation frame
+    await page.waitForFunction((n) => document.querySelector('#attention-lines')!.getAttribute('data-lines') === String(n), all);
+    // Toggling a head's swatch removes its lines; toggling it back brings them back.
     await page.click('.swatch[data-head="0"]');
-    expect(await page.getAttribute('.swatch[data-head="0"]', 'aria-pressed')).toBe('false');
+    await page.waitForSelector('.swatch[data-head="0"][aria-pressed="false"]');
+    expect(Number(await page.getAttribute('#attention-lines', 'data-lines'))).toBeLessThanOrEqual(all);
     await page.click('.swatch[data-head="0"]');
+    await page.waitForSelector('.swatch[data-head="0"][aria-pressed="true"]');
+    expect(Number(await page.getAttribute('#attention-lines', 'data-lines'))).toBe(all);
   });
 
-  it('stays fast at 256+ tokens', async () => {
-    const long = 'To be, or not to be, that is the question: whether tis nobler in the mind to suffer the slings and arrows of outrageous fortune, or to take arms against a sea of troubles and by opposing end them. To die, to sleep, no more; and by a sleep to say we end the heart-ache and the thousand natural shocks.';
-    expect(long.length).toBeGreaterThan(256);
-    await page.fill('#attention-text', long);
+  it('inspects and draws a 300-token text, and hovering still filters', async () => {
+    expect(LONG_TEXT.length).toBe(300);
+    await page.fill('#attention-text', LONG_TEXT);
     await page.click('#attention-run');
-    await page.waitForFunction((n) => document.querySelector('.attention .info')?.textContent?.startsWith(`${n} tokens`), long.length, { timeout: 60_000 });
-    const ms = await page.evaluate(async () => {
-      const canvas = document.querySelector('#attention-lines')!;
-      const t0 = performance.now();
-      for (let i = 0; i < 10; i++) canvas.dispatchEvent(new MouseEvent('mousemove', { clientX: canvas.getBoundingClientRect().left + 10, clientY: canvas.getBoundingClientRect().top + 20 + i * 30 }));
-      await new Promise((r) => requestAnimationFrame(() => r(null)));
-      return performance.now() - t0;
-    });
-    expect(Number(await page.getAttribute('#attention-lines', 'data-lines'))).toBeGreaterThan(0);
-    expect(ms).toBeLessThan(2000);
+    await page.waitForFunction(() => document.querySelector('.attention .info')?.textContent?.startsWith('300 tokens'), undefined, { timeout: 360_000 }); // about 60 s on SwiftShader (bench)
+    const all = Number(await page.getAttribute('#attention-lines', 'data-lines'));
+    expect(all).toBeGreaterThan(0);
+    expect(all).toBeLessThanOrEqual(300 * 4); // at 256+ tokens, at most the 4 strongest keys of each query
+    // The first query attends only to itself: hovering it leaves exactly one line. Its row
+    // is the first of 300 rows of (height - 16) / 300 px below an 8 px margin.
+    await page.locator('#attention-lines').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#attention-lines').boundingBox())!;
+    await page.mouse.move(box.x + 20, box.y + 8 + (box.height - 16) * 0.5 / 300);
+    await page.waitForFunction(() => document.querySelector('#attention-lines')!.getAttribute('data-lines') === '1');
     await page.screenshot({ path: join(shots, '1b-attention-long.png'), fullPage: true });
+    await page.mouse.move(5, 5);
+    await page.waitForFunction((n) => document.querySelector('#attention-lines')!.getAttribute('data-lines') === String(n), all);
     await page.fill('#attention-text', "The animal didn't cross the street because it was too tired.");
     await page.click('#attention-run');
-    await page.waitForFunction(() => document.querySelector('.attention .info')?.textContent?.startsWith('60 tokens'));
-  });
+    await page.waitForFunction(() => document.querySelector('.attention .info')?.textContent?.startsWith('60 tokens'), undefined, { timeout: 240_000 });
+  }, 600_000);
 
   it("shows one token's arithmetic that matches the model's attention", async () => {
     await view('arithmetic');
-    const err = Number(await page.getAttribute('#arith-check', 'data-max-err'));
-    expect(err).toBeLessThan(1e-4);
+    const err = await page.getAttribute('#arith-check', 'data-max-err');
+    expect(err).not.toBeNull();
+    expect(Number(err)).toBeGreaterThanOrEqual(0);
+    expect(Number(err)).toBeLessThan(1e-4);
     await page.screenshot({ path: join(shots, '2-arithmetic.png'), fullPage: true });
   });
 
   it('draws the positional encodings', async () => {
     await view('positional');
-    expect(await page.locator('#pe-sinusoidal').getAttribute('width')).not.toBeNull();
+    await page.waitForSelector('#pe-sinusoidal[width]'); // drawn once the model's wpe is read back
     await page.screenshot({ path: join(shots, '3-positional.png'), fullPage: true });
   });
 
@@ -127,7 +126,7 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     await view('train');
     await page.fill('#train-iters', '30');
     await page.click('#train-toggle');
-    await page.waitForSelector('.train[data-state="done"]', { timeout: 150_000 });
+    await page.waitForSelector('.train[data-state="done"]', { timeout: 600_000 });
     const first = Number(await page.getAttribute('#train-stats', 'data-first-loss'));
     const last = Number(await page.getAttribute('#train-stats', 'data-last-loss'));
     expect(last).toBeLessThan(first - 0.3);
@@ -136,36 +135,36 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     expect(Number.isFinite(Number(await page.getAttribute('#train-stats', 'data-grad-norm')))).toBe(true);
     expect(await page.locator('#train-samples li').count()).toBeGreaterThan(0);
     await page.screenshot({ path: join(shots, '4-train.png'), fullPage: true });
-  }, 180_000);
+  }, 720_000);
 
   it('streams generated tokens with next-token bars', async () => {
     await view('generate');
     await page.fill('#gen-max', '30');
-    const seen = page.evaluate(() => new Promise<number[]>((resolve) => {
-      const out = document.querySelector('#gen-output')!;
+    // Record the token count at every change of the output, from before the click until done.
+    await page.evaluate(() => {
+      const out = document.querySelector<HTMLElement>('#gen-output')!;
       const counts: number[] = [];
-      new MutationObserver(() => {
-        counts.push(Number((out as HTMLElement).dataset.tokens));
-        if ((out as HTMLElement).dataset.done === 'true') resolve(counts);
-      }).observe(out, { attributes: true, childList: true });
-    }));
+      (globalThis as unknown as { genCounts: number[] }).genCounts = counts;
+      new MutationObserver(() => counts.push(Number(out.dataset.tokens))).observe(out, { attributes: true, childList: true });
+    });
     await page.click('#gen-run');
-    const counts = await seen;
+    await page.waitForSelector('#gen-output[data-done="true"]', { timeout: 360_000 });
+    const counts = await page.evaluate(() => (globalThis as unknown as { genCounts: number[] }).genCounts);
     expect(new Set(counts.filter((n) => n > 0 && n < 30)).size).toBeGreaterThan(3); // it streamed
     expect(Math.max(...counts)).toBe(30);
     expect(await page.locator('#gen-bars .bar-row').count()).toBeGreaterThan(1);
     await page.screenshot({ path: join(shots, '5-generate.png'), fullPage: true });
-  }, 120_000);
+  }, 480_000);
 
   it("draws the dates encoder-decoder's cross-attention", async () => {
     await view('encdec');
     await page.click('#dates-run');
-    await page.waitForSelector('#alignment[data-rows]', { timeout: 60_000 });
+    await page.waitForSelector('#alignment[data-rows]', { timeout: 240_000 });
     expect(await page.getAttribute('#dates-result', 'data-iso')).toBe('2026-11-27');
     expect(await page.getAttribute('#alignment', 'data-rows')).toBe('10');
     expect(await page.textContent('#alignment-caption')).toMatch(/cross-attention/);
     await page.screenshot({ path: join(shots, '6-encdec.png'), fullPage: true });
-  }, 90_000);
+  }, 360_000);
 
   it('logged no console errors', () => {
     expect(errors).toEqual([]);

@@ -3,10 +3,12 @@
 // code 2; --debug adds the stack trace.
 import { runCli } from './run.js';
 
-// `tx ... | head` closes our stdout early: that is the reader's choice, not an error.
+// A closed pipe (`tx ... | head`) or a full disk behind stdout (`> /dev/full`)
+// stops the command: one line on stderr, exit code 2, no stack trace.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
-  throw err;
+  const reason = err.code === 'EPIPE' ? 'EPIPE: the reader closed it' : err.message.split(', ')[0];
+  process.stderr.write(`tx: cannot write to standard output (${reason})\n`);
+  process.exit(2);
 });
 
 process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

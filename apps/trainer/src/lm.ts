@@ -7,7 +7,8 @@ import { BpeTokenizer, CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { TokenDataset, crossEntropy, type Batch } from '@tx/train';
 import type { OpenedCheckpoint } from './model-io.js';
 import { loadNames } from './names.js';
-import { runSession, type Output } from './session.js';
+import { checkMemory, memoryBudget } from './budget.js';
+import { runSession, type Output, type SessionResult } from './session.js';
 import type { ResolvedSettings } from './settings.js';
 
 /** The training text of a task: the names corpus (shuffled, one per line) or a user's file. */
@@ -28,7 +29,7 @@ export async function corpusText(s: Pick<ResolvedSettings, 'task' | 'data' | 'se
   return text;
 }
 
-export async function trainLanguageModel(s: ResolvedSettings, output: Output, resumed?: OpenedCheckpoint): Promise<void> {
+export async function trainLanguageModel(s: ResolvedSettings, output: Output, resumed?: OpenedCheckpoint, { overwrite = false } = {}): Promise<SessionResult> {
   const text = await corpusText(s);
   const tokenizer: Tokenizer = resumed?.tokenizer ?? (s.tokenizer === 'bpe' ? BpeTokenizer.train(text, { vocabSize: s.vocabSize, pattern: 'gpt2' }) : CharTokenizer.fromText(text));
   const data = new TokenDataset(tokenizer.encode(text), { name: s.data ?? 'the names corpus' });
@@ -40,6 +41,8 @@ export async function trainLanguageModel(s: ResolvedSettings, output: Output, re
     }
   }
   const config: GPTConfig = { vocabSize: tokenizer.vocabSize, blockSize: T, nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd, dropout: s.dropout, bias: s.bias };
+  const spec = { kind: 'gpt' as const, config: resumed ? (resumed.config.model.config as GPTConfig) : config };
+  checkMemory('training this model', spec, { batchSize: B, training: true }, memoryBudget(tf.getBackend()));
   const model = (resumed?.model as GPT | undefined) ?? new GPT(config, { rng: new Rng(s.seed) });
   if (resumed) model.rng.setState(resumed.config.training.modelRngState);
 
@@ -47,17 +50,19 @@ export async function trainLanguageModel(s: ResolvedSettings, output: Output, re
   const result = await runSession<Batch>({
     settings: s,
     model,
-    spec: { kind: 'gpt', config: resumed ? (resumed.config.model.config as GPTConfig) : config },
+    spec,
     tokenizer,
     loss: (b) => tf.tidy(() => crossEntropy(model.forward(tf.tensor2d(b.x, [B, T], 'int32')).logits, tf.tensor2d(b.y, [B, T], 'int32'))),
     sample: (split, rng) => data.batch(split, B, T, rng),
     tokensPerBatch: B * T,
     output,
     resume: resumed ? { step: resumed.config.training.step, optimizer: resumed.raw.optimizerState, rng: Rng.fromState(resumed.config.training.rngState) } : undefined,
+    overwrite,
   });
   if (!result.aborted) await printSamples(model, tokenizer, s, output);
   finish(output, s.out, result.valLoss, result.aborted);
   model.dispose();
+  return result;
 }
 
 /** A few samples at the end: names start after a newline and end at the next one. */

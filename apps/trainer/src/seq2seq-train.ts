@@ -9,7 +9,8 @@ import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { SEQ2SEQ_SPECIALS, crossEntropy, exactMatch, makeExamples, maxTargetLength, seq2seqBatch, taskAlphabet, type Example, type Seq2SeqBatch, type Seq2SeqTask } from '@tx/train';
 import { emitStart, finish } from './lm.js';
 import type { OpenedCheckpoint, Seq2SeqSpecials } from './model-io.js';
-import { runSession, type Output } from './session.js';
+import { checkMemory, memoryBudget } from './budget.js';
+import { runSession, type Output, type SessionResult } from './session.js';
 import type { ResolvedSettings } from './settings.js';
 
 /** One character vocabulary for sources and targets, with pad, bos and eos. */
@@ -22,7 +23,7 @@ export function specialsOf(tokenizer: Tokenizer): Seq2SeqSpecials {
   return { pad: t['<pad>'], bos: t['<bos>'], eos: t['<eos>'] };
 }
 
-export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?: OpenedCheckpoint): Promise<void> {
+export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?: OpenedCheckpoint, { overwrite = false } = {}): Promise<SessionResult> {
   const task = s.task as Seq2SeqTask;
   const tokenizer = resumed?.tokenizer ?? seq2seqTokenizer(task);
   const specials = specialsOf(tokenizer);
@@ -43,6 +44,8 @@ export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?
     tieOutput: true,
     activation: 'relu',
   };
+  const spec = { kind: 'encoder-decoder' as const, config: resumed ? (resumed.config.model.config as EncoderDecoderConfig) : config, specials };
+  checkMemory('training this model', spec, { batchSize: s.batchSize, training: true }, memoryBudget(tf.getBackend()));
   const model = (resumed?.model as EncoderDecoderTransformer | undefined) ?? new EncoderDecoderTransformer(config, { rng: new Rng(s.seed) });
   if (resumed) model.rng.setState(resumed.config.training.modelRngState);
   // A fixed validation set; training examples are drawn fresh from the batch rng.
@@ -54,7 +57,7 @@ export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?
   const result = await runSession<Seq2SeqBatch>({
     settings: s,
     model,
-    spec: { kind: 'encoder-decoder', config: resumed ? (resumed.config.model.config as EncoderDecoderConfig) : config, specials },
+    spec,
     tokenizer,
     loss: (b) =>
       tf.tidy(() => {
@@ -68,6 +71,7 @@ export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?
     tokensPerBatch: (b) => b.batchSize * (b.srcLength + b.tgtLength),
     output,
     resume: resumed ? { step: resumed.config.training.step, optimizer: resumed.raw.optimizerState, rng: Rng.fromState(resumed.config.training.rngState) } : undefined,
+    overwrite,
     evalExtras: async () => ({ accuracy: exactMatch(await greedyDecode(model, tokenizer, valExamples.map((e) => e.source), maxTargetLength(task)), valExamples) }),
   });
   if (!result.aborted) {
@@ -80,6 +84,7 @@ export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?
   }
   finish(output, s.out, result.valLoss, result.aborted);
   model.dispose();
+  return result;
 }
 
 function pick<T>(items: T[], n: number, rng: Rng): T[] {

@@ -31,12 +31,16 @@ export interface SessionOptions<B> {
   evalExtras?: () => Promise<Record<string, number>>;
   /** Extra fields for the checkpoint's config.json. */
   extraConfig?: Record<string, unknown>;
+  /** Replace --out even when it is not a checkpoint tx wrote (--force). */
+  overwrite?: boolean;
 }
 
 export interface SessionResult {
   step: number;
   aborted: boolean;
   valLoss: number;
+  /** The signal that stopped the run (after saving), if one did. */
+  signal?: 'SIGINT' | 'SIGTERM';
 }
 
 export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionResult> {
@@ -48,13 +52,20 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
     tf.dispose(Object.values(opts.resume.optimizer.tensors));
   }
   const schedule = cosineWithWarmup({ lr: s.lr, minLr: s.minLr, warmupIters: s.warmupIters, decayIters: Math.max(s.maxIters, s.warmupIters + 1) });
+  // Ctrl-C and `kill` both stop between steps and save; the exit code then says which (130, 143).
   const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
+  let signal: SessionResult['signal'];
+  const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
+    signal ??= name;
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   let valLoss = NaN;
   let step = opts.resume?.step ?? 0;
   let msPerStep: number | undefined;
+  let savedStep: number | null = null;
   const save = async () => {
     const config: TxCheckpointConfig = {
       format: 'tx-checkpoint',
@@ -65,7 +76,8 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
       training: { step, rngState: rng.getState(), modelRngState: (model as Module & { rng: Rng }).rng.getState(), valLoss },
       ...opts.extraConfig,
     };
-    await saveCheckpoint(s.out, { model, optimizer, config, tokenizer: opts.tokenizer.toJSON() });
+    await saveCheckpoint(s.out, { model, optimizer, config, tokenizer: opts.tokenizer.toJSON() }, { overwrite: opts.overwrite });
+    savedStep = step;
   };
 
   const emit = (event: Record<string, unknown>) => output.json && output.write(`${JSON.stringify(event)}\n`);
@@ -102,20 +114,21 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
         aborted = e.aborted;
       }
     }
+    if (aborted || savedStep !== step) await save(); // the last step, or a resumed run that had nothing left to do
     if (aborted) {
-      await save();
       const resume = `pnpm tx train --resume ${s.out}`;
-      if (output.json) emit({ event: 'interrupted', step, checkpoint: s.out, resume });
-      else output.write(`${output.tty ? '\r\x1b[K' : ''}interrupted at step ${step}: checkpoint saved to ${s.out}\nresume with: ${resume}\n`);
+      if (output.json) emit({ event: 'interrupted', signal, step, checkpoint: s.out, resume });
+      else output.write(`${output.tty ? '\r\x1b[K' : ''}interrupted (${signal ?? 'stopped'}) at step ${step}: checkpoint saved to ${s.out}\nresume with: ${resume}\n`);
     }
   } catch (err) {
     if (err instanceof TrainingError) throw new TrainingError(`${err.message} (${s.out})`);
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     optimizer.dispose();
   }
-  return { step, aborted, valLoss };
+  return { step, aborted, valLoss, signal };
 }
 
 function describeEval(e: Extract<TrainEvent, { event: 'eval' }>, extras: Record<string, number>): string {

@@ -87,10 +87,10 @@ export async function loadCheckpoint(requested: string): Promise<LoadedCheckpoin
   if (typeof config !== 'object' || config === null || typeof config.model !== 'object') {
     throw new CheckpointError(`${configPath}: expected an object with a "model" field`);
   }
-  const { tensors: modelState } = await loadSafetensorsFile(join(dir, 'model.safetensors'));
+  const { tensors: modelState } = await loadSafetensorsFile(join(dir, 'model.safetensors'), { requireFinite: true });
   let optimizerState: LoadedCheckpoint['optimizerState'] = null;
   if (await exists(join(dir, 'optimizer.safetensors'))) {
-    const { tensors, metadata } = await loadSafetensorsFile(join(dir, 'optimizer.safetensors'));
+    const { tensors, metadata } = await loadSafetensorsFile(join(dir, 'optimizer.safetensors'), { requireFinite: true });
     optimizerState = { tensors, step: Number(metadata.step ?? NaN) };
   }
   let tokenizer: unknown = null;

@@ -6,6 +6,7 @@ import { beamSearch, streamTokens, type CausalLanguageModel, type FinishReason }
 import type { Tokenizer } from '@tx/tokenizer';
 import { TokenDataset, crossEntropy, exactMatch, makeExamples, maxTargetLength, type Seq2SeqTask } from '@tx/train';
 import { corpusText } from '../lm.js';
+import { estimateMemory, memoryBudget } from '../budget.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
 import { parse, positive, required, UsageError, type Io } from '../run.js';
 import { checkField } from '../schema.js';
@@ -15,8 +16,8 @@ async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> 
   const backend = (values.backend ?? 'auto') as string;
   if (!['auto', 'webgpu', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend must be auto, webgpu, wasm or cpu, got "${backend}"`);
   const dir = required(values, 'checkpoint');
-  await initBackend({ prefer: backend as BackendPreference });
-  const opened = await openCheckpoint(dir);
+  const info = await initBackend({ prefer: backend as BackendPreference });
+  const opened = await openCheckpoint(dir, memoryBudget(info.backend));
   tf.dispose(Object.values(opened.raw.optimizerState?.tensors ?? {})); // only training needs the moments
   opened.model.eval();
   return opened;
@@ -138,11 +139,14 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
   }
   const T = gpt.config.blockSize;
   if (tokens.length < T + 1) throw new TxError(`${source}: ${tokens.length} tokens, fewer than the context + 1 (${T + 1})`);
-  // Every token predicted once: non-overlapping windows of T targets, 64 windows per forward pass.
+  // Every token predicted once: non-overlapping windows of T targets, up to 64 per forward pass (as memory allows).
   const windows = Math.floor((tokens.length - 1) / T);
+  const budget = memoryBudget(tf.getBackend());
+  let perPass = 64;
+  while (perPass > 1 && estimateMemory(config.model, { batchSize: perPass, training: false }).totalBytes > budget.bytes) perPass >>= 1;
   let total = 0;
-  for (let w = 0; w < windows; w += 64) {
-    const n = Math.min(64, windows - w);
+  for (let w = 0; w < windows; w += perPass) {
+    const n = Math.min(perPass, windows - w);
     const x = new Int32Array(n * T);
     const y = new Int32Array(n * T);
     for (let i = 0; i < n; i++) {

@@ -1,0 +1,18 @@
+import type { BrowserContext, Page } from 'playwright-core';
+
+export declare const DEMO: string;
+export declare const DIST: string;
+export declare const CHROMIUM: string;
+export declare const CHROMIUM_ARGS: string[];
+export declare const LONG_TEXT: string;
+
+export declare function serve(root: string): Promise<{ url: string; close: () => Promise<void> }>;
+
+export interface Site {
+  url: string;
+  context: BrowserContext;
+  page: Page;
+  load(query?: string, options?: { timeout?: number }): Promise<void>;
+  close(): Promise<void>;
+}
+export declare function openSite(options?: { dist?: string; executablePath?: string; timeout?: number }): Promise<Site>;
