@@ -1,11 +1,12 @@
 // tx under hostile files and flags, in-process through runCli: every case is
 // one line on stderr and exit code 2, and nothing the user had is lost.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '@tx/core';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@tx/core/node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tx-hostile-'));
@@ -163,5 +164,33 @@ describe('sizes are checked before allocation', () => {
   it('negative numbers are values: the flag says its range', async () => {
     refused(await tx('train', '--seed', '-1'), '--seed must be an integer >= 0 and <= 4294967295, got "-1"');
     refused(await tx('sample', '--checkpoint', 'x', '--temperature', '-0.5'), '--temperature must be a positive number, got "-0.5"');
+  });
+});
+
+describe('a full disk', () => {
+  // A real full disk: a 3 MB tmpfs holds one names checkpoint (about 1.8 MB) but not a second beside it.
+  const disk = mkdtempSync(join(tmpdir(), 'tx-full-'));
+  let mounted = false;
+  beforeAll(() => {
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', disk], { stdio: 'ignore' });
+      mounted = true;
+    } catch {
+      mounted = false; // not root: CI runs as root, so CI runs this test
+    }
+  });
+  afterAll(() => {
+    if (mounted) execFileSync('umount', [disk]);
+  });
+
+  it('ENOSPC is one line naming the file; the previous checkpoint stays whole and no temp folder is left', async ({ skip }) => {
+    if (!mounted) skip('mounting a tmpfs needs root');
+    const out = join(disk, 'names');
+    expect((await tx('train', '--out', out, ...tiny)).code).toBe(0);
+    const before = readFileSync(join(out, 'model.safetensors'));
+    const r = await tx('train', '--out', out, '--seed', '7', ...tiny);
+    refused(r, new RegExp(`^tx: ${out}/(model|optimizer)\\.safetensors: cannot write it \\(ENOSPC: no space left on device\\); ${out} was left as it was\\n$`));
+    expect(readFileSync(join(out, 'model.safetensors'))).toEqual(before);
+    expect(readdirSync(disk)).toEqual(['names']);
   });
 });

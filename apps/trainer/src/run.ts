@@ -10,6 +10,7 @@ import { trainLanguageModel } from './lm.js';
 import { memoryBudget } from './budget.js';
 import { openCheckpoint, readCheckpointConfig } from './model-io.js';
 import { checkOut } from './out.js';
+import { recoverFolder } from '@tx/train/node';
 import { TRAIN_FIELDS, checkField, parseConfigFile, type TrainSettings } from './schema.js';
 import { trainSeq2Seq } from './seq2seq-train.js';
 import { resolveSettings } from './settings.js';
@@ -160,6 +161,7 @@ async function train(argv: string[], io: Io): Promise<number> {
     ...(resumeDir && resolve(resumeDir) !== resolve(settings.out) ? [{ flag: '--resume checkpoint', path: resumeDir }] : []),
   ];
   await checkOut(settings.out, { format: 'tx-checkpoint', task: settings.task, force: values.force === true, reads });
+  await recoverFolder(settings.out); // a crashed save's newest complete copy becomes the folder; stale temp folders go
 
   const backend = await initBackend({ prefer: settings.backend });
   if (!output.json && backend.fellBackFrom) output.write(`backend ${backend.backend} (${backend.fellBackFrom} unavailable: ${backend.reason})\n`);

@@ -105,7 +105,7 @@ describe('replaceFolder', () => {
     await save(dir, 1);
     await expect(replaceFolder(dir, async () => {
       throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
-    })).rejects.toThrow('no space left on device');
+    })).rejects.toThrow(new CheckpointError(`no space left on device; ${dir} was left as it was`));
     expect(readdirSync(root)).toEqual(['run']);
     expect(await read(dir)).toBe(1);
   });

@@ -65,7 +65,8 @@ export async function replaceFolder(dir: string, write: (temp: string) => Promis
   } catch (err) {
     // A failed write (a full disk, a bad path) leaves nothing behind; D is untouched.
     await rm(temp, { recursive: true, force: true });
-    throw err;
+    const message = err instanceof Error ? err.message.replaceAll(temp, dir) : String(err); // name the folder the user asked for
+    throw new CheckpointError(`${message}; ${dir} was left as it was`, { cause: err });
   }
   await step('manifest-written');
 
