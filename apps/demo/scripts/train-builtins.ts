@@ -17,7 +17,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, serializeSafetensors, tf } from '@tx/core';
 import { exactMatch } from '@tx/train';
-import { exportManifest, type ModelSpec } from '../src/model/checkpoint.js';
+import type { ModelSpec } from '@tx/blocks';
+import { exportManifest } from '@tx/train';
 import { translateAll } from '../src/model/seq2seq.js';
 import { Seq2SeqTrainer, Trainer, type AnyTrainer, type TrainSettings } from '../src/model/train.js';
 

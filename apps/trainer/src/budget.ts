@@ -5,8 +5,7 @@
 // sets it outright.
 import { freemem } from 'node:os';
 import { TxError } from '@tx/core';
-import { estimateEncoderDecoderMemory, estimateGPTMemory, type MemoryEstimate } from '@tx/blocks';
-import type { ModelSpec } from './model-io.js';
+import { estimateEncoderDecoderMemory, estimateGPTMemory, type MemoryEstimate, type ModelSpec } from '@tx/blocks';
 
 export class MemoryError extends TxError {}
 

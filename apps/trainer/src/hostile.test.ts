@@ -1,22 +1,14 @@
 // tx under hostile files and flags, in-process through runCli: every case is
 // one line on stderr and exit code 2, and nothing the user had is lost.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '@tx/core';
 import { loadSafetensorsFile, saveSafetensorsFile } from '@tx/core/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './run.js';
+import { runTx, tinyConfig, tmp } from '../test/run-tx.js';
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'tx-hostile-'));
-
-async function tx(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
-  return { code, stdout, stderr };
-}
+const tx = (...argv: string[]) => runTx(argv);
 
 /** Exit code 2 and exactly one line on stderr, matching `message`. */
 function refused(r: { code: number; stderr: string }, message: string | RegExp): void {
@@ -26,7 +18,7 @@ function refused(r: { code: number; stderr: string }, message: string | RegExp):
   expect(r.code).toBe(2);
 }
 
-const tiny = ['--max-iters', '2', '--eval-interval', '2', '--backend', 'wasm', '--json'];
+const tiny = ['--config', tinyConfig(), '--max-iters', '2', '--eval-interval', '2', '--backend', 'wasm', '--json'];
 
 describe('--out never destroys what tx did not write', () => {
   it('refuses a file, a folder of other files, the --data corpus, and a path under a file; before any training', async () => {
@@ -156,7 +148,7 @@ describe('checkpoints that do not fit', () => {
 describe('sizes are checked before allocation', () => {
   it('a batch or model that cannot fit is one line with both numbers', async () => {
     const dir = tmp();
-    refused(await tx('train', '--batch-size', '65536', '--out', join(dir, 'a'), ...tiny), /^tx: training this model needs about [\d.]+ GB \(2\.3 MB for 150,720 parameters with gradients and AdamW moments, [\d.]+ GB of activations at batch 65536\), more than the 3\.6 GB budget \(90% of wasm's 4 GB heap\); use a smaller model or batch, or set TX_MEMORY_BUDGET\n$/);
+    refused(await tx('train', '--batch-size', '65536', '--out', join(dir, 'a'), '--backend', 'wasm'), /^tx: training this model needs about [\d.]+ GB \(2\.3 MB for 150,720 parameters with gradients and AdamW moments, [\d.]+ GB of activations at batch 65536\), more than the 3\.6 GB budget \(90% of wasm's 4 GB heap\); use a smaller model or batch, or set TX_MEMORY_BUDGET\n$/);
     refused(await tx('import', 'nanogpt', '--weights', join(dir, 'w.safetensors'), '--model-args', JSON.stringify({ n_layer: 1e9, n_head: 4, n_embd: 128, block_size: 64, bias: false, vocab_size: 3 }), '--vocab', 'abc', '--out', join(dir, 'b'), '--backend', 'wasm'), /^tx: --model-args: the model needs about [\d,.]+ TB/);
     expect(existsSync(join(dir, 'a'))).toBe(false);
   });
@@ -169,7 +161,7 @@ describe('sizes are checked before allocation', () => {
 
 describe('a full disk', () => {
   // A real full disk: a 3 MB tmpfs holds one names checkpoint (about 1.8 MB) but not a second beside it.
-  const disk = mkdtempSync(join(tmpdir(), 'tx-full-'));
+  const disk = tmp('tx-full-');
   let mounted = false;
   beforeAll(() => {
     try {
@@ -186,9 +178,10 @@ describe('a full disk', () => {
   it('ENOSPC is one line naming the file; the previous checkpoint stays whole and no temp folder is left', async ({ skip }) => {
     if (!mounted) skip('mounting a tmpfs needs root');
     const out = join(disk, 'names');
-    expect((await tx('train', '--out', out, ...tiny)).code).toBe(0);
+    const names = ['--max-iters', '2', '--eval-interval', '2', '--backend', 'wasm', '--json']; // the task's own model
+    expect((await tx('train', '--out', out, ...names)).code).toBe(0);
     const before = readFileSync(join(out, 'model.safetensors'));
-    const r = await tx('train', '--out', out, '--seed', '7', ...tiny);
+    const r = await tx('train', '--out', out, '--seed', '7', ...names);
     refused(r, new RegExp(`^tx: ${out}/(model|optimizer)\\.safetensors: cannot write it \\(ENOSPC: no space left on device\\); ${out} was left as it was\\n$`));
     expect(readFileSync(join(out, 'model.safetensors'))).toEqual(before);
     expect(readdirSync(disk)).toEqual(['names']);

@@ -4,7 +4,7 @@ import { GPT, type GPTConfig } from '@tx/blocks';
 import { Rng, TxError, tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { BpeTokenizer, CharTokenizer, type Tokenizer } from '@tx/tokenizer';
-import { TokenDataset, crossEntropy, type Batch } from '@tx/train';
+import { TokenDataset, languageModelLoss, type Batch } from '@tx/train';
 import type { OpenedCheckpoint } from './model-io.js';
 import { loadNames } from './names.js';
 import { checkMemory, memoryBudget } from './budget.js';
@@ -32,7 +32,7 @@ export async function corpusText(s: Pick<ResolvedSettings, 'task' | 'data' | 'se
 export async function trainLanguageModel(s: ResolvedSettings, output: Output, resumed?: OpenedCheckpoint, { overwrite = false } = {}): Promise<SessionResult> {
   const text = await corpusText(s);
   const tokenizer: Tokenizer = resumed?.tokenizer ?? (s.tokenizer === 'bpe' ? BpeTokenizer.train(text, { vocabSize: s.vocabSize, pattern: 'gpt2' }) : CharTokenizer.fromText(text));
-  const data = new TokenDataset(tokenizer.encode(text), { name: s.data ?? 'the names corpus' });
+  const data = new TokenDataset(tokenizer.encode(text), { name: s.data ?? 'the names corpus', vocabSize: resumed ? (resumed.model as GPT).config.vocabSize : tokenizer.vocabSize });
   const B = s.batchSize;
   const T = s.blockSize;
   for (const split of ['train', 'val'] as const) {
@@ -52,7 +52,7 @@ export async function trainLanguageModel(s: ResolvedSettings, output: Output, re
     model,
     spec,
     tokenizer,
-    loss: (b) => tf.tidy(() => crossEntropy(model.forward(tf.tensor2d(b.x, [B, T], 'int32')).logits, tf.tensor2d(b.y, [B, T], 'int32'))),
+    loss: (b) => languageModelLoss(model, b),
     sample: (split, rng) => data.batch(split, B, T, rng),
     tokensPerBatch: B * T,
     output,

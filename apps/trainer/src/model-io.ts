@@ -1,14 +1,12 @@
-// What a `tx` checkpoint holds and how to rebuild its model:
-//   config.json: { format: "tx-checkpoint", version: 1, task, settings,
-//                  model: { kind: "gpt", config } | { kind: "encoder-decoder", config, specials },
-//                  training: { step, rngState, modelRngState } }
-// plus model.safetensors, optimizer.safetensors and tokenizer.json (see @tx/train/node).
+// Opening a `tx` checkpoint folder (@tx/train's format: config.json with the
+// trainer's settings, model.safetensors, optimizer.safetensors, tokenizer.json).
 // Everything read from the folder is checked before it is used: the config's
 // shape and ranges, the model's memory against the budget, the tokenizer
 // against the embedding, and the weights for NaN and infinity.
-import { EncoderDecoderTransformer, GPT, checkEncoderDecoderConfig, checkGPTConfig, type EncoderDecoderConfig, type GPTConfig } from '@tx/blocks';
+import { buildModel, modelVocabSize, parseModelSpec, type AnyModel } from '@tx/blocks';
 import { Rng, TxError, tf, type RngState } from '@tx/core';
 import { loadTokenizer, type Tokenizer } from '@tx/tokenizer';
+import type { TxCheckpointConfig as CheckpointConfigBase } from '@tx/train';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, findCompleteCopy, loadCheckpoint, type LoadedCheckpoint } from '@tx/train/node';
@@ -16,34 +14,8 @@ import { checkMemory, type Budget } from './budget.js';
 import { TRAIN_FIELDS, checkField } from './schema.js';
 import type { ResolvedSettings } from './settings.js';
 
-export interface Seq2SeqSpecials {
-  pad: number;
-  bos: number;
-  eos: number;
-}
-
-export type ModelSpec = { kind: 'gpt'; config: GPTConfig } | { kind: 'encoder-decoder'; config: EncoderDecoderConfig; specials: Seq2SeqSpecials };
-
-export interface TxCheckpointConfig {
-  format: 'tx-checkpoint';
-  version: 1;
-  task: string;
-  settings: ResolvedSettings;
-  model: ModelSpec;
-  training: { step: number; rngState: RngState; modelRngState: RngState; valLoss?: number };
-  [key: string]: unknown;
-}
-
-export type AnyModel = GPT | EncoderDecoderTransformer;
-
-export function buildModel(spec: ModelSpec, seed: number): AnyModel {
-  return spec.kind === 'gpt' ? new GPT(spec.config, { rng: new Rng(seed) }) : new EncoderDecoderTransformer(spec.config, { rng: new Rng(seed) });
-}
-
-/** The embedding's rows: every id the tokenizer produces must be below this. */
-export function modelVocabSize(spec: ModelSpec): number {
-  return spec.kind === 'gpt' ? spec.config.vocabSize : Math.min(spec.config.srcVocabSize, spec.config.tgtVocabSize);
-}
+/** @tx/train's checkpoint config, with the trainer's settings. */
+export type TxCheckpointConfig = CheckpointConfigBase<ResolvedSettings>;
 
 export interface OpenedCheckpoint {
   config: TxCheckpointConfig;
@@ -78,7 +50,7 @@ export async function openCheckpoint(dir: string, budget: Budget): Promise<Opene
   }
   const rows = modelVocabSize(config.model);
   if (tokenizer!.vocabSize > rows) fail(`${raw.dir}/tokenizer.json: the tokenizer has ${tokenizer!.vocabSize} tokens but the model's embedding has ${rows} rows`);
-  const model = buildModel(config.model, config.settings.seed);
+  const model = buildModel(config.model, { rng: new Rng(config.settings.seed) });
   try {
     model.loadStateDict(raw.modelState);
   } catch (err) {
@@ -124,24 +96,10 @@ export function checkCheckpointConfig(value: unknown, where: string): asserts va
   if (c.format !== 'tx-checkpoint') throw new CheckpointError(`${where}: not a tx checkpoint (format is ${JSON.stringify(c.format)})`);
   if (!TRAIN_FIELDS.task.values.includes(c.task as never)) bad('task', `must be one of ${TRAIN_FIELDS.task.values.join(', ')}, got ${JSON.stringify(c.task)}`);
 
-  const model = c.model;
-  if (!isObject(model)) bad('model', 'must be an object');
-  const m = model as Record<string, unknown>;
-  if (m.kind !== 'gpt' && m.kind !== 'encoder-decoder') bad('model.kind', `must be "gpt" or "encoder-decoder", got ${JSON.stringify(m.kind)}`);
-  if (!isObject(m.config)) bad('model.config', 'must be an object');
   try {
-    if (m.kind === 'gpt') checkGPTConfig(m.config as unknown as GPTConfig);
-    else checkEncoderDecoderConfig(m.config as unknown as EncoderDecoderConfig);
+    c.model = parseModelSpec(c.model, where); // also updates names from older versions
   } catch (err) {
-    bad('model.config', `is a ${(err as Error).message}`);
-  }
-  if (m.kind === 'encoder-decoder') {
-    const rows = modelVocabSize(m as ModelSpec);
-    if (!isObject(m.specials)) bad('model.specials', 'must be an object { pad, bos, eos }');
-    for (const name of ['pad', 'bos', 'eos']) {
-      const id = (m.specials as Record<string, unknown>)[name];
-      if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= rows) bad(`model.specials.${name}`, `must be an id in [0, ${rows}), got ${JSON.stringify(id)}`);
-    }
+    throw new CheckpointError((err as Error).message);
   }
 
   if (!isObject(c.settings)) bad('settings', 'must be an object');

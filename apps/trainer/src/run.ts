@@ -34,12 +34,12 @@ Usage:
               [--preset NAME] [--config FILE] [--max-iters N] [--batch-size N] [--lr X] [--eval-interval N]
               [--out DIR] [--force] [--resume DIR] [--backend auto|webgpu|wasm|cpu] [--seed N] [--json]
   tx sample   --checkpoint DIR [--prompt TEXT] [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
-              [--greedy] [--beams N] [--seed N] [--json]
+              [--greedy] [--beams N] [--seed N] [--context-overflow crop|restart] [--json]
   tx eval     --checkpoint DIR [--data FILE]
   tx inspect  --checkpoint DIR --text TEXT [--json]
   tx import nanogpt --weights FILE.safetensors --model-args JSON (--vocab-from TEXTFILE | --vocab CHARS) --out DIR [--force]
   tx export   --checkpoint DIR --out DIR [--force]
-  tx bench    [--preset NAME] [--backend auto|webgpu|wasm|cpu] [--batch-size N] [--steps N] [--json]
+  tx bench    [--preset NAME] [--backend auto|webgpu|wasm|cpu] [--batch-size N] [--steps N] [--new-tokens N] [--json]
 
 With no options, tx train trains a small GPT on an embedded corpus of English first names
 (about a minute on 2 cores), saves a checkpoint in runs/names and prints sampled names.

@@ -5,7 +5,8 @@ import { Rng, tf, type Module } from '@tx/core';
 import { AdamW, cosineWithWarmup, trainLoop, TrainingError, type TrainEvent } from '@tx/train';
 import { saveCheckpoint } from '@tx/train/node';
 import type { Tokenizer } from '@tx/tokenizer';
-import type { AnyModel, ModelSpec, TxCheckpointConfig } from './model-io.js';
+import type { AnyModel, ModelSpec } from '@tx/blocks';
+import type { TxCheckpointConfig } from './model-io.js';
 import type { ResolvedSettings } from './settings.js';
 import { renderProgress, smooth } from './progress.js';
 

@@ -53,7 +53,7 @@ function presetFields(name: string): Partial<ResolvedSettings> {
   const gpt = (presets as Record<string, unknown>)[name] as GPTConfig | EncoderDecoderConfig | undefined;
   if (!gpt) throw new ConfigError(`unknown preset "${name}" (known: ${Object.keys(presets).join(', ')})`);
   if ('nEmbd' in gpt) return { nLayer: gpt.nLayer, nHead: gpt.nHead, nEmbd: gpt.nEmbd, blockSize: gpt.blockSize, dropout: gpt.dropout, bias: gpt.bias };
-  return { nLayer: gpt.nEncoderLayer, nHead: gpt.nHead, nEmbd: gpt.dModel, blockSize: gpt.maxLen, dropout: gpt.dropout, bias: gpt.bias };
+  return { nLayer: gpt.nEncoderLayer, nHead: gpt.nHead, nEmbd: gpt.dModel, blockSize: gpt.blockSize, dropout: gpt.dropout, bias: gpt.bias };
 }
 
 export function resolveSettings(layers: TrainSettings[]): ResolvedSettings {

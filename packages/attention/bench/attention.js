@@ -1,16 +1,16 @@
-// One attention layer (MultiHeadAttention: fused QKV projection, causal
+// One attention layer (SelfAttention: fused QKV projection, causal
 // attention, output projection) at nanoGPT's CPU configuration, B=12, T=64,
 // C=128, h=4, forward and forward+backward, on wasm and cpu.
 //
 // Two formulations in the same process:
 //   plain tfjs  separate W_Q, W_K, W_V matMuls with tfjs's own gradients
 //               (transpose flags), scores via matMul(q, k, false, true)
-//   @tx         MultiHeadAttention: one fused c_attn 2-D matMul and c_proj, both
+//   @tx         SelfAttention: one fused c_attn 2-D matMul and c_proj, both
 //               with explicit-transpose gradients (the wasm fast path)
 // Run: pnpm --filter @tx/attention bench   (after pnpm build)
 import { measure, report } from '@tx/bench';
 import { Rng, initBackend, randomNormal, tf } from '@tx/core';
-import { MultiHeadAttention } from '../dist/index.js';
+import { SelfAttention } from '../dist/index.js';
 
 const [B, T, C, h] = [12, 64, 128, 4];
 const d = C / h;
@@ -36,7 +36,7 @@ function plainLayer(rng) {
 }
 
 function txLayer(rng) {
-  const mha = new MultiHeadAttention({ dModel: C, nHeads: h, bias: false, causal: true, rng });
+  const mha = new SelfAttention({ dModel: C, nHead: h, bias: false, causal: true, rng });
   return { vars: mha.parameters(), forward: (x) => mha.forward(x).output };
 }
 

@@ -1,31 +1,30 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, ShapeError, initBackend, randomNormal, tf } from '@tx/core';
-import { expectNoLeak } from '@tx/core/testing';
+import { Rng, ShapeError, ValueError, initBackend, randomNormal, tf } from '@tx/core';
+import { expectNoLeak, flatten, maxAbsDifference as maxAbsDiff, readFixture } from '@tx/core/testing';
 import { RotaryEmbedding } from '@tx/positional';
 import { KVCache } from './cache.js';
-import { MultiHeadAttention } from './mha.js';
-import { centralDifference, maxAbsDiff, mha64, reshape } from '../test/reference.js';
+import { CrossAttention, SelfAttention, type AttentionCall, type AttentionOutput } from './attention.js';
+import { centralDifference, mha64, reshape } from '../test/reference.js';
 
 interface MhaCase {
-  name: string; dModel: number; nHeads: number; cross: boolean; bias: boolean;
+  name: string; dModel: number; nHeads: number; cross: boolean; bias: boolean; // nHeads: the fixture's (PyTorch's num_heads)
   x: number[][][]; context?: number[][][]; g: number[][][];
   out: number[]; weights: number[]; dx: number[]; dcontext?: number[];
   in_proj_weight: number[][]; out_proj_weight: number[][]; in_proj_bias?: number[]; out_proj_bias?: number[];
   d_in_proj_weight: number[][]; d_out_proj_weight: number[][]; d_in_proj_bias?: number[]; d_out_proj_bias?: number[];
   padding?: boolean[][]; allowed?: boolean[][];
 }
-const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/mha.json', import.meta.url), 'utf8')) as { cases: MhaCase[] };
-const flat = (x: unknown): number[] => (x as number[]).flat(Infinity as 1) as number[];
+const fixture = readFixture<{ cases: MhaCase[] }>(new URL('../test/fixtures/mha.json', import.meta.url));
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
 });
 
-/** An MHA holding a PyTorch nn.MultiheadAttention's weights, mapped by name. */
-function fromTorch(c: MhaCase): MultiHeadAttention {
+/** Self- or cross-attention holding a PyTorch nn.MultiheadAttention's weights, mapped by name. */
+function fromTorch(c: MhaCase): SelfAttention | CrossAttention {
   const C = c.dModel;
-  const mha = new MultiHeadAttention({ dModel: C, nHeads: c.nHeads, kind: c.cross ? 'cross' : 'self', bias: c.bias, rng: new Rng(0) });
+  const config = { dModel: C, nHead: c.nHeads, bias: c.bias, rng: new Rng(0) };
+  const mha = c.cross ? new CrossAttention(config) : new SelfAttention(config);
   const sd: Record<string, tf.Tensor> = { 'c_proj.weight': tf.tensor(c.out_proj_weight) };
   if (c.bias) sd['c_proj.bias'] = tf.tensor(c.out_proj_bias!);
   if (c.cross) {
@@ -41,7 +40,12 @@ function fromTorch(c: MhaCase): MultiHeadAttention {
   return mha;
 }
 
-describe('MultiHeadAttention against PyTorch nn.MultiheadAttention (same weights)', () => {
+/** One call for both kinds: cross-attention takes the context. */
+function run(mha: SelfAttention | CrossAttention, x: tf.Tensor, context: tf.Tensor | undefined, call: AttentionCall = {}): AttentionOutput {
+  return mha instanceof CrossAttention ? mha.forward(x, context ?? null, call) : mha.forward(x, call);
+}
+
+describe('SelfAttention and CrossAttention against PyTorch nn.MultiheadAttention (same weights)', () => {
   for (const c of fixture.cases) {
     it(`${c.name}: output, per-head weights and every gradient to 1e-5`, async () => {
       const mha = fromTorch(c);
@@ -49,35 +53,34 @@ describe('MultiHeadAttention against PyTorch nn.MultiheadAttention (same weights
       const context = c.context ? tf.tensor(c.context) : undefined;
       const g = tf.tensor(c.g);
       const call = {
-        context,
         mask: c.allowed ? tf.tensor(c.allowed, undefined, 'bool') : null,
         keyPaddingMask: c.padding ? tf.tensor(c.padding, undefined, 'bool') : null,
       };
-      const { output, weights } = mha.forward(x, { ...call, returnWeights: true });
-      expect(maxAbsDiff(await output.data(), flat(c.out))).toBeLessThan(1e-5);
+      const { output, weights } = run(mha, x, context, { ...call, returnWeights: true });
+      expect(maxAbsDiff(await output.data(), flatten(c.out))).toBeLessThan(1e-5);
       expect(weights!.shape).toEqual([x.shape[0], c.nHeads, x.shape[1], (context ?? x).shape[1]]);
-      expect(maxAbsDiff(await weights!.data(), flat(c.weights))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await weights!.data(), flatten(c.weights))).toBeLessThan(1e-5);
       if (c.name.includes('causal')) {
-        const viaFlag = mha.forward(x, { causal: true }).output;
-        expect(maxAbsDiff(await viaFlag.data(), flat(c.out))).toBeLessThan(1e-5);
+        const viaFlag = run(mha, x, context, { causal: true }).output;
+        expect(maxAbsDiff(await viaFlag.data(), flatten(c.out))).toBeLessThan(1e-5);
       }
 
       // Gradients of sum(out * g): inputs with tf.grads, parameters with tf.variableGrads.
       const inputs = context ? [x, context] : [x];
-      const loss = (...ins: tf.Tensor[]) => tf.sum(tf.mul(mha.forward(ins[0], { ...call, context: ins[1] }).output, g)) as tf.Scalar;
+      const loss = (...ins: tf.Tensor[]) => tf.sum(tf.mul(run(mha, ins[0], ins[1], call).output, g)) as tf.Scalar;
       const dIn = tf.grads(loss)(inputs);
-      expect(maxAbsDiff(await dIn[0].data(), flat(c.dx))).toBeLessThan(1e-5);
-      if (context) expect(maxAbsDiff(await dIn[1].data(), flat(c.dcontext))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await dIn[0].data(), flatten(c.dx))).toBeLessThan(1e-5);
+      if (context) expect(maxAbsDiff(await dIn[1].data(), flatten(c.dcontext))).toBeLessThan(1e-5);
       const { value, grads } = tf.variableGrads(() => loss(...inputs));
       const named = Object.fromEntries(mha.namedParameters().map(([n, v]) => [n, grads[v.name]]));
       const T = (t: tf.Tensor) => tf.transpose(t); // our weights are [in, out]; PyTorch's grads are [out, in]
       const inW = c.cross ? tf.concat([T(named['q_proj.weight']), T(named['kv_proj.weight'])], 0) : T(named['c_attn.weight']);
-      expect(maxAbsDiff(await inW.data(), flat(c.d_in_proj_weight))).toBeLessThan(1e-5);
-      expect(maxAbsDiff(await T(named['c_proj.weight']).data(), flat(c.d_out_proj_weight))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await inW.data(), flatten(c.d_in_proj_weight))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await T(named['c_proj.weight']).data(), flatten(c.d_out_proj_weight))).toBeLessThan(1e-5);
       if (c.bias) {
         const inB = c.cross ? tf.concat([named['q_proj.bias'], named['kv_proj.bias']]) : named['c_attn.bias'];
-        expect(maxAbsDiff(await inB.data(), flat(c.d_in_proj_bias))).toBeLessThan(1e-5);
-        expect(maxAbsDiff(await named['c_proj.bias'].data(), flat(c.d_out_proj_bias))).toBeLessThan(1e-5);
+        expect(maxAbsDiff(await inB.data(), flatten(c.d_in_proj_bias))).toBeLessThan(1e-5);
+        expect(maxAbsDiff(await named['c_proj.bias'].data(), flatten(c.d_out_proj_bias))).toBeLessThan(1e-5);
       }
       tf.dispose([value, ...Object.values(grads), ...dIn, output, weights!, x, g, inW]);
       mha.dispose();
@@ -85,13 +88,13 @@ describe('MultiHeadAttention against PyTorch nn.MultiheadAttention (same weights
   }
 });
 
-describe('MultiHeadAttention', () => {
+describe('multi-head attention', () => {
   it('uses nanoGPT names and PyTorch layouts in its state dict', () => {
-    const self = new MultiHeadAttention({ dModel: 8, nHeads: 2, bias: false, rng: new Rng(0) });
+    const self = new SelfAttention({ dModel: 8, nHead: 2, bias: false, rng: new Rng(0) });
     const sd = self.stateDict();
     expect(Object.entries(sd).map(([n, t]) => [n, t.shape])).toEqual([['c_attn.weight', [24, 8]], ['c_proj.weight', [8, 8]]]);
     tf.dispose(Object.values(sd));
-    const cross = new MultiHeadAttention({ dModel: 8, nHeads: 2, nKvHeads: 1, kind: 'cross', kvDim: 6, rng: new Rng(0) });
+    const cross = new CrossAttention({ dModel: 8, nHead: 2, nKvHead: 1, kvDim: 6, rng: new Rng(0) });
     expect(cross.namedParameters().map(([n, v]) => [n, v.shape])).toEqual([
       ['q_proj.weight', [8, 8]], ['q_proj.bias', [8]], ['kv_proj.weight', [6, 8]], ['kv_proj.bias', [8]], ['c_proj.weight', [8, 8]], ['c_proj.bias', [8]],
     ]);
@@ -101,14 +104,14 @@ describe('MultiHeadAttention', () => {
 
   it('gradients match float64 central differences (inputs and weights)', async () => {
     const c = fixture.cases[2]; // self, 4 heads, attention mask
-    const mha = fromTorch(c);
+    const mha = fromTorch(c) as SelfAttention;
     const x = tf.tensor(c.x).slice([0, 0, 0], [1, -1, -1]); // one batch element
     const G = randomNormal(x.shape, new Rng(3));
     const mask = tf.tensor(c.allowed!, undefined, 'bool');
     const loss = () => tf.sum(tf.mul(mha.forward(x, { mask }).output, G)) as tf.Scalar;
     const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(mha.forward(t, { mask }).output, G)))(x);
     const { value, grads } = tf.variableGrads(loss);
-    const dW = tf.transpose(grads[mha.c_attn!.weight.name]); // [3C, C]
+    const dW = tf.transpose(grads[mha.c_attn.weight.name]); // [3C, C]
     const [xs, g] = [Array.from(await x.data()), Array.from(await G.data())];
     const [Tq, C] = [(x.shape as number[])[1], (x.shape as number[])[2]];
     const f64 = (xv: number[], inW: number[][]) => {
@@ -134,15 +137,15 @@ describe('MultiHeadAttention', () => {
   it('grouped-query attention equals full attention with each K/V head repeated', async () => {
     const [C, h, hk] = [16, 4, 2];
     const d = C / h;
-    const gqa = new MultiHeadAttention({ dModel: C, nHeads: h, nKvHeads: hk, rng: new Rng(11) });
-    expect(gqa.c_attn!.weight.shape).toEqual([C, C + 2 * hk * d]);
-    const full = new MultiHeadAttention({ dModel: C, nHeads: h, rng: new Rng(0) });
+    const gqa = new SelfAttention({ dModel: C, nHead: h, nKvHead: hk, rng: new Rng(11) });
+    expect(gqa.c_attn.weight.shape).toEqual([C, C + 2 * hk * d]);
+    const full = new SelfAttention({ dModel: C, nHead: h, rng: new Rng(0) });
     // Columns of full c_attn: q | k head j = gqa k head floor(j / 2) | likewise v.
     const cols: number[] = Array.from({ length: C }, (_, i) => i);
     for (const base of [C, C + hk * d]) for (let j = 0; j < h; j++) for (let c = 0; c < d; c++) cols.push(base + Math.floor(j / (h / hk)) * d + c);
     const idx = tf.tensor1d(cols, 'int32');
-    full.c_attn!.weight.assign(tf.gather(gqa.c_attn!.weight, idx, 1));
-    full.c_attn!.bias!.assign(tf.gather(gqa.c_attn!.bias!, idx));
+    full.c_attn.weight.assign(tf.gather(gqa.c_attn.weight, idx, 1));
+    full.c_attn.bias!.assign(tf.gather(gqa.c_attn.bias!, idx));
     full.c_proj.weight.assign(gqa.c_proj.weight);
     const x = randomNormal([2, 5, C], new Rng(2));
     const a = gqa.forward(x, { causal: true }).output;
@@ -155,9 +158,9 @@ describe('MultiHeadAttention', () => {
   describe('KV cache', () => {
     const C = 16;
     const make = (rotary: RotaryEmbedding | null = null) =>
-      new MultiHeadAttention({ dModel: C, nHeads: 4, nKvHeads: 2, causal: true, rotary, rng: new Rng(21) });
+      new SelfAttention({ dModel: C, nHead: 4, nKvHead: 2, causal: true, rotary, rng: new Rng(21) });
 
-    async function decode(mha: MultiHeadAttention, x: tf.Tensor, chunks: number[], cache: KVCache) {
+    async function decode(mha: SelfAttention, x: tf.Tensor, chunks: number[], cache: KVCache) {
       const outs: tf.Tensor[] = [];
       let t = 0;
       for (const n of chunks) {
@@ -187,27 +190,36 @@ describe('MultiHeadAttention', () => {
       rope.dispose();
     });
 
-    it('past maxLength it is a sliding window, equal to full recomputation with that window', async () => {
+    it('returns the Q, K and V it used: softmax(q·kᵀ/√d) is its weights, with the cached keys', async () => {
       const mha = make(new RotaryEmbedding(4));
-      const x = randomNormal([1, 10, C], new Rng(6));
-      const full = mha.forward(x, { window: 4 }).output;
-      for (const chunks of [Array(10).fill(1), [6, 1, 3]]) {
-        const cache = new KVCache({ maxLength: 4 });
-        const stepped = await decode(mha, x, chunks, cache);
-        expect([cache.length, cache.position]).toEqual([4, 10]);
-        expect(maxAbsDiff(await stepped.data(), await full.data())).toBeLessThan(1e-5);
-        cache.dispose();
+      const x = randomNormal([1, 5, C], new Rng(6));
+      const cache = new KVCache();
+      mha.forward(tf.slice(x, [0, 0, 0], [-1, 3, -1]), { cache }).output.dispose();
+      const { output, weights, qkv } = mha.forward(tf.slice(x, [0, 3, 0], [-1, 2, -1]), { cache, returnWeights: true, returnQKV: true });
+      expect([qkv!.q.shape, qkv!.k.shape, qkv!.v.shape]).toEqual([[1, 4, 2, 4], [1, 2, 5, 4], [1, 2, 5, 4]]);
+      // Head j uses K/V head floor(j / 2); query i sits at position 3 + i and sees keys 0..3 + i.
+      const [q, k] = [(await qkv!.q.array()) as number[][][][], (await qkv!.k.array()) as number[][][][]];
+      const w = (await weights!.array()) as number[][][][];
+      for (let j = 0; j < 4; j++) for (let i = 0; i < 2; i++) {
+        const scores = k[0][Math.floor(j / 2)].map((key, t) => (t <= 3 + i ? key.reduce((a, kv, c) => a + kv * q[0][j][i][c], 0) / 2 : -Infinity));
+        const max = Math.max(...scores);
+        const e = scores.map((sc) => Math.exp(sc - max));
+        const sum = e.reduce((a, b) => a + b);
+        expect(maxAbsDiff(e.map((v) => v / sum), w[0][j][i])).toBeLessThan(1e-5);
       }
+      tf.dispose([output, weights!, qkv!.q, qkv!.k, qkv!.v]);
+      cache.dispose();
+      mha.dispose();
     });
 
     it('cross-attention computes the encoder keys once and reuses them', async () => {
-      const mha = new MultiHeadAttention({ dModel: C, nHeads: 4, kind: 'cross', kvDim: 12, rng: new Rng(8) });
+      const mha = new CrossAttention({ dModel: C, nHead: 4, kvDim: 12, rng: new Rng(8) });
       const x = randomNormal([2, 3, C], new Rng(1));
       const ctx = randomNormal([2, 7, 12], new Rng(2));
       const pad = tf.tensor2d([[false, false, false, false, false, false, true], Array(7).fill(false)], [2, 7], 'bool');
-      const full = mha.forward(x, { context: ctx, keyPaddingMask: pad }).output;
+      const full = mha.forward(x, ctx, { keyPaddingMask: pad }).output;
       const cache = new KVCache();
-      const outs = [0, 1, 2].map((t) => mha.forward(tf.slice(x, [0, t, 0], [-1, 1, -1]), { context: t === 0 ? ctx : undefined, keyPaddingMask: pad, cache }).output);
+      const outs = [0, 1, 2].map((t) => mha.forward(tf.slice(x, [0, t, 0], [-1, 1, -1]), t === 0 ? ctx : null, { keyPaddingMask: pad, cache }).output);
       expect(maxAbsDiff(await tf.concat(outs, 1).data(), await full.data())).toBeLessThan(1e-5);
       expect(cache.length).toBe(7);
       cache.dispose();
@@ -218,12 +230,11 @@ describe('MultiHeadAttention', () => {
       const mha = make(new RotaryEmbedding(4));
       const x = randomNormal([1, 6, C], new Rng(9));
       await expectNoLeak(async () => {
-        const cache = new KVCache({ maxLength: 4 });
+        const cache = new KVCache();
         for (let t = 0; t < 6; t++) {
           const step = tf.slice(x, [0, t, 0], [-1, 1, -1]);
           const { output, weights } = mha.forward(step, { cache, returnWeights: true });
-          // Keys: the cached window (<= 4) and the new one; the window mask hides the oldest.
-          expect(weights!.shape).toEqual([1, 4, 1, Math.min(t + 1, 5)]);
+          expect(weights!.shape).toEqual([1, 4, 1, t + 1]);
           tf.dispose([step, output, weights!]);
           if (t === 2) {
             const fork = cache.clone();
@@ -236,15 +247,15 @@ describe('MultiHeadAttention', () => {
   });
 
   it('forward and backward leak nothing (self, cross, dropout)', async () => {
-    const self = new MultiHeadAttention({ dModel: 8, nHeads: 2, causal: true, dropout: 0.2, rng: new Rng(1) });
-    const cross = new MultiHeadAttention({ dModel: 8, nHeads: 2, kind: 'cross', rng: new Rng(2) });
+    const self = new SelfAttention({ dModel: 8, nHead: 2, causal: true, dropout: 0.2, rng: new Rng(1) });
+    const cross = new CrossAttention({ dModel: 8, nHead: 2, rng: new Rng(2) });
     const x = randomNormal([2, 4, 8], new Rng(3));
     const ctx = randomNormal([2, 5, 8], new Rng(4));
     await expectNoLeak(() => {
       for (const [m, context] of [[self, undefined], [cross, ctx]] as const) {
-        const { output, weights } = m.forward(x, { context, returnWeights: true });
+        const { output, weights } = run(m, x, context, { returnWeights: true });
         tf.dispose([output, weights!]);
-        const { value, grads } = tf.variableGrads(() => tf.sum(m.forward(x, { context }).output) as tf.Scalar);
+        const { value, grads } = tf.variableGrads(() => tf.sum(run(m, x, context).output) as tf.Scalar);
         tf.dispose([value, ...Object.values(grads)]);
       }
     }, { warmup: 1, label: 'MHA forward/backward' });
@@ -253,7 +264,7 @@ describe('MultiHeadAttention', () => {
   });
 
   it('dropout is active in training mode only', async () => {
-    const m = new MultiHeadAttention({ dModel: 8, nHeads: 2, dropout: 0.5, rng: new Rng(1) });
+    const m = new SelfAttention({ dModel: 8, nHead: 2, dropout: 0.5, rng: new Rng(1) });
     const x = randomNormal([1, 4, 8], new Rng(3));
     const a = await m.forward(x).output.data();
     const b = await m.forward(x).output.data();
@@ -264,14 +275,15 @@ describe('MultiHeadAttention', () => {
   });
 
   it('names bad inputs and their shapes', () => {
-    const m = new MultiHeadAttention({ dModel: 8, nHeads: 2, rng: new Rng(0) });
+    const m = new SelfAttention({ dModel: 8, nHead: 2, rng: new Rng(0) });
     expect(() => m.forward(tf.zeros([2, 3, 6]))).toThrow(ShapeError);
-    expect(() => m.forward(tf.zeros([2, 3, 6]))).toThrow('x must be [B, T, 8], found shape [2, 3, 6]');
-    expect(() => m.forward(tf.zeros([2, 3, 8]), { context: tf.zeros([2, 3, 8]) })).toThrow('use kind "cross"');
-    const cross = new MultiHeadAttention({ dModel: 8, nHeads: 2, kind: 'cross', rng: new Rng(0) });
-    expect(() => cross.forward(tf.zeros([2, 3, 8]))).toThrow('a context [B, S, kvDim] is required');
-    expect(() => cross.forward(tf.zeros([2, 3, 8]), { context: tf.zeros([1, 3, 8]) })).toThrow('context must be [2, S, 8], found shape [1, 3, 8]');
-    expect(() => new MultiHeadAttention({ dModel: 10, nHeads: 4, rng: new Rng(0) })).toThrow('dModel (10) must be a positive multiple of nHeads (4)');
-    expect(() => new MultiHeadAttention({ dModel: 8, nHeads: 4, nKvHeads: 3, rng: new Rng(0) })).toThrow('nKvHeads (3) must divide nHeads (4)');
+    expect(() => m.forward(tf.zeros([2, 3, 6]))).toThrow('SelfAttention: x must be [B, T, 8], found shape [2, 3, 6]');
+    const cross = new CrossAttention({ dModel: 8, nHead: 2, rng: new Rng(0) });
+    expect(() => cross.forward(tf.zeros([2, 3, 8]), null)).toThrow('CrossAttention: a context [B, S, kvDim] is required');
+    expect(() => cross.forward(tf.zeros([2, 3, 8]), tf.zeros([2, 3, 6]))).toThrow('CrossAttention: the context must be [B, T, 8], found shape [2, 3, 6]');
+    expect(() => cross.forward(tf.zeros([2, 3, 8]), tf.zeros([1, 3, 8]))).toThrow('CrossAttention: the context has batch 1, x has 2');
+    expect(() => new SelfAttention({ dModel: 10, nHead: 4, rng: new Rng(0) })).toThrow(ValueError);
+    expect(() => new SelfAttention({ dModel: 10, nHead: 4, rng: new Rng(0) })).toThrow('SelfAttention: dModel (10) must be a positive multiple of nHead (4)');
+    expect(() => new CrossAttention({ dModel: 8, nHead: 4, nKvHead: 3, rng: new Rng(0) })).toThrow('CrossAttention: nKvHead (3) must divide nHead (4)');
   });
 });

@@ -1,8 +1,8 @@
-export { scaledDotProductAttention, attend, repeatHeads } from './sdpa.js';
+export { scaledDotProductAttention, repeatHeads } from './sdpa.js';
 export type { AttentionOptions, AttentionResult } from './sdpa.js';
 export { BLOCKED, scoreBias } from './masks.js';
 export type { MaskOptions, ScoreBias } from './masks.js';
-export { MultiHeadAttention } from './mha.js';
-export type { MultiHeadAttentionCall, MultiHeadAttentionConfig, MultiHeadAttentionOutput, PositionRotation } from './mha.js';
+export { splitHeads, mergeHeads, permute } from './heads.js';
+export { MultiHeadAttention, SelfAttention, CrossAttention } from './attention.js';
+export type { AttentionCall, AttentionConfig, AttentionOutput, PositionRotation } from './attention.js';
 export { KVCache } from './cache.js';
-export type { KVCacheOptions } from './cache.js';

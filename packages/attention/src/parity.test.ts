@@ -1,4 +1,4 @@
-// Backend parity: SDPA (masked) and MultiHeadAttention (with a KV-cache
+// Backend parity: SDPA (masked) and SelfAttention (with a KV-cache
 // decode), forward and gradients, on cpu, wasm and webgpu agree to 1e-5.
 //
 // In Node, webgpu runs on Dawn with SwiftShader (slow: the shapes are small).
@@ -9,18 +9,18 @@ import { Rng, randomNormal, tf, type BackendName } from '@tx/core';
 import { maxAbsDifference, onBackend, skipWebGPU } from '@tx/core/testing';
 import { RotaryEmbedding } from '@tx/positional';
 import { KVCache } from './cache.js';
-import { MultiHeadAttention } from './mha.js';
+import { SelfAttention } from './attention.js';
 import { scaledDotProductAttention } from './sdpa.js';
 
 async function compute(): Promise<Record<string, number[]>> {
   const rng = new Rng(99);
   const [q, k, v] = [randomNormal([2, 2, 3, 4], rng), randomNormal([2, 1, 5, 4], rng), randomNormal([2, 1, 5, 4], rng)];
   const pad = tf.tensor2d([[false, false, false, false, true], [false, false, true, true, true]], [2, 5], 'bool');
-  const sdpaLoss = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(scaledDotProductAttention(a, b, c, { causal: true, keyPaddingMask: pad })));
+  const sdpaLoss = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.square(scaledDotProductAttention(a, b, c, { causal: true, keyPaddingMask: pad }).output));
   const { value: sdpa, grads: sdpaGrads } = tf.valueAndGrads(sdpaLoss)([q, k, v]);
 
   const rope = new RotaryEmbedding(4);
-  const mha = new MultiHeadAttention({ dModel: 8, nHeads: 2, causal: true, rotary: rope, rng });
+  const mha = new SelfAttention({ dModel: 8, nHead: 2, causal: true, rotary: rope, rng });
   const x = randomNormal([2, 4, 8], rng);
   const { output, weights } = mha.forward(x, { returnWeights: true });
   const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(mha.forward(x).output)) as tf.Scalar);

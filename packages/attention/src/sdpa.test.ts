@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, ShapeError, initBackend, randomNormal, tf } from '@tx/core';
-import { expectNoLeak } from '@tx/core/testing';
+import { expectNoLeak, flatten, maxAbsDifference as maxAbsDiff, readFixture } from '@tx/core/testing';
 import { scaledDotProductAttention } from './sdpa.js';
-import { attention64, centralDifference, maxAbsDiff, reshape } from '../test/reference.js';
+import { attention64, centralDifference, reshape } from '../test/reference.js';
 
 interface SdpaCase {
   name: string;
@@ -11,8 +10,7 @@ interface SdpaCase {
   out: number[]; weights: number[]; dq: number[]; dk: number[]; dv: number[];
   allowed?: unknown; additive?: unknown;
 }
-const fixture = JSON.parse(readFileSync(new URL('../test/fixtures/sdpa.json', import.meta.url), 'utf8')) as { cases: SdpaCase[] };
-const flat = (x: unknown): number[] => (Array.isArray(x) ? x.flat(Infinity as 1) : [x]) as number[];
+const fixture = readFixture<{ cases: SdpaCase[] }>(new URL('../test/fixtures/sdpa.json', import.meta.url));
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm' });
@@ -24,11 +22,11 @@ describe('scaledDotProductAttention against PyTorch (float64 reference)', () => 
       const [q, k, v, g] = [c.q, c.k, c.v, c.g].map((a) => tf.tensor(a));
       const mask = c.allowed ? tf.tensor(c.allowed as boolean[], undefined, 'bool') : c.additive ? tf.tensor(c.additive as number[]) : null;
       const { output, weights } = scaledDotProductAttention(q, k, v, { mask, returnWeights: true });
-      expect(maxAbsDiff(await output.data(), flat(c.out))).toBeLessThan(1e-5);
-      expect(maxAbsDiff(await weights!.data(), flat(c.weights))).toBeLessThan(1e-5);
-      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(scaledDotProductAttention(a, b, d, { mask }), g)))([q, k, v]);
+      expect(maxAbsDiff(await output.data(), flatten(c.out))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await weights!.data(), flatten(c.weights))).toBeLessThan(1e-5);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(scaledDotProductAttention(a, b, d, { mask }).output, g)))([q, k, v]);
       for (const [got, want] of [[grads[0], c.dq], [grads[1], c.dk], [grads[2], c.dv]] as const) {
-        expect(maxAbsDiff(await got.data(), flat(want))).toBeLessThan(1e-5);
+        expect(maxAbsDiff(await got.data(), flatten(want))).toBeLessThan(1e-5);
       }
       tf.dispose([q, k, v, g, output, weights!, ...grads]);
       if (mask) mask.dispose();
@@ -42,7 +40,7 @@ describe('scaledDotProductAttention', () => {
     const q = tf.tensor3d([[[1, 0]]]);
     const k = tf.tensor3d([[[2, 0], [2, 0]]]);
     const v = tf.tensor3d([[[1, 2], [3, 6]]]);
-    expect(await scaledDotProductAttention(q, k, v).array()).toEqual([[[2, 4]]]);
+    expect(await scaledDotProductAttention(q, k, v).output.array()).toEqual([[[2, 4]]]);
     // Scores 0 and 2/√2 = √2: weights 1/(1+e^√2), e^√2/(1+e^√2).
     const k2 = tf.tensor3d([[[0, 0], [2, 0]]]);
     const { weights } = scaledDotProductAttention(q, k2, v, { returnWeights: true });
@@ -66,8 +64,8 @@ describe('scaledDotProductAttention', () => {
     const allowed = [[true, false, true, true], [false, true, true, false], [true, true, true, true], [false, false, false, true]];
     const boolMask = tf.tensor2d(allowed, [4, 4], 'bool');
     const addMask = tf.tensor2d(allowed.map((r) => r.map((a) => (a ? 0 : -Infinity))));
-    const a = scaledDotProductAttention(q, k, v, { mask: boolMask });
-    const b2 = scaledDotProductAttention(q, k, v, { mask: addMask });
+    const a = scaledDotProductAttention(q, k, v, { mask: boolMask }).output;
+    const b2 = scaledDotProductAttention(q, k, v, { mask: addMask }).output;
     expect(maxAbsDiff(await a.data(), await b2.data())).toBe(0);
     tf.dispose([q, k, v, pad, weights!, boolMask, addMask, a, b2]);
   });
@@ -80,20 +78,20 @@ describe('scaledDotProductAttention', () => {
     const out = (await output.array()) as number[][][][];
     expect(out[0][0][1]).toEqual([0, 0]);
     expect(((await weights!.array()) as number[][][][])[0][0][1]).toEqual([0, 0, 0]);
-    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(scaledDotProductAttention(a, b, c, { mask })))([q, k, v]);
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(scaledDotProductAttention(a, b, c, { mask }).output))([q, k, v]);
     for (const gr of grads) expect(Array.from(await gr.data()).every(Number.isFinite)).toBe(true);
     expect(((await grads[0].array()) as number[][][][])[0][0][1]).toEqual([0, 0]);
     // With -Infinity additive masks too.
     const inf = tf.fill([3, 3], -Infinity);
-    expect(Array.from(await scaledDotProductAttention(q, k, v, { mask: inf }).data())).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Array.from(await scaledDotProductAttention(q, k, v, { mask: inf }).output.data())).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('grouped-query attention equals repeating the K/V heads', async () => {
     const rng = new Rng(6);
     const q = randomNormal([2, 4, 3, 5], rng), k = randomNormal([2, 2, 6, 5], rng), v = randomNormal([2, 2, 6, 4], rng);
     const rep = (t: tf.Tensor) => tf.concat(tf.split(t, 2, 1).flatMap((x) => [x, x]), 1);
-    const gqa = scaledDotProductAttention(q, k, v, { causal: true });
-    const full = scaledDotProductAttention(q, rep(k), rep(v), { causal: true });
+    const gqa = scaledDotProductAttention(q, k, v, { causal: true }).output;
+    const full = scaledDotProductAttention(q, rep(k), rep(v), { causal: true }).output;
     expect(gqa.shape).toEqual([2, 4, 3, 4]);
     expect(maxAbsDiff(await gqa.data(), await full.data())).toBeLessThan(1e-6);
   });
@@ -114,7 +112,7 @@ describe('scaledDotProductAttention', () => {
     const G = randomNormal([B, h, Tq, d], rng);
     const allowed = [[true, true, false, true], [false, true, true, true], [true, false, false, false]];
     const mask = tf.tensor2d(allowed, [Tq, Tk], 'bool');
-    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(scaledDotProductAttention(a, b, c, { mask }), G)))(inputs);
+    const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(scaledDotProductAttention(a, b, c, { mask }).output, G)))(inputs);
     const values = await Promise.all(inputs.map(async (t) => Array.from(await t.data())));
     const g = Array.from(await G.data());
     // loss(values) in float64 over the same inputs
@@ -139,9 +137,9 @@ describe('scaledDotProductAttention', () => {
     const [q, k, v] = [randomNormal([2, 2, 4, 3], rng), randomNormal([2, 1, 5, 3], rng), randomNormal([2, 1, 5, 3], rng)];
     const pad = tf.zeros([2, 5], 'bool');
     await expectNoLeak(() => {
-      const r = scaledDotProductAttention(q, k, v, { causal: true, keyPaddingMask: pad, returnWeights: true, dropout: 0.1, rng });
+      const r = scaledDotProductAttention(q, k, v, { causal: true, keyPaddingMask: pad, returnWeights: true, dropout: { p: 0.1, rng } });
       tf.dispose([r.output, r.weights!]);
-      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(scaledDotProductAttention(a, b, c, { causal: true, keyPaddingMask: pad })))([q, k, v]);
+      const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(scaledDotProductAttention(a, b, c, { causal: true, keyPaddingMask: pad }).output))([q, k, v]);
       tf.dispose(grads);
     }, { warmup: 1, label: 'sdpa' });
     tf.dispose([q, k, v, pad]);

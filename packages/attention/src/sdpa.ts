@@ -11,15 +11,14 @@
 // transpose, per-head 2-D matMuls and block-diagonal 2-D packings measured the
 // same or slower (see README). The big products of a layer, the projections,
 // are the 2-D fast path in MultiHeadAttention.
-import { ShapeError, formatShape, randomUniform, tf, type Rng } from '@tx/core';
+import { ShapeError, dropout as dropoutMask, formatShape, tf, type Rng } from '@tx/core';
 import { scoreBias, type MaskOptions } from './masks.js';
 
 export interface AttentionOptions extends MaskOptions {
   /** Multiplies the scores (default 1 / sqrt(d_k)). */
   scale?: number;
-  /** Dropout probability on the attention weights; needs `rng` and applies only when > 0. */
-  dropout?: number;
-  rng?: Rng;
+  /** Dropout on the attention weights (training only), masks drawn from `rng`. */
+  dropout?: { p: number; rng: Rng };
   /** Also return the weights [B, h, Tq, Tk] (before dropout). */
   returnWeights?: boolean;
 }
@@ -32,18 +31,10 @@ export interface AttentionResult {
 }
 
 /**
- * softmax(q kᵀ * scale + masks) v.
+ * softmax(q kᵀ * scale + masks) v, and the weights when asked for.
  * q: [B, h, Tq, d], k: [B, hk, Tk, d], v: [B, hk, Tk, dv] with h % hk == 0; or all 3-D [B, T, d] (one head).
  */
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options?: AttentionOptions & { returnWeights?: false }): tf.Tensor;
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions & { returnWeights: true }): AttentionResult;
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): tf.Tensor | AttentionResult {
-  const result = attend(q, k, v, options);
-  return options.returnWeights ? result : result.output;
-}
-
-/** The implementation behind scaledDotProductAttention, always returning { output, weights }. */
-export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): AttentionResult {
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): AttentionResult {
   const threeD = q.rank === 3;
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
     if (t.rank !== (threeD ? 3 : 4)) {
@@ -60,8 +51,6 @@ export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: Attent
   if (dk !== d) throw new ShapeError(`scaledDotProductAttention: q and k must have the same last axis d_k: ${shapes}`);
   if (Tv !== Tk || hv !== hk) throw new ShapeError(`scaledDotProductAttention: k and v must have the same heads and length: ${shapes}`);
   if (h % hk !== 0) throw new ShapeError(`scaledDotProductAttention: q's ${h} heads are not a multiple of k's ${hk}: ${shapes}`);
-  const p = options.dropout ?? 0;
-  if (!(p >= 0 && p < 1)) throw new ShapeError(`scaledDotProductAttention: dropout must be in [0, 1), found ${p}`);
 
   return tf.tidy(() => {
     let [q4, k4, v4] = threeD ? [q, k, v].map((t) => tf.expandDims(t, 1)) : [q, k, v];
@@ -73,12 +62,7 @@ export function attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: Attent
     if (additive) scores = tf.add(scores, additive);
     let weights = tf.softmax(scores);
     if (rowVisible) weights = tf.mul(weights, rowVisible);
-    let used = weights;
-    if (p > 0) {
-      if (!options.rng) throw new ShapeError('scaledDotProductAttention: dropout > 0 needs an rng');
-      const keep = tf.cast(tf.greaterEqual(randomUniform(weights.shape, options.rng), p), 'float32');
-      used = tf.mul(weights, tf.mul(keep, 1 / (1 - p)));
-    }
+    const used = options.dropout ? dropoutMask(weights, options.dropout.p, options.dropout.rng) : weights;
     let output = tf.matMul(used, v4); // [B, h, Tq, dv]
     if (threeD) {
       output = tf.squeeze(output, [1]);

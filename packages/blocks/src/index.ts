@@ -1,23 +1,28 @@
-export { presets, gptConfigFromNanoGPT, gptConfigToNanoGPT, checkGPTConfig, checkEncoderDecoderConfig } from './config.js';
-export type { Activation, GPTConfig, EncoderDecoderConfig, NanoGPTModelArgs, PresetName } from './config.js';
-export { Embedding, embeddingLookup } from './embedding.js';
-export type { EmbeddingOptions } from './embedding.js';
-export { checkIds, toIdTensor } from './ids.js';
-export type { TokenIds } from './ids.js';
-export { LayerNorm, RMSNorm, layerNorm } from './norm.js';
-export type { LayerNormOptions, RMSNormOptions } from './norm.js';
-export { Dropout, forkRng } from './dropout.js';
-export { FeedForward, activate, gelu, geluTanh } from './feedforward.js';
-export type { FeedForwardOptions } from './feedforward.js';
-export { EncoderBlock, GPTBlock, DecoderBlock, ModuleDict } from './blocks.js';
-export type { BlockCall, BlockOptions, DecoderBlockCall, EncoderBlockOutput, DecoderBlockOutput } from './blocks.js';
-export { GPTCache } from './kv-cache.js';
-export { GPT } from './gpt.js';
-export type { GPTOptions, GPTForwardOptions, GPTOutput } from './gpt.js';
-export { GPTDecoder } from './decoder.js';
-export type { StepOutput } from './decoder.js';
-export { EncoderDecoderTransformer } from './encoder-decoder.js';
-export type { EncoderDecoderCache, EncoderDecoderCall, EncoderDecoderOutput } from './encoder-decoder.js';
-export type { ConditionedDecoder, ConditionedModel } from './conditioned.js';
-export { estimateGPTMemory, estimateEncoderDecoderMemory, gptParameters, encoderDecoderParameters } from './memory.js';
-export type { MemoryEstimate, MemoryUse } from './memory.js';
+// Read in this order: layers (embedding, norm, feed-forward, block), models
+// (config, gpt, encoder-decoder, spec), decoding (session, conditioned, greedy).
+export { Embedding } from './layers/embedding.js';
+export type { EmbeddingOptions } from './layers/embedding.js';
+export { LayerNorm, layerNorm } from './layers/norm.js';
+export type { LayerNormOptions } from './layers/norm.js';
+export { RMSNorm } from './layers/rmsnorm.js';
+export type { RMSNormOptions } from './layers/rmsnorm.js';
+export { FeedForward, gelu, geluTanh } from './layers/feedforward.js';
+export type { FeedForwardOptions } from './layers/feedforward.js';
+export { Block } from './layers/block.js';
+export type { BlockCall, BlockOptions, BlockOutput } from './layers/block.js';
+
+export { presets, gptConfigFromNanoGPT, seq2seqConfig, checkGPTConfig, checkEncoderDecoderConfig } from './models/config.js';
+export type { Activation, GPTConfig, EncoderDecoderConfig, NanoGPTModelArgs, PresetName } from './models/config.js';
+export { GPT } from './models/gpt.js';
+export type { GPTOptions, GPTForwardOptions, GPTOutput, LayerQKV } from './models/gpt.js';
+export { EncoderDecoderTransformer } from './models/encoder-decoder.js';
+export type { EncoderDecoderCache, EncoderDecoderCall, EncoderDecoderOutput } from './models/encoder-decoder.js';
+export { buildModel, modelVocabSize, parseModelSpec } from './models/spec.js';
+export type { AnyModel, ModelSpec, Seq2SeqSpecials } from './models/spec.js';
+export { estimateGPTMemory, estimateEncoderDecoderMemory, gptParameters, encoderDecoderParameters } from './models/memory.js';
+export type { MemoryEstimate, MemoryUse } from './models/memory.js';
+
+export { GPTSession } from './decoding/session.js';
+export type { ConditionedModel } from './decoding/conditioned.js';
+export { greedyTranslate } from './decoding/greedy.js';
+export { checkIds } from './decoding/ids.js';

@@ -1,8 +1,22 @@
 // Dropout with masks drawn from a seeded Rng in JavaScript, so a run repeats
 // exactly on every backend (tfjs's own random ops differ between backends).
 // Inverted dropout, as PyTorch: kept values are scaled by 1 / (1 - p).
-import { Module, Rng, TxError, tf } from '@tx/core';
+import { ValueError } from './errors.js';
+import { Module } from './module.js';
+import { Rng } from './rng.js';
+import { tf } from './tf.js';
 
+// x: any shape -> same shape, each value zeroed with probability p, the rest scaled by 1 / (1 - p).
+export function dropout(x: tf.Tensor, p: number, rng: Rng): tf.Tensor {
+  if (!(p >= 0 && p < 1)) throw new ValueError(`dropout: p must be in [0, 1), got ${p}`);
+  if (p === 0) return x;
+  const scale = 1 / (1 - p);
+  const mask = new Float32Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.random() >= p ? scale : 0;
+  return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
+}
+
+/** The layer: dropout in training mode, the identity in eval mode. No parameters. */
 export class Dropout extends Module {
   constructor(
     readonly p: number,
@@ -10,20 +24,10 @@ export class Dropout extends Module {
     readonly rng: Rng,
   ) {
     super();
-    if (!(p >= 0 && p < 1)) throw new TxError(`Dropout: p must be in [0, 1), got ${p}`);
+    if (!(p >= 0 && p < 1)) throw new ValueError(`Dropout: p must be in [0, 1), got ${p}`);
   }
 
-  // x: any shape -> same shape. The identity in eval mode or when p = 0.
   forward(x: tf.Tensor): tf.Tensor {
-    if (!this.training || this.p === 0) return x;
-    const scale = 1 / (1 - this.p);
-    const mask = new Float32Array(x.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = this.rng.random() >= this.p ? scale : 0;
-    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
+    return this.training ? dropout(x, this.p, this.rng) : x;
   }
-}
-
-/** A new Rng seeded from `rng`'s next draw: an independent stream for dropout masks. */
-export function forkRng(rng: Rng): Rng {
-  return new Rng(rng.nextUint32());
 }

@@ -2,7 +2,10 @@ export { tf } from './tf.js';
 export type { Tensor, Rank, DataType } from './tf.js';
 export { initBackend } from './backend.js';
 export type { AdapterInfo, BackendInfo, BackendName, BackendPreference, InitBackendOptions } from './backend.js';
-export { Module, ModuleList } from './module.js';
+export { Module, ModuleDict, ModuleList } from './module.js';
+export { Dropout, dropout } from './dropout.js';
+export { tidy } from './tidy.js';
+export type { ContextOverflow, DecodingSession, LanguageModel, SessionOptions, StepOutput } from './generation.js';
 export type { ParamOptions, StateDict } from './module.js';
 export { Rng } from './rng.js';
 export type { RngState } from './rng.js';
@@ -19,6 +22,6 @@ export {
   serializeSafetensors,
 } from './safetensors.js';
 export type { ParsedSafetensors, SafetensorsReadOptions, RawTensor } from './safetensors.js';
-export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, formatShape } from './errors.js';
+export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, ValueError, formatShape } from './errors.js';
 export { Linear, matMul2d } from './linear.js';
 export type { LinearOptions } from './linear.js';

@@ -165,6 +165,13 @@ export class ModuleList<M extends Module> extends Module implements Iterable<M> 
   }
 }
 
+/** A named group of modules (torch.nn.ModuleDict): GPT's `transformer`, the encoder and decoder stacks. */
+export class ModuleDict extends Module {
+  add<M extends Module>(name: string, child: M): M {
+    return this.module(name, child);
+  }
+}
+
 function checkName(name: string, params: Map<string, unknown>, children: Map<string, unknown>): void {
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new StateDictError(`invalid parameter or module name "${name}": use letters, digits and _`);
   if (params.has(name) || children.has(name)) throw new StateDictError(`name "${name}" is registered twice`);

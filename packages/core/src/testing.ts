@@ -1,4 +1,5 @@
 // Test helpers for @tx packages and their users.
+import { readFileSync } from 'node:fs';
 import { initBackend, type BackendName } from './backend.js';
 import { tf } from './tf.js';
 
@@ -55,4 +56,14 @@ export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): nu
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
   return worst;
+}
+
+/** Nested arrays (a fixture's tensor) as one flat list of numbers; a number as a list of one. */
+export function flatten(x: unknown): number[] {
+  return (Array.isArray(x) ? x.flat(Infinity as 1) : [x]) as number[];
+}
+
+/** A JSON fixture file, parsed, from a URL (e.g. new URL('../test/fixtures/x.json', import.meta.url)). */
+export function readFixture<T>(url: URL): T {
+  return JSON.parse(readFileSync(url, 'utf8')) as T;
 }

@@ -1,4 +1,4 @@
-import { tf } from '@tx/core';
+import { tf } from './tf.js';
 
 /** tf.tidy for functions returning plain objects of tensors (typed as what fn returns). */
 export function tidy<T>(fn: () => T): T {

@@ -3,7 +3,7 @@
 // best `beams` of those. A sequence that emits EOS is finished and scored
 // with a length penalty (GNMT / HF style): score = logprob / length^alpha.
 // It stops when no live beam can still beat the worst finished one we keep.
-import type { CausalLanguageModel, Decoder } from './model.js';
+import type { DecodingSession, LanguageModel } from '@tx/core';
 import { logSoftmax, topIndices } from './processors.js';
 
 export interface BeamSearchOptions {
@@ -28,11 +28,11 @@ export interface BeamResult {
 interface Beam {
   ids: number[];
   logprob: number;
-  decoder: Decoder;
+  session: DecodingSession;
   next: Float64Array; // log-probabilities of the token after ids
 }
 
-export async function beamSearch(model: CausalLanguageModel, promptIds: readonly number[], options: BeamSearchOptions): Promise<BeamResult> {
+export async function beamSearch(model: LanguageModel, promptIds: readonly number[], options: BeamSearchOptions): Promise<BeamResult> {
   const { beams: width, eosId } = options;
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`beams must be an integer >= 1, got ${width}`);
   const maxNewTokens = options.maxNewTokens ?? 100;
@@ -40,8 +40,8 @@ export async function beamSearch(model: CausalLanguageModel, promptIds: readonly
   const alpha = options.lengthPenalty ?? 1;
   const score = (logprob: number, length: number) => logprob / Math.max(length, 1) ** alpha;
 
-  const root = model.startDecoder({ cache: options.cache ?? true });
-  let live: Beam[] = [{ ids: [], logprob: 0, decoder: root, next: new Float64Array(0) }];
+  const root = model.startSession({ cache: options.cache ?? true });
+  let live: Beam[] = [{ ids: [], logprob: 0, session: root, next: new Float64Array(0) }];
   let nextLive: Beam[] = [];
   const finished: Array<{ ids: number[]; logprob: number; score: number }> = [];
   try {
@@ -66,11 +66,11 @@ export async function beamSearch(model: CausalLanguageModel, promptIds: readonly
           finished.push({ ids, logprob: c.logprob, score: score(c.logprob, ids.length) });
           continue;
         }
-        const beam: Beam = { ids, logprob: c.logprob, decoder: c.parent.decoder.fork(), next: new Float64Array(0) };
+        const beam: Beam = { ids, logprob: c.logprob, session: c.parent.session.fork(), next: new Float64Array(0) };
         nextLive.push(beam);
-        beam.next = logSoftmax((await beam.decoder.feed([c.id])).logits);
+        beam.next = logSoftmax((await beam.session.feed([c.id])).logits);
       }
-      for (const beam of live) beam.decoder.dispose();
+      for (const beam of live) beam.session.dispose();
       live = nextLive;
       nextLive = [];
 
@@ -86,7 +86,7 @@ export async function beamSearch(model: CausalLanguageModel, promptIds: readonly
       }
     }
   } finally {
-    for (const beam of [...live, ...nextLive]) beam.decoder.dispose();
+    for (const beam of [...live, ...nextLive]) beam.session.dispose();
   }
   finished.sort((a, b) => b.score - a.score);
   const best = finished[0];

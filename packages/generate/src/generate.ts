@@ -1,13 +1,13 @@
 // Generation, one token at a time:
 //
-//   ids -> decoder.feed -> logits -> processors -> pick (greedy or sample) -> ids
+//   ids -> session.feed -> logits -> processors -> pick (greedy or sample) -> ids
 //
 // streamTokens() yields each token as it is chosen, with its text (UTF-8 safe),
 // its log-probability and the most likely alternatives; generate() collects
 // the stream. Sampling draws from a seeded Rng, so the same seed gives the
 // same text.
 import { Rng } from '@tx/core';
-import type { CausalLanguageModel } from './model.js';
+import type { ContextOverflow, LanguageModel } from '@tx/core';
 import { applyProcessors, argmax, repetitionPenalty, softmax, topIndices, temperature as temperatureProcessor, topK as topKProcessor, topP as topPProcessor, type LogitsProcessor } from './processors.js';
 import { streamingText, type TextDecoderLike } from './text.js';
 
@@ -32,6 +32,8 @@ export interface GenerateOptions {
   tokenizer?: TextDecoderLike;
   /** Use the model's KV cache (default true). */
   cache?: boolean;
+  /** Past the model's context: 'crop' (default, nanoGPT's: the last blockSize ids, recomputed) or 'restart' (faster). */
+  contextOverflow?: ContextOverflow;
   /** How many alternatives to report per token (default 5). */
   topN?: number;
   /** Report each step's attention weights. */
@@ -79,7 +81,7 @@ export function processorsFor(options: GenerateOptions): LogitsProcessor[] {
 }
 
 export async function* streamTokens(
-  model: CausalLanguageModel,
+  model: LanguageModel,
   promptIds: readonly number[],
   options: GenerateOptions = {},
 ): AsyncGenerator<GeneratedToken, FinishReason> {
@@ -94,11 +96,11 @@ export async function* streamTokens(
   const stream = tokenizer ? streamingText(tokenizer) : null;
   const idText = (id: number) => (tokenizer ? tokenizer.decode([id]) : String(id));
 
-  const decoder = model.startDecoder({ cache: options.cache ?? true, attention: options.attention ?? false });
+  const session = model.startSession({ cache: options.cache ?? true, attention: options.attention ?? false, contextOverflow: options.contextOverflow });
   const ids = [...promptIds];
   let text = '';
   try {
-    let step = await decoder.feed(promptIds);
+    let step = await session.feed(promptIds);
     for (let n = 0; n < maxNewTokens; n++) {
       if (options.signal?.aborted) return 'aborted';
       const logits = applyProcessors(processors, Float32Array.from(step.logits), { ids });
@@ -117,16 +119,16 @@ export async function* streamTokens(
       }
       yield { id, text: piece, logprob: Math.log(probs[id]), top, attention: step.attention };
       if (eos.has(id)) return 'eos';
-      if (n + 1 < maxNewTokens) step = await decoder.feed([id]);
+      if (n + 1 < maxNewTokens) step = await session.feed([id]);
     }
     return 'length';
   } finally {
-    decoder.dispose();
+    session.dispose();
   }
 }
 
 /** Generate and collect: the ids (new ones only), the text, each token, and why it stopped. */
-export async function generate(model: CausalLanguageModel, promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
+export async function generate(model: LanguageModel, promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
   const t0 = performance.now();
   const tokens: GeneratedToken[] = [];
   const iterator = streamTokens(model, promptIds, options);

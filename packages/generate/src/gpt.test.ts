@@ -30,12 +30,13 @@ describe('generate with a GPT', () => {
     gpt.dispose();
   });
 
-  it('slides past the context length instead of failing, with and without the cache', async () => {
+  it('goes past the context: crop equals recomputation with or without the cache; restart is its own policy', async () => {
     const gpt = model(8);
-    for (const cache of [true, false]) {
-      const out = await generate(gpt, [1, 2, 3, 4, 5, 6], { maxNewTokens: 40, cache, seed: 2 });
-      expect(out.ids).toHaveLength(40);
-    }
+    const crop = await generate(gpt, [1, 2, 3, 4, 5, 6], { greedy: true, maxNewTokens: 40 });
+    expect((await generate(gpt, [1, 2, 3, 4, 5, 6], { greedy: true, maxNewTokens: 40, cache: false })).ids).toEqual(crop.ids);
+    const restart = await generate(gpt, [1, 2, 3, 4, 5, 6], { greedy: true, maxNewTokens: 40, contextOverflow: 'restart' });
+    expect(restart.ids).toHaveLength(40);
+    expect(restart.ids.slice(0, 2)).toEqual(crop.ids.slice(0, 2)); // the same while the text fits the context
     gpt.dispose();
   });
 
@@ -71,7 +72,7 @@ describe('generate with a GPT', () => {
 describe('generate with an encoder-decoder', () => {
   it('greedy, sampling and beam search run on a model conditioned on its source, without leaks', async () => {
     const model = new EncoderDecoderTransformer(
-      { srcVocabSize: 12, tgtVocabSize: 12, maxLen: 16, nEncoderLayer: 1, nDecoderLayer: 1, nHead: 2, dModel: 16, dFF: 32, dropout: 0, bias: true, norm: 'pre', sharedEmbeddings: true, tieOutput: true, activation: 'relu' },
+      { srcVocabSize: 12, tgtVocabSize: 12, blockSize: 16, nEncoderLayer: 1, nDecoderLayer: 1, nHead: 2, dModel: 16, dFF: 32, dropout: 0, bias: true, norm: 'pre', sharedEmbeddings: true, tieOutput: true, activation: 'relu' },
       { rng: new Rng(3) },
     ).eval();
     const rng = new Rng(8);
@@ -85,8 +86,8 @@ describe('generate with an encoder-decoder', () => {
       expect(three.logprob).toBeGreaterThanOrEqual(one.logprob - 1e-6);
       // The source matters: another source gives other logits.
       const other = model.conditionOn([7, 8, 9, 10], { padId: 0 });
-      const a = await lm.startDecoder().feed([1]);
-      const b = await other.startDecoder().feed([1]);
+      const a = await lm.startSession().feed([1]);
+      const b = await other.startSession().feed([1]);
       expect(Array.from(a.logits)).not.toEqual(Array.from(b.logits));
       lm.dispose();
       other.dispose();

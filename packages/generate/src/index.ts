@@ -6,4 +6,4 @@ export { beamSearch } from './beam.js';
 export type { BeamResult, BeamSearchOptions } from './beam.js';
 export { streamingText } from './text.js';
 export type { StreamingText, TextDecoderLike } from './text.js';
-export type { CausalLanguageModel, Decoder, StepOutput } from './model.js';
+export type { ContextOverflow, DecodingSession, LanguageModel, SessionOptions, StepOutput } from '@tx/core';

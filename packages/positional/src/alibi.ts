@@ -6,15 +6,15 @@
 // smaller power of two p, followed by every other slope of 2p.
 import { ShapeError, tf } from '@tx/core';
 
-export function alibiSlopes(nHeads: number): number[] {
-  if (!Number.isInteger(nHeads) || nHeads < 1) throw new ShapeError(`alibiSlopes: nHeads must be a positive integer, found ${nHeads}`);
+export function alibiSlopes(nHead: number): number[] {
+  if (!Number.isInteger(nHead) || nHead < 1) throw new ShapeError(`alibiSlopes: nHead must be a positive integer, found ${nHead}`);
   const powerOfTwo = (n: number) => {
     const start = Math.pow(2, -8 / n);
     return Array.from({ length: n }, (_, i) => Math.pow(start, i + 1));
   };
-  if (Number.isInteger(Math.log2(nHeads))) return powerOfTwo(nHeads);
-  const p = Math.pow(2, Math.floor(Math.log2(nHeads)));
-  return [...powerOfTwo(p), ...powerOfTwo(2 * p).filter((_, i) => i % 2 === 0).slice(0, nHeads - p)];
+  if (Number.isInteger(Math.log2(nHead))) return powerOfTwo(nHead);
+  const p = Math.pow(2, Math.floor(Math.log2(nHead)));
+  return [...powerOfTwo(p), ...powerOfTwo(2 * p).filter((_, i) => i % 2 === 0).slice(0, nHead - p)];
 }
 
 export interface AlibiBiasOptions {
@@ -23,15 +23,15 @@ export interface AlibiBiasOptions {
 }
 
 /**
- * The additive bias [nHeads, qLen, kLen]: bias[h, i, j] = -slope_h * |(queryOffset + i) - j|.
+ * The additive bias [nHead, qLen, kLen]: bias[h, i, j] = -slope_h * |(queryOffset + i) - j|.
  * Add it to the scores (it broadcasts over the batch); causal masking is separate.
  */
-export function alibiBias(nHeads: number, qLen: number, kLen: number, { queryOffset }: AlibiBiasOptions = {}): tf.Tensor3D {
+export function alibiBias(nHead: number, qLen: number, kLen: number, { queryOffset }: AlibiBiasOptions = {}): tf.Tensor3D {
   const offset = queryOffset ?? kLen - qLen;
-  const slopes = alibiSlopes(nHeads);
-  const out = new Float32Array(nHeads * qLen * kLen);
-  for (let h = 0; h < nHeads; h++)
+  const slopes = alibiSlopes(nHead);
+  const out = new Float32Array(nHead * qLen * kLen);
+  for (let h = 0; h < nHead; h++)
     for (let i = 0; i < qLen; i++)
       for (let j = 0; j < kLen; j++) out[(h * qLen + i) * kLen + j] = -slopes[h] * Math.abs(offset + i - j);
-  return tf.tensor3d(out, [nHeads, qLen, kLen]);
+  return tf.tensor3d(out, [nHead, qLen, kLen]);
 }

@@ -1,7 +1,9 @@
-export { sinusoidalEncoding, sinusoidalFrequency, sinusoidalTable } from './sinusoidal.js';
+export { sinusoidalEncoding, sinusoidalTable } from './sinusoidal.js';
 export { LearnedPositionalEmbedding } from './learned.js';
 export type { LearnedPositionalEmbeddingOptions } from './learned.js';
-export { RotaryEmbedding } from './rotary.js';
+export { RotaryEmbedding, rotaryAngle, rotateVector } from './rotary.js';
 export type { RotaryEmbeddingOptions } from './rotary.js';
+export { XPosEmbedding } from './xpos.js';
+export type { XPosEmbeddingOptions } from './xpos.js';
 export { alibiBias, alibiSlopes } from './alibi.js';
 export type { AlibiBiasOptions } from './alibi.js';

@@ -9,7 +9,7 @@ beforeAll(async () => {
 });
 
 describe('LearnedPositionalEmbedding', () => {
-  it('is nanoGPT wpe: a [maxLen, dModel] "weight" sliced by position, with gradients on wasm', async () => {
+  it('is nanoGPT wpe: a [blockSize, dModel] "weight" sliced by position, with gradients on wasm', async () => {
     const wpe = new LearnedPositionalEmbedding(8, 4, { rng: new Rng(0) });
     expect(wpe.namedParameters().map(([n, v]) => [n, v.shape])).toEqual([['weight', [8, 4]]]);
     const all = (await wpe.weight.array()) as number[][];

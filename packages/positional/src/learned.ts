@@ -1,5 +1,5 @@
 // Learned absolute positions: one trainable vector per position, GPT-2's and
-// nanoGPT's `wpe` (an nn.Embedding(maxLen, dModel) whose weight is [maxLen, dModel]).
+// nanoGPT's `wpe` (an nn.Embedding(block_size, n_embd) whose weight is [blockSize, dModel]).
 import { Module, ShapeError, randomNormal, tf, type Rng } from '@tx/core';
 
 export interface LearnedPositionalEmbeddingOptions {
@@ -10,16 +10,17 @@ export interface LearnedPositionalEmbeddingOptions {
 }
 
 export class LearnedPositionalEmbedding extends Module {
-  /** [maxLen, dModel], saved as "weight" (nanoGPT: transformer.wpe.weight). */
+  /** [blockSize, dModel], saved as "weight" (nanoGPT: transformer.wpe.weight). */
   readonly weight: tf.Variable;
 
   constructor(
-    readonly maxLen: number,
+    /** The context length: one learned vector per position. */
+    readonly blockSize: number,
     readonly dModel: number,
     { rng, std = 0.02 }: LearnedPositionalEmbeddingOptions,
   ) {
     super();
-    this.weight = this.param('weight', randomNormal([maxLen, dModel], rng, { std }));
+    this.weight = this.param('weight', randomNormal([blockSize, dModel], rng, { std }));
   }
 
   /**
@@ -27,9 +28,9 @@ export class LearnedPositionalEmbedding extends Module {
    * (A slice, not a gather, so its gradient works on every backend.)
    */
   forward(length: number, offset = 0): tf.Tensor2D {
-    if (!Number.isInteger(length) || length < 1 || !Number.isInteger(offset) || offset < 0 || offset + length > this.maxLen) {
+    if (!Number.isInteger(length) || length < 1 || !Number.isInteger(offset) || offset < 0 || offset + length > this.blockSize) {
       throw new ShapeError(
-        `LearnedPositionalEmbedding: positions ${offset}..${offset + length - 1} are outside the table of ${this.maxLen} positions (length ${length}, offset ${offset})`,
+        `LearnedPositionalEmbedding: positions ${offset}..${offset + length - 1} are outside the table of ${this.blockSize} positions (length ${length}, offset ${offset})`,
       );
     }
     return tf.slice(this.weight, [offset, 0], [length, this.dModel]) as tf.Tensor2D;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, ShapeError, initBackend, randomNormal, tf } from '@tx/core';
 import { expectNoLeak } from '@tx/core/testing';
-import { RotaryEmbedding } from './rotary.js';
+import { RotaryEmbedding, rotateVector as rotate } from './rotary.js';
 
 const d = 8;
 let rope: RotaryEmbedding;
@@ -11,21 +11,18 @@ beforeAll(async () => {
 });
 afterAll(() => rope.dispose());
 
-/** Rotate one head vector at position pos in float64: pairs (c, c + d/2). */
-function rotate(x: number[], pos: number): number[] {
-  const half = x.length / 2;
-  const out = [...x];
-  for (let c = 0; c < half; c++) {
-    const a = pos * Math.pow(10000, (-2 * c) / x.length);
-    out[c] = x[c] * Math.cos(a) - x[c + half] * Math.sin(a);
-    out[c + half] = x[c + half] * Math.cos(a) + x[c] * Math.sin(a);
-  }
-  return out;
-}
-
 const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i], 0);
 
 describe('RotaryEmbedding', () => {
+  it('rotateVector turns channel pairs (c, c + d/2) by pos · 10000^(-2c/d): hand-computed', () => {
+    expect(rotate([1, 0], 3)).toEqual([Math.cos(3), Math.sin(3)]);
+    const y = rotate([1, 2, 3, 4], 2); // pair 0: (1, 3) by 2 rad; pair 1: (2, 4) by 2 / 100 rad
+    expect(y[0]).toBeCloseTo(Math.cos(2) - 3 * Math.sin(2), 12);
+    expect(y[2]).toBeCloseTo(3 * Math.cos(2) + Math.sin(2), 12);
+    expect(y[1]).toBeCloseTo(2 * Math.cos(0.02) - 4 * Math.sin(0.02), 12);
+    expect(y[3]).toBeCloseTo(4 * Math.cos(0.02) + 2 * Math.sin(0.02), 12);
+  });
+
   it('rotates each channel pair by pos * theta_c (float64 reference), with an offset', async () => {
     const rng = new Rng(3);
     const x = randomNormal([2, 3, 5, d], rng); // [B, h, T, d]

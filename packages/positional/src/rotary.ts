@@ -36,7 +36,7 @@ export class RotaryEmbedding {
 
   /** The angle of channel pair c at position pos, in float64: pos * base^(-2c/d). */
   angle(pos: number, c: number): number {
-    return pos * Math.pow(this.base, (-2 * c) / this.headDim);
+    return rotaryAngle(pos, c, this.headDim, this.base);
   }
 
   /**
@@ -88,4 +88,21 @@ export class RotaryEmbedding {
     this.sin = tf.keep(tf.tensor2d(sin, [size, d]));
     this.tableLen = size;
   }
+}
+
+/** The angle of channel pair c (channels c and c + d/2) at position pos, in float64: pos · base^(-2c/d). */
+export function rotaryAngle(pos: number, c: number, headDim: number, base = 10000): number {
+  return pos * Math.pow(base, (-2 * c) / headDim);
+}
+
+/** One vector rotated as RotaryEmbedding.apply rotates it, in float64 plain numbers (to explain and to test). */
+export function rotateVector(x: readonly number[], pos: number, base = 10000): number[] {
+  const half = x.length / 2;
+  const out = x.slice();
+  for (let c = 0; c < half; c++) {
+    const a = rotaryAngle(pos, c, x.length, base);
+    out[c] = x[c] * Math.cos(a) - x[c + half] * Math.sin(a);
+    out[c + half] = x[c + half] * Math.cos(a) + x[c] * Math.sin(a);
+  }
+  return out;
 }

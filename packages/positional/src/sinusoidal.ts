@@ -10,26 +10,26 @@
 import { ShapeError, tf } from '@tx/core';
 
 /** The angular frequency of column j: 1 / 10000^(2 floor(j/2) / dModel). */
-export function sinusoidalFrequency(j: number, dModel: number): number {
+function sinusoidalFrequency(j: number, dModel: number): number {
   return 1 / Math.pow(10000, (2 * Math.floor(j / 2)) / dModel);
 }
 
-/** The table as float64 numbers, row-major [maxLen, dModel]: what the tensor is rounded from. */
-export function sinusoidalTable(maxLen: number, dModel: number): Float64Array {
-  checkSize('maxLen', maxLen);
+/** The table as float64 numbers, row-major [positions, dModel]: what the tensor is rounded from. */
+export function sinusoidalTable(positions: number, dModel: number): Float64Array {
+  checkSize('positions', positions);
   checkSize('dModel', dModel);
-  const out = new Float64Array(maxLen * dModel);
+  const out = new Float64Array(positions * dModel);
   for (let j = 0; j < dModel; j++) {
     const w = sinusoidalFrequency(j, dModel);
     const f = j % 2 === 0 ? Math.sin : Math.cos;
-    for (let pos = 0; pos < maxLen; pos++) out[pos * dModel + j] = f(pos * w);
+    for (let pos = 0; pos < positions; pos++) out[pos * dModel + j] = f(pos * w);
   }
   return out;
 }
 
-/** PE as a float32 tensor [maxLen, dModel], computed in float64 and rounded once. */
-export function sinusoidalEncoding(maxLen: number, dModel: number): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from(sinusoidalTable(maxLen, dModel)), [maxLen, dModel], 'float32');
+/** PE as a float32 tensor [positions, dModel], computed in float64 and rounded once. */
+export function sinusoidalEncoding(positions: number, dModel: number): tf.Tensor2D {
+  return tf.tensor2d(Float32Array.from(sinusoidalTable(positions, dModel)), [positions, dModel], 'float32');
 }
 
 function checkSize(name: string, n: number): void {

@@ -16,10 +16,15 @@ export class TokenDataset {
   readonly train: Int32Array;
   readonly val: Int32Array;
 
-  constructor(tokens: ArrayLike<number>, { trainFraction = 0.9, name = 'dataset' }: { trainFraction?: number; name?: string } = {}) {
+  /** With `vocabSize`, every id is checked once here, where the data enters (the model reads none back). */
+  constructor(tokens: ArrayLike<number>, { trainFraction = 0.9, name = 'dataset', vocabSize }: { trainFraction?: number; name?: string; vocabSize?: number } = {}) {
     if (tokens.length === 0) throw new TxError(`${name} is empty: there is nothing to train on`);
     if (!(trainFraction > 0 && trainFraction <= 1)) throw new RangeError(`trainFraction must be in (0, 1], got ${trainFraction}`);
     const all = Int32Array.from(tokens);
+    if (vocabSize !== undefined) {
+      const bad = all.findIndex((id) => id < 0 || id >= vocabSize);
+      if (bad >= 0) throw new TxError(`${name}: token id ${all[bad]} at index ${bad} is out of range [0, ${vocabSize})`);
+    }
     const n = Math.floor(all.length * trainFraction);
     this.train = all.subarray(0, n);
     this.val = all.subarray(n);

@@ -4,6 +4,8 @@
 //   reverse: "k3x9a" -> "a9x3k"
 // Every example comes from a seeded Rng, so a dataset is the same on every run.
 import type { Rng } from '@tx/core';
+import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
+import { seq2seqBatch, type Seq2SeqBatch } from './data.js';
 
 export interface Example {
   source: string;
@@ -23,6 +25,25 @@ export const SEQ2SEQ_SPECIALS = ['<pad>', '<bos>', '<eos>'] as const;
 export function taskAlphabet(task: Seq2SeqTask): string {
   const symbols = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return task === 'dates' ? `${symbols}ABCDEFGHIJKLMNOPQRSTUVWXYZ ,./-` : symbols;
+}
+
+/** A task's vocabulary: its alphabet, one character a token, plus SEQ2SEQ_SPECIALS. */
+export function taskTokenizer(task: Seq2SeqTask): CharTokenizer {
+  return CharTokenizer.fromText(taskAlphabet(task), { specialTokens: [...SEQ2SEQ_SPECIALS] });
+}
+
+/** The ids of '<pad>', '<bos>' and '<eos>' in a seq2seq tokenizer. */
+export function specialsOf(tokenizer: Tokenizer): { pad: number; bos: number; eos: number } {
+  const t = tokenizer.specialTokens;
+  const s = { pad: t['<pad>'], bos: t['<bos>'], eos: t['<eos>'] };
+  if (![s.pad, s.bos, s.eos].every((id) => Number.isInteger(id))) throw new TypeError(`expected a tokenizer with ${SEQ2SEQ_SPECIALS.join(', ')}, found special tokens ${JSON.stringify(t)}`);
+  return s;
+}
+
+/** Examples as a padded batch of ids, with the tokenizer's '<pad>', '<bos>' and '<eos>'. */
+export function examplesBatch(tokenizer: Tokenizer, examples: Example[]): Seq2SeqBatch {
+  const { pad, bos, eos } = specialsOf(tokenizer);
+  return seq2seqBatch(examples.map((e) => [tokenizer.encode(e.source), tokenizer.encode(e.target)]), { padId: pad, bosId: bos, eosId: eos });
 }
 
 /** The longest target a task produces, in characters ("2026-11-27" is 10). */
@@ -65,7 +86,7 @@ export function randomDate(rng: Rng): Example {
 
 const SYMBOLS = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-export function randomSymbols(rng: Rng, task: 'copy' | 'reverse', maxLength = 12): Example {
+function randomSymbols(rng: Rng, task: 'copy' | 'reverse', maxLength = 12): Example {
   const length = 1 + rng.int(maxLength);
   const source = Array.from({ length }, () => SYMBOLS[rng.int(SYMBOLS.length)]).join('');
   return { source, target: task === 'copy' ? source : [...source].reverse().join('') };

@@ -1,14 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EncoderDecoderTransformer, GPT } from '@tx/blocks';
-import { Rng, initBackend, serializeSafetensors, tf } from '@tx/core';
+import { EncoderDecoderTransformer, GPT, seq2seqConfig } from '@tx/blocks';
+import { Rng, TxError, initBackend, serializeSafetensors, tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { CharTokenizer, loadTokenizer } from '@tx/tokenizer';
-import { makeExamples } from '@tx/train';
+import { exportManifest, makeExamples, specialsOf, taskTokenizer } from '@tx/train';
 import { tokenArithmetic } from '../lib/arithmetic.js';
-import { CheckpointError, exportManifest, fromFiles } from './checkpoint.js';
-import { gptQKV } from './qkv.js';
+import { fromFiles } from './checkpoint.js';
 import { encodeKnown, inspect, unknownChars } from './run.js';
-import { datesConfig, datesTokenizer, specialsOf, translate } from './seq2seq.js';
+import { translate } from './seq2seq.js';
 import { Seq2SeqTrainer, Trainer } from './train.js';
 
 beforeAll(async () => {
@@ -17,6 +16,7 @@ beforeAll(async () => {
 
 const tok = CharTokenizer.fromText('abcdefgh ');
 const cfg = { vocabSize: tok.vocabSize, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true };
+const ids2d = (rows: number[][]) => tf.tensor2d(rows, undefined, 'int32');
 const datesText = (n: number, seed: number) => makeExamples('dates', n, new Rng(seed)).map((e) => `${e.source}=${e.target}`).join('\n');
 
 describe('the @tx/blocks GPT in the views', () => {
@@ -41,12 +41,13 @@ describe('the @tx/blocks GPT in the views', () => {
     model.dispose();
   });
 
-  it('gptQKV: softmax(QKᵀ/√d) V through c_proj is the attention output of the block', () => {
+  it('returnQKV: softmax(QKᵀ/√d) V through c_proj is the attention output of the block', () => {
     const model = new GPT(cfg, { rng: new Rng(5) }).eval();
-    const ids = [[1, 2, 3, 4, 5]];
-    const [layer0] = gptQKV(model, ids);
+    const ids = ids2d([[1, 2, 3, 4, 5]]);
+    const { logits, qkv } = model.forward(ids, { returnQKV: true });
+    const layer0 = qkv![0];
     const expected = tf.tidy(() => {
-      const x = tf.add(model.wte.forward(tf.tensor2d(ids, [1, 5], 'int32')), model.wpe.forward(5, 0));
+      const x = tf.add(model.wte.forward(ids), model.wpe.forward(5, 0));
       return model.h.at(0)!.attn.forward(model.h.at(0)!.ln_1.forward(x), { causal: true }).output;
     });
     const mine = tf.tidy(() => {
@@ -56,7 +57,7 @@ describe('the @tx/blocks GPT in the views', () => {
       return model.h.at(0)!.attn.c_proj.forward(tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [1, 5, 8]));
     });
     expect(tf.max(tf.abs(tf.sub(expected, mine))).dataSync()[0]).toBeLessThan(1e-5);
-    tf.dispose([expected, mine, layer0.q, layer0.k, layer0.v]);
+    tf.dispose([ids, logits, expected, mine, ...qkv!.flatMap((l) => [l.q, l.k, l.v])]);
     model.dispose();
   });
 
@@ -114,7 +115,7 @@ describe('Trainer (GPT)', () => {
 
 describe('the dates encoder-decoder', () => {
   it('uses the trainer\'s vocabulary: characters plus <pad>, <bos>, <eos>', () => {
-    const t = datesTokenizer();
+    const t = taskTokenizer('dates');
     expect(specialsOf(t)).toEqual({ pad: t.vocabSize - 3, bos: t.vocabSize - 2, eos: t.vocabSize - 1 });
     for (const e of makeExamples('dates', 200, new Rng(9))) expect(t.decode(t.encode(e.source))).toBe(e.source);
   });
@@ -152,7 +153,7 @@ describe('checkpoints in the `tx export` format', () => {
     const config = JSON.parse(JSON.stringify({ format: 'tx-export', version: 1, task: 'names', model: { kind: 'gpt', config: cfg }, files: { weights: 'model.safetensors', tokenizer: 'tokenizer.json' } }));
     const loaded = fromFiles('t', { config, tokenizer: JSON.parse(JSON.stringify(tok.toJSON())), weights: await save(model) });
     expect(loaded.kind).toBe('gpt');
-    const a = model.forward([[1, 2, 3]]).logits, b = (loaded.model as GPT).forward([[1, 2, 3]]).logits;
+    const a = model.forward(ids2d([[1, 2, 3]])).logits, b = (loaded.model as GPT).forward(ids2d([[1, 2, 3]])).logits;
     expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBe(0);
     expect(loaded.tokenizer.encode('abc')).toEqual(tok.encode('abc'));
     tf.dispose([a, b]);
@@ -161,17 +162,17 @@ describe('checkpoints in the `tx export` format', () => {
   });
 
   it('loads an encoder-decoder export with its specials', async () => {
-    const t = datesTokenizer();
+    const t = taskTokenizer('dates');
     const specials = specialsOf(t);
-    const config = datesConfig(t.vocabSize, { nLayer: 1, nHead: 2, dModel: 16 });
+    const config = seq2seqConfig(t.vocabSize, { nLayer: 1, nHead: 2, dModel: 16 });
     const model = new EncoderDecoderTransformer(config, { rng: new Rng(12) });
     const loaded = fromFiles('d', { config: exportManifest('dates', { kind: 'encoder-decoder', config, specials }), tokenizer: t.toJSON(), weights: await save(model) });
     expect(loaded.kind).toBe('encoder-decoder');
     if (loaded.kind !== 'encoder-decoder') throw new Error('unreachable');
     expect(loaded.specials).toEqual(specials);
     expect(specialsOf(loadTokenizer(t.toJSON()))).toEqual(specials);
-    const src = [t.encode('1 Jan 2000')];
-    const tgt = [[specials.bos, ...t.encode('2000')]];
+    const src = ids2d([t.encode('1 Jan 2000')]);
+    const tgt = ids2d([[specials.bos, ...t.encode('2000')]]);
     const a = model.forward(src, tgt).logits, b = loaded.model.forward(src, tgt).logits;
     expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBe(0);
     tf.dispose([a, b]);
@@ -180,8 +181,9 @@ describe('checkpoints in the `tx export` format', () => {
   });
 
   it('refuses what is not a `tx export` folder, naming the problem', async () => {
-    expect(() => fromFiles('old', { config: { model: { type: 'gpt', n_layer: 2 } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(CheckpointError);
-    expect(() => fromFiles('x', { config: { format: 'tx-export', version: 1, model: { kind: 'rnn', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(/kind "rnn"/);
-    expect(() => fromFiles('y', { config: { format: 'tx-export', version: 1, model: { kind: 'encoder-decoder', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(/specials/);
+    expect(() => fromFiles('old', { config: { model: { type: 'gpt', n_layer: 2 } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(TxError);
+    expect(() => fromFiles('old', { config: { model: { type: 'gpt', n_layer: 2 } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow('old/config.json: not a tx model folder (format is undefined, expected "tx-export" or "tx-checkpoint")');
+    expect(() => fromFiles('x', { config: { format: 'tx-export', version: 1, model: { kind: 'rnn', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow('x/config.json: model.kind must be "gpt" or "encoder-decoder", got "rnn"');
+    expect(() => fromFiles('y', { config: { format: 'tx-export', version: 1, model: { kind: 'encoder-decoder', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(/^y\/config\.json: model\.config is a bad EncoderDecoderConfig: /);
   });
 });

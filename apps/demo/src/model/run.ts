@@ -1,10 +1,10 @@
 // Running a @tx/blocks GPT for the views: inspect a text (tokens, attention,
-// Q/K/V of every layer, logits, loss), as `tx inspect` does.
+// Q/K/V of every layer, logits, loss), as `tx inspect` does, all from the
+// model's own forward pass (returnAttention, returnQKV).
 import type { GPT } from '@tx/blocks';
 import { tf } from '@tx/core';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import type { InspectData } from '../lib/data.js';
-import { gptQKV } from './qkv.js';
 
 export interface Inspection extends InspectData {
   /** Per layer, per head: [T][D] arrays of queries, keys, values (of the first window). */
@@ -38,7 +38,7 @@ export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { 
   const N = ids.length;
   const bs = model.config.blockSize;
   const T = Math.min(N, bs);
-  const first = await forwardTrace(model, [ids.slice(0, T)]);
+  const first = await forwardTrace(model, [ids.slice(0, T)], true);
   const attention = first.attention.map((layer) => layer.map((head) => head[0].map((row) => {
     const full = new Array<number>(N).fill(0);
     for (let k = 0; k < row.length; k++) full[k] = row[k];
@@ -62,38 +62,40 @@ export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { 
   }
   let loss = 0;
   for (let i = 0; i + 1 < N; i++) loss -= logSoftmaxAt(logits[i], ids[i + 1]);
-  const qkv = gptQKV(model, [ids.slice(0, T)]);
-  try {
-    const [q, k, v] = await Promise.all((['q', 'k', 'v'] as const).map((which) => Promise.all(qkv.map(async (l) => ((await l[which].array()) as number[][][][])[0]))));
-    return {
-      tokens: ids.map((id) => tokenizer.decode([id])), ids,
-      attention, logits, loss: N > 1 ? loss / (N - 1) : 0,
-      q, k, v,
-    };
-  } finally {
-    for (const l of qkv) tf.dispose([l.q, l.k, l.v]);
-  }
+  const { q, k, v } = first.qkv!;
+  return {
+    tokens: ids.map((id) => tokenizer.decode([id])), ids,
+    attention, logits, loss: N > 1 ? loss / (N - 1) : 0,
+    q, k, v,
+  };
 }
 
 interface Trace {
   logits: number[][][];
   /** [layer][head][batch][T][T] */
   attention: number[][][][][];
+  /** When asked for: per layer, [head][T][d] of the first row. */
+  qkv?: { q: number[][][][]; k: number[][][][]; v: number[][][][] };
 }
 
-async function forwardTrace(model: GPT, rows: number[][]): Promise<Trace> {
-  const { logits: logitsT, attention: att = [] } = model.forward(rows, { returnAttention: true });
+async function forwardTrace(model: GPT, rows: number[][], withQKV = false): Promise<Trace> {
+  const ids = tf.tensor2d(rows, [rows.length, rows[0].length], 'int32');
+  const { logits: logitsT, attention: att = [], qkv = [] } = model.forward(ids, { returnAttention: true, returnQKV: withQKV });
+  ids.dispose();
   try {
     // [B, H, T, X] -> [H][B][T][X]
     const byHead = async (t: tf.Tensor4D) => {
       const a = (await t.array()) as number[][][][];
       return Array.from({ length: t.shape[1] }, (_, h) => a.map((batch) => batch[h]));
     };
+    const firstRow = (which: 'q' | 'k' | 'v') => Promise.all(qkv.map(async (l) => ((await l[which].array()) as number[][][][])[0]));
     const logits = (await logitsT.array()) as number[][][];
     const attention = await Promise.all(att.map(byHead));
-    return { logits, attention };
+    if (!withQKV) return { logits, attention };
+    const [q, k, v] = await Promise.all([firstRow('q'), firstRow('k'), firstRow('v')]);
+    return { logits, attention, qkv: { q, k, v } };
   } finally {
-    tf.dispose([logitsT, ...att]);
+    tf.dispose([logitsT, ...att, ...qkv.flatMap((l) => [l.q, l.k, l.v])]);
   }
 }
 

@@ -3,12 +3,10 @@
 // encoder-decoder. The loop yields to the event loop after every step, so the
 // page stays responsive; pausing aborts the loop between steps and resuming
 // starts a new one at the same step with the same optimizer (its moments are kept).
-import { EncoderDecoderTransformer, GPT, type GPTConfig } from '@tx/blocks';
+import { EncoderDecoderTransformer, GPT, seq2seqConfig, type GPTConfig, type Seq2SeqSpecials } from '@tx/blocks';
 import { Rng, tf, type Module } from '@tx/core';
 import { CharTokenizer } from '@tx/tokenizer';
-import { AdamW, TokenDataset, cosineWithWarmup, crossEntropy, makeExamples, trainLoop, type Batch, type Example, type Seq2SeqBatch, type TrainEvent, type TrainLoopOptions } from '@tx/train';
-import type { Specials } from './checkpoint.js';
-import { datesConfig, datesTokenizer, seq2seqLoss, specialsOf, toBatch } from './seq2seq.js';
+import { AdamW, TokenDataset, cosineWithWarmup, examplesBatch, languageModelLoss, makeExamples, seq2seqLoss, specialsOf, taskTokenizer, trainLoop, type Batch, type Example, type Seq2SeqBatch, type TrainEvent, type TrainLoopOptions } from '@tx/train';
 
 export interface TrainSettings {
   nLayer: number;
@@ -142,10 +140,7 @@ export class Trainer extends BaseTrainer<Batch> {
   }
 
   protected loss(b: Batch): tf.Scalar {
-    return tf.tidy(() => {
-      const { logits } = this.model.forward(tf.tensor2d(b.x, [b.batchSize, b.blockSize], 'int32'));
-      return crossEntropy(logits, tf.tensor2d(b.y, [b.batchSize, b.blockSize], 'int32'));
-    });
+    return languageModelLoss(this.model, b);
   }
 
   protected sample(split: 'train' | 'val', rng: Rng): Batch {
@@ -158,10 +153,10 @@ export class Trainer extends BaseTrainer<Batch> {
 }
 
 /** The dates encoder-decoder (@tx/blocks) on @tx/train's makeExamples('dates'), as `tx train --task dates`. */
-export class Seq2SeqTrainer extends BaseTrainer<ReturnType<typeof toBatch>> {
+export class Seq2SeqTrainer extends BaseTrainer<Seq2SeqBatch> {
   readonly kind = 'encoder-decoder';
   readonly tokenizer: CharTokenizer;
-  readonly specials: Specials;
+  readonly specials: Seq2SeqSpecials;
   readonly model: EncoderDecoderTransformer;
   readonly optimizer: AdamW;
   /** A fixed validation set; training examples are drawn fresh from the batch rng. */
@@ -169,21 +164,21 @@ export class Seq2SeqTrainer extends BaseTrainer<ReturnType<typeof toBatch>> {
 
   constructor(settings: TrainSettings) {
     super(settings);
-    this.tokenizer = datesTokenizer();
+    this.tokenizer = taskTokenizer('dates');
     this.specials = specialsOf(this.tokenizer);
-    this.model = new EncoderDecoderTransformer(datesConfig(this.tokenizer.vocabSize, { nLayer: settings.nLayer, nHead: settings.nHead, dModel: settings.nEmbd, maxLen: settings.blockSize }), { rng: new Rng(settings.seed + 1) });
+    this.model = new EncoderDecoderTransformer(seq2seqConfig(this.tokenizer.vocabSize, { nLayer: settings.nLayer, nHead: settings.nHead, dModel: settings.nEmbd, blockSize: settings.blockSize }), { rng: new Rng(settings.seed + 1) });
     this.optimizer = new AdamW(this.model.namedParameters(), { lr: settings.lr, beta2: 0.99, weightDecay: settings.weightDecay ?? 0.01 });
     this.valExamples = makeExamples('dates', 256, new Rng(settings.seed + 7));
   }
 
-  protected loss(b: ReturnType<typeof toBatch>): tf.Scalar {
-    return seq2seqLoss(this.model, b, this.specials.pad);
+  protected loss(b: Seq2SeqBatch): tf.Scalar {
+    return seq2seqLoss(this.model, b, { padId: this.specials.pad });
   }
 
-  protected sample(split: 'train' | 'val', rng: Rng): ReturnType<typeof toBatch> {
+  protected sample(split: 'train' | 'val', rng: Rng): Seq2SeqBatch {
     const n = this.settings.batchSize;
     const examples = split === 'val' ? Array.from({ length: n }, () => this.valExamples[rng.int(this.valExamples.length)]) : makeExamples('dates', n, rng);
-    return toBatch(this.tokenizer, examples);
+    return examplesBatch(this.tokenizer, examples);
   }
 
   protected tokensPerBatch(): (b: Seq2SeqBatch) => number {

@@ -2,9 +2,9 @@
 // of its dimensions as waves; the current model's learned position
 // embeddings (wpe) and how similar positions are to each other; rotary's
 // rotation angles and why q·k then depends only on the offset.
-import { sinusoidalTable } from '@tx/positional';
+import { rotaryAngle, rotateVector as rotate, sinusoidalTable } from '@tx/positional';
 import { signedColour, heatmapPixels } from '../lib/heatmap.js';
-import { absMax, dot, rotate } from '../lib/positional.js';
+import { absMax, dot } from '../lib/positional.js';
 import { h, sizeCanvas } from '../dom.js';
 
 function heat(canvas: HTMLCanvasElement, m: number[][], width: number, height: number, scale = absMax(m)): void {
@@ -69,7 +69,7 @@ export class PositionalView {
       const sim = wpe.map((a, i) => wpe.map((b, j) => dot(a, b) / (norm[i] * norm[j])));
       heat(learnedSim, sim, 360, 360, 1);
     }
-    const angles = Array.from({ length: positions }, (_, p) => Array.from({ length: dModel / 2 }, (_, i) => Math.cos(p * 10000 ** ((-2 * i) / dModel))));
+    const angles = Array.from({ length: positions }, (_, p) => Array.from({ length: dModel / 2 }, (_, i) => Math.cos(rotaryAngle(p, i, dModel))));
     heat(rotary, angles, 360, 360, 1);
     const q = Array.from({ length: 16 }, (_, i) => Math.sin(i + 1)), k = Array.from({ length: 16 }, (_, i) => Math.cos(2 * i));
     plot(rotaryDot, [10, 30, 50].map((m, i) => ({

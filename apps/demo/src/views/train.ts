@@ -10,7 +10,8 @@ import { PRESETS, Seq2SeqTrainer, Trainer, type AnyTrainer, type TrainSettings }
 import { inspect } from '../model/run.js';
 import { translate, type Translation } from '../model/seq2seq.js';
 import { drawLines } from './attention-canvas.js';
-import { exportManifest, type LoadedModel } from '../model/checkpoint.js';
+import { exportManifest } from '@tx/train';
+import type { LoadedModel } from '../model/checkpoint.js';
 
 export interface TrainViewOptions {
   names: () => Promise<string>;

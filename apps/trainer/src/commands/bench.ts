@@ -3,11 +3,11 @@
 import { GPT, presets, type GPTConfig } from '@tx/blocks';
 import { Rng, initBackend, tf, type BackendPreference } from '@tx/core';
 import { generate } from '@tx/generate';
-import { AdamW, crossEntropy, trainStep } from '@tx/train';
+import { AdamW, languageModelLoss, trainStep, type Batch } from '@tx/train';
 import { parse, positive, UsageError, type Io } from '../run.js';
 
 export async function benchCommand(argv: string[], io: Io): Promise<void> {
-  const { values } = parse(argv, { preset: { type: 'string' }, backend: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(argv, { preset: { type: 'string' }, backend: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, 'new-tokens': { type: 'string' }, json: { type: 'boolean' } });
   const presetName = (values.preset as string | undefined) ?? 'nanogpt-cpu';
   const preset = (presets as Record<string, GPTConfig | object>)[presetName];
   if (!preset || !('nEmbd' in preset)) throw new UsageError(`--preset must name a GPT preset (nanogpt-cpu, shakespeare-char, gpt2), got "${presetName}"`);
@@ -20,12 +20,12 @@ export async function benchCommand(argv: string[], io: Io): Promise<void> {
   const model = new GPT(config, { rng });
   const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3 });
   // The step `tx train` takes (@tx/train's trainStep): forward, cross-entropy, backward, clip, AdamW.
-  const update = trainStep({ model, optimizer, gradClip: 1, loss: (b: { x: Int32Array; y: Int32Array }) => tf.tidy(() => crossEntropy(model.forward(tf.tensor2d(b.x, [B, T], 'int32')).logits, tf.tensor2d(b.y, [B, T], 'int32'))) });
+  const update = trainStep({ model, optimizer, gradClip: 1, loss: (b: Batch) => languageModelLoss(model, b) });
   const random = () => Int32Array.from({ length: B * T }, () => rng.int(config.vocabSize));
 
   const times: number[] = [];
   for (let i = 0; i < steps + 2; i++) {
-    const batch = { x: random(), y: random() };
+    const batch = { x: random(), y: random(), batchSize: B, blockSize: T };
     const t0 = performance.now();
     await update([batch], 1e-3);
     if (i >= 2) times.push(performance.now() - t0);
@@ -34,7 +34,7 @@ export async function benchCommand(argv: string[], io: Io): Promise<void> {
   const trainMs = median(times);
 
   model.eval();
-  const newTokens = Math.min(500, 4 * T);
+  const newTokens = positive(values, 'new-tokens', true) ?? Math.min(500, 4 * T);
   const gen = async (cache: boolean) => (await generate(model, [0], { maxNewTokens: newTokens, cache, seed: 1 })).tokensPerSecond;
   await gen(true); // warm-up: compiles kernels, sizes caches
   const cached = await gen(true);

@@ -2,7 +2,7 @@
 import { readTextFile } from '../read.js';
 import type { EncoderDecoderTransformer, GPT } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf, type BackendPreference } from '@tx/core';
-import { beamSearch, streamTokens, type CausalLanguageModel, type FinishReason } from '@tx/generate';
+import { beamSearch, streamTokens, type LanguageModel, type FinishReason } from '@tx/generate';
 import type { Tokenizer } from '@tx/tokenizer';
 import { TokenDataset, crossEntropy, exactMatch, makeExamples, maxTargetLength, type Seq2SeqTask } from '@tx/train';
 import { corpusText } from '../lm.js';
@@ -23,6 +23,9 @@ async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> 
   return opened;
 }
 
+/** One sequence of ids as an int32 [1, T] tensor. */
+const row = (ids: number[]) => tf.tensor2d([ids], [1, ids.length], 'int32');
+
 const num = (values: Record<string, unknown>, flag: string, name: Parameters<typeof checkField>[0]) =>
   values[flag] === undefined ? undefined : (checkField(name, values[flag], `--${flag}`) as number);
 
@@ -33,8 +36,10 @@ export async function sampleCommand(argv: string[], io: Io): Promise<void> {
   const { values } = parse(argv, {
     checkpoint: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' },
     'top-k': { type: 'string' }, 'top-p': { type: 'string' }, greedy: { type: 'boolean' }, beams: { type: 'string' }, seed: { type: 'string' },
-    backend: { type: 'string' }, json: { type: 'boolean' },
+    'context-overflow': { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
   });
+  const contextOverflow = values['context-overflow'] ?? 'crop';
+  if (contextOverflow !== 'crop' && contextOverflow !== 'restart') throw new UsageError(`--context-overflow must be crop or restart, got "${contextOverflow}"`);
   const topP = positive(values, 'top-p', false);
   if (topP !== undefined && topP > 1) throw new UsageError(`--top-p must be in (0, 1], got "${values['top-p']}"`);
   const options = {
@@ -44,12 +49,13 @@ export async function sampleCommand(argv: string[], io: Io): Promise<void> {
     topP,
     greedy: values.greedy === true,
     seed: num(values, 'seed', 'seed'),
+    contextOverflow: contextOverflow as 'crop' | 'restart',
   };
   const beams = positive(values, 'beams', true);
   const json = values.json === true;
   const { config, model, tokenizer } = await open(values);
   const isNames = config.task === 'names';
-  let lm: CausalLanguageModel & { dispose?(): void };
+  let lm: LanguageModel & { dispose?(): void };
   let promptIds: number[];
   let eosId: number | undefined;
   let stop: string[] | undefined;
@@ -174,7 +180,9 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     const ids = encodeOrExplain(tokenizer, text, '--text');
     if (ids.length === 0) throw new UsageError('--text encodes to no tokens');
     if (ids.length > gpt.config.blockSize) throw new TxError(`--text is ${ids.length} tokens, longer than the model's context (${gpt.config.blockSize})`);
-    const { logits, attention } = gpt.forward([ids], { returnAttention: true });
+    const input = row(ids);
+    const { logits, attention } = gpt.forward(input, { returnAttention: true });
+    input.dispose();
     const logitRows = ((await logits.array()) as number[][][])[0];
     const att = await Promise.all(attention!.map(async (a) => ((await a.array()) as number[][][][])[0].map(round)));
     let loss: number | null = null;
@@ -193,7 +201,9 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     const tgtIds = encodeOrExplain(tokenizer, targetText, '--target');
     const tgtIn = [bos, ...tgtIds];
     const tgtOut = [...tgtIds, eos];
-    const { logits, attention } = ed.forward([srcIds], [tgtIn], { returnAttention: true });
+    const [src, tgt] = [row(srcIds), row(tgtIn)];
+    const { logits, attention } = ed.forward(src, tgt, { returnAttention: true });
+    tf.dispose([src, tgt]);
     const l = tf.tidy(() => crossEntropy(logits, tf.tensor2d([tgtOut], [1, tgtOut.length], 'int32')));
     const toArrays = (ts: tf.Tensor4D[]) => Promise.all(ts.map(async (a) => ((await a.array()) as number[][][][])[0].map(round)));
     result = {

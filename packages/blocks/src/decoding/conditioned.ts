@@ -1,27 +1,20 @@
 // An encoder-decoder, given its source, seen as a decoder-only language model:
-// the interface @tx/generate drives (greedy, sampling, beam search). The
-// source is encoded once; each feed re-runs the decoder over the target so
-// far. Targets of toy and translation tasks are short, so recomputing keeps
-// forks (one per beam) free of cache copies.
-import { tf } from '@tx/core';
-import type { StepOutput } from './decoder.js';
-import type { EncoderDecoderTransformer } from './encoder-decoder.js';
+// the contract @tx/generate drives (greedy, sampling, beam search). The source
+// is encoded once; each feed re-runs the decoder over the target so far (the
+// last blockSize ids past the context). Targets of toy and translation tasks
+// are short, so recomputing keeps forks (one per beam) free of cache copies.
+import { tf, type DecodingSession, type LanguageModel } from '@tx/core';
+import type { EncoderDecoderTransformer } from '../models/encoder-decoder.js';
+import { checkIds } from './ids.js';
 
-export interface ConditionedDecoder {
-  feed(ids: readonly number[]): Promise<StepOutput>;
-  fork(): ConditionedDecoder;
-  dispose(): void;
-}
-
-export interface ConditionedModel {
-  readonly vocabSize: number;
-  readonly contextLength: number;
-  startDecoder(): ConditionedDecoder;
+export interface ConditionedModel extends LanguageModel {
   /** Free the encoded source. */
   dispose(): void;
 }
 
 export function conditionOn(model: EncoderDecoderTransformer, sourceIds: readonly number[], { padId }: { padId?: number } = {}): ConditionedModel {
+  const { srcVocabSize, tgtVocabSize, blockSize } = model.config;
+  checkIds(sourceIds, srcVocabSize, 'conditionOn (source)');
   const src = tf.tensor2d([[...sourceIds]], [1, sourceIds.length], 'int32');
   const srcPaddingMask = padId === undefined ? undefined : tf.equal(src, padId);
   let memory: tf.Tensor;
@@ -31,13 +24,13 @@ export function conditionOn(model: EncoderDecoderTransformer, sourceIds: readonl
     tf.dispose([src, ...(srcPaddingMask ? [srcPaddingMask] : [])]);
     throw err;
   }
-  const maxLen = model.config.maxLen;
-  const decoder = (ids: number[]): ConditionedDecoder => ({
+  const session = (ids: number[]): DecodingSession => ({
     async feed(newIds) {
+      checkIds(newIds, tgtVocabSize, 'conditioned session feed');
       ids.push(...newIds);
-      const window = ids.slice(-maxLen);
+      const window = ids.slice(-blockSize);
       const next = tf.tidy(() => {
-        const { logits } = model.decode([window], memory, { srcPaddingMask });
+        const { logits } = model.decode(tf.tensor2d([window], [1, window.length], 'int32'), memory, { srcPaddingMask });
         return tf.reshape(tf.slice(logits, [0, window.length - 1, 0], [1, 1, -1]), [-1]);
       });
       try {
@@ -46,13 +39,13 @@ export function conditionOn(model: EncoderDecoderTransformer, sourceIds: readonl
         next.dispose();
       }
     },
-    fork: () => decoder([...ids]),
+    fork: () => session([...ids]),
     dispose() {},
   });
   return {
-    vocabSize: model.config.tgtVocabSize,
-    contextLength: maxLen,
-    startDecoder: () => decoder([]),
+    vocabSize: tgtVocabSize,
+    blockSize,
+    startSession: () => session([]),
     dispose: () => tf.dispose([src, memory, ...(srcPaddingMask ? [srcPaddingMask] : [])]),
   };
 }

@@ -1,41 +1,31 @@
-// Token-by-token decoding of a GPT, the interface @tx/generate drives:
-// feed(ids) appends ids and returns the logits for the token after them.
+// A GPT's decoding session, what @tx/generate drives: feed(ids) appends ids
+// and returns the logits of the token after them.
 //
-// Without a cache each feed recomputes the last blockSize tokens (nanoGPT's
-// generate). With one, each feed computes only its new positions. Past the
-// context the window moves in jumps: a GPT's keys are only valid at the
-// positions they were computed at (learned position embeddings), so rather
-// than sliding stale keys we start a fresh cache from the last 3/4 of the
-// context, recomputed in one forward pass. Each token then still sees between
-// 3/4 and all of the context, with correct positions, at an amortised cost of
-// a few positions' work per token.
-import { TxError, tf } from '@tx/core';
-import type { GPT } from './gpt.js';
-import type { GPTCache } from './kv-cache.js';
+// Within the context (blockSize tokens) each feed computes only its new
+// positions, with the KV cache. Past the context, this is the one place that
+// decides what the next token sees (contextOverflow):
+//   'crop' (default): the last blockSize ids, recomputed at every step, as
+//       nanoGPT's generate does: greedy output equals nanoGPT's sample.py.
+//   'restart': a fresh cache from the last 3/4 of the context, recomputed in
+//       one pass, then filled step by step until full again: each token sees
+//       3/4 to all of the context, at a few positions' work per token.
+// A GPT's keys are only valid at the positions they were computed at (learned
+// position embeddings), so sliding a full cache would be wrong; a model with
+// relative positions (RoPE, ALiBi) could slide it exactly.
+import { tf, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
+import type { KVCache } from '@tx/attention';
+import type { GPT } from '../models/gpt.js';
+import { checkIds } from './ids.js';
 
-export interface StepOutput {
-  /** Logits for the token after the last one fed: [vocabSize]. */
-  logits: Float32Array;
-  /** When requested: attention weights of the last position, [layer][head][key]. */
-  attention?: number[][][];
-}
-
-export class GPTDecoder {
+export class GPTSession implements DecodingSession {
   private history: number[] = [];
-  private cache: GPTCache | null;
-  private readonly attention: boolean;
+  private cache: KVCache[] | null;
 
   constructor(
     private readonly model: GPT,
-    { cache = true, attention = false }: { cache?: boolean; attention?: boolean } = {},
+    private readonly options: SessionOptions = {},
   ) {
-    this.cache = cache ? model.createCache() : null;
-    this.attention = attention;
-  }
-
-  /** How many of the latest ids the next logits depend on (the cache's window, or blockSize without a cache). */
-  get windowLength(): number {
-    return this.cache ? this.cache.length : Math.min(this.history.length, this.model.config.blockSize);
+    this.cache = options.cache === false ? null : model.createCache();
   }
 
   /** All ids fed so far. */
@@ -44,48 +34,51 @@ export class GPTDecoder {
   }
 
   async feed(ids: readonly number[]): Promise<StepOutput> {
-    if (ids.length === 0) throw new TxError('GPTDecoder.feed: needs at least one id');
+    const { vocabSize: V, blockSize: T } = this.model.config;
+    if (ids.length === 0) throw new RangeError('GPTSession.feed: needs at least one id');
+    checkIds(ids, V, 'GPTSession.feed');
     this.history.push(...ids);
-    const T = this.model.config.blockSize;
+    const held = this.cache?.[0]?.position ?? 0;
     let input: number[];
-    if (!this.cache) {
-      input = this.history.slice(-T);
-    } else if (this.cache.length + ids.length > T) {
-      this.cache.dispose();
-      this.cache = this.model.createCache();
-      input = this.history.slice(-Math.min(T, Math.max(ids.length, Math.ceil(0.75 * T))));
-    } else {
+    if (this.cache && held + ids.length <= T) {
       input = [...ids];
+    } else {
+      const keep = this.cache && this.options.contextOverflow === 'restart' ? Math.max(ids.length, Math.ceil(0.75 * T)) : T;
+      input = this.history.slice(-keep);
+      if (this.cache) this.resetCache();
     }
-    const { logits, attention } = this.model.forward([input], { cache: this.cache ?? undefined, returnAttention: this.attention });
+    const attention = this.options.attention === true;
+    const idTensor = tf.tensor2d([input], [1, input.length], 'int32');
+    const out = this.model.forward(idTensor, { cache: this.cache ?? undefined, returnAttention: attention });
+    idTensor.dispose();
     const last = input.length - 1;
-    const V = this.model.config.vocabSize;
     const [next, ...rows] = tf.tidy(() => [
-      tf.reshape(tf.slice(logits, [0, last, 0], [1, 1, V]), [V]),
-      // The keys of the window (a sliding cache also hands back the key that just left it, weight 0).
-      ...(attention ?? []).map((a) => {
-        const keys = Math.min(a.shape[3], T);
-        return tf.reshape(tf.slice(a, [0, 0, last, a.shape[3] - keys], [1, -1, 1, keys]), [a.shape[1], keys]);
-      }),
+      tf.reshape(tf.slice(out.logits, [0, last, 0], [1, 1, V]), [V]),
+      ...(out.attention ?? []).map((a) => tf.reshape(tf.slice(a, [0, 0, last, 0], [1, -1, 1, -1]), [a.shape[1], a.shape[3]])), // [head][key]
     ]);
-    tf.dispose([logits, ...(attention ?? [])]);
+    tf.dispose([out.logits, ...(out.attention ?? [])]);
     try {
-      const out: StepOutput = { logits: (await next.data()) as Float32Array };
-      if (this.attention) out.attention = (await Promise.all(rows.map((r) => r.array()))) as number[][][];
-      return out;
+      const step: StepOutput = { logits: (await next.data()) as Float32Array };
+      if (attention) step.attention = (await Promise.all(rows.map((r) => r.array()))) as number[][][];
+      return step;
     } finally {
       tf.dispose([next, ...rows]);
     }
   }
 
-  fork(): GPTDecoder {
-    const copy = new GPTDecoder(this.model, { cache: false, attention: this.attention });
+  fork(): GPTSession {
+    const copy = new GPTSession(this.model, { ...this.options, cache: false });
     copy.history = [...this.history];
-    copy.cache = this.cache ? this.cache.clone() : null;
+    copy.cache = this.cache ? this.cache.map((c) => c.clone()) : null;
     return copy;
   }
 
   dispose(): void {
-    this.cache?.dispose();
+    for (const c of this.cache ?? []) c.dispose();
+  }
+
+  private resetCache(): void {
+    this.dispose();
+    this.cache = this.model.createCache();
   }
 }

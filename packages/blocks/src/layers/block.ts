@@ -1,12 +1,16 @@
-// Transformer blocks: a sublayer (attention or feed-forward) wrapped in a
-// residual connection and a LayerNorm, either
+// The Transformer block: sublayers (self-attention, then attention to the
+// encoder output when there is one, then the feed-forward network), each
+// wrapped in a residual connection and a LayerNorm, either
 //   pre-norm  (GPT-2, nanoGPT):  x = x + sublayer(LN(x))
 //   post-norm (the paper):       x = LN(x + sublayer(x))
-import { Module, tf } from '@tx/core';
-import { tidy } from './tidy.js';
-import type { Rng } from '@tx/core';
-import { KVCache, MultiHeadAttention } from '@tx/attention';
-import type { Activation } from './config.js';
+//
+// The explainer's blocks are configurations of this one:
+//   encoder block   { causal: false, cross: false }   ln_1 attn, ln_2 mlp
+//   decoder block   { causal: true,  cross: true }    ln_1 attn, ln_2 cross_attn, ln_3 mlp
+//   GPT block       { causal: true,  cross: false, norm: 'pre' }  (nanoGPT's Block)
+import { Module, tf, tidy, type Rng } from '@tx/core';
+import { CrossAttention, SelfAttention, type AttentionOutput, type KVCache } from '@tx/attention';
+import type { Activation } from '../models/config.js';
 import { FeedForward } from './feedforward.js';
 import { LayerNorm } from './norm.js';
 
@@ -18,6 +22,10 @@ export interface BlockOptions {
   dropout: number;
   /** Default 'pre'. */
   norm?: 'pre' | 'post';
+  /** Self-attention sees only earlier positions (a decoder). Default false. */
+  causal?: boolean;
+  /** Add attention to an encoder output (the decoder of an encoder-decoder). Default false. */
+  cross?: boolean;
   /** Default 'gelu'. */
   activation?: Activation;
   /** Initial weights, then dropout masks. */
@@ -26,155 +34,83 @@ export interface BlockOptions {
   projStd?: number;
 }
 
-/** The sublayers every block is made of, from the block options. */
-function attention(dim: number, { nHead, bias, dropout, rng, projStd }: BlockOptions, kind: 'self' | 'cross' = 'self'): MultiHeadAttention {
-  return new MultiHeadAttention({ dModel: dim, nHeads: nHead, kind, bias, dropout, rng, outStd: projStd });
-}
-
-function feedForward(dim: number, { dFF, bias, activation, dropout, rng, projStd }: BlockOptions): FeedForward {
-  return new FeedForward(dim, { hidden: dFF, bias, activation, dropout, rng, dropoutRng: rng, projStd });
-}
-
 export interface BlockCall {
-  /** Mask attention to later positions (decoder self-attention). */
-  causal?: boolean;
-  /** Also return the attention weights. */
-  returnAttention?: boolean;
-  /** Self-attention KV cache for decoding (@tx/attention's KVCache): the call appends to it. */
+  /** The encoder output [B, S, C], for a block with cross-attention. */
+  memory?: tf.Tensor | null;
+  /** Bool [B, S], true = padding in the encoder's input. */
+  memoryPaddingMask?: tf.Tensor | null;
+  /** Bool [B, T], true = padding: keys that no query may attend to (self-attention). */
+  keyPaddingMask?: tf.Tensor | null;
+  /** KV caches for decoding: self-attention's (appended to) and cross-attention's (filled once). */
   cache?: KVCache;
-  /** Bool [B, T], true = padding: keys that no query may attend to. */
-  keyPaddingMask?: tf.Tensor;
+  crossCache?: KVCache;
+  returnAttention?: boolean;
+  /** Also return self-attention's Q, K and V. */
+  returnQKV?: boolean;
 }
 
-export interface EncoderBlockOutput {
+export interface BlockOutput {
   /** [B, T, C] */
   y: tf.Tensor;
   /** Self-attention weights [B, h, T, Tk], when asked for. */
   attention?: tf.Tensor;
-}
-
-/** Self-attention then feed-forward; names ln_1, attn, ln_2, mlp (nanoGPT's Block). */
-export class EncoderBlock extends Module {
-  readonly ln_1: LayerNorm;
-  readonly attn: MultiHeadAttention;
-  readonly ln_2: LayerNorm;
-  readonly mlp: FeedForward;
-  readonly norm: 'pre' | 'post';
-
-  constructor(readonly dim: number, options: BlockOptions) {
-    super();
-    const { bias } = options;
-    this.norm = options.norm ?? 'pre';
-    this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias }));
-    this.attn = this.module('attn', attention(dim, options));
-    this.ln_2 = this.module('ln_2', new LayerNorm(dim, { bias }));
-    this.mlp = this.module('mlp', feedForward(dim, options));
-  }
-
-  // x: [B, T, C] -> [B, T, C]. causal: each position sees itself and earlier ones (and the cache's).
-  forward(x: tf.Tensor, { causal = false, returnAttention = false, cache, keyPaddingMask }: BlockCall = {}): EncoderBlockOutput {
-    return tidy(() => {
-      const opts = { causal, returnWeights: returnAttention, cache, keyPaddingMask };
-      let y: tf.Tensor;
-      let a;
-      if (this.norm === 'pre') {
-        a = this.attn.forward(this.ln_1.forward(x), opts);
-        const h = tf.add(x, a.output);
-        y = tf.add(h, this.mlp.forward(this.ln_2.forward(h)));
-      } else {
-        a = this.attn.forward(x, opts);
-        const h = this.ln_1.forward(tf.add(x, a.output));
-        y = this.ln_2.forward(tf.add(h, this.mlp.forward(h)));
-      }
-      return a.weights ? { y, attention: a.weights } : { y };
-    });
-  }
-}
-
-/** nanoGPT's Block: a pre-norm, causal EncoderBlock. */
-export class GPTBlock extends EncoderBlock {
-  constructor(dim: number, options: Omit<BlockOptions, 'norm'>) {
-    super(dim, { ...options, norm: 'pre' });
-  }
-
-  override forward(x: tf.Tensor, options: Omit<BlockCall, 'causal'> = {}): EncoderBlockOutput {
-    return super.forward(x, { ...options, causal: true });
-  }
-}
-
-export interface DecoderBlockCall {
-  returnAttention?: boolean;
-  /** Self-attention KV cache (appended to). */
-  cache?: KVCache;
-  /** Cross-attention cache: holds the encoder output's keys and values after the first call. */
-  crossCache?: KVCache;
-  /** Bool [B, S], true = padding in the source. */
-  memoryPaddingMask?: tf.Tensor;
-}
-
-export interface DecoderBlockOutput {
-  /** [B, T, C] */
-  y: tf.Tensor;
-  /** Masked self-attention weights [B, h, T, Tk], when asked for. */
-  selfAttention?: tf.Tensor;
   /** Cross-attention weights [B, h, T, S], when asked for. */
   crossAttention?: tf.Tensor;
+  qkv?: AttentionOutput['qkv'];
 }
 
-/** Masked self-attention, attention to the encoder output, feed-forward; names ln_1, attn, ln_2, cross_attn, ln_3, mlp. */
-export class DecoderBlock extends Module {
+export class Block extends Module {
   readonly ln_1: LayerNorm;
-  readonly attn: MultiHeadAttention;
-  readonly ln_2: LayerNorm;
-  readonly cross_attn: MultiHeadAttention;
-  readonly ln_3: LayerNorm;
+  readonly attn: SelfAttention;
+  readonly cross_attn: CrossAttention | null = null;
   readonly mlp: FeedForward;
   readonly norm: 'pre' | 'post';
+  /** The LayerNorm of each sublayer, in order (ln_1, ln_2 and, with cross-attention, ln_3). */
+  private readonly norms: LayerNorm[];
 
   constructor(readonly dim: number, options: BlockOptions) {
     super();
-    const { bias } = options;
+    const { nHead, bias, dropout, rng, projStd, causal = false } = options;
     this.norm = options.norm ?? 'pre';
+    const attention = { dModel: dim, nHead, bias, dropout, rng, outStd: projStd };
     this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias }));
-    this.attn = this.module('attn', attention(dim, options));
-    this.ln_2 = this.module('ln_2', new LayerNorm(dim, { bias }));
-    this.cross_attn = this.module('cross_attn', attention(dim, options, 'cross'));
-    this.ln_3 = this.module('ln_3', new LayerNorm(dim, { bias }));
-    this.mlp = this.module('mlp', feedForward(dim, options));
+    this.attn = this.module('attn', new SelfAttention({ ...attention, causal }));
+    const ln_2 = this.module('ln_2', new LayerNorm(dim, { bias }));
+    this.norms = [this.ln_1, ln_2];
+    if (options.cross) {
+      this.cross_attn = this.module('cross_attn', new CrossAttention(attention));
+      this.norms.push(this.module('ln_3', new LayerNorm(dim, { bias })));
+    }
+    this.mlp = this.module('mlp', new FeedForward(dim, { dFF: options.dFF, bias, activation: options.activation, dropout, rng, projStd }));
   }
 
-  // x: [B, T, C], memory: the encoder output [B, S, C] -> [B, T, C]
-  forward(x: tf.Tensor, memory: tf.Tensor, { returnAttention = false, cache, crossCache, memoryPaddingMask }: DecoderBlockCall = {}): DecoderBlockOutput {
+  // x: [B, T, C] -> [B, T, C]
+  forward(x: tf.Tensor, call: BlockCall = {}): BlockOutput {
+    const { returnAttention = false, returnQKV = false } = call;
     return tidy(() => {
-      const selfOpts = { causal: true, returnWeights: returnAttention, cache };
-      const crossOpts = { context: memory, returnWeights: returnAttention, cache: crossCache, keyPaddingMask: memoryPaddingMask };
-      let y: tf.Tensor;
-      let s;
-      let c;
-      if (this.norm === 'pre') {
-        s = this.attn.forward(this.ln_1.forward(x), selfOpts);
-        const h1 = tf.add(x, s.output);
-        c = this.cross_attn.forward(this.ln_2.forward(h1), crossOpts);
-        const h2 = tf.add(h1, c.output);
-        y = tf.add(h2, this.mlp.forward(this.ln_3.forward(h2)));
-      } else {
-        s = this.attn.forward(x, selfOpts);
-        const h1 = this.ln_1.forward(tf.add(x, s.output));
-        c = this.cross_attn.forward(h1, crossOpts);
-        const h2 = this.ln_2.forward(tf.add(h1, c.output));
-        y = this.ln_3.forward(tf.add(h2, this.mlp.forward(h2)));
+      const out: Omit<BlockOutput, 'y'> = {};
+      const [selfNorm, crossNorm, mlpNorm] = this.cross_attn ? this.norms : [this.norms[0], null, this.norms[1]];
+      let h = this.residual(x, selfNorm, (t) => {
+        const a = this.attn.forward(t, { cache: call.cache, keyPaddingMask: call.keyPaddingMask, returnWeights: returnAttention, returnQKV });
+        if (a.weights) out.attention = a.weights;
+        if (a.qkv) out.qkv = a.qkv;
+        return a.output;
+      });
+      if (this.cross_attn && crossNorm) {
+        const cross = this.cross_attn;
+        h = this.residual(h, crossNorm, (t) => {
+          const a = cross.forward(t, call.memory ?? null, { cache: call.crossCache, keyPaddingMask: call.memoryPaddingMask, returnWeights: returnAttention });
+          if (a.weights) out.crossAttention = a.weights;
+          return a.output;
+        });
       }
-      const out: DecoderBlockOutput = { y };
-      if (s.weights) out.selfAttention = s.weights;
-      if (c.weights) out.crossAttention = c.weights;
-      return out;
+      const y = this.residual(h, mlpNorm, (t) => this.mlp.forward(t));
+      return { y, ...out };
     });
   }
-}
 
-/** A named group of modules (torch.nn.ModuleDict): GPT's `transformer`, the encoder and decoder stacks. */
-export class ModuleDict extends Module {
-  add<M extends Module>(name: string, child: M): M {
-    return this.module(name, child);
+  /** One sublayer with its residual connection and LayerNorm. */
+  private residual(x: tf.Tensor, norm: LayerNorm, sublayer: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
+    return this.norm === 'pre' ? tf.add(x, sublayer(norm.forward(x))) : norm.forward(tf.add(x, sublayer(x)));
   }
 }

@@ -6,8 +6,6 @@
 // transpose then a plain 2-D matMul, which every backend runs (fast on wasm).
 import { Module, ShapeError, formatShape, randomNormal, tf } from '@tx/core';
 import type { Rng } from '@tx/core';
-import { checkIds, toIdTensor } from './ids.js';
-import type { TokenIds } from './ids.js';
 
 export interface EmbeddingOptions {
   rng: Rng;
@@ -28,24 +26,15 @@ export class Embedding extends Module {
     this.weight = this.param('weight', randomNormal([numEmbeddings, embeddingDim], rng, { std }));
   }
 
-  // ids: [...] -> [..., embeddingDim]. `checked`: the caller has already validated the ids.
-  forward(ids: TokenIds, { checked = false }: { checked?: boolean } = {}): tf.Tensor {
-    if (!checked) checkIds(ids, this.numEmbeddings, `Embedding(${this.numEmbeddings}, ${this.embeddingDim})`);
-    const idTensor = toIdTensor(ids);
-    try {
-      return tf.tidy(() => {
-        const flat = tf.reshape(idTensor, [-1]);
-        const rows = embeddingLookup(this.weight, flat);
-        return tf.reshape(rows, [...idTensor.shape, this.embeddingDim]);
-      });
-    } finally {
-      if (idTensor !== ids) idTensor.dispose();
-    }
+  // ids: int32 [...] -> [..., embeddingDim]. Ids are checked where they enter (tokenizer, dataset, decoding session).
+  forward(ids: tf.Tensor): tf.Tensor {
+    if (ids.dtype !== 'int32') throw new ShapeError(`Embedding: ids must be int32, found ${ids.dtype}`);
+    return tf.tidy(() => tf.reshape(embeddingLookup(this.weight, tf.reshape(ids, [-1])), [...ids.shape, this.embeddingDim]));
   }
 }
 
 /** weight: [V, C], ids: [N] int32 -> [N, C]; gradient for weight only, through a one-hot matMul. */
-export function embeddingLookup(weight: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+function embeddingLookup(weight: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   if (weight.rank !== 2 || ids.rank !== 1) {
     throw new ShapeError(`embeddingLookup: expected weight [V, C] and ids [N], found ${formatShape(weight.shape)} and ${formatShape(ids.shape)}`);
   }

@@ -1,23 +1,20 @@
 // The position-wise feed-forward network: Linear(C -> 4C), activation,
 // Linear(4C -> C), dropout. nanoGPT's MLP, with its names c_fc and c_proj.
-import { Linear, Module, tf } from '@tx/core';
+import { Dropout, Linear, Module, tf } from '@tx/core';
 import type { Rng } from '@tx/core';
-import type { Activation } from './config.js';
-import { Dropout, forkRng } from './dropout.js';
+import type { Activation } from '../models/config.js';
 
 export interface FeedForwardOptions {
-  /** Inner width (default 4 x dim). */
-  hidden?: number;
+  /** Inner width d_ff (default 4 x dim). */
+  dFF?: number;
   /** Biases in both Linears (default true). */
   bias?: boolean;
   /** Default 'gelu' (exact, nanoGPT's nn.GELU()). */
   activation?: Activation;
   /** Dropout probability after c_proj (default 0). */
   dropout?: number;
-  /** Initial weights. */
+  /** Initial weights, then dropout masks. */
   rng: Rng;
-  /** Dropout masks (default: a new Rng seeded from `rng`). */
-  dropoutRng?: Rng;
   /** Init std of c_proj (nanoGPT: 0.02 / sqrt(2 * nLayer)); default 0.02. */
   projStd?: number;
 }
@@ -30,11 +27,11 @@ export class FeedForward extends Module {
 
   constructor(readonly dim: number, options: FeedForwardOptions) {
     super();
-    const { hidden = 4 * dim, bias = true, activation = 'gelu', dropout = 0, rng, projStd = 0.02 } = options;
+    const { dFF = 4 * dim, bias = true, activation = 'gelu', dropout = 0, rng, projStd = 0.02 } = options;
     this.activation = activation;
-    this.c_fc = this.module('c_fc', new Linear(dim, hidden, { bias, rng }));
-    this.c_proj = this.module('c_proj', new Linear(hidden, dim, { bias, rng, std: projStd }));
-    this.dropout = this.module('dropout', new Dropout(dropout, options.dropoutRng ?? forkRng(rng)));
+    this.c_fc = this.module('c_fc', new Linear(dim, dFF, { bias, rng }));
+    this.c_proj = this.module('c_proj', new Linear(dFF, dim, { bias, rng, std: projStd }));
+    this.dropout = this.module('dropout', new Dropout(dropout, rng));
   }
 
   // x: [..., C] -> [..., C]
@@ -44,7 +41,7 @@ export class FeedForward extends Module {
 }
 
 /** The activation by name. */
-export function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
+function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
   switch (activation) {
     case 'gelu':
       return gelu(x);

@@ -1,4 +1,4 @@
-// Normalisation layers: LayerNorm (with or without bias, as nanoGPT) and RMSNorm.
+// LayerNorm, with or without bias (as nanoGPT).
 //
 // LayerNorm's gradient is written by hand: one pass of elementwise ops instead
 // of the long chain autodiff derives through mean and variance.
@@ -58,33 +58,7 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tens
   return f(x, weight);
 }
 
-export interface RMSNormOptions {
-  /** Added to the mean square (default 1e-5). */
-  eps?: number;
-}
-
-/** y = x / sqrt(mean(x²) + eps) * weight (Zhang & Sennrich 2019). */
-export class RMSNorm extends Module {
-  readonly weight: tf.Variable;
-  readonly eps: number;
-
-  constructor(readonly dim: number, { eps = 1e-5 }: RMSNormOptions = {}) {
-    super();
-    this.weight = this.param('weight', tf.ones([dim]));
-    this.eps = eps;
-  }
-
-  // x: [..., dim] -> [..., dim]
-  forward(x: tf.Tensor): tf.Tensor {
-    checkLastAxis(x, this.dim, 'RMSNorm');
-    return tf.tidy(() => {
-      const rms = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), this.eps));
-      return tf.mul(tf.mul(x, rms), this.weight);
-    });
-  }
-}
-
-function checkLastAxis(x: tf.Tensor, dim: number, what: string): void {
+export function checkLastAxis(x: tf.Tensor, dim: number, what: string): void {
   const last = x.shape[x.rank - 1];
   if (last !== dim) throw new ShapeError(`${what}(${dim}): input's last axis is ${last}, shape ${formatShape(x.shape)}`);
 }

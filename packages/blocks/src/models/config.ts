@@ -29,8 +29,8 @@ export interface GPTConfig {
 export interface EncoderDecoderConfig {
   srcVocabSize: number;
   tgtVocabSize: number;
-  /** Longest source or target sequence (sinusoidal table length). */
-  maxLen: number;
+  /** Context length: the longest source or target sequence (sinusoidal table length). */
+  blockSize: number;
   nEncoderLayer: number;
   nDecoderLayer: number;
   nHead: number;
@@ -62,7 +62,7 @@ export const presets = {
   'mini-transformer': {
     srcVocabSize: 1000,
     tgtVocabSize: 1000,
-    maxLen: 256,
+    blockSize: 256,
     nEncoderLayer: 6,
     nDecoderLayer: 6,
     nHead: 8,
@@ -110,16 +110,15 @@ export function gptConfigFromNanoGPT(args: NanoGPTModelArgs): GPTConfig {
   return config;
 }
 
-/** The inverse of gptConfigFromNanoGPT. */
-export function gptConfigToNanoGPT(config: GPTConfig): NanoGPTModelArgs {
+/**
+ * The small encoder-decoder of the toy seq2seq tasks (`tx train --task dates`,
+ * the demo's dates model): pre-norm, one shared embedding tied to the output, ReLU.
+ */
+export function seq2seqConfig(vocabSize: number, { nLayer = 2, nHead = 4, dModel = 64, blockSize = 48, dropout = 0 } = {}): EncoderDecoderConfig {
   return {
-    n_layer: config.nLayer,
-    n_head: config.nHead,
-    n_embd: config.nEmbd,
-    block_size: config.blockSize,
-    bias: config.bias,
-    vocab_size: config.vocabSize,
-    dropout: config.dropout,
+    srcVocabSize: vocabSize, tgtVocabSize: vocabSize, blockSize,
+    nEncoderLayer: nLayer, nDecoderLayer: nLayer, nHead, dModel, dFF: 4 * dModel,
+    dropout, bias: true, norm: 'pre', sharedEmbeddings: true, tieOutput: true, activation: 'relu',
   };
 }
 
@@ -140,7 +139,7 @@ export function checkGPTConfig(config: GPTConfig): void {
 /** Throw a TxError naming every bad field. */
 export function checkEncoderDecoderConfig(config: EncoderDecoderConfig): void {
   const problems = [
-    ...positiveInts(config, ['srcVocabSize', 'tgtVocabSize', 'maxLen', 'nEncoderLayer', 'nDecoderLayer', 'nHead', 'dModel', 'dFF']),
+    ...positiveInts(config, ['srcVocabSize', 'tgtVocabSize', 'blockSize', 'nEncoderLayer', 'nDecoderLayer', 'nHead', 'dModel', 'dFF']),
     ...probability(config.dropout, 'dropout'),
     ...boolean(config.bias, 'bias'),
     ...boolean(config.sharedEmbeddings, 'sharedEmbeddings'),

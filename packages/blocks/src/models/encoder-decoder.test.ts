@@ -4,13 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { Rng, ShapeError, initBackend, tf } from '@tx/core';
 import { loadSafetensorsFile } from '@tx/core/node';
-import { expectNoLeak } from '@tx/core/testing';
+import { expectNoLeak, maxAbsDifference as maxDiff } from '@tx/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EncoderDecoderConfig } from './config.js';
 import { presets } from './config.js';
 import { EncoderDecoderTransformer } from './encoder-decoder.js';
 
-const fixtures = new URL('../test/fixtures/', import.meta.url);
+const fixtures = new URL('../../test/fixtures/', import.meta.url);
+const ids2d = (rows: number[][]) => tf.tensor2d(rows, undefined, 'int32');
 interface Fixture {
   config: Record<string, number | string | boolean>;
   keys: string[];
@@ -27,7 +28,7 @@ function toConfig(c: Fixture['config']): EncoderDecoderConfig {
   return {
     srcVocabSize: c.src_vocab_size as number,
     tgtVocabSize: c.tgt_vocab_size as number,
-    maxLen: c.max_len as number,
+    blockSize: c.max_len as number,
     nEncoderLayer: c.n_encoder_layer as number,
     nDecoderLayer: c.n_decoder_layer as number,
     nHead: c.n_head as number,
@@ -41,13 +42,6 @@ function toConfig(c: Fixture['config']): EncoderDecoderConfig {
     activation: c.activation as 'relu' | 'gelu',
   };
 }
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 
 async function load(name: string) {
   const fx = JSON.parse(readFileSync(new URL(`${name}.json`, fixtures), 'utf8')) as Fixture;
@@ -68,7 +62,7 @@ describe.each(['cpu', 'wasm'] as const)('EncoderDecoderTransformer on %s', (back
       const { model, fx } = await load(name);
       expect(model.numParameters()).toBe(fx.num_params);
       expect(model.namedParameters().map(([n]) => n).sort()).toEqual([...fx.keys].sort());
-      const { logits, attention } = model.forward(fx.src, fx.tgt, { returnAttention: true });
+      const { logits, attention } = model.forward(ids2d(fx.src), ids2d(fx.tgt), { returnAttention: true });
       expect(logits.shape).toEqual([2, 5, 16]);
       expect(maxDiff(await logits.data(), fx.logits)).toBeLessThan(1e-4);
       expect(attention!.encoder[1].shape).toEqual([2, 2, 7, 7]);
@@ -84,11 +78,11 @@ describe.each(['cpu', 'wasm'] as const)('EncoderDecoderTransformer on %s', (back
 
   it('decodes step by step with caches as in one pass', async () => {
     const { model, fx } = await load('encdec_pre');
-    const full = model.forward(fx.src, fx.tgt).logits;
-    const { memory } = model.encode(fx.src);
+    const full = model.forward(ids2d(fx.src), ids2d(fx.tgt)).logits;
+    const { memory } = model.encode(ids2d(fx.src));
     const cache = model.createCache();
     const steps: tf.Tensor[] = [];
-    for (let t = 0; t < 5; t++) steps.push(model.decode(fx.tgt.map((row) => [row[t]]), memory, { cache }).logits);
+    for (let t = 0; t < 5; t++) steps.push(model.decode(ids2d(fx.tgt.map((row) => [row[t]])), memory, { cache }).logits);
     const stepped = tf.concat(steps, 1);
     expect(maxDiff(await stepped.data(), await full.data())).toBeLessThan(1e-5);
     for (const c of [...cache.self, ...cache.cross]) c.dispose();
@@ -101,8 +95,8 @@ describe.each(['cpu', 'wasm'] as const)('EncoderDecoderTransformer on %s', (back
     const src = [fx.src[0].slice(0, 5)];
     const padded = [[...src[0], 0, 0]];
     const mask = tf.tensor2d([[false, false, false, false, false, true, true]], undefined, 'bool');
-    const a = model.forward(src, [fx.tgt[0]]);
-    const b = model.forward(padded, [fx.tgt[0]], { srcPaddingMask: mask, returnAttention: true });
+    const a = model.forward(ids2d(src), ids2d([fx.tgt[0]]));
+    const b = model.forward(ids2d(padded), ids2d([fx.tgt[0]]), { srcPaddingMask: mask, returnAttention: true });
     expect(maxDiff(await a.logits.data(), await b.logits.data())).toBeLessThan(1e-5);
     const cross = (await b.attention!.cross[0].array())[0][0][0];
     expect(cross.slice(5)).toEqual([0, 0]);
@@ -111,17 +105,17 @@ describe.each(['cpu', 'wasm'] as const)('EncoderDecoderTransformer on %s', (back
   });
 
   it('names bad ids, long sequences and bad configs', () => {
-    const model = new EncoderDecoderTransformer({ ...presets['mini-transformer'], srcVocabSize: 10, tgtVocabSize: 10, maxLen: 6, nEncoderLayer: 1, nDecoderLayer: 1, dModel: 16, dFF: 32, nHead: 2 });
-    expect(() => model.forward([[1, 2, 12]], [[1]])).toThrow('EncoderDecoderTransformer (source): token id 12 at [0, 2] is out of range [0, 10)');
-    expect(() => model.forward([[1]], [[1, 2, 3, 4, 5, 6, 7]])).toThrow(ShapeError);
-    expect(() => model.forward([[1]], [[1, 2, 3, 4, 5, 6, 7]])).toThrow('a target sequence of 7 tokens is longer than maxLen 6');
+    const model = new EncoderDecoderTransformer({ ...presets['mini-transformer'], srcVocabSize: 10, tgtVocabSize: 10, blockSize: 6, nEncoderLayer: 1, nDecoderLayer: 1, dModel: 16, dFF: 32, nHead: 2 });
+    expect(() => model.forward(tf.tensor2d([[1, 2]]), ids2d([[1]]))).toThrow('EncoderDecoderTransformer: source ids must be int32 [B, T], found float32 [1, 2]');
+    expect(() => model.forward(ids2d([[1]]), ids2d([[1, 2, 3, 4, 5, 6, 7]]))).toThrow(ShapeError);
+    expect(() => model.forward(ids2d([[1]]), ids2d([[1, 2, 3, 4, 5, 6, 7]]))).toThrow('a target sequence of 7 tokens is longer than blockSize 6');
     expect(() => new EncoderDecoderTransformer({ ...presets['mini-transformer'], tgtVocabSize: 5 })).toThrow('sharedEmbeddings needs srcVocabSize (1000) = tgtVocabSize (5)');
     model.dispose();
   });
 
   it('leaks no tensors in forward and forward+backward (dropout on)', async () => {
     const model = new EncoderDecoderTransformer(
-      { ...presets['mini-transformer'], srcVocabSize: 12, tgtVocabSize: 12, maxLen: 8, nEncoderLayer: 2, nDecoderLayer: 2, dModel: 16, dFF: 32, nHead: 2 },
+      { ...presets['mini-transformer'], srcVocabSize: 12, tgtVocabSize: 12, blockSize: 8, nEncoderLayer: 2, nDecoderLayer: 2, dModel: 16, dFF: 32, nHead: 2 },
       { rng: new Rng(3) },
     );
     const src = tf.tensor2d([[1, 2, 3], [4, 5, 6]], undefined, 'int32');

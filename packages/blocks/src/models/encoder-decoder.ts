@@ -3,23 +3,18 @@
 // encoder output, and a final linear layer (softmax it for probabilities).
 //
 //   embed (or src_embed, tgt_embed)   ids -> vectors, scaled by √dModel, plus sinusoidal positions
-//   encoder.h.i                        EncoderBlock: ln_1, attn, ln_2, mlp
-//   decoder.h.i                        DecoderBlock: ln_1, attn, ln_2, cross_attn, ln_3, mlp
+//   encoder.h.i                        Block: ln_1, attn, ln_2, mlp
+//   decoder.h.i                        Block (causal, cross): ln_1, attn, ln_2, cross_attn, ln_3, mlp
 //   encoder.ln_f, decoder.ln_f         pre-norm only
 //   lm_head                            only when not tied to the target embedding
-import { Linear, Module, ModuleList, Rng, ShapeError, matMul2d, tf } from '@tx/core';
+import { Dropout, Linear, Module, ModuleDict, ModuleList, Rng, ShapeError, formatShape, matMul2d, tf, tidy } from '@tx/core';
 import { KVCache } from '@tx/attention';
 import { sinusoidalEncoding } from '@tx/positional';
-import { DecoderBlock, EncoderBlock, ModuleDict } from './blocks.js';
-import { conditionOn, type ConditionedModel } from './conditioned.js';
-import { checkEncoderDecoderConfig } from './config.js';
-import type { EncoderDecoderConfig } from './config.js';
-import { Dropout } from './dropout.js';
-import { Embedding } from './embedding.js';
-import { checkIds, toIdTensor } from './ids.js';
-import type { TokenIds } from './ids.js';
-import { LayerNorm } from './norm.js';
-import { tidy } from './tidy.js';
+import { conditionOn, type ConditionedModel } from '../decoding/conditioned.js';
+import { Block } from '../layers/block.js';
+import { Embedding } from '../layers/embedding.js';
+import { LayerNorm } from '../layers/norm.js';
+import { checkEncoderDecoderConfig, type EncoderDecoderConfig } from './config.js';
 
 export interface EncoderDecoderOutput {
   /** [B, T, tgtVocabSize] */
@@ -46,14 +41,14 @@ export class EncoderDecoderTransformer extends Module {
   readonly tgtEmbed: Embedding;
   readonly encoder: ModuleDict;
   readonly decoder: ModuleDict;
-  readonly encoderBlocks: ModuleList<EncoderBlock>;
-  readonly decoderBlocks: ModuleList<DecoderBlock>;
+  readonly encoderBlocks: ModuleList<Block>;
+  readonly decoderBlocks: ModuleList<Block>;
   readonly encoderNorm: LayerNorm | null = null;
   readonly decoderNorm: LayerNorm | null = null;
   readonly lm_head: Linear | null = null;
   readonly drop: Dropout;
   readonly rng: Rng;
-  /** [maxLen, dModel], not a parameter. */
+  /** [blockSize, dModel], not a parameter. */
   private readonly pe: tf.Tensor2D;
 
   constructor(config: EncoderDecoderConfig, { rng = new Rng(1337) }: { rng?: Rng } = {}) {
@@ -70,20 +65,20 @@ export class EncoderDecoderTransformer extends Module {
     }
     const blockOptions = { nHead, dFF, bias, dropout, norm, activation, rng };
     this.encoder = this.module('encoder', new ModuleDict());
-    this.encoderBlocks = this.encoder.add('h', new ModuleList(Array.from({ length: config.nEncoderLayer }, () => new EncoderBlock(dModel, blockOptions))));
+    this.encoderBlocks = this.encoder.add('h', new ModuleList(Array.from({ length: config.nEncoderLayer }, () => new Block(dModel, blockOptions))));
     this.decoder = this.module('decoder', new ModuleDict());
-    this.decoderBlocks = this.decoder.add('h', new ModuleList(Array.from({ length: config.nDecoderLayer }, () => new DecoderBlock(dModel, blockOptions))));
+    this.decoderBlocks = this.decoder.add('h', new ModuleList(Array.from({ length: config.nDecoderLayer }, () => new Block(dModel, { ...blockOptions, causal: true, cross: true }))));
     if (norm === 'pre') {
       this.encoderNorm = this.encoder.add('ln_f', new LayerNorm(dModel, { bias }));
       this.decoderNorm = this.decoder.add('ln_f', new LayerNorm(dModel, { bias }));
     }
     if (!config.tieOutput) this.lm_head = this.module('lm_head', new Linear(dModel, tgtVocabSize, { bias: false, rng }));
     this.drop = this.module('drop', new Dropout(dropout, rng));
-    this.pe = tf.keep(sinusoidalEncoding(config.maxLen, dModel));
+    this.pe = tf.keep(sinusoidalEncoding(config.blockSize, dModel));
   }
 
-  // src: [B, S], tgt: [B, T] (the target shifted right) -> logits [B, T, tgtVocabSize]
-  forward(src: TokenIds, tgt: TokenIds, { returnAttention = false, srcPaddingMask }: EncoderDecoderCall = {}): EncoderDecoderOutput {
+  // src: int32 [B, S], tgt: int32 [B, T] (the target shifted right) -> logits [B, T, tgtVocabSize]
+  forward(src: tf.Tensor, tgt: tf.Tensor, { returnAttention = false, srcPaddingMask }: EncoderDecoderCall = {}): EncoderDecoderOutput {
     const enc = this.encode(src, { returnAttention, srcPaddingMask });
     try {
       const dec = this.decode(tgt, enc.memory, { returnAttention, srcPaddingMask });
@@ -94,49 +89,47 @@ export class EncoderDecoderTransformer extends Module {
     }
   }
 
-  // src: [B, S] -> memory [B, S, dModel]
-  encode(src: TokenIds, { returnAttention = false, srcPaddingMask }: EncoderDecoderCall = {}): { memory: tf.Tensor3D; attention?: tf.Tensor4D[] } {
-    return this.withIds(src, this.config.srcVocabSize, 'source', (ids) =>
-      tidy(() => {
-        let x = this.embed(ids, this.srcEmbed, 0);
-        const attention: tf.Tensor4D[] = [];
-        for (const block of this.encoderBlocks) {
-          const o = block.forward(x, { returnAttention, keyPaddingMask: srcPaddingMask });
-          x = o.y;
-          if (o.attention) attention.push(o.attention as tf.Tensor4D);
-        }
-        const memory = (this.encoderNorm ? this.encoderNorm.forward(x) : x) as tf.Tensor3D;
-        return returnAttention ? { memory, attention } : { memory };
-      }),
-    );
+  // src: int32 [B, S] -> memory [B, S, dModel]
+  encode(src: tf.Tensor, { returnAttention = false, srcPaddingMask }: EncoderDecoderCall = {}): { memory: tf.Tensor3D; attention?: tf.Tensor4D[] } {
+    this.checkIds(src, 'source');
+    return tidy(() => {
+      let x = this.embed(src, this.srcEmbed, 0);
+      const attention: tf.Tensor4D[] = [];
+      for (const block of this.encoderBlocks) {
+        const o = block.forward(x, { returnAttention, keyPaddingMask: srcPaddingMask });
+        x = o.y;
+        if (o.attention) attention.push(o.attention as tf.Tensor4D);
+      }
+      const memory = (this.encoderNorm ? this.encoderNorm.forward(x) : x) as tf.Tensor3D;
+      return returnAttention ? { memory, attention } : { memory };
+    });
   }
 
-  // tgt: [B, T], memory: [B, S, dModel] -> logits [B, T, tgtVocabSize]. With a cache, tgt continues the cached prefix.
+  // tgt: int32 [B, T], memory: [B, S, dModel] -> logits [B, T, tgtVocabSize]. With a cache, tgt continues the cached prefix.
   decode(
-    tgt: TokenIds,
+    tgt: tf.Tensor,
     memory: tf.Tensor,
     { returnAttention = false, srcPaddingMask, cache }: EncoderDecoderCall & { cache?: EncoderDecoderCache } = {},
   ): { logits: tf.Tensor3D; attention?: { decoder: tf.Tensor4D[]; cross: tf.Tensor4D[] } } {
-    return this.withIds(tgt, this.config.tgtVocabSize, 'target', (ids) =>
-      tidy(() => {
-        const offset = cache?.self[0]?.position ?? 0;
-        let x = this.embed(ids, this.tgtEmbed, offset);
-        const decoder: tf.Tensor4D[] = [];
-        const cross: tf.Tensor4D[] = [];
-        [...this.decoderBlocks].forEach((block, i) => {
-          const o = block.forward(x, memory, { returnAttention, memoryPaddingMask: srcPaddingMask, cache: cache?.self[i], crossCache: cache?.cross[i] });
-          x = o.y;
-          if (o.selfAttention) decoder.push(o.selfAttention as tf.Tensor4D);
-          if (o.crossAttention) cross.push(o.crossAttention as tf.Tensor4D);
-        });
-        if (this.decoderNorm) x = this.decoderNorm.forward(x);
-        const [B, T, C] = x.shape;
-        const flat = tf.reshape(x, [B * T, C]) as tf.Tensor2D;
-        const out = this.lm_head ? this.lm_head.forward(flat) : matMul2d(flat, tf.transpose(this.tgtEmbed.weight) as tf.Tensor2D);
-        const logits = tf.reshape(out, [B, T, this.config.tgtVocabSize]) as tf.Tensor3D;
-        return returnAttention ? { logits, attention: { decoder, cross } } : { logits };
-      }),
-    );
+    this.checkIds(tgt, 'target');
+    return tidy(() => {
+      const offset = cache?.self[0]?.position ?? 0;
+      let x = this.embed(tgt, this.tgtEmbed, offset);
+      const decoder: tf.Tensor4D[] = [];
+      const cross: tf.Tensor4D[] = [];
+      [...this.decoderBlocks].forEach((block, i) => {
+        const o = block.forward(x, { memory, returnAttention, memoryPaddingMask: srcPaddingMask, cache: cache?.self[i], crossCache: cache?.cross[i] });
+        x = o.y;
+        if (o.attention) decoder.push(o.attention as tf.Tensor4D);
+        if (o.crossAttention) cross.push(o.crossAttention as tf.Tensor4D);
+      });
+      if (this.decoderNorm) x = this.decoderNorm.forward(x);
+      const [B, T, C] = x.shape;
+      const flat = tf.reshape(x, [B * T, C]) as tf.Tensor2D;
+      const out = this.lm_head ? this.lm_head.forward(flat) : matMul2d(flat, tf.transpose(this.tgtEmbed.weight) as tf.Tensor2D);
+      const logits = tf.reshape(out, [B, T, this.config.tgtVocabSize]) as tf.Tensor3D;
+      return returnAttention ? { logits, attention: { decoder, cross } } : { logits };
+    });
   }
 
   /**
@@ -163,25 +156,17 @@ export class EncoderDecoderTransformer extends Module {
   // ids: [B, T] -> embed(ids) · √dModel + PE[offset .. offset + T], then dropout
   private embed(ids: tf.Tensor, table: Embedding, offset: number): tf.Tensor {
     const T = ids.shape[1]!;
-    if (offset + T > this.config.maxLen) {
-      throw new ShapeError(`EncoderDecoderTransformer: positions ${offset}..${offset + T - 1} are past maxLen ${this.config.maxLen}`);
+    if (offset + T > this.config.blockSize) {
+      throw new ShapeError(`EncoderDecoderTransformer: positions ${offset}..${offset + T - 1} are past blockSize ${this.config.blockSize}`);
     }
     const pe = tf.slice(this.pe, [offset, 0], [T, this.config.dModel]);
-    return this.drop.forward(tf.add(tf.mul(table.forward(ids, { checked: true }), Math.sqrt(this.config.dModel)), pe));
+    return this.drop.forward(tf.add(tf.mul(table.forward(ids), Math.sqrt(this.config.dModel)), pe));
   }
 
-  private withIds<R>(ids: TokenIds, vocab: number, what: string, fn: (ids: tf.Tensor) => R): R {
-    const t = toIdTensor(ids);
-    try {
-      if (t.rank !== 2) throw new ShapeError(`EncoderDecoderTransformer: ${what} ids must be [B, T], found shape [${t.shape.join(', ')}]`);
-      const T = t.shape[1] ?? 0;
-      if (T > this.config.maxLen) {
-        throw new ShapeError(`EncoderDecoderTransformer: a ${what} sequence of ${T} tokens is longer than maxLen ${this.config.maxLen}`);
-      }
-      checkIds(ids, vocab, `EncoderDecoderTransformer (${what})`);
-      return fn(t);
-    } finally {
-      if (t !== ids) t.dispose();
+  private checkIds(ids: tf.Tensor, what: string): void {
+    if (ids.rank !== 2 || ids.dtype !== 'int32') throw new ShapeError(`EncoderDecoderTransformer: ${what} ids must be int32 [B, T], found ${ids.dtype} ${formatShape(ids.shape)}`);
+    if (ids.shape[1]! > this.config.blockSize) {
+      throw new ShapeError(`EncoderDecoderTransformer: a ${what} sequence of ${ids.shape[1]} tokens is longer than blockSize ${this.config.blockSize}`);
     }
   }
 }

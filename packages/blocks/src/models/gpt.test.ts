@@ -4,13 +4,14 @@
 import { readFileSync } from 'node:fs';
 import { Rng, ShapeError, StateDictError, TxError, initBackend, tf } from '@tx/core';
 import { loadSafetensorsFile } from '@tx/core/node';
-import { expectNoLeak } from '@tx/core/testing';
+import { expectNoLeak, maxAbsDifference as maxDiff } from '@tx/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gptConfigFromNanoGPT, presets } from './config.js';
 import type { NanoGPTModelArgs } from './config.js';
 import { GPT } from './gpt.js';
 
-const fixtures = new URL('../test/fixtures/', import.meta.url);
+const fixtures = new URL('../../test/fixtures/', import.meta.url);
+const ids2d = (rows: number[][]) => tf.tensor2d(rows, undefined, 'int32');
 interface GPTFixture {
   model_args: NanoGPTModelArgs;
   keys: string[];
@@ -22,13 +23,6 @@ interface GPTFixture {
   num_params: number;
 }
 const readFixture = (name: string) => JSON.parse(readFileSync(new URL(`${name}.json`, fixtures), 'utf8')) as GPTFixture;
-
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 
 async function loadFixtureModel(name: string): Promise<{ model: GPT; fx: GPTFixture }> {
   const fx = readFixture(name);
@@ -79,12 +73,12 @@ describe.each(['cpu', 'wasm'] as const)('GPT on %s', (backend) => {
     it(`matches PyTorch's logits and attention (${name})`, async () => {
       const { model, fx } = await loadFixtureModel(name);
       expect(model.numParameters()).toBe(fx.num_params);
-      const { logits, attention } = model.forward(fx.ids, { returnAttention: true });
+      const { logits, attention } = model.forward(ids2d(fx.ids), { returnAttention: true });
       expect(logits.shape).toEqual([2, 16, 20]);
       expect(attention!.map((a) => a.shape)).toEqual([[2, 2, 16, 16], [2, 2, 16, 16]]);
       expect(maxDiff(await logits.data(), fx.logits)).toBeLessThan(1e-4);
       expect(maxDiff(await attention![1].data(), fx.attention_layer1)).toBeLessThan(1e-5);
-      const short = model.forward(fx.short_ids).logits;
+      const short = model.forward(ids2d(fx.short_ids)).logits;
       expect(maxDiff(await short.data(), fx.short_logits)).toBeLessThan(1e-4);
       tf.dispose([logits, short, ...attention!]);
       model.dispose();
@@ -98,8 +92,8 @@ describe.each(['cpu', 'wasm'] as const)('GPT on %s', (backend) => {
     const other = new GPT(gptConfigFromNanoGPT(fx.model_args), { rng: new Rng(9) }).eval();
     const { 'transformer.wte.weight': wte, ...withoutWte } = sd;
     other.loadStateDict(withoutWte); // lm_head.weight stands for the tied wte
-    const a = model.forward(fx.short_ids).logits;
-    const b = other.forward(fx.short_ids).logits;
+    const a = model.forward(ids2d(fx.short_ids)).logits;
+    const b = other.forward(ids2d(fx.short_ids)).logits;
     expect(maxDiff(await a.data(), await b.data())).toBe(0);
     const bad = { ...sd, 'lm_head.weight': tf.zerosLike(wte) };
     expect(() => other.loadStateDict(bad)).toThrow(StateDictError);
@@ -112,82 +106,37 @@ describe.each(['cpu', 'wasm'] as const)('GPT on %s', (backend) => {
     other.dispose();
   });
 
-  it('names out-of-range ids and sequences longer than the context', () => {
+  it('takes int32 [B, T] and names what else it got; sequences past the context are for a session', () => {
     const model = new GPT({ ...presets['nanogpt-cpu'], nLayer: 1, blockSize: 8, vocabSize: 10 });
-    expect(() => model.forward([[1, 2, 3], [4, 10, 5]])).toThrow(ShapeError);
-    expect(() => model.forward([[1, 2, 3], [4, 10, 5]])).toThrow('GPT: token id 10 at [1, 1] is out of range [0, 10)');
-    expect(() => model.forward([Array.from({ length: 9 }, () => 1)])).toThrow('GPT: a sequence of 9 tokens is longer than the context (blockSize 8)');
-    expect(() => model.forward([[[1, 2]]] as unknown as number[][])).toThrow('GPT: ids must be [B, T] or [T], found shape [1, 1, 2]');
+    expect(() => model.forward(tf.tensor3d([[[1, 2]]], undefined, 'int32'))).toThrow(ShapeError);
+    expect(() => model.forward(tf.tensor3d([[[1, 2]]], undefined, 'int32'))).toThrow('GPT: ids must be int32 [B, T], found int32 [1, 1, 2]');
+    expect(() => model.forward(tf.tensor2d([[1, 2]]))).toThrow('GPT: ids must be int32 [B, T], found float32 [1, 2]');
+    expect(() => model.forward(ids2d([Array.from({ length: 9 }, () => 1)]))).toThrow('GPT: a sequence of 9 tokens is past the context (blockSize 8); a decoding session crops or restarts instead');
+    const cache = model.createCache();
+    model.forward(ids2d([[1, 2, 3, 4, 5, 6]]), { cache }).logits.dispose();
+    expect(() => model.forward(ids2d([[1, 2, 3]]), { cache })).toThrow('GPT: positions 6..8 are past the context (blockSize 8)');
+    cache.forEach((c) => c.dispose());
     model.dispose();
   });
 
   it('decodes with a KV cache exactly as without one', async () => {
     const { model, fx } = await loadFixtureModel('gpt_nobias');
-    const full = model.forward(fx.ids.slice(0, 1)).logits; // [1, 16, 20]
+    const full = model.forward(ids2d(fx.ids.slice(0, 1))).logits; // [1, 16, 20]
     const expected = (await full.array())[0];
     const cache = model.createCache();
     const steps: number[][] = [];
     const prompt = fx.ids[0].slice(0, 5);
-    const first = model.forward([prompt], { cache });
+    const first = model.forward(ids2d([prompt]), { cache });
     steps.push(...((await first.logits.array())[0]));
     for (const id of fx.ids[0].slice(5)) {
-      const { logits } = model.forward([[id]], { cache });
+      const { logits } = model.forward(ids2d([[id]]), { cache });
       steps.push((await logits.array())[0][0]);
       logits.dispose();
     }
-    expect(cache.length).toBe(16);
+    expect(cache[0].length).toBe(16);
     expect(maxDiff(steps.flat(), expected.flat())).toBeLessThan(1e-5);
-    cache.dispose();
+    cache.forEach((c) => c.dispose());
     tf.dispose([full, first.logits]);
-    model.dispose();
-  });
-
-  it('startDecoder gives the same next-token logits with and without the cache, within the context', async () => {
-    const { model, fx } = await loadFixtureModel('gpt_nobias');
-    const cached = model.startDecoder({ cache: true, attention: true });
-    const plain = model.startDecoder({ cache: false });
-    const ids = fx.ids[1];
-    let a = await cached.feed(ids.slice(0, 3));
-    let b = await plain.feed(ids.slice(0, 3));
-    for (const id of ids.slice(3)) {
-      expect(maxDiff(a.logits, b.logits)).toBeLessThan(1e-5);
-      a = await cached.feed([id]);
-      b = await plain.feed([id]);
-    }
-    expect(a.attention!.length).toBe(2); // layers
-    expect(a.attention![0].length).toBe(2); // heads
-    expect(a.attention![0][0].length).toBe(16); // keys
-    expect(a.attention![0][0].reduce((s, w) => s + w, 0)).toBeCloseTo(1, 5);
-    const before = tf.memory().numTensors;
-    const fork = cached.fork();
-    await fork.feed([1]); // past the context: a fresh cache from the last 3/4 of the context
-    const moved = await cached.feed([2]);
-    expect(cached.windowLength).toBe(12);
-    expect(moved.attention![0][0].length).toBe(12);
-    expect(moved.logits.every(Number.isFinite)).toBe(true);
-    fork.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    cached.dispose();
-    plain.dispose();
-    model.dispose();
-  });
-
-  it('past the context, each cached step equals recomputing its window (positions stay exact)', async () => {
-    const model = new GPT({ vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true }, { rng: new Rng(21) }).eval();
-    const decoder = model.startDecoder({ cache: true });
-    const history = [1, 2, 3];
-    let out = await decoder.feed(history);
-    const rng = new Rng(4);
-    for (let step = 0; step < 30; step++) {
-      const window = history.slice(-decoder.windowLength);
-      expect(window.length).toBeGreaterThanOrEqual(Math.min(history.length, 6));
-      const reference = tf.tidy(() => tf.slice(model.forward([window]).logits, [0, window.length - 1, 0], [1, 1, -1]).dataSync());
-      expect(maxDiff(out.logits, reference as Float32Array)).toBeLessThan(1e-5);
-      const id = rng.int(13);
-      history.push(id);
-      out = await decoder.feed([id]);
-    }
-    decoder.dispose();
     model.dispose();
   });
 
@@ -201,10 +150,10 @@ describe.each(['cpu', 'wasm'] as const)('GPT on %s', (backend) => {
     );
     model.eval();
     await expectNoLeak(async () => {
-      const d = model.startDecoder({ cache: true, attention: true });
-      for (let i = 0; i < 10; i++) await d.feed([i % 11]);
+      const d = model.startSession({ attention: true });
+      for (let i = 0; i < 10; i++) await d.feed([i % 11]); // past the context of 8, too
       d.dispose();
-    }, { label: 'decoder' });
+    }, { label: 'decoding session' });
     ids.dispose();
     model.dispose();
   });

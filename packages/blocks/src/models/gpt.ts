@@ -2,23 +2,18 @@
 //
 //   transformer.wte   token embedding [V, C] (also the output layer: lm_head is tied to it)
 //   transformer.wpe   learned positions [blockSize, C]
-//   transformer.h.i   GPTBlock: ln_1, attn (c_attn, c_proj), ln_2, mlp (c_fc, c_proj)
+//   transformer.h.i   Block (causal, pre-norm): ln_1, attn (c_attn, c_proj), ln_2, mlp (c_fc, c_proj)
 //   transformer.ln_f  final LayerNorm
 //   logits = ln_f(x) · wteᵀ
-import { Module, ModuleList, Rng, ShapeError, StateDictError, matMul2d, tf } from '@tx/core';
-import { tidy } from './tidy.js';
-import type { StateDict } from '@tx/core';
+import { Dropout, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul2d, tf, tidy } from '@tx/core';
+import type { LanguageModel, SessionOptions, StateDict } from '@tx/core';
+import { KVCache } from '@tx/attention';
 import { LearnedPositionalEmbedding } from '@tx/positional';
-import { GPTBlock, ModuleDict } from './blocks.js';
-import { checkGPTConfig } from './config.js';
-import type { GPTConfig } from './config.js';
-import { Dropout } from './dropout.js';
-import { GPTDecoder } from './decoder.js';
-import { Embedding } from './embedding.js';
-import { checkIds, toIdTensor } from './ids.js';
-import type { TokenIds } from './ids.js';
-import { GPTCache } from './kv-cache.js';
-import { LayerNorm } from './norm.js';
+import { GPTSession } from '../decoding/session.js';
+import { Block } from '../layers/block.js';
+import { Embedding } from '../layers/embedding.js';
+import { LayerNorm } from '../layers/norm.js';
+import { checkGPTConfig, type GPTConfig } from './config.js';
 
 export interface GPTOptions {
   /** Initial weights, then dropout masks (default new Rng(1337)). Save its state to resume a run exactly. */
@@ -28,13 +23,14 @@ export interface GPTOptions {
 export interface GPTForwardOptions {
   /** Also return every layer's attention weights. */
   returnAttention?: boolean;
+  /** Also return every layer's Q, K and V (for the explainer's arithmetic). */
+  returnQKV?: boolean;
   /**
-   * Cached decoding (from model.createCache()): ids continue the sequence held
-   * in the cache, which is updated. Past blockSize tokens the cache slides and
-   * new tokens reuse the last position (an approximation); GPTDecoder avoids
-   * that by restarting the cache from a recomputed window.
+   * KV caches (model.createCache()): ids continue the sequence held in them,
+   * which is updated. The positions must stay within blockSize: past the
+   * context, a decoding session (startSession) crops or restarts.
    */
-  cache?: GPTCache;
+  cache?: KVCache[];
 }
 
 export interface GPTOutput {
@@ -42,14 +38,18 @@ export interface GPTOutput {
   logits: tf.Tensor3D;
   /** One [B, nHead, T, Tk] tensor per layer, when asked for. */
   attention?: tf.Tensor4D[];
+  /** Per layer, Q [B, nHead, T, d] and K, V [B, nHead, Tk, d], when asked for. */
+  qkv?: LayerQKV[];
 }
 
-export class GPT extends Module {
+export type LayerQKV = { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D };
+
+export class GPT extends Module implements LanguageModel {
   readonly config: Readonly<GPTConfig>;
   readonly transformer: ModuleDict;
   readonly wte: Embedding;
   readonly wpe: LearnedPositionalEmbedding;
-  readonly h: ModuleList<GPTBlock>;
+  readonly h: ModuleList<Block>;
   readonly ln_f: LayerNorm;
   readonly drop: Dropout;
   readonly rng: Rng;
@@ -65,7 +65,7 @@ export class GPT extends Module {
     this.wpe = this.transformer.add('wpe', new LearnedPositionalEmbedding(blockSize, nEmbd, { rng }));
     this.drop = this.transformer.add('drop', new Dropout(dropout, rng));
     const projStd = 0.02 / Math.sqrt(2 * nLayer);
-    const blocks = Array.from({ length: nLayer }, () => new GPTBlock(nEmbd, { nHead, bias, dropout, activation, rng, projStd }));
+    const blocks = Array.from({ length: nLayer }, () => new Block(nEmbd, { nHead, bias, dropout, activation, rng, projStd, causal: true, norm: 'pre' }));
     this.h = this.transformer.add('h', new ModuleList(blocks));
     this.ln_f = this.transformer.add('ln_f', new LayerNorm(nEmbd, { bias }));
   }
@@ -74,38 +74,31 @@ export class GPT extends Module {
     return this.config.vocabSize;
   }
 
-  get contextLength(): number {
+  get blockSize(): number {
     return this.config.blockSize;
   }
 
-  // ids: [B, T] (or [T], read as [1, T]) -> logits [B, T, vocabSize]
-  forward(ids: TokenIds, { returnAttention = false, cache }: GPTForwardOptions = {}): GPTOutput {
-    const idTensor = toIdTensor(ids);
-    try {
-      if (idTensor.rank !== 1 && idTensor.rank !== 2) throw new ShapeError(`GPT: ids must be [B, T] or [T], found shape [${idTensor.shape.join(', ')}]`);
-      const [B, T] = idTensor.rank === 1 ? [1, idTensor.shape[0]] : idTensor.shape;
-      if (T > this.config.blockSize) {
-        throw new ShapeError(`GPT: a sequence of ${T} tokens is longer than the context (blockSize ${this.config.blockSize})`);
-      }
-      // Positions of the new tokens: after the cached ones, clamped to the table once the window slides.
-      const offset = Math.min(cache?.position ?? 0, this.config.blockSize - T);
-      checkIds(ids, this.config.vocabSize, 'GPT');
-      const out = tidy(() => {
-        const tok = this.wte.forward(tf.reshape(idTensor, [B, T]), { checked: true }); // [B, T, C]
-        let x = this.drop.forward(tf.add(tok, this.wpe.forward(T, offset)));
-        const attention: tf.Tensor4D[] = [];
-        [...this.h].forEach((block, i) => {
-          const o = block.forward(x, { returnAttention, cache: cache?.layers[i] });
-          x = o.y;
-          if (o.attention) attention.push(o.attention as tf.Tensor4D);
-        });
-        const logits = this.lmHead(this.ln_f.forward(x));
-        return { logits, attention };
-      });
-      return returnAttention ? { logits: out.logits, attention: out.attention } : { logits: out.logits };
-    } finally {
-      if (idTensor !== ids) idTensor.dispose();
+  // ids: int32 [B, T] -> logits [B, T, vocabSize]
+  forward(ids: tf.Tensor, { returnAttention = false, returnQKV = false, cache }: GPTForwardOptions = {}): GPTOutput {
+    if (ids.rank !== 2 || ids.dtype !== 'int32') throw new ShapeError(`GPT: ids must be int32 [B, T], found ${ids.dtype} ${formatShape(ids.shape)}`);
+    const T = ids.shape[1]!;
+    const offset = cache?.[0]?.position ?? 0; // positions of the new tokens: after the cached ones
+    if (offset + T > this.config.blockSize) {
+      const what = offset ? `positions ${offset}..${offset + T - 1} are` : `a sequence of ${T} tokens is`;
+      throw new ShapeError(`GPT: ${what} past the context (blockSize ${this.config.blockSize}); a decoding session crops or restarts instead`);
     }
+    return tidy(() => {
+      let x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(T, offset))); // [B, T, C]
+      const out: Required<Omit<GPTOutput, 'logits'>> = { attention: [], qkv: [] };
+      [...this.h].forEach((block, i) => {
+        const o = block.forward(x, { returnAttention, returnQKV, cache: cache?.[i] });
+        x = o.y;
+        if (o.attention) out.attention.push(o.attention as tf.Tensor4D);
+        if (o.qkv) out.qkv.push(o.qkv as LayerQKV);
+      });
+      const logits = this.lmHead(this.ln_f.forward(x));
+      return { logits, ...(returnAttention ? { attention: out.attention } : {}), ...(returnQKV ? { qkv: out.qkv } : {}) };
+    });
   }
 
   // x: [B, T, C] -> [B, T, V], the output layer tied to wte: x · wteᵀ
@@ -140,7 +133,9 @@ export class GPT extends Module {
     const head = dict['lm_head.weight'];
     const wte = dict['transformer.wte.weight'];
     if (head && wte) {
-      const same = head.shape.join() === wte.shape.join() && tf.tidy(() => tf.all(tf.equal(head, wte)).dataSync()[0] === 1);
+      // Compared where the data is in host memory; on a GPU a synchronous read would stall it (wte is used).
+      const host = ['cpu', 'wasm'].includes(tf.getBackend());
+      const same = head.shape.join() === wte.shape.join() && (!host || tf.tidy(() => tf.all(tf.equal(head, wte)).dataSync()[0] === 1));
       if (!same) throw new StateDictError('state dict does not fit GPT: lm_head.weight differs from transformer.wte.weight, but GPT ties them');
     } else if (head) {
       rest['transformer.wte.weight'] = head;
@@ -148,13 +143,13 @@ export class GPT extends Module {
     super.loadStateDict(rest, options);
   }
 
-  /** An empty KV cache for forward(ids, { cache }). */
-  createCache(): GPTCache {
-    return new GPTCache(this.config.nLayer, this.config.blockSize);
+  /** Empty KV caches for forward(ids, { cache }), one per layer. */
+  createCache(): KVCache[] {
+    return Array.from({ length: this.config.nLayer }, () => new KVCache());
   }
 
-  /** A decoder for @tx/generate: feeds ids, returns the next token's logits (see decoder.ts). */
-  startDecoder(options: { cache?: boolean; attention?: boolean } = {}): GPTDecoder {
-    return new GPTDecoder(this, options);
+  /** A decoding session for @tx/generate: feeds ids, returns the next token's logits (see decoding/session.ts). */
+  startSession(options: SessionOptions = {}): GPTSession {
+    return new GPTSession(this, options);
   }
 }

@@ -23,7 +23,7 @@ describe('memory estimates', () => {
     expect(gptParameters({ ...presets['nanogpt-cpu'], vocabSize: 65 })).toBe(804_096);
   });
 
-  const base: EncoderDecoderConfig = { srcVocabSize: 20, tgtVocabSize: 20, maxLen: 10, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dFF: 16, dropout: 0, bias: true, norm: 'pre', sharedEmbeddings: true, tieOutput: true, activation: 'relu' };
+  const base: EncoderDecoderConfig = { srcVocabSize: 20, tgtVocabSize: 20, blockSize: 10, nEncoderLayer: 2, nDecoderLayer: 1, nHead: 2, dModel: 8, dFF: 16, dropout: 0, bias: true, norm: 'pre', sharedEmbeddings: true, tieOutput: true, activation: 'relu' };
   it.each<[string, EncoderDecoderConfig]>([
     ['shared, tied, pre-norm', base],
     ['separate, untied, post-norm, no bias', { ...base, srcVocabSize: 13, sharedEmbeddings: false, tieOutput: false, norm: 'post', bias: false }],

@@ -62,7 +62,7 @@ export function estimateGPTMemory(c: GPTConfig, use: MemoryUse): MemoryEstimate 
 }
 
 export function estimateEncoderDecoderMemory(c: EncoderDecoderConfig, use: MemoryUse): MemoryEstimate {
-  const T = use.length ?? c.maxLen;
+  const T = use.length ?? c.blockSize;
   const layer = { C: c.dModel, ff: c.dFF, H: c.nHead, T };
   // The decoder's cross-attention scores are [T, S] like its self-attention: count its layers twice.
   return estimate(encoderDecoderParameters(c), use, use.batchSize * T, [{ ...layer, layers: c.nEncoderLayer }, { ...layer, layers: 2 * c.nDecoderLayer }], c.tgtVocabSize);

@@ -1,0 +1,29 @@
+// RMSNorm (Zhang & Sennrich 2019): LayerNorm without centring or bias, as LLaMA uses.
+import { Module, tf } from '@tx/core';
+import { checkLastAxis } from './norm.js';
+
+export interface RMSNormOptions {
+  /** Added to the mean square (default 1e-5). */
+  eps?: number;
+}
+
+/** y = x / sqrt(mean(x²) + eps) * weight (Zhang & Sennrich 2019). */
+export class RMSNorm extends Module {
+  readonly weight: tf.Variable;
+  readonly eps: number;
+
+  constructor(readonly dim: number, { eps = 1e-5 }: RMSNormOptions = {}) {
+    super();
+    this.weight = this.param('weight', tf.ones([dim]));
+    this.eps = eps;
+  }
+
+  // x: [..., dim] -> [..., dim]
+  forward(x: tf.Tensor): tf.Tensor {
+    checkLastAxis(x, this.dim, 'RMSNorm');
+    return tf.tidy(() => {
+      const rms = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), this.eps));
+      return tf.mul(tf.mul(x, rms), this.weight);
+    });
+  }
+}

@@ -1,0 +1,61 @@
+// A model as data, the way checkpoints and exports store it (config.json's
+// "model" field): its kind, its config and, for an encoder-decoder, the ids of
+// its special tokens. buildModel turns it into a model; both apps use this.
+import { Rng, TxError } from '@tx/core';
+import { checkEncoderDecoderConfig, checkGPTConfig, type EncoderDecoderConfig, type GPTConfig } from './config.js';
+import { EncoderDecoderTransformer } from './encoder-decoder.js';
+import { GPT } from './gpt.js';
+
+/** Padding, begin and end of a target sequence. */
+export interface Seq2SeqSpecials {
+  pad: number;
+  bos: number;
+  eos: number;
+}
+
+export type ModelSpec = { kind: 'gpt'; config: GPTConfig } | { kind: 'encoder-decoder'; config: EncoderDecoderConfig; specials: Seq2SeqSpecials };
+
+export type AnyModel = GPT | EncoderDecoderTransformer;
+
+export function buildModel(spec: ModelSpec, { rng = new Rng(1337) }: { rng?: Rng } = {}): AnyModel {
+  return spec.kind === 'gpt' ? new GPT(spec.config, { rng }) : new EncoderDecoderTransformer(spec.config, { rng });
+}
+
+/** The embedding's rows: every id a tokenizer produces for this model must be below this. */
+export function modelVocabSize(spec: ModelSpec): number {
+  return spec.kind === 'gpt' ? spec.config.vocabSize : Math.min(spec.config.srcVocabSize, spec.config.tgtVocabSize);
+}
+
+/**
+ * Check a spec read from a file, naming the field ("runs/x/config.json: model.config is a bad GPTConfig: ...").
+ * Returns it with older names updated (an encoder-decoder's maxLen is now blockSize).
+ */
+export function parseModelSpec(value: unknown, where: string): ModelSpec {
+  const bad = (field: string, message: string): never => {
+    throw new TxError(`${where}: ${field} ${message}`);
+  };
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(value)) return bad('model', 'must be an object');
+  if (value.kind !== 'gpt' && value.kind !== 'encoder-decoder') return bad('model.kind', `must be "gpt" or "encoder-decoder", got ${JSON.stringify(value.kind)}`);
+  if (!isObject(value.config)) return bad('model.config', 'must be an object');
+  const config = { ...value.config };
+  if (value.kind === 'encoder-decoder' && config.blockSize === undefined && config.maxLen !== undefined) {
+    config.blockSize = config.maxLen; // written before version 0.1
+    delete config.maxLen;
+  }
+  try {
+    if (value.kind === 'gpt') checkGPTConfig(config as unknown as GPTConfig);
+    else checkEncoderDecoderConfig(config as unknown as EncoderDecoderConfig);
+  } catch (err) {
+    bad('model.config', `is a ${(err as Error).message}`);
+  }
+  if (value.kind === 'gpt') return { kind: 'gpt', config: config as unknown as GPTConfig };
+  const spec = { kind: 'encoder-decoder', config: config as unknown as EncoderDecoderConfig, specials: value.specials } as ModelSpec & { kind: 'encoder-decoder' };
+  const rows = modelVocabSize(spec);
+  if (!isObject(value.specials)) return bad('model.specials', 'must be an object { pad, bos, eos }');
+  for (const name of ['pad', 'bos', 'eos'] as const) {
+    const id = value.specials[name];
+    if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= rows) bad(`model.specials.${name}`, `must be an id in [0, ${rows}), got ${JSON.stringify(id)}`);
+  }
+  return spec;
+}

@@ -1,0 +1,42 @@
+// The generation contract, types only: what @tx/generate needs from a model,
+// and what @tx/blocks' models provide. A decoding session takes ids and
+// returns the logits of the token after them; it owns any KV cache.
+
+/** What to do when the text grows past the model's context (blockSize tokens). */
+export type ContextOverflow =
+  /** nanoGPT's generate: every step sees the last blockSize ids, recomputed (exact, slower past the context). */
+  | 'crop'
+  /** Restart the KV cache from the last 3/4 of the context, recomputed in one pass (faster; each token sees 3/4 to all of the context). */
+  | 'restart';
+
+export interface SessionOptions {
+  /** Keep keys and values of earlier tokens (default true). */
+  cache?: boolean;
+  /** Report the last position's attention weights at each step. */
+  attention?: boolean;
+  /** Default 'crop'. */
+  contextOverflow?: ContextOverflow;
+}
+
+export interface StepOutput {
+  /** Logits for the token after the last one fed: [vocabSize]. */
+  logits: Float32Array;
+  /** When requested: attention weights of the last position, [layer][head][key]. */
+  attention?: number[][][];
+}
+
+export interface DecodingSession {
+  /** Append ids to the sequence and return the logits that follow the last one. */
+  feed(ids: readonly number[]): Promise<StepOutput>;
+  /** An independent copy of this session's state (for beam search). */
+  fork(): DecodingSession;
+  /** Free its tensors (the KV cache). */
+  dispose(): void;
+}
+
+export interface LanguageModel {
+  readonly vocabSize: number;
+  /** The context length: how many ids the next token can depend on. */
+  readonly blockSize: number;
+  startSession(options?: SessionOptions): DecodingSession;
+}
