@@ -111,6 +111,17 @@ describe('checkpoints that do not fit', () => {
     refused(await tx('sample', '--checkpoint', copy, '--backend', 'wasm'), `${copy}/tokenizer.json: the tokenizer has 40 tokens but the model's embedding has 28 rows`);
   });
 
+  it('hostile tokenizer files: a catastrophic split pattern is refused at load, malformed fields are named', async () => {
+    const { BpeTokenizer } = await import('@tx/tokenizer');
+    const bpe = BpeTokenizer.train('hello world hello there', { vocabSize: 260, pattern: 'gpt2' }).toJSON();
+    const slow = withConfig('slow-pattern', () => {});
+    writeFileSync(join(slow, 'tokenizer.json'), JSON.stringify({ ...bpe, pattern: '(a+)+$' }));
+    refused(await tx('sample', '--checkpoint', slow, '--prompt', 'a'.repeat(60), '--backend', 'wasm'), /tokenizer\.json: .*pattern "\(a\+\)\+\$" is not a known split pattern .* nested quantifier at offset 1, which can take exponential time/);
+    const merges = withConfig('merges', () => {});
+    writeFileSync(join(merges, 'tokenizer.json'), JSON.stringify({ ...bpe, merges: 5 }));
+    refused(await tx('sample', '--checkpoint', merges, '--backend', 'wasm'), `${merges}/tokenizer.json: merges: expected an array, found 5`);
+  });
+
   it('NaN and infinite weights are refused, naming the tensor and the count', async () => {
     const copy = withConfig('nan', () => {});
     const { tensors } = await loadSafetensorsFile(join(copy, 'model.safetensors'));

@@ -5,7 +5,6 @@ import { readTextFile } from './read.js';
 import { TxError, initBackend } from '@tx/core';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { TokenizerError } from '@tx/tokenizer';
 import { trainLanguageModel } from './lm.js';
 import { memoryBudget } from './budget.js';
 import { openCheckpoint, readCheckpointConfig } from './model-io.js';
@@ -78,7 +77,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     return (await run(rest, io)) ?? 0;
   } catch (err) {
     const system = systemError(err);
-    const known = err instanceof TxError || err instanceof TokenizerError || system !== null;
+    const known = err instanceof TxError || system !== null; // TxError: every @tx package's errors, @tx/tokenizer's included
     const message = system ?? (err as Error)?.message ?? String(err);
     io.stderr.write(`tx: ${known ? message : `internal error: ${message}`}\n`);
     if (debug) io.stderr.write(`${(err as Error)?.stack ?? ''}\n`);

@@ -4,8 +4,8 @@
 
 export interface TextDecoderLike {
   decode(ids: readonly number[]): string;
-  /** A tokenizer's own streaming decoder (as @tx/tokenizer's), preferred when present. */
-  decoder?(): StreamingText;
+  /** A tokenizer's own text stream (as @tx/tokenizer's), preferred when present. */
+  textStream?(): StreamingText;
 }
 
 export interface StreamingText {
@@ -21,7 +21,7 @@ export interface StreamingText {
  * a UTF-8 decoder shows a character that is not complete yet.
  */
 export function streamingText(tokenizer: TextDecoderLike): StreamingText {
-  if (tokenizer.decoder) return tokenizer.decoder();
+  if (tokenizer.textStream) return tokenizer.textStream();
   let pending: number[] = [];
   return {
     push(id) {

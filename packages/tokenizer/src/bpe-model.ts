@@ -16,6 +16,7 @@
 // they cost O(n log n) instead of O(n^2).
 import { PairTable } from './pair-table.js';
 import { TokenizerError } from './errors.js';
+import { swapAt } from './swap.js';
 import { bytesKey } from './utf8.js';
 
 const NONE = 0x7fffffff;
@@ -223,10 +224,9 @@ class MinHeap {
   }
 
   private swap(i: number, j: number): void {
-    const { rank, pos, ver } = this;
-    [rank[i], rank[j]] = [rank[j], rank[i]];
-    [pos[i], pos[j]] = [pos[j], pos[i]];
-    [ver[i], ver[j]] = [ver[j], ver[i]];
+    swapAt(this.rank, i, j);
+    swapAt(this.pos, i, j);
+    swapAt(this.ver, i, j);
   }
 
   push(r: number, p: number, v: number): void {

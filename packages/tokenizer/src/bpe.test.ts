@@ -62,7 +62,7 @@ describe('BpeTokenizer, hand-worked cases', () => {
     expect(() => tok.decode([15339, 100256])).toThrow('ids[1]: expected a token id of this vocabulary (0 to 100276, not a gap), found 100256');
     expect(() => tok.decode([-1])).toThrow(TokenizerError);
     expect(() => tok.decode([100277])).toThrow(TokenizerError);
-    expect(() => tok.decoder().push(1e9)).toThrow(TokenizerError);
+    expect(() => tok.textStream().push(1e9)).toThrow(TokenizerError);
     expect(tok.decode([100276])).toBe('<|endofprompt|>');
   });
 
@@ -105,13 +105,13 @@ describe('streaming decoder', () => {
   it('yields only complete characters: an emoji split across byte tokens never shows U+FFFD', () => {
     for (const text of ['👨‍👩‍👧‍👦 family', '👋🏽 hi 👍🏿', '🏳️‍🌈 日本語 مرحبا', 'e\u0301 ok']) {
       const ids = tok.encode(text);
-      const d = tok.decoder();
+      const d = tok.textStream();
       const pieces = ids.map((id) => d.push(id));
       expect(pieces.join('') + d.flush()).toBe(text);
       for (const p of pieces) expect(p).not.toContain('\ufffd');
     }
     const ids = tok.encode('😀');
-    const d = tok.decoder();
+    const d = tok.textStream();
     expect(ids.map((id) => d.push(id))).toEqual([...ids.slice(1).map(() => ''), '😀']);
   });
 
@@ -120,10 +120,10 @@ describe('streaming decoder', () => {
     const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
     for (let trial = 0; trial < 200; trial++) {
       const ids = Array.from({ length: 1 + Math.floor(rand() * 12) }, () => (rand() < 0.5 ? Math.floor(rand() * 256) : Math.floor(rand() * 50257)));
-      const d = tok.decoder();
+      const d = tok.textStream();
       expect(ids.map((id) => d.push(id)).join('') + d.flush()).toBe(tok.decode(ids));
     }
-    const d = tok.decoder();
+    const d = tok.textStream();
     const [first] = tok.encode('😀');
     expect(d.push(first)).toBe('');
     expect(d.flush()).toMatch(/^\ufffd+$/);

@@ -7,15 +7,20 @@
 // Where the tokenizers come from: BpeTokenizer.train (our trainer),
 // fromTiktoken (.tiktoken files, js-tiktoken's rank objects), fromHuggingFace
 // (tokenizer.json of the BPE kind), fromJSON (our format, toJSON's output).
+// The last three read files, which are data: their split pattern must be
+// known or pass a static check (patterns.ts), unless the caller passes
+// trustPattern; a pattern given by code to the constructor or train is code.
 import { BpeModel } from './bpe-model.js';
 import { TokenizerError } from './errors.js';
-import { compilePattern, patternSource, type PatternName } from './patterns.js';
+import { checkSplitPattern, compilePattern, patternSource, type PatternName } from './patterns.js';
+import { forEachPiece } from './scan.js';
 import { buildSpecialRegex, encodeWithSpecials, specialRegex } from './special.js';
-import type { BpeTokenizerJSON, Decoder, EncodeOptions, Tokenizer } from './tokenizer.js';
+import type { BpeTokenizerJSON, TextStream, EncodeOptions, Tokenizer } from './tokenizer.js';
 import { bytesKey, fromBase64, toBase64, utf8Bytes, utf8Encode } from './utf8.js';
 import { parseTiktoken, type TiktokenRanks } from './tiktoken.js';
 import { parseHuggingFace } from './huggingface.js';
 import { trainBpe, type TrainOptions } from './train.js';
+import { MAX_ID, describeValue, expectArray, expectId, expectObject, idLimit, parseJSON } from './validate.js';
 
 export interface BpeTokenizerSpec {
   /** Split pattern: 'gpt2', 'cl100k' or a regex source (JS syntax, used with the "gu" flags). */
@@ -29,8 +34,17 @@ export interface BpeTokenizerSpec {
   specialTokens?: Readonly<Record<string, number>>;
 }
 
-export interface FromTiktokenOptions {
-  /** Split pattern; required for .tiktoken text, taken from js-tiktoken's rank objects otherwise. */
+export interface LoadOptions {
+  /**
+   * Run the file's split pattern even if it is not a known pattern and fails
+   * the static check for slow regexes (see the README). Only for files you
+   * trust: a hostile pattern can hang encode().
+   */
+  trustPattern?: boolean;
+}
+
+export interface FromTiktokenOptions extends LoadOptions {
+  /** Split pattern; required for .tiktoken text, taken from js-tiktoken's rank objects otherwise. Checked like a file's. */
   pattern?: PatternName | string;
   /** Special tokens; replaces those of a rank object. */
   specialTokens?: Readonly<Record<string, number>>;
@@ -38,6 +52,8 @@ export interface FromTiktokenOptions {
 
 /** Pieces cached at most; the cache is cleared when it fills up. */
 const CACHE_LIMIT = 100_000;
+/** Longer pieces are not cached: they rarely repeat, and a key would keep the whole text it came from alive. */
+const CACHE_PIECE_LIMIT = 256;
 
 export class BpeTokenizer implements Tokenizer {
   readonly kind = 'bpe';
@@ -62,8 +78,12 @@ export class BpeTokenizer implements Tokenizer {
     this.ignoreMerges = spec.ignoreMerges ?? merges === null;
     this.specialTokens = Object.freeze({ ...(spec.specialTokens ?? {}) });
     let size = spec.vocab.length;
+    if (size > MAX_ID + 1) throw new TokenizerError(`expected at most ${MAX_ID + 1} tokens, found ${size}`);
+    // vocabSize is one more than the largest id, special tokens included, so
+    // every id encode() can return fits an embedding of vocabSize rows.
+    const maxSpecial = idLimit(spec.vocab.length);
     for (const [name, id] of Object.entries(this.specialTokens)) {
-      if (!Number.isInteger(id) || id < 0) throw new TokenizerError(`special token ${JSON.stringify(name)}: expected a non-negative integer id, found ${id}`);
+      expectId(id, `special token ${JSON.stringify(name)}`, maxSpecial);
       if (name === '') throw new TokenizerError('expected special tokens to be non-empty strings, found ""');
       if (spec.vocab[id]) throw new TokenizerError(`special token ${JSON.stringify(name)}: expected an id no ordinary token uses, found ${id}, which is already a token`);
       if (this.specialsById.has(id)) throw new TokenizerError(`special token ${JSON.stringify(name)}: expected its own id, found ${id}, shared with another special token`);
@@ -101,33 +121,49 @@ export class BpeTokenizer implements Tokenizer {
    */
   static fromTiktoken(ranks: string | TiktokenRanks, options: FromTiktokenOptions = {}): BpeTokenizer {
     const parsed = parseTiktoken(ranks);
+    const where = options.pattern !== undefined ? 'options.pattern' : 'tiktoken pat_str';
     const pattern = options.pattern ?? parsed.pattern;
     if (pattern === undefined) {
       throw new TokenizerError("expected options.pattern ('gpt2', 'cl100k' or a regex source) with .tiktoken text, which carries no split pattern, found none");
     }
-    return new BpeTokenizer({ pattern, vocab: parsed.vocab, specialTokens: options.specialTokens ?? parsed.specialTokens ?? {} });
+    const source = checkSplitPattern(pattern, { where, trustPattern: options.trustPattern });
+    return new BpeTokenizer({ pattern: source, vocab: parsed.vocab, specialTokens: options.specialTokens ?? parsed.specialTokens ?? {} });
   }
 
   /** From a Hugging Face tokenizer.json of the byte-level BPE kind (GPT-2, RoBERTa, Llama 3, ...), as text or parsed. */
-  static fromHuggingFace(json: string | object): BpeTokenizer {
-    return new BpeTokenizer(parseHuggingFace(json));
+  static fromHuggingFace(json: string | object, options: LoadOptions = {}): BpeTokenizer {
+    const spec = parseHuggingFace(json);
+    const pattern = checkSplitPattern(spec.pattern, { where: 'tokenizer.json pre_tokenizer', trustPattern: options.trustPattern });
+    return new BpeTokenizer({ ...spec, pattern });
   }
 
-  /** From our own JSON format (toJSON's output). */
-  static fromJSON(json: BpeTokenizerJSON | string): BpeTokenizer {
-    const data = (typeof json === 'string' ? JSON.parse(json) : json) as BpeTokenizerJSON;
-    if (data?.kind !== 'bpe') throw new TokenizerError(`expected a tokenizer JSON with kind "bpe", found kind ${JSON.stringify(data?.kind)}`);
-    if (data.version !== 1) throw new TokenizerError(`expected bpe tokenizer JSON version 1, found ${JSON.stringify(data.version)}`);
-    if (typeof data.pattern !== 'string' || !Array.isArray(data.vocab)) {
-      throw new TokenizerError('expected bpe tokenizer JSON with a string "pattern" and a "vocab" array, found them missing or of another type');
+  /** From our own JSON format (toJSON's output), as text or parsed. */
+  static fromJSON(json: BpeTokenizerJSON | string, options: LoadOptions = {}): BpeTokenizer {
+    const data = (typeof json === 'string' ? parseJSON(json) : json) as Record<string, unknown> | null;
+    if (data === null || typeof data !== 'object' || data.kind !== 'bpe') {
+      throw new TokenizerError(`expected a tokenizer JSON with kind "bpe", found ${data !== null && typeof data === 'object' ? `kind ${describeValue(data.kind)}` : describeValue(data)}`);
     }
-    const vocab = data.vocab.map((b64, id) => {
+    if (data.version !== 1) throw new TokenizerError(`expected bpe tokenizer JSON version 1, found ${describeValue(data.version)}`);
+    if (typeof data.pattern !== 'string') throw new TokenizerError(`pattern: expected a regex source string, found ${describeValue(data.pattern)}`);
+    const vocab = expectArray(data.vocab, 'vocab').map((b64, id) => {
       if (b64 === null) return null;
       const bytes = typeof b64 === 'string' ? fromBase64(b64) : null;
-      if (!bytes) throw new TokenizerError(`vocab[${id}]: expected base64 bytes or null, found ${JSON.stringify(b64)}`);
+      if (!bytes) throw new TokenizerError(`vocab[${id}]: expected base64 bytes or null, found ${describeValue(b64)}`);
       return bytes;
     });
-    return new BpeTokenizer({ pattern: data.pattern, vocab, merges: data.merges ?? null, ignoreMerges: data.ignoreMerges, specialTokens: data.specialTokens ?? {} });
+    let merges: [number, number, number][] | null = null;
+    if (data.merges !== undefined && data.merges !== null) {
+      merges = expectArray(data.merges, 'merges').map((m, i) => {
+        if (!Array.isArray(m) || m.length !== 3) throw new TokenizerError(`merges[${i}]: expected [left, right, merged] ids, found ${describeValue(m)}`);
+        return m.map((id, j) => expectId(id, `merges[${i}][${j}]`, vocab.length - 1)) as [number, number, number];
+      });
+    }
+    if (data.ignoreMerges !== undefined && typeof data.ignoreMerges !== 'boolean') {
+      throw new TokenizerError(`ignoreMerges: expected true or false, found ${describeValue(data.ignoreMerges)}`);
+    }
+    const specialTokens = data.specialTokens === undefined ? {} : (expectObject(data.specialTokens, 'specialTokens') as Record<string, number>);
+    const pattern = checkSplitPattern(data.pattern, { where: 'tokenizer JSON', trustPattern: options.trustPattern });
+    return new BpeTokenizer({ pattern, vocab, merges, ignoreMerges: data.ignoreMerges, specialTokens });
   }
 
   toJSON(): BpeTokenizerJSON {
@@ -153,35 +189,31 @@ export class BpeTokenizer implements Tokenizer {
     return encodeWithSpecials(text, regex, this.specialTokens, this.encodeOrdinary);
   }
 
-  /** Encode text with no special tokens at all, appending to out. */
+  /** Encode text[start, end) with no special tokens at all, appending to out. */
   private readonly encodeOrdinary = (text: string, start: number, end: number, out: number[]): void => {
-    const s = start === 0 && end === text.length ? text : text.slice(start, end);
-    const re = this.splitter;
-    re.lastIndex = 0;
-    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-      const piece = m[0];
-      if (piece.length === 0) {
-        re.lastIndex += s.codePointAt(re.lastIndex)! > 0xffff ? 2 : 1; // a pattern that matches "" must still move on
-        continue;
+    forEachPiece(text, start, end, this.splitter, (piece) => this.encodeInto(piece, out));
+  };
+
+  private encodeInto(piece: string, out: number[]): void {
+    if (this.ignoreMerges) {
+      const id = this.wholeTokens.get(piece);
+      if (id !== undefined) {
+        out.push(id);
+        return;
       }
-      if (this.ignoreMerges) {
-        const id = this.wholeTokens.get(piece);
-        if (id !== undefined) {
-          out.push(id);
-          continue;
-        }
-      }
-      const cached = this.cache.get(piece);
-      if (cached !== undefined) {
-        for (let i = 0; i < cached.length; i++) out.push(cached[i]);
-        continue;
-      }
-      const ids = this.encodePiece(piece);
+    }
+    const cached = this.cache.get(piece);
+    if (cached !== undefined) {
+      for (let i = 0; i < cached.length; i++) out.push(cached[i]);
+      return;
+    }
+    const ids = this.encodePiece(piece);
+    if (piece.length <= CACHE_PIECE_LIMIT) {
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(piece, ids);
-      for (let i = 0; i < ids.length; i++) out.push(ids[i]);
     }
-  };
+    for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+  }
 
   private encodePiece(piece: string): number[] {
     if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 6);
@@ -240,7 +272,7 @@ export class BpeTokenizer implements Tokenizer {
     throw new TokenizerError(`ids[${index}]: expected a token id of this vocabulary (0 to ${this.vocabSize - 1}, not a gap), found ${id}`);
   }
 
-  decoder(): Decoder {
+  textStream(): TextStream {
     const utf8 = new TextDecoder('utf-8');
     return {
       push: (id) => utf8.decode(this.tokenBytes(id), { stream: true }),

@@ -82,7 +82,7 @@ describe('CharTokenizer', () => {
 
   it('streams: each id is whole characters', () => {
     const tok = CharTokenizer.fromText('a😀');
-    const d = tok.decoder();
+    const d = tok.textStream();
     expect([d.push(1), d.push(0), d.flush()]).toEqual(['😀', 'a', '']);
   });
 });

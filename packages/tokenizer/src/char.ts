@@ -5,7 +5,8 @@
 // several, a lone surrogate one of its own.
 import { TokenizerError, describeChar, lineColumn } from './errors.js';
 import { encodeWithSpecials, specialRegex, buildSpecialRegex } from './special.js';
-import type { CharTokenizerJSON, Decoder, EncodeOptions, Tokenizer } from './tokenizer.js';
+import type { CharTokenizerJSON, TextStream, EncodeOptions, Tokenizer } from './tokenizer.js';
+import { describeValue, expectArray, expectString, parseJSON } from './validate.js';
 
 export interface CharTokenizerOptions {
   /** Special tokens, given ids after the characters in this order. */
@@ -39,11 +40,12 @@ export class CharTokenizer implements Tokenizer {
     });
     const specials = [...(options.specialTokens ?? [])];
     if (options.unk !== undefined && !specials.includes(options.unk)) specials.push(options.unk);
-    const table: Record<string, number> = {};
+    const ids = new Map<string, number>();
     specials.forEach((s, i) => {
-      if (s === '' || Object.hasOwn(table, s)) throw new TokenizerError(`expected distinct, non-empty special tokens, found ${JSON.stringify(s)} ${s === '' ? '' : 'twice'}`.trim());
-      table[s] = this.chars.length + i;
+      if (s === '' || ids.has(s)) throw new TokenizerError(`expected distinct, non-empty special tokens, found ${JSON.stringify(s)} ${s === '' ? '' : 'twice'}`.trim());
+      ids.set(s, this.chars.length + i);
     });
+    const table: Record<string, number> = Object.fromEntries(ids); // own keys even for "__proto__"
     this.specialTokens = Object.freeze(table);
     this.unk = options.unk ?? null;
     this.unkId = this.unk === null ? -1 : table[this.unk];
@@ -60,10 +62,16 @@ export class CharTokenizer implements Tokenizer {
 
   /** From our JSON (toJSON's output), or `{ kind: 'char', chars: 'abc' }` as @tx checkpoints write it. */
   static fromJSON(json: CharTokenizerJSON | string): CharTokenizer {
-    const data = (typeof json === 'string' ? JSON.parse(json) : json) as CharTokenizerJSON;
-    if (data?.kind !== 'char') throw new TokenizerError(`expected a tokenizer JSON with kind "char", found kind ${JSON.stringify(data?.kind)}`);
-    if (typeof data.chars !== 'string') throw new TokenizerError(`expected "chars" to be a string of the vocabulary's characters, found ${typeof data.chars}`);
-    return new CharTokenizer(data.chars, { specialTokens: data.specialTokens ?? [], unk: data.unk ?? undefined });
+    const data = (typeof json === 'string' ? parseJSON(json) : json) as Record<string, unknown> | null;
+    if (data === null || typeof data !== 'object' || data.kind !== 'char') {
+      throw new TokenizerError(`expected a tokenizer JSON with kind "char", found ${data !== null && typeof data === 'object' ? `kind ${describeValue(data.kind)}` : describeValue(data)}`);
+    }
+    if (data.version !== undefined && data.version !== 1) throw new TokenizerError(`expected char tokenizer JSON version 1, found ${describeValue(data.version)}`);
+    if (typeof data.chars !== 'string') throw new TokenizerError(`chars: expected a string of the vocabulary's characters, found ${describeValue(data.chars)}`);
+    const specialTokens = data.specialTokens === undefined || data.specialTokens === null ? [] : expectArray(data.specialTokens, 'specialTokens');
+    specialTokens.forEach((s, i) => expectString(s, `specialTokens[${i}]`, true));
+    const unk = data.unk === undefined || data.unk === null ? undefined : expectString(data.unk, 'unk', true);
+    return new CharTokenizer(data.chars, { specialTokens: specialTokens as string[], unk });
   }
 
   toJSON(): CharTokenizerJSON {
@@ -102,7 +110,7 @@ export class CharTokenizer implements Tokenizer {
   }
 
   /** Every id is whole characters, so the stream decoder returns each at once. */
-  decoder(): Decoder {
+  textStream(): TextStream {
     let n = 0;
     return { push: (id) => this.idText(id, n++), flush: () => ((n = 0), '') };
   }

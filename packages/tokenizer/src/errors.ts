@@ -1,7 +1,8 @@
 // Every error @tx/tokenizer throws on bad input is a TokenizerError. This
 // package imports nothing from @tx/core (it is pure TypeScript and stands
-// alone), so it keeps the house rule on its own terms: the message says what
-// was expected and what was found, naming the character, offset, line or id.
+// alone), so it carries TxError's brand instead of extending it. The message
+// says what was expected and what was found, naming the character, offset,
+// line or id.
 
 export class TokenizerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -9,6 +10,9 @@ export class TokenizerError extends Error {
     this.name = new.target.name;
   }
 }
+// The brand @tx/core's TxError recognises: `err instanceof TxError` holds for a
+// TokenizerError too, so every @tx package's errors share one base.
+(TokenizerError.prototype as unknown as Record<symbol, unknown>)[Symbol.for('@tx/error')] = true;
 
 /** `"é" (U+00E9)`: a character as a person can read it, even when it is invisible. */
 export function describeChar(char: string): string {

@@ -1,25 +1,21 @@
 // loadTokenizer: one entry point for every saved tokenizer. It reads our JSON
 // (either kind, as toJSON wrote it) and Hugging Face tokenizer.json files.
-import { BpeTokenizer } from './bpe.js';
+// A file is data: anything malformed is a TokenizerError naming the field, and
+// a split pattern must be known or pass the check for slow regexes unless the
+// caller passes { trustPattern: true }.
+import { BpeTokenizer, type LoadOptions } from './bpe.js';
 import { CharTokenizer } from './char.js';
 import { TokenizerError } from './errors.js';
 import type { Tokenizer } from './tokenizer.js';
+import { describeValue, parseJSON } from './validate.js';
 
 /** A tokenizer from its JSON (text or parsed): `kind: 'char'`, `kind: 'bpe'`, or a Hugging Face tokenizer.json. */
-export function loadTokenizer(json: unknown): Tokenizer {
+export function loadTokenizer(json: unknown, options: LoadOptions = {}): Tokenizer {
   const data = typeof json === 'string' ? parseJSON(json) : json;
   if (data === null || typeof data !== 'object') throw new TokenizerError(`expected a tokenizer JSON object, found ${data === null ? 'null' : typeof data}`);
   const record = data as Record<string, unknown>;
   if (record.kind === 'char') return CharTokenizer.fromJSON(data as never);
-  if (record.kind === 'bpe') return BpeTokenizer.fromJSON(data as never);
-  if (record.model && typeof record.model === 'object') return BpeTokenizer.fromHuggingFace(data);
-  throw new TokenizerError(`expected a tokenizer JSON with kind "char" or "bpe", or a Hugging Face tokenizer.json with a "model", found ${record.kind === undefined ? `keys ${Object.keys(record).join(', ') || '(none)'}` : `kind ${JSON.stringify(record.kind)}`}`);
-}
-
-function parseJSON(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new TokenizerError(`expected tokenizer JSON text, found text that does not parse: ${(err as Error).message}`, { cause: err });
-  }
+  if (record.kind === 'bpe') return BpeTokenizer.fromJSON(data as never, options);
+  if (record.model && typeof record.model === 'object') return BpeTokenizer.fromHuggingFace(data, options);
+  throw new TokenizerError(`expected a tokenizer JSON with kind "char" or "bpe", or a Hugging Face tokenizer.json with a "model", found ${record.kind === undefined ? `keys ${Object.keys(record).slice(0, 10).join(', ') || '(none)'}` : `kind ${describeValue(record.kind)}`}`);
 }

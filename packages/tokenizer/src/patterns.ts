@@ -20,7 +20,12 @@
 //
 // The test file patterns.test.ts checks these splits piece by piece against
 // js-tiktoken's own pattern on the tricky strings.
+//
+// A pattern read from a file is data, and a regex can take exponential time
+// (`(a+)+$`), so loaders run checkSplitPattern: a known pattern, or one that
+// passes the static check in pattern-check.ts, or trustPattern from the caller.
 import { TokenizerError } from './errors.js';
+import { patternProblem } from './pattern-check.js';
 
 /** GPT-2 / r50k_base / p50k_base. */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -33,13 +38,62 @@ export const CL100K_PATTERN =
 export const CL100K_PATTERN_TIKTOKEN =
   "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*|\\s*[\\r\\n]|\\s+(?!\\S)|\\s+";
 
-export type PatternName = 'gpt2' | 'cl100k';
+/**
+ * Hugging Face's `Whitespace` pre-tokenizer regex: runs of word characters and
+ * runs of other non-space characters; whitespace is dropped. (In JS `\w` is
+ * ASCII only; Rust's, in Hugging Face, is Unicode.)
+ */
+export const WHITESPACE_PATTERN = '\\w+|[^\\w\\s]+';
+
+export type PatternName = 'gpt2' | 'cl100k' | 'whitespace';
 
 /** A named pattern's source, or a custom source as is. */
 export function patternSource(pattern: PatternName | string): string {
   if (pattern === 'gpt2') return GPT2_PATTERN;
   if (pattern === 'cl100k') return CL100K_PATTERN;
+  if (pattern === 'whitespace') return WHITESPACE_PATTERN;
   return pattern;
+}
+
+/**
+ * Patterns trusted by name: ours, and cl100k and o200k as js-tiktoken's rank
+ * objects spell them (their `pat_str`; cl100k's differs from ours in spelling
+ * the contractions out and in `\s*[\r\n]+`). The tiktoken ones fail the static
+ * check on parts like `\s*[\r\n]+`, whose backtracking is bounded by one run
+ * of whitespace; they are trusted as tiktoken's own.
+ */
+const KNOWN_PATTERNS = new Set([
+  GPT2_PATTERN,
+  CL100K_PATTERN,
+  WHITESPACE_PATTERN,
+  "('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+  "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+]);
+
+export interface CheckPatternOptions {
+  /** What the pattern came from, to start the message ("tokenizer JSON", "tokenizer.json pre_tokenizer"). */
+  where?: string;
+  /** Skip the check: the caller vouches for the pattern (code, or a file it trusts). */
+  trustPattern?: boolean;
+}
+
+/**
+ * The source of a split pattern from a file, if it is safe to run: a known
+ * pattern (by name or source), or one that passes the static check of
+ * pattern-check.ts. Otherwise a TokenizerError naming the pattern and why.
+ */
+export function checkSplitPattern(pattern: PatternName | string, options: CheckPatternOptions = {}): string {
+  const where = options.where ?? 'split pattern';
+  if (typeof pattern !== 'string') throw new TokenizerError(`${where}: expected a pattern (a regex source), found ${pattern === null ? 'null' : typeof pattern}`);
+  const source = patternSource(pattern);
+  compilePattern(source);
+  if (options.trustPattern || KNOWN_PATTERNS.has(source)) return source;
+  const problem = patternProblem(source);
+  if (problem === null) return source;
+  const shown = source.length > 120 ? `${JSON.stringify(source.slice(0, 120))}...` : JSON.stringify(source);
+  throw new TokenizerError(
+    `${where}: pattern ${shown} is not a known split pattern (gpt2, cl100k, o200k, whitespace) and ${problem}; use a known pattern, or pass { trustPattern: true } if you trust this file`,
+  );
 }
 
 /** Compile a split pattern with the `gu` flags, or say why it cannot be. */

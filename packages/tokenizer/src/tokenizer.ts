@@ -20,7 +20,7 @@ export interface EncodeOptions {
  * mid-stream for a valid sequence. The concatenation of every push() and the
  * final flush() equals decode(ids) for the same ids.
  */
-export interface Decoder {
+export interface TextStream {
   /** Add one id; return the text it completes (often "", never half a character). */
   push(id: number): string;
   /** End of stream: the rest (bytes of an unfinished character become U+FFFD), then reset. */
@@ -29,14 +29,18 @@ export interface Decoder {
 
 export interface Tokenizer {
   readonly kind: 'char' | 'bpe';
-  /** One more than the largest id; an embedding table needs this many rows. */
+  /**
+   * One more than the largest id, special tokens included: every id encode()
+   * returns is below it, so an embedding table needs this many rows. Ids below
+   * it may be gaps (cl100k's 100256), which decode() refuses.
+   */
   readonly vocabSize: number;
   /** Text to ids. Never throws on a JS string (CharTokenizer without `unk` throws on characters it has never seen). */
   encode(text: string, options?: EncodeOptions): number[];
   /** Ids to text. Throws a TokenizerError naming the first id that is not in the vocabulary. */
   decode(ids: readonly number[]): string;
-  /** A fresh streaming decoder. */
-  decoder(): Decoder;
+  /** A fresh stream of text from ids (push one id at a time). */
+  textStream(): TextStream;
   /** The special tokens and their ids. */
   readonly specialTokens: Readonly<Record<string, number>>;
   /** Our JSON format (see loadTokenizer). */

@@ -14,8 +14,10 @@
 //   entry is fixed when it reaches the top (counts of old pairs only fall).
 import { TokenizerError } from './errors.js';
 import { compilePattern, patternSource, type PatternName } from './patterns.js';
+import { forEachPiece } from './scan.js';
 import { buildSpecialRegex } from './special.js';
 import type { BpeTokenizerSpec } from './bpe.js';
+import { swapAt } from './swap.js';
 import { utf8Bytes } from './utf8.js';
 
 export interface TrainOptions {
@@ -46,7 +48,8 @@ export function trainBpe(text: string, options: TrainOptions): BpeTokenizerSpec 
   // 1. Count distinct pieces.
   const pieceCounts = new Map<string, number>();
   const countPieces = (segment: string) => {
-    for (const m of segment.matchAll(splitter)) pieceCounts.set(m[0], (pieceCounts.get(m[0]) ?? 0) + 1);
+    // forEachPiece, not matchAll: one match over millions of characters overflows the regex engine (scan.ts)
+    forEachPiece(segment, 0, segment.length, splitter, (piece) => pieceCounts.set(piece, (pieceCounts.get(piece) ?? 0) + 1));
   };
   const specialRe = buildSpecialRegex(specials);
   if (specialRe) for (const segment of text.split(specialRe)) countPieces(segment);
@@ -155,9 +158,8 @@ class PairHeap {
   }
 
   private swap(i: number, j: number): void {
-    const { counts, keys } = this;
-    [counts[i], counts[j]] = [counts[j], counts[i]];
-    [keys[i], keys[j]] = [keys[j], keys[i]];
+    swapAt(this.counts, i, j);
+    swapAt(this.keys, i, j);
   }
 
   push(count: number, k: number): void {

@@ -1,0 +1,68 @@
+// Reading tokenizer files, which are data a user hands us, not code: every
+// field is checked before it is used, so a malformed file is one
+// TokenizerError naming the field and what was found there, never a
+// TypeError or RangeError from deep inside, and never an allocation the file
+// did not pay for (an id of 1e9 would otherwise grow the vocabulary to 1e9).
+import { TokenizerError } from './errors.js';
+
+/** The largest id: ids are int32 in tensors, and an embedding needs vocabSize = id + 1 rows. */
+export const MAX_ID = 2 ** 31 - 2;
+
+/**
+ * Ids may leave gaps (cl100k has unused ids between its tokens and its special
+ * tokens), but at most this many past the tokens given, so vocabSize, and the
+ * memory a file makes us allocate, stays in proportion to the file.
+ */
+export const MAX_GAP = 65_536;
+
+/** A value as a message can show it: short, even when the value is huge. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}... (${value.length} characters)` : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value;
+}
+
+/** JSON text to a value; text that does not parse is a TokenizerError. */
+export function parseJSON(text: string, what = 'tokenizer JSON text'): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new TokenizerError(`expected ${what}, found text that does not parse: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** A plain object (not null, not an array). */
+export function expectObject(value: unknown, field: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TokenizerError(`${field}: expected an object, found ${describeValue(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function expectArray(value: unknown, field: string): unknown[] {
+  if (!Array.isArray(value)) throw new TokenizerError(`${field}: expected an array, found ${describeValue(value)}`);
+  return value;
+}
+
+export function expectString(value: unknown, field: string, nonEmpty = false): string {
+  if (typeof value !== 'string' || (nonEmpty && value === '')) {
+    throw new TokenizerError(`${field}: expected a ${nonEmpty ? 'non-empty ' : ''}string, found ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** An integer id from 0 to max. */
+export function expectId(value: unknown, field: string, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new TokenizerError(`${field}: expected an integer id from 0 to ${max}, found ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** The largest id a file with `count` tokens may use. */
+export function idLimit(count: number): number {
+  return Math.min(MAX_ID, count - 1 + MAX_GAP);
+}
