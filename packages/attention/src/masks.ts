@@ -24,6 +24,8 @@ export interface MaskOptions {
   window?: number | null;
   /** Additive bias broadcastable to [B, h, Tq, Tk], e.g. ALiBi's [h, Tq, Tk]. */
   bias?: tf.Tensor | null;
+  /** causalMask(Tq, Tk, window) made once for every layer of a forward pass, used instead of rebuilding it. */
+  causalMask?: tf.Tensor | null;
 }
 
 export interface ScoreBias {
@@ -43,22 +45,9 @@ export function scoreBias(B: number, h: number, Tq: number, Tk: number, opts: Ma
   };
 
   if (opts.causal || opts.window != null) {
-    const window = opts.window ?? Infinity;
-    if (!(window >= 1)) throw new ShapeError(`attention window must be >= 1, found ${opts.window}`);
-    const offset = Tk - Tq;
-    if (offset < 0 && opts.causal) mayBlockWholeRow = true;
-    const values = new Float32Array(Tq * Tk);
-    let anyBlocked = false;
-    for (let i = 0; i < Tq; i++)
-      for (let j = 0; j < Tk; j++) {
-        const pos = offset + i;
-        if ((opts.causal && j > pos) || j <= pos - window) {
-          values[i * Tk + j] = 1;
-          anyBlocked = true;
-        }
-      }
-    // One query at the end of the keys (a cached decoding step) sees them all: no mask to add.
-    if (anyBlocked) block(tf.tensor2d(values, [Tq, Tk]));
+    if (opts.causal && Tk < Tq) mayBlockWholeRow = true;
+    const byPosition = opts.causalMask !== undefined ? opts.causalMask : causalMask(Tq, Tk, { causal: opts.causal, window: opts.window });
+    if (byPosition) block(byPosition);
   }
   if (opts.mask) {
     const m = opts.mask;
@@ -89,6 +78,29 @@ export function scoreBias(B: number, h: number, Tq: number, Tk: number, opts: Ma
   const additive = parts.length === 0 ? null : parts.reduce((a, b) => tf.add(a, b));
   const rowVisible = blocked && mayBlockWholeRow ? tf.sub(1, tf.min(blocked as tf.Tensor, -1, true)) : null;
   return { additive, rowVisible };
+}
+
+/**
+ * The blocked entries of causal (and sliding-window) attention, float 1 =
+ * blocked [Tq, Tk], or null when nothing is blocked (one query at the end of
+ * the keys: a cached decoding step sees them all). Query i sits at position
+ * Tk - Tq + i. A model makes it once per forward pass for all its layers.
+ */
+export function causalMask(Tq: number, Tk: number, { causal = true, window = null }: { causal?: boolean; window?: number | null } = {}): tf.Tensor | null {
+  const w = window ?? Infinity;
+  if (!(w >= 1)) throw new ShapeError(`attention window must be >= 1, found ${window}`);
+  const offset = Tk - Tq;
+  const values = new Float32Array(Tq * Tk);
+  let anyBlocked = false;
+  for (let i = 0; i < Tq; i++)
+    for (let j = 0; j < Tk; j++) {
+      const pos = offset + i;
+      if ((causal && j > pos) || j <= pos - w) {
+        values[i * Tk + j] = 1;
+        anyBlocked = true;
+      }
+    }
+  return anyBlocked ? tf.tensor2d(values, [Tq, Tk]) : null;
 }
 
 function checkBroadcast(name: string, t: tf.Tensor, target: number[]): void {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { TxError } from './errors.js';
 import { fileError, systemErrorReason } from './fs-errors.js';
-import { fsyncDirectory, saveSafetensorsFile, writeFileAtomic } from './node.js';
+import { fsyncDirectory, loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from './node.js';
 import { tf } from './tf.js';
 
 beforeAll(async () => {
@@ -82,5 +82,28 @@ describe('file error messages', () => {
     expect(systemErrorReason(new Error('disk on fire'))).toBe('disk on fire');
     expect(systemErrorReason(Object.assign(new Error('odd'), { code: 'EODD' }))).toBe('EODD: odd');
     expect(systemErrorReason('text')).toBe('text');
+  });
+});
+
+describe('loadSafetensorsFile', () => {
+  it('reads tensor by tensor: the same values, progress after each tensor, and nothing left behind on a bad tensor', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tx-load-'));
+    const path = join(dir, 'w.safetensors');
+    const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const b = tf.tensor1d([7, Number.NaN, 9]);
+    await saveSafetensorsFile(path, { a, b });
+    const progress: Array<[number, number]> = [];
+    const { tensors } = await loadSafetensorsFile(path, { onProgress: (done, total) => progress.push([done, total]) });
+    expect(await tensors.a.array()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(Array.from(await tensors.b.data())).toEqual([7, Number.NaN, 9]);
+    expect(progress).toEqual([[24, 36], [36, 36]]); // keys are written sorted: a (24 bytes), then b
+    tf.dispose([a, b, ...Object.values(tensors)]);
+
+    const before = tf.memory().numTensors;
+    await expect(loadSafetensorsFile(path, { requireFinite: true })).rejects.toThrow(`${path}: b has 1 NaN value`);
+    expect(tf.memory().numTensors).toBe(before); // "a" was made, then disposed
+    writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.from([0])]));
+    await expect(loadSafetensorsFile(path)).rejects.toThrow(`${path}: 1 trailing data bytes belong to no tensor`);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -5,12 +5,14 @@
 // the error names the file the caller asked for and the reason (ENOSPC, EACCES,
 // ENOTDIR, EROFS...), not a temporary name or a bare errno.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { SafetensorsError } from './errors.js';
 import { fileError } from './fs-errors.js';
-import { loadSafetensors, serializeSafetensors, type SafetensorsReadOptions } from './safetensors.js';
-import type { tf } from './tf.js';
+import { checkFinite, decodeTensor, headerLength, parseSafetensorsHeader, serializeSafetensors, type RawTensor, type SafetensorsReadOptions, type loadSafetensors } from './safetensors.js';
+import { tf } from './tf.js';
+
+const tfTensor = (raw: RawTensor) => tf.tensor(raw.data, raw.shape, raw.dtype);
 
 /**
  * Write a file so that readers, and a machine that crashes, see either the old
@@ -82,16 +84,51 @@ export async function saveSafetensorsFile(
   await writeFileAtomic(path, await serializeSafetensors(tensors, metadata));
 }
 
+export interface LoadFileOptions extends SafetensorsReadOptions {
+  /** Called after each tensor with the data bytes read so far and in all (a progress bar for big models). */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
 /**
- * Read a safetensors file; errors name the file. The tensors are the caller's
- * to dispose. `{ requireFinite: true }` rejects NaN and infinite values.
+ * Read a safetensors file tensor by tensor: the header is checked against the
+ * file's size first (nothing is read past it if anything is wrong), then each
+ * tensor's bytes are read into a buffer of their own and handed to the
+ * backend, so a 500 MB file never sits in memory whole, let alone twice.
+ * Errors name the file; the tensors are the caller's to dispose.
  */
-export async function loadSafetensorsFile(path: string, options: SafetensorsReadOptions = {}): Promise<ReturnType<typeof loadSafetensors>> {
-  let bytes: Uint8Array;
+export async function loadSafetensorsFile(path: string, options: LoadFileOptions = {}): Promise<ReturnType<typeof loadSafetensors>> {
+  let handle: FileHandle;
   try {
-    bytes = await readFile(path);
+    handle = await open(path, 'r');
   } catch (err) {
     throw new SafetensorsError(`${path}: cannot read file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
-  return loadSafetensors(bytes, path, options);
+  const tensors: Record<string, tf.Tensor> = Object.create(null);
+  try {
+    const size = (await handle.stat()).size;
+    if (size < 8) throw new SafetensorsError(`${path}: file is ${size} bytes, shorter than the 8-byte header length`);
+    const read = async (position: number, length: number) => {
+      const bytes = new Uint8Array(length);
+      const { bytesRead } = await handle.read(bytes, 0, length, position);
+      if (bytesRead !== length) throw new SafetensorsError(`${path}: the file changed while it was read (${bytesRead} of ${length} bytes at ${position})`);
+      return bytes;
+    };
+    const n = headerLength(await read(0, 8), size - 8, path);
+    const { spans, metadata } = parseSafetensorsHeader(await read(8, n), size - 8 - n, path);
+    const total = size - 8 - n;
+    let done = 0;
+    for (const span of spans) {
+      const raw = decodeTensor(await read(8 + n + span.begin, span.end - span.begin), span.dtype, span.shape, { owned: true });
+      if (options.requireFinite) checkFinite({ [span.name]: raw }, path);
+      tensors[span.name] = tfTensor(raw);
+      done += span.end - span.begin;
+      options.onProgress?.(done, total);
+    }
+    return { tensors, metadata };
+  } catch (err) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw err;
+  } finally {
+    await handle.close();
+  }
 }

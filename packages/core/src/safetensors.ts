@@ -93,15 +93,43 @@ export async function serializeSafetensors(
 
 /** Parse and validate a safetensors file held in memory. `source` names the file in errors. */
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data', options: SafetensorsReadOptions = {}): ParsedSafetensors {
+  if (bytes.length < 8) throw new SafetensorsError(`${source}: file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  const n = headerLength(bytes.subarray(0, 8), bytes.length - 8, source);
+  const { spans, metadata } = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.length - 8 - n, source);
+  const buffer = bytes.subarray(8 + n);
+  const tensors: Record<string, RawTensor> = Object.create(null);
+  for (const s of spans) tensors[s.name] = decodeTensor(buffer.subarray(s.begin, s.end), s.dtype, s.shape);
+  if (options.requireFinite) checkFinite(tensors, source);
+  return { tensors, metadata };
+}
+
+/** The JSON header's length from the file's first 8 bytes, checked against the cap and the bytes that follow. */
+export function headerLength(first8: Uint8Array, bytesAfter: number, source: string): number {
+  const n = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`${source}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (Number(n) > bytesAfter) throw new SafetensorsError(`${source}: truncated: header says ${n} bytes of JSON but only ${bytesAfter} bytes follow`);
+  return Number(n);
+}
+
+/** Where one tensor's bytes are, relative to the start of the data (after the header). */
+export interface SafetensorsSpan {
+  name: string;
+  dtype: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/**
+ * Check a header against the data that follows it (dataLength bytes) and
+ * return each tensor's span, decoding nothing: every size, offset and dtype is
+ * checked, and the data must be covered exactly (no overlaps, holes or
+ * trailing bytes), so decoded tensors are at most twice the file's size.
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, dataLength: number, source: string): { spans: SafetensorsSpan[]; metadata: Record<string, string> } {
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${source}: ${msg}`);
   };
-  if (bytes.length < 8) fail(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLength > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-  const n = Number(headerLength);
-  if (8 + n > bytes.length) fail(`truncated: header says ${n} bytes of JSON but only ${bytes.length - 8} bytes follow`);
-  const headerBytes = bytes.subarray(8, 8 + n);
   const tooMany = (count: number) => fail(`header lists ${count} tensors, more than the ${MAX_TENSORS} allowed (MAX_TENSORS)`);
   const listed = countHeaderTensors(headerBytes);
   if (listed > MAX_TENSORS) tooMany(listed);
@@ -127,9 +155,7 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data',
     }
   }
 
-  // First check every entry and keep only its span: nothing is decoded yet.
-  const buffer = bytes.subarray(8 + n);
-  const spans: Array<{ name: string; dtype: string; shape: number[]; begin: number; end: number }> = [];
+  const spans: SafetensorsSpan[] = [];
   for (const name of names) {
     const info = entries[name] as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof info !== 'object' || info === null) fail(`tensor "${name}": entry is not an object`);
@@ -150,12 +176,10 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data',
     if (end - begin !== expectedBytes) {
       fail(`tensor "${name}": ${dtype} ${formatShape(dims)} needs ${expectedBytes} bytes, data_offsets span ${end - begin}`);
     }
-    if (end > buffer.length) fail(`tensor "${name}": data_offsets end at ${end}, past the ${buffer.length} data bytes (truncated file?)`);
+    if (end > dataLength) fail(`tensor "${name}": data_offsets end at ${end}, past the ${dataLength} data bytes (truncated file?)`);
     spans.push({ name, dtype: dtype as string, shape: dims, begin, end });
   }
 
-  // The buffer must be covered exactly: no overlaps, no holes, nothing trailing.
-  // Then the decoded tensors together are at most twice the file's size.
   const sorted = [...spans].sort((a, b) => a.begin - b.begin);
   let covered = 0;
   for (const s of sorted) {
@@ -163,12 +187,8 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors data',
     if (s.begin > covered) fail(`bytes ${covered}..${s.begin} of the data belong to no tensor`);
     covered = s.end;
   }
-  if (covered !== buffer.length) fail(`${buffer.length - covered} trailing data bytes belong to no tensor`);
-
-  const tensors: Record<string, RawTensor> = Object.create(null);
-  for (const s of spans) tensors[s.name] = decode(buffer.subarray(s.begin, s.end), s.dtype, s.shape);
-  if (options.requireFinite) checkFinite(tensors, source);
-  return { tensors, metadata };
+  if (covered !== dataLength) fail(`${dataLength - covered} trailing data bytes belong to no tensor`);
+  return { spans, metadata };
 }
 
 /**
@@ -260,10 +280,14 @@ export function loadSafetensors(
   return { tensors, metadata: parsed.metadata };
 }
 
-function decode(bytes: Uint8Array, dtype: string, shape: number[]): RawTensor {
-  // Copy into an aligned buffer: the data need not start at a multiple of 4.
-  // (new Uint8Array copies; Buffer.slice would not.)
-  const copy = new Uint8Array(bytes);
+/**
+ * One tensor's bytes as float32 (floats widened) or int32. With `owned`, bytes
+ * that fill their own buffer are used in place (a streamed read); otherwise
+ * they are copied into an aligned buffer: the data need not start at a
+ * multiple of 4 (new Uint8Array copies; Buffer.slice would not).
+ */
+export function decodeTensor(bytes: Uint8Array, dtype: string, shape: number[], { owned = false } = {}): RawTensor {
+  const copy = owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
   const view = new DataView(copy.buffer);
   const count = shape.reduce((a, b) => a * b, 1);
   switch (dtype) {

@@ -7,7 +7,7 @@
 //   logits = ln_f(x) · wteᵀ
 import { Dropout, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul2d, tf, tidy } from '@tx/core';
 import type { LanguageModel, SessionOptions, StateDict } from '@tx/core';
-import { KVCache } from '@tx/attention';
+import { KVCache, causalMask } from '@tx/attention';
 import { LearnedPositionalEmbedding } from '@tx/positional';
 import { GPTSession } from '../decoding/session.js';
 import { Block } from '../layers/block.js';
@@ -53,6 +53,12 @@ export class GPT extends Module implements LanguageModel {
   readonly ln_f: LayerNorm;
   readonly drop: Dropout;
   readonly rng: Rng;
+  /**
+   * wteᵀ, kept while in eval mode: transposing the tied output layer costs a
+   * copy of the vocabulary's table per forward (GPT-2: 50,257 x 768). Made on
+   * eval(), refreshed by loadStateDict, dropped by train() and dispose().
+   */
+  private headWeight: tf.Tensor2D | null = null;
 
   constructor(config: GPTConfig, { rng = new Rng(1337) }: GPTOptions = {}) {
     super();
@@ -89,9 +95,10 @@ export class GPT extends Module implements LanguageModel {
     }
     return tidy(() => {
       let x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(T, offset))); // [B, T, C]
+      const mask = causalMask(T, offset + T); // once for every layer (T x T is 1M entries at GPT-2's context)
       const out: Required<Omit<GPTOutput, 'logits'>> = { attention: [], qkv: [] };
       [...this.h].forEach((block, i) => {
-        const o = block.forward(x, { returnAttention, returnQKV, cache: cache?.[i] });
+        const o = block.forward(x, { returnAttention, returnQKV, cache: cache?.[i], causalMask: mask });
         x = o.y;
         if (o.attention) out.attention.push(o.attention as tf.Tensor4D);
         if (o.qkv) out.qkv.push(o.qkv as LayerQKV);
@@ -105,7 +112,7 @@ export class GPT extends Module implements LanguageModel {
   lmHead(x: tf.Tensor): tf.Tensor3D {
     return tidy(() => {
       const [B, T, C] = x.shape;
-      const logits = matMul2d(tf.reshape(x, [B * T, C]) as tf.Tensor2D, tf.transpose(this.wte.weight) as tf.Tensor2D);
+      const logits = matMul2d(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.headWeight ?? (tf.transpose(this.wte.weight) as tf.Tensor2D));
       return tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D;
     });
   }
@@ -141,6 +148,29 @@ export class GPT extends Module implements LanguageModel {
       rest['transformer.wte.weight'] = head;
     }
     super.loadStateDict(rest, options);
+    if (this.headWeight) this.cacheHeadWeight();
+  }
+
+  override train(mode = true): this {
+    super.train(mode);
+    if (mode) this.dropHeadWeight();
+    else if (!this.headWeight) this.cacheHeadWeight();
+    return this;
+  }
+
+  override dispose(): void {
+    this.dropHeadWeight();
+    super.dispose();
+  }
+
+  private cacheHeadWeight(): void {
+    this.dropHeadWeight();
+    this.headWeight = tf.keep(tf.transpose(this.wte.weight) as tf.Tensor2D);
+  }
+
+  private dropHeadWeight(): void {
+    this.headWeight?.dispose();
+    this.headWeight = null;
   }
 
   /** Empty KV caches for forward(ids, { cache }), one per layer. */
