@@ -1,5 +1,5 @@
 // Read in this order: layers (embedding, norm, feed-forward, block), models
-// (config, gpt, encoder-decoder, spec), decoding (session, conditioned, greedy).
+// (config, gpt, encoder-decoder, spec, huggingface), decoding (session, conditioned, greedy).
 export { Embedding } from './layers/embedding.js';
 export type { EmbeddingOptions } from './layers/embedding.js';
 export { LayerNorm, layerNorm } from './layers/norm.js';
@@ -26,3 +26,4 @@ export { GPTSession } from './decoding/session.js';
 export type { ConditionedModel } from './decoding/conditioned.js';
 export { greedyTranslate } from './decoding/greedy.js';
 export { checkIds } from './decoding/ids.js';
+export { gptConfigFromHuggingFace, gptStateDictFromHuggingFace, huggingFaceFromGPT } from './models/huggingface.js';

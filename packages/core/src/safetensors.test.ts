@@ -49,6 +49,15 @@ describe('half and bfloat16 decoding', () => {
 });
 
 describe('safetensors', () => {
+  it('reads byte-sized integers and booleans as int32 (the mask buffers of older GPT-2 files)', () => {
+    const data = Uint8Array.from([1, 0, 255, 0, 1, 1, 1, 128]);
+    const header = { u: { dtype: 'U8', shape: [3], data_offsets: [0, 3] }, b: { dtype: 'BOOL', shape: [1, 3], data_offsets: [3, 6] }, i: { dtype: 'I8', shape: [2], data_offsets: [6, 8] } };
+    const { tensors } = parseSafetensors(craft(header, data));
+    expect([tensors.u.dtype, Array.from(tensors.u.data)]).toEqual(['int32', [1, 0, 255]]);
+    expect([tensors.b.shape, Array.from(tensors.b.data)]).toEqual([[1, 3], [0, 1, 1]]);
+    expect(Array.from(tensors.i.data)).toEqual([1, -128]);
+  });
+
   it('reads a file laid out as PyTorch writes it (F32, F16, BF16, metadata, padded header)', () => {
     const bytes = readFileSync(join(fixtures, 'pytorch_layout.safetensors'));
     const expected = JSON.parse(readFileSync(join(fixtures, 'pytorch_layout.json'), 'utf8'));

@@ -3,7 +3,7 @@
 // { dtype, shape, data_offsets: [begin, end] } (offsets into the byte buffer
 // after the header) plus an optional "__metadata__" string map.
 //
-// We write F32 (and I32), and read F32, F16, BF16, F64 and I32, widening
+// We write F32 (and I32), and read F32, F16, BF16, F64, I32, U8, I8 and BOOL, widening
 // floats to float32. Files come from users, so the parser trusts nothing:
 // every size, offset and dtype is checked before a byte is read.
 //
@@ -32,7 +32,8 @@ export const MAX_HEADER_BYTES = 100_000_000;
  */
 export const MAX_TENSORS = 100_000;
 
-const BYTES_PER_ELEMENT: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I32: 4 };
+// U8, I8 and BOOL are read as int32: the causal-mask buffers of older GPT-2 files are stored so.
+const BYTES_PER_ELEMENT: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I32: 4, U8: 1, I8: 1, BOOL: 1 };
 
 export interface RawTensor {
   dtype: 'float32' | 'int32';
@@ -299,6 +300,11 @@ export function decodeTensor(bytes: Uint8Array, dtype: string, shape: number[], 
       return { dtype: 'float32', shape, data: readEach(count, (i) => halfToFloat(view.getUint16(i * 2, true))) };
     case 'BF16':
       return { dtype: 'float32', shape, data: readEach(count, (i) => bfloat16ToFloat(view.getUint16(i * 2, true))) };
+    case 'U8':
+    case 'BOOL':
+      return { dtype: 'int32', shape, data: Int32Array.from(copy) };
+    case 'I8':
+      return { dtype: 'int32', shape, data: Int32Array.from(new Int8Array(copy.buffer, copy.byteOffset, count)) };
     default: {
       const out = new Int32Array(count);
       for (let i = 0; i < count; i++) out[i] = view.getInt32(i * 4, true);

@@ -18,7 +18,7 @@ import { buildSpecialRegex, encodeWithSpecials, specialRegex } from './special.j
 import type { BpeTokenizerJSON, TextStream, EncodeOptions, Tokenizer } from './tokenizer.js';
 import { bytesKey, fromBase64, toBase64, utf8Bytes, utf8Encode } from './utf8.js';
 import { parseTiktoken, type TiktokenRanks } from './tiktoken.js';
-import { parseHuggingFace } from './huggingface.js';
+import { huggingFaceFromVocabAndMerges, parseHuggingFace } from './huggingface.js';
 import { trainBpe, type TrainOptions } from './train.js';
 import { MAX_ID, describeValue, expectArray, expectId, expectObject, idLimit, parseJSON } from './validate.js';
 
@@ -135,6 +135,14 @@ export class BpeTokenizer implements Tokenizer {
     const spec = parseHuggingFace(json);
     const pattern = checkSplitPattern(spec.pattern, { where: 'tokenizer.json pre_tokenizer', trustPattern: options.trustPattern });
     return new BpeTokenizer({ ...spec, pattern });
+  }
+
+  /**
+   * From GPT-2's vocab.json and merges.txt (their text), as the older Hugging
+   * Face folders hold them; specialTokens default to "<|endoftext|>" when present.
+   */
+  static fromVocabAndMerges(vocabJson: string, mergesTxt: string, options: LoadOptions & { specialTokens?: readonly string[] } = {}): BpeTokenizer {
+    return BpeTokenizer.fromHuggingFace(huggingFaceFromVocabAndMerges(vocabJson, mergesTxt, options.specialTokens), options);
   }
 
   /** From our own JSON format (toJSON's output), as text or parsed. */

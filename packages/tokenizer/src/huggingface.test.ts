@@ -72,6 +72,18 @@ describe('Hugging Face tokenizer.json', () => {
     expect(tok.encode('a<|endoftext|>', { allowedSpecial: 'all' })).toEqual([64, 50256]);
   });
 
+  it("GPT-2's vocab.json + merges.txt load as the tokenizer.json they amount to", () => {
+    const vocab = JSON.stringify({ ...tiny.model.vocab, '<|end|>': 261 });
+    const merges = ['#version: 0.2', ...tiny.model.merges, ''].join('\n');
+    const tok = BpeTokenizer.fromVocabAndMerges(vocab, merges, { specialTokens: ['<|end|>'] });
+    expect(tok.encode('hello world<|end|>', { allowedSpecial: 'all' })).toEqual([259, 260, 111, 114, 108, 100, 261]);
+    const json = gpt2TokenizerJson() as { model: { vocab: Record<string, number>; merges: string[] } };
+    const fromFiles = BpeTokenizer.fromVocabAndMerges(JSON.stringify(json.model.vocab), `#version: 0.2\n${json.model.merges.join('\n')}\n`);
+    expect(fromFiles.specialTokens).toEqual({ '<|endoftext|>': 50256 }); // GPT-2's, found in vocab.json
+    expect(fromFiles.encode(TRICKY.join(' '))).toEqual(new Tiktoken(gpt2).encode(TRICKY.join(' '), [], []));
+    expect(() => BpeTokenizer.fromVocabAndMerges(vocab, '#version: 0.2\nh e l\n')).toThrow('merges.txt line 2: expected "left right", found "h e l"');
+  });
+
   it('refuses what it would tokenize differently, saying what it found', () => {
     const withPrefix = { ...tiny, pre_tokenizer: { ...tiny.pre_tokenizer, add_prefix_space: true } };
     expect(() => BpeTokenizer.fromHuggingFace(withPrefix)).toThrow('add_prefix_space false, found true');

@@ -11,6 +11,8 @@ export type { TrainEvent, TrainLoopOptions, TrainStepOptions } from './loop.js';
 export { languageModelLoss, seq2seqLoss } from './losses.js';
 export type { LanguageModelLike, Seq2SeqModelLike } from './losses.js';
 export { exportManifest, parseManifest } from './manifest.js';
+export { gptFromHuggingFace, huggingFaceFiles } from './huggingface.js';
+export type { HuggingFaceFiles } from './huggingface.js';
 export type { TxCheckpointConfig, TxExportManifest } from './manifest.js';
 export { DATE_FORMATS, SEQ2SEQ_SPECIALS, exactMatch, examplesBatch, makeExamples, maxTargetLength, randomDate, specialsOf, taskAlphabet, taskTokenizer } from './tasks.js';
 export type { Example, Seq2SeqTask } from './tasks.js';

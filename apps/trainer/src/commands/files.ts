@@ -1,24 +1,28 @@
-// tx import nanogpt: a nanoGPT state_dict (saved as safetensors) into a tx checkpoint.
-// tx export: a checkpoint as the static files the demo site loads.
-import { copyFile } from 'node:fs/promises';
+// tx import nanogpt|hf: a nanoGPT state_dict (saved as safetensors), or a
+// Hugging Face GPT-2 folder, into a tx checkpoint.
+// tx export: a checkpoint as the static files the demo site loads, as a
+// Hugging Face GPT-2 folder, or as nanoGPT's state_dict and model_args.
+import { access, copyFile } from 'node:fs/promises';
 import { readTextFile } from '../read.js';
 import { join } from 'node:path';
-import { GPT, checkGPTConfig, gptConfigFromNanoGPT, type NanoGPTModelArgs } from '@tx/blocks';
+import { GPT, checkGPTConfig, gptConfigFromHuggingFace, gptConfigFromNanoGPT, type GPTConfig, type NanoGPTModelArgs } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf } from '@tx/core';
-import { loadSafetensorsFile, writeFileAtomic } from '@tx/core/node';
-import { CharTokenizer } from '@tx/tokenizer';
+import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
+import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
+import { gptFromHuggingFace, huggingFaceFiles } from '@tx/train';
 import { replaceFolder, saveCheckpoint } from '@tx/train/node';
 import { checkMemory, memoryBudget } from '../budget.js';
-import { readCheckpointConfig, type TxCheckpointConfig } from '../model-io.js';
+import { openCheckpoint, readCheckpointConfig, type TxCheckpointConfig } from '../model-io.js';
 import { checkOut } from '../out.js';
 import { parse, required, UsageError, type Io } from '../run.js';
 import { resolveSettings } from '../settings.js';
 
 export async function importCommand(argv: string[], io: Io): Promise<void> {
   const { values, positionals } = parse(argv, {
-    weights: { type: 'string' }, 'model-args': { type: 'string' }, 'vocab-from': { type: 'string' }, vocab: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, force: { type: 'boolean' },
+    weights: { type: 'string' }, 'model-args': { type: 'string' }, 'vocab-from': { type: 'string' }, vocab: { type: 'string' }, dir: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, force: { type: 'boolean' },
   }, 1);
-  if (positionals[0] !== 'nanogpt') throw new UsageError(`tx import knows one format, "nanogpt"; got ${positionals[0] === undefined ? 'none' : `"${positionals[0]}"`}`);
+  if (positionals[0] === 'hf') return importHuggingFace(values, io);
+  if (positionals[0] !== 'nanogpt') throw new UsageError(`tx import knows two formats, "nanogpt" and "hf"; got ${positionals[0] === undefined ? 'none' : `"${positionals[0]}"`}`);
   const weights = required(values, 'weights');
   const out = required(values, 'out');
   let args: NanoGPTModelArgs;
@@ -58,44 +62,130 @@ export async function importCommand(argv: string[], io: Io): Promise<void> {
   } finally {
     tf.dispose(Object.values(tensors));
   }
-  const settings = resolveSettings([{ task: 'text', data: typeof values['vocab-from'] === 'string' ? values['vocab-from'] : 'imported', nLayer: config.nLayer, nHead: config.nHead, nEmbd: config.nEmbd, blockSize: config.blockSize, dropout: config.dropout, bias: config.bias, out }]);
+  await saveImported(out, model, tokenizer, { format: 'nanogpt', source: weights, data: typeof values['vocab-from'] === 'string' ? values['vocab-from'] : null, force });
+  io.stdout.write(`imported ${model.numParameters().toLocaleString('en-US')} parameters from ${weights} into ${out}\n`);
+  model.dispose();
+}
+
+/** A Hugging Face GPT-2 folder: config.json, model.safetensors (F32, F16 or BF16), and a tokenizer. */
+async function importHuggingFace(values: Record<string, unknown>, io: Io): Promise<void> {
+  const dir = required(values, 'dir');
+  const out = required(values, 'out');
+  const force = values.force === true;
+  const file = (name: string) => join(dir, name);
+  const present = async (name: string) => access(file(name)).then(() => true, () => false);
+  const json = async (name: string) => {
+    const text = await readTextFile(file(name), '--dir');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw new TxError(`${file(name)}: not valid JSON (${(err as Error).message})`);
+    }
+  };
+  const config = await json('config.json');
+  const gptConfig = gptConfigFromHuggingFace(config, file('config.json')); // before reading any weights
+  await checkOut(out, { format: 'tx-checkpoint', task: 'text', force, reads: [{ flag: '--dir', path: dir }] });
+  const backend = await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
+  checkMemory(`${file('config.json')}: the model`, { kind: 'gpt', config: gptConfig }, { batchSize: 1, training: false }, memoryBudget(backend.backend));
+  const files = {
+    config,
+    tokenizerJson: (await present('tokenizer.json')) ? await json('tokenizer.json') : undefined,
+    vocabJson: (await present('vocab.json')) && (await present('merges.txt')) ? await readTextFile(file('vocab.json'), '--dir') : undefined,
+    mergesTxt: (await present('merges.txt')) ? await readTextFile(file('merges.txt'), '--dir') : undefined,
+    txTokenizer: (await present('tx-tokenizer.json')) ? await json('tx-tokenizer.json') : undefined,
+  };
+  if (!(await present('model.safetensors'))) throw new TxError(`${dir}: model.safetensors is missing (tx reads Hugging Face's safetensors weights, not pytorch_model.bin)`);
+  const { tensors } = await loadSafetensorsFile(file('model.safetensors'), { requireFinite: true });
+  let imported;
+  try {
+    imported = gptFromHuggingFace({ ...files, tensors }, dir);
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+  await saveImported(out, imported.model, imported.tokenizer, { format: 'hf', source: dir, data: null, force });
+  io.stdout.write(`imported ${imported.model.numParameters().toLocaleString('en-US')} parameters from ${dir} into ${out}\n`);
+  imported.model.dispose();
+}
+
+/** An imported GPT as a tx checkpoint (task text, step 0); `importedFrom` says where it came from. */
+async function saveImported(out: string, model: GPT, tokenizer: Tokenizer, from: { format: string; source: string; data: string | null; force: boolean }): Promise<void> {
+  const c = model.config;
+  const settings = resolveSettings([{ task: 'text', data: from.data ?? 'imported', nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, blockSize: c.blockSize, dropout: c.dropout, bias: c.bias, out }]);
   const checkpointConfig: TxCheckpointConfig = {
     format: 'tx-checkpoint',
     version: 1,
     task: 'text',
-    settings,
-    model: { kind: 'gpt', config },
+    settings: { ...settings, data: from.data },
+    model: { kind: 'gpt', config: c },
     training: { step: 0, rngState: new Rng(1).getState(), modelRngState: model.rng.getState() },
-    importedFrom: { format: 'nanogpt', weights },
+    importedFrom: { format: from.format, path: from.source },
   };
-  await saveCheckpoint(out, { model, config: checkpointConfig, tokenizer: tokenizer.toJSON() }, { overwrite: force });
-  model.dispose();
-  io.stdout.write(`imported ${model.numParameters().toLocaleString('en-US')} parameters from ${weights} into ${out}\n`);
+  await saveCheckpoint(out, { model, config: checkpointConfig, tokenizer: tokenizer.toJSON() }, { overwrite: from.force });
 }
 
-/** The files the demo site reads: weights, model config and tokenizer (no optimizer state). */
+const EXPORT_FORMATS = ['tx-export', 'hf', 'nanogpt'] as const;
+
+/**
+ * --format tx-export (default): the files the demo site reads (weights, model
+ * config, tokenizer; no optimizer state). hf: a Hugging Face GPT-2 folder
+ * (config.json, model.safetensors with Conv1D weights, tx-tokenizer.json).
+ * nanogpt: nanoGPT's state_dict as safetensors and its model_args.
+ */
 export async function exportCommand(argv: string[], io: Io): Promise<void> {
-  const { values } = parse(argv, { checkpoint: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } });
+  const { values } = parse(argv, { checkpoint: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, backend: { type: 'string' }, force: { type: 'boolean' } });
   const dir = required(values, 'checkpoint');
   const out = required(values, 'out');
+  const format = (values.format as string | undefined) ?? 'tx-export';
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be ${EXPORT_FORMATS.join(', ')}, got "${format}"`);
   // After a crash mid-save the newest complete copy may be dir.old or a temp folder.
   const { dir: source, config } = await readCheckpointConfig(dir);
   const reads = [{ flag: '--checkpoint', path: dir }, { flag: '--checkpoint', path: source }];
   await checkOut(out, { format: 'tx-export', force: values.force === true, reads });
-  await replaceFolder(
-    out,
-    async (temp) => {
-      for (const file of ['model.safetensors', 'tokenizer.json']) {
-        try {
-          await copyFile(join(source, file), join(temp, file));
-        } catch (err) {
-          throw new TxError(`${join(source, file)}: cannot copy it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-        }
-      }
+  if (format !== 'tx-export' && config.model.kind !== 'gpt') throw new UsageError(`--format ${format} exports GPT models; ${dir} holds an ${config.model.kind}`);
+  const copy = async (from: string, to: string) => {
+    try {
+      await copyFile(from, to);
+    } catch (err) {
+      throw new TxError(`${from}: cannot copy it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  let written: string[];
+  if (format === 'hf') {
+    await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
+    const opened = await openCheckpoint(dir, { bytes: Infinity, reason: 'export' });
+    tf.dispose(Object.values(opened.raw.optimizerState?.tensors ?? {}));
+    const files = huggingFaceFiles(opened.model as GPT, opened.tokenizer);
+    opened.model.dispose();
+    try {
+      await replaceFolder(out, async (temp) => {
+        await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(files.config, null, 2)}\n`);
+        await saveSafetensorsFile(join(temp, 'model.safetensors'), files.tensors, { format: 'pt' });
+        await writeFileAtomic(join(temp, 'tx-tokenizer.json'), JSON.stringify(files.txTokenizer));
+      }, { overwrite: values.force === true });
+    } finally {
+      tf.dispose(Object.values(files.tensors));
+    }
+    written = ['config.json', 'model.safetensors', 'tx-tokenizer.json'];
+  } else if (format === 'nanogpt') {
+    // A tx checkpoint's weights are nanoGPT's state_dict already (names, [out, in] layout, lm_head.weight).
+    await replaceFolder(out, async (temp) => {
+      await copy(join(source, 'model.safetensors'), join(temp, 'model.safetensors'));
+      await copy(join(source, 'tokenizer.json'), join(temp, 'tokenizer.json'));
+      await writeFileAtomic(join(temp, 'model_args.json'), `${JSON.stringify(nanoGPTModelArgs(config.model.config as GPTConfig), null, 2)}\n`);
+    }, { overwrite: values.force === true });
+    written = ['model.safetensors', 'model_args.json', 'tokenizer.json'];
+  } else {
+    await replaceFolder(out, async (temp) => {
+      for (const file of ['model.safetensors', 'tokenizer.json']) await copy(join(source, file), join(temp, file));
       const manifest = { format: 'tx-export', version: 1, task: config.task, model: config.model, files: { weights: 'model.safetensors', tokenizer: 'tokenizer.json' } };
       await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    },
-    { overwrite: values.force === true },
-  );
-  io.stdout.write(`exported ${source} to ${out} (config.json, model.safetensors, tokenizer.json)\n`);
+    }, { overwrite: values.force === true });
+    written = ['config.json', 'model.safetensors', 'tokenizer.json'];
+  }
+  io.stdout.write(`exported ${source} to ${out} (${written.join(', ')})\n`);
+}
+
+/** nanoGPT's model_args dict for a GPTConfig (the inverse of gptConfigFromNanoGPT). */
+function nanoGPTModelArgs(c: GPTConfig): NanoGPTModelArgs {
+  return { n_layer: c.nLayer, n_head: c.nHead, n_embd: c.nEmbd, block_size: c.blockSize, bias: c.bias, vocab_size: c.vocabSize, dropout: c.dropout };
 }

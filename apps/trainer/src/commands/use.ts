@@ -140,6 +140,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     tokens = Int32Array.from(encodeOrExplain(tokenizer, text, `--data ${values.data}`));
     source = values.data;
   } else {
+    if (config.settings.task === 'text' && !config.settings.data) throw new UsageError(`${values.checkpoint} was imported (${JSON.stringify(config.importedFrom ?? {})}): give the text to evaluate with --data FILE`);
     tokens = new TokenDataset(tokenizer.encode(await corpusText(config.settings))).val;
     source = `${config.settings.data ?? 'names corpus'} (validation split)`;
   }
@@ -170,9 +171,17 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
 // ---- tx inspect ----------------------------------------------------------------
 
 export async function inspectCommand(argv: string[], io: Io): Promise<void> {
-  const { values } = parse(argv, { checkpoint: { type: 'string' }, text: { type: 'string' }, target: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(argv, {
+    checkpoint: { type: 'string' }, text: { type: 'string' }, target: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, 'no-logits': { type: 'boolean' },
+    backend: { type: 'string' }, json: { type: 'boolean' },
+  });
   const text = required(values, 'text');
   const { config, model, tokenizer } = await open(values);
+  // Long texts and big models: only the layers and heads asked for, and logits only when wanted.
+  const layerCount = config.model.kind === 'gpt' ? config.model.config.nLayer : Infinity;
+  const pickLayers = indexList(values.layers, '--layers', layerCount);
+  const pickHeads = indexList(values.heads, '--heads', config.model.config.nHead);
+  const pick = (layers: number[][][][]) => layers.filter((_, l) => !pickLayers || pickLayers.includes(l)).map((heads) => heads.filter((_, h) => !pickHeads || pickHeads.includes(h)));
   const round = (rows: number[][]) => rows.map((r) => r.map((v) => Math.round(v * 1e6) / 1e6));
   let result: Record<string, unknown>;
   if (config.model.kind === 'gpt') {
@@ -184,7 +193,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     const { logits, attention } = gpt.forward(input, { returnAttention: true });
     input.dispose();
     const logitRows = ((await logits.array()) as number[][][])[0];
-    const att = await Promise.all(attention!.map(async (a) => ((await a.array()) as number[][][][])[0].map(round)));
+    const att = pick(await Promise.all(attention!.map(async (a) => ((await a.array()) as number[][][][])[0]))).map((heads) => heads.map(round));
     let loss: number | null = null;
     if (ids.length > 1) {
       const l = tf.tidy(() => crossEntropy(tf.slice(logits, [0, 0, 0], [1, ids.length - 1, -1]), tf.tensor2d([ids.slice(1)], [1, ids.length - 1], 'int32')));
@@ -192,7 +201,9 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
       l.dispose();
     }
     tf.dispose([logits, ...attention!]);
-    result = { tokens: ids.map((id) => tokenizer.decode([id])), ids, logits: round(logitRows), attention: att, loss };
+    result = { tokens: ids.map((id) => tokenizer.decode([id])), ids, ...(values['no-logits'] ? {} : { logits: round(logitRows) }), attention: att, loss };
+    if (pickLayers) result.layers = pickLayers;
+    if (pickHeads) result.heads = pickHeads;
   } else {
     const ed = model as EncoderDecoderTransformer;
     const { bos, eos } = config.model.specials;
@@ -205,7 +216,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     const { logits, attention } = ed.forward(src, tgt, { returnAttention: true });
     tf.dispose([src, tgt]);
     const l = tf.tidy(() => crossEntropy(logits, tf.tensor2d([tgtOut], [1, tgtOut.length], 'int32')));
-    const toArrays = (ts: tf.Tensor4D[]) => Promise.all(ts.map(async (a) => ((await a.array()) as number[][][][])[0].map(round)));
+    const toArrays = async (ts: tf.Tensor4D[]) => pick(await Promise.all(ts.map(async (a) => ((await a.array()) as number[][][][])[0]))).map((heads) => heads.map(round));
     result = {
       tokens: tgtIn.map((id) => tokenizer.decode([id])),
       ids: tgtIn,
@@ -226,4 +237,17 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     if (result.loss !== null) io.stdout.write(`loss: ${(result.loss as number).toFixed(4)}\n`);
     io.stdout.write(`attention: ${(result.attention as unknown[]).length} layers x ${((result.attention as unknown[][])[0] ?? []).length} heads (use --json for the weights)\n`);
   }
+}
+
+/** "0,2,5" or "0-3" (or both) as sorted indices below `count`; undefined when the flag is absent. */
+function indexList(raw: unknown, flag: string, count: number): number[] | undefined {
+  if (raw === undefined) return undefined;
+  const out = new Set<number>();
+  for (const part of String(raw).split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const [from, to] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
+    if (!m || from > to || to >= count) throw new UsageError(`${flag} must list indices below ${count}, such as 0,2 or 0-3; got "${raw}"`);
+    for (let i = from; i <= to; i++) out.add(i);
+  }
+  return [...out].sort((a, b) => a - b);
 }

@@ -32,6 +32,8 @@ export interface BlockOptions {
   rng: Rng;
   /** Init std of the residual projections (c_proj); nanoGPT: 0.02 / sqrt(2 * nLayer). */
   projStd?: number;
+  /** LayerNorm's epsilon (default 1e-5, as PyTorch and GPT-2). */
+  layerNormEps?: number;
 }
 
 export interface BlockCall {
@@ -72,16 +74,16 @@ export class Block extends Module {
 
   constructor(readonly dim: number, options: BlockOptions) {
     super();
-    const { nHead, bias, dropout, rng, projStd, causal = false } = options;
+    const { nHead, bias, dropout, rng, projStd, causal = false, layerNormEps: eps } = options;
     this.norm = options.norm ?? 'pre';
     const attention = { dModel: dim, nHead, bias, dropout, rng, outStd: projStd };
-    this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias }));
+    this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias, eps }));
     this.attn = this.module('attn', new SelfAttention({ ...attention, causal }));
-    const ln_2 = this.module('ln_2', new LayerNorm(dim, { bias }));
+    const ln_2 = this.module('ln_2', new LayerNorm(dim, { bias, eps }));
     this.norms = [this.ln_1, ln_2];
     if (options.cross) {
       this.cross_attn = this.module('cross_attn', new CrossAttention(attention));
-      this.norms.push(this.module('ln_3', new LayerNorm(dim, { bias })));
+      this.norms.push(this.module('ln_3', new LayerNorm(dim, { bias, eps })));
     }
     this.mlp = this.module('mlp', new FeedForward(dim, { dFF: options.dFF, bias, activation: options.activation, dropout, rng, projStd }));
   }

@@ -23,6 +23,8 @@ export interface GPTConfig {
   bias: boolean;
   /** Feed-forward activation (default 'gelu', exact, as nanoGPT). */
   activation?: Activation;
+  /** LayerNorm's epsilon (default 1e-5; GPT-2's layer_norm_epsilon). */
+  layerNormEps?: number;
 }
 
 /** The original Transformer (Vaswani et al. 2017): encoder, decoder, sinusoidal positions. */
@@ -129,6 +131,7 @@ export function checkGPTConfig(config: GPTConfig): void {
     ...probability(config.dropout, 'dropout'),
     ...boolean(config.bias, 'bias'),
     ...activation(config.activation ?? 'gelu'),
+    ...(config.layerNormEps === undefined || (typeof config.layerNormEps === 'number' && config.layerNormEps > 0 && config.layerNormEps < 1) ? [] : [`layerNormEps must be a number in (0, 1), got ${JSON.stringify(config.layerNormEps)}`]),
   ];
   if (problems.length === 0 && config.nEmbd % config.nHead !== 0) {
     problems.push(`nEmbd (${config.nEmbd}) must be divisible by nHead (${config.nHead})`);

@@ -64,16 +64,16 @@ export class GPT extends Module implements LanguageModel {
     super();
     checkGPTConfig(config);
     this.config = Object.freeze({ ...config });
-    const { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias, activation } = config;
+    const { vocabSize, blockSize, nLayer, nHead, nEmbd, dropout, bias, activation, layerNormEps } = config;
     this.rng = rng;
     this.transformer = this.module('transformer', new ModuleDict());
     this.wte = this.transformer.add('wte', new Embedding(vocabSize, nEmbd, { rng }));
     this.wpe = this.transformer.add('wpe', new LearnedPositionalEmbedding(blockSize, nEmbd, { rng }));
     this.drop = this.transformer.add('drop', new Dropout(dropout, rng));
     const projStd = 0.02 / Math.sqrt(2 * nLayer);
-    const blocks = Array.from({ length: nLayer }, () => new Block(nEmbd, { nHead, bias, dropout, activation, rng, projStd, causal: true, norm: 'pre' }));
+    const blocks = Array.from({ length: nLayer }, () => new Block(nEmbd, { nHead, bias, dropout, activation, rng, projStd, layerNormEps, causal: true, norm: 'pre' }));
     this.h = this.transformer.add('h', new ModuleList(blocks));
-    this.ln_f = this.transformer.add('ln_f', new LayerNorm(nEmbd, { bias }));
+    this.ln_f = this.transformer.add('ln_f', new LayerNorm(nEmbd, { bias, eps: layerNormEps }));
   }
 
   get vocabSize(): number {
