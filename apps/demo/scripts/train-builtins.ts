@@ -4,7 +4,7 @@
 //
 //   public/models/<name>/{config.json, model.safetensors, tokenizer.json}
 //
-// Run from apps/demo:  pnpm train-builtins [--only shakespeare|dates] [--iters N] [--shakespeare FILE]
+// Run from apps/demo:  pnpm train-builtins [--only shakespeare|dates|coref] [--iters N] [--shakespeare FILE]
 // (builds this script with Vite's SSR mode, then runs it with node on the
 // built workspace packages, on the wasm backend).
 //
@@ -12,15 +12,20 @@
 //              --shakespeare FILE), for the attention, arithmetic and generate views.
 // dates:       an encoder-decoder on @tx/train's makeExamples('dates'), as
 //              `tx train --task dates`, for the alignment (cross-attention) view.
+// coref:       an encoder over words on @tx/train's coref task, as `tx train
+//              --task coref` (smaller: 32 channels), for the attention view's
+//              opening picture: who is "it" in the explainer's sentence.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend, serializeSafetensors, tf } from '@tx/core';
-import { exactMatch } from '@tx/train';
+import { evaluateCoref, exactMatch, makeCorefExamples } from '@tx/train';
+import { Rng } from '@tx/core';
 import type { ModelSpec } from '@tx/blocks';
 import { exportManifest } from '@tx/train';
 import { translateAll } from '../src/model/seq2seq.js';
-import { Seq2SeqTrainer, Trainer, type AnyTrainer, type TrainSettings } from '../src/model/train.js';
+import { inspectEncoder } from '../src/model/coref.js';
+import { COREF_SETTINGS, CorefTrainer, Seq2SeqTrainer, Trainer, type AnyTrainer, type TrainSettings } from '../src/model/train.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const demo = resolve(here, '..');
@@ -53,6 +58,13 @@ const BUILTINS: Builtin[] = [
     settings: { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 48, batchSize: 32, lr: 2e-3, maxIters: 2000, seed: 1337, evalInterval: 250, evalIters: 10, weightDecay: 0.01 },
     trainer: async (s) => new Seq2SeqTrainer(s),
   },
+  {
+    name: 'coref',
+    task: 'coref',
+    description: "encoder (@tx/blocks) over words on @tx/train's coref task: which word \"it\" refers to; the pointer is layer 1, head 0",
+    settings: { ...COREF_SETTINGS, maxIters: 600, seed: 1337, evalInterval: 100, evalIters: 10 },
+    trainer: async (s) => new CorefTrainer(s),
+  },
 ];
 
 async function main() {
@@ -80,6 +92,16 @@ async function main() {
       console.log(`  exact match on ${trainer.valExamples.length} validation dates: ${(100 * results.exactMatch).toFixed(1)}%`);
       trainer.valExamples.slice(0, 4).forEach((e, i) => console.log(`    ${e.source} -> ${predictions[i]}`));
       spec = { kind: 'encoder-decoder', config: { ...trainer.model.config }, specials: trainer.specials };
+    } else if (trainer.kind === 'encoder') {
+      // Fresh held-out sentences, as `tx eval` scores them.
+      const score = await evaluateCoref(trainer.model, trainer.tokenizer, makeCorefExamples(1000, new Rng(settings.seed + 99), 'val'));
+      Object.assign(results, { accuracy: score.accuracy, headAccuracy: score.headAccuracy, meanProbability: score.meanProbability });
+      console.log(`  on 1000 fresh held-out sentences: accuracy ${(100 * score.accuracy).toFixed(1)}%, coref head largest on the referent ${(100 * score.headAccuracy).toFixed(1)}%`);
+      for (const text of ["The animal didn't cross the street because it was too tired.", "The animal didn't cross the street because it was too wide."]) {
+        const r = await inspectEncoder(trainer.model, trainer.tokenizer, text);
+        console.log(`    ${text} -> it = ${r.referent!.token} (${(100 * r.referent!.p).toFixed(1)}%)`);
+      }
+      spec = { kind: 'encoder', config: { ...trainer.model.config, pointerHead: [...trainer.model.config.pointerHead] as [number, number] } };
     } else {
       spec = { kind: 'gpt', config: { ...trainer.model.config } };
     }

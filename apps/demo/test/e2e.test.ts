@@ -61,11 +61,68 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     expect(await page.textContent('#backend')).toMatch(/^Running on WebGPU/);
   });
 
-  it('draws attention lines for the default sentence, and hovering filters them', async () => {
+  /** The coref head's weights from "it", and the word among the others it weighs most (read from the page). */
+  const corefLight = async () => {
+    const row = JSON.parse((await page.getAttribute('#coref-answer', 'data-coref-row'))!) as number[];
+    const tokens = JSON.parse((await page.getAttribute('#coref-answer', 'data-tokens'))!) as string[];
+    const it = tokens.indexOf('it');
+    const brightest = row.reduce((best, w, j) => (j !== it && (best < 0 || w > row[best]) ? j : best), -1);
+    return { row, tokens, it, brightest: tokens[brightest] };
+  };
+
+  it('opens on the explainer\'s sentence with the coref encoder: words as nodes, and "it" shines on "animal"', async () => {
     expect(await page.inputValue('#attention-text')).toBe("The animal didn't cross the street because it was too tired.");
+    await page.waitForSelector('#attention-sentence:visible');
+    expect(await page.getAttribute('#attention-sentence', 'data-selected')).toBe('7'); // "it" shines by default
+    expect(Number(await page.getAttribute('#attention-sentence', 'data-arcs'))).toBeGreaterThan(4);
+    const tired = await corefLight();
+    expect(tired.tokens).toEqual(['the', 'animal', "didn't", 'cross', 'the', 'street', 'because', 'it', 'was', 'too', 'tired', '.']);
+    expect(tired.brightest).toBe('animal');
+    expect(await page.getAttribute('#coref-answer', 'data-referent')).toBe('animal');
+    expect(await page.textContent('#coref-answer .big')).toMatch(/^it = the animal, \d+%$/);
+    await page.locator('#view-attention').screenshot({ path: join(shots, 'coref-tired.png') });
+    await page.screenshot({ path: join(shots, '1-attention.png'), fullPage: true });
+
+    // Hovering a word shows its light; leaving gives the light back to "it".
+    const words = JSON.parse((await page.getAttribute('#attention-sentence', 'data-words'))!) as number[][];
+    const box = (await page.locator('#attention-sentence').boundingBox())!;
+    await page.mouse.move(box.x + words[5][0], box.y + words[5][1]);
+    await page.waitForSelector('#attention-sentence[data-selected="5"]');
+    await page.mouse.move(5, 5);
+    await page.waitForSelector('#attention-sentence[data-selected="7"]');
+    // Toggling the coref head's swatch takes its arcs away; toggling it back returns them.
+    const arcs = Number(await page.getAttribute('#attention-sentence', 'data-arcs'));
+    await page.click('.swatch[data-head="0"]');
+    await page.waitForSelector('.swatch[data-head="0"][aria-pressed="false"]');
+    expect(Number(await page.getAttribute('#attention-sentence', 'data-arcs'))).toBeLessThan(arcs);
+    await page.click('.swatch[data-head="0"]');
+    await page.waitForSelector('.swatch[data-head="0"][aria-pressed="true"]');
+    expect(Number(await page.getAttribute('#attention-sentence', 'data-arcs'))).toBe(arcs);
+
+    // Typing "wide" over "tired", key by key with no button, moves the light to "street".
+    await page.focus('#attention-text');
+    await page.keyboard.press('End');
+    for (let i = 0; i < 'tired.'.length; i++) await page.keyboard.press('Backspace');
+    await page.keyboard.type('wide.', { delay: 40 });
+    expect(await page.inputValue('#attention-text')).toBe("The animal didn't cross the street because it was too wide.");
+    await page.waitForFunction(() => document.querySelector('#coref-answer')?.getAttribute('data-tokens')?.endsWith('"wide","."]'));
+    const wide = await corefLight();
+    expect(wide.tokens[10]).toBe('wide');
+    expect(wide.brightest).toBe('street');
+    expect(await page.getAttribute('#coref-answer', 'data-referent')).toBe('street');
+    expect(await page.textContent('#coref-answer .big')).toMatch(/^it = the street, \d+%$/);
+    await page.locator('#view-attention').screenshot({ path: join(shots, 'coref-wide.png') });
+  });
+
+  it('draws attention lines for the sentence with the character GPT, and hovering filters them', async () => {
+    await page.waitForSelector('#model-select option[value="built-in: shakespeare"]', { state: 'attached' });
+    await page.fill('#attention-text', "The animal didn't cross the street because it was too tired.");
+    await page.selectOption('#model-select', 'built-in: shakespeare');
+    await page.waitForFunction(() => document.querySelector('.attention .info')?.textContent?.startsWith('60 tokens'), undefined, { timeout: 240_000 });
+    await page.waitForSelector('#attention-lines:visible'); // 60 letters: bertviz's two columns
     const all = Number(await page.getAttribute('#attention-lines', 'data-lines'));
     expect(all).toBeGreaterThan(50);
-    await page.screenshot({ path: join(shots, '1-attention.png'), fullPage: true });
+    await page.screenshot({ path: join(shots, '1c-attention-gpt.png'), fullPage: true });
     await page.locator('#attention-lines').scrollIntoViewIfNeeded();
     const box = (await page.locator('#attention-lines').boundingBox())!;
     await page.mouse.move(box.x + 20, box.y + 8 + ((box.height - 16) * 43.5) / 60); // the left-hand "i" of "it"
@@ -137,17 +194,17 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     await page.screenshot({ path: join(shots, '4-train.png'), fullPage: true });
   }, 720_000);
 
-  it('streams generated tokens with next-token bars', async () => {
-    await view('generate');
-    await page.fill('#gen-max', '30');
-    // Record the token count at every change of the output, from before the click until done.
+  it('streams generated tokens with next-token bars, on arrival', async () => {
+    // Record the token count at every change of the output, from before the view is shown until done:
+    // arriving at the view runs its default prompt once, with no click.
     await page.evaluate(() => {
+      document.querySelector<HTMLInputElement>('#gen-max')!.value = '30';
       const out = document.querySelector<HTMLElement>('#gen-output')!;
       const counts: number[] = [];
       (globalThis as unknown as { genCounts: number[] }).genCounts = counts;
       new MutationObserver(() => counts.push(Number(out.dataset.tokens))).observe(out, { attributes: true, childList: true });
     });
-    await page.click('#gen-run');
+    await view('generate');
     await page.waitForSelector('#gen-output[data-done="true"]', { timeout: 360_000 });
     const counts = await page.evaluate(() => (globalThis as unknown as { genCounts: number[] }).genCounts);
     expect(new Set(counts.filter((n) => n > 0 && n < 30)).size).toBeGreaterThan(3); // it streamed
@@ -156,9 +213,8 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     await page.screenshot({ path: join(shots, '5-generate.png'), fullPage: true });
   }, 480_000);
 
-  it("draws the dates encoder-decoder's cross-attention", async () => {
-    await view('encdec');
-    await page.click('#dates-run');
+  it("draws the dates encoder-decoder's cross-attention, on arrival", async () => {
+    await view('encdec'); // its default date runs once, with no click
     await page.waitForSelector('#alignment[data-rows]', { timeout: 240_000 });
     expect(await page.getAttribute('#dates-result', 'data-iso')).toBe('2026-11-27');
     expect(await page.getAttribute('#alignment', 'data-rows')).toBe('10');

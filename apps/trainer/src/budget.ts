@@ -5,7 +5,7 @@
 // sets it outright.
 import { freemem } from 'node:os';
 import { TxError } from '@tx/core';
-import { estimateEncoderDecoderMemory, estimateGPTMemory, type MemoryEstimate, type ModelSpec } from '@tx/blocks';
+import { estimateMemory as estimateModelMemory, type MemoryEstimate, type ModelSpec } from '@tx/blocks';
 
 export class MemoryError extends TxError {}
 
@@ -30,12 +30,12 @@ export function memoryBudget(backend: string, env: Record<string, string | undef
   return { bytes: free, reason: `80% of the ${formatBytes(freemem())} of free memory` };
 }
 
-export function estimateMemory(spec: ModelSpec, use: { batchSize: number; training: boolean }): MemoryEstimate {
-  return spec.kind === 'gpt' ? estimateGPTMemory(spec.config, use) : estimateEncoderDecoderMemory(spec.config, use);
+export function estimateMemory(spec: ModelSpec, use: { batchSize: number; training: boolean; length?: number }): MemoryEstimate {
+  return estimateModelMemory(spec, use);
 }
 
 /** Throw one line naming both numbers when `what` would not fit. */
-export function checkMemory(what: string, spec: ModelSpec, use: { batchSize: number; training: boolean }, budget: Budget): void {
+export function checkMemory(what: string, spec: ModelSpec, use: { batchSize: number; training: boolean; length?: number }, budget: Budget): void {
   const e = estimateMemory(spec, use);
   if (e.totalBytes <= budget.bytes) return;
   const weights = `${formatBytes(e.parameterBytes)} for ${e.parameters.toLocaleString('en-US')} parameters${use.training ? ' with gradients and AdamW moments' : ''}`;

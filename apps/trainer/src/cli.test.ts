@@ -24,7 +24,7 @@ describe('tx: bad input', () => {
   it('prints help, and a mistake is exit code 2 as a process too', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/tx import nanogpt --weights FILE\.safetensors/);
+    expect(stdout).toMatch(/tx import   nanogpt\|hf \[--weights FILE\.safetensors\]/);
     const child = spawnCli(['frobnicate']);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -41,7 +41,7 @@ describe('tx: bad input', () => {
     [['train', '--preset', 'gpt5'], 'tx: unknown preset "gpt5" (known: nanogpt-cpu, shakespeare-char, gpt2, mini-transformer)\n'],
     [['sample'], 'tx: --checkpoint is required (see tx --help)\n'],
     [['sample', '--checkpoint', '/nonexistent/ckpt'], 'tx: no checkpoint at /nonexistent/ckpt: the folder does not exist\n'],
-    [['import', 'keras', '--out', 'x'], 'tx: tx import knows one format, "nanogpt"; got "keras"\n'],
+    [['import', 'keras', '--out', 'x'], 'tx: tx import knows two formats, "nanogpt" and "hf"; got "keras"\n'],
     [['train', '--tokenizer', 'bpe', '--vocab-size', '100'], 'tx: --vocab-size must be an integer >= 256 and <= 1000000, got "100"\n'],
     [['bench', '--steps', '0'], 'tx: --steps must be a positive integer, got "0"\n'],
     [['import', 'nanogpt', '--weights', 'w', '--model-args', '{"n_layer": 1}', '--vocab', 'aab', '--out', 'x'], null],

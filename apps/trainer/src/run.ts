@@ -1,5 +1,6 @@
 // The `tx` command line: parse, dispatch, and turn every expected failure
 // into one line on stderr with exit code 2 (a stack trace only with --debug).
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readTextFile } from './read.js';
 import { TxError, initBackend } from '@tx/core';
@@ -12,10 +13,12 @@ import { checkOut } from './out.js';
 import { recoverFolder } from '@tx/train/node';
 import { TRAIN_FIELDS, checkField, parseConfigFile, type TrainSettings } from './schema.js';
 import { trainSeq2Seq } from './seq2seq-train.js';
+import { trainCoref } from './coref-train.js';
 import { resolveSettings } from './settings.js';
 import { sampleCommand, evalCommand, inspectCommand } from './commands/use.js';
 import { importCommand, exportCommand } from './commands/files.js';
 import { benchCommand } from './commands/bench.js';
+import { BENCH_FLAGS, EVAL_FLAGS, EXPORT_FLAGS, IMPORT_FLAGS, INSPECT_FLAGS, SAMPLE_FLAGS, TRAIN_FLAGS, type Spec } from './flags.js';
 import type { Output } from './session.js';
 
 export interface Io {
@@ -26,38 +29,123 @@ export interface Io {
 /** A mistake in how tx was called: reported as one line, exit code 2. */
 export class UsageError extends TxError {}
 
-export const HELP = `tx: train, sample, evaluate and inspect @tx Transformer models
+/** A tx command: what `tx --help` says of it, its flags (which parse them and print its help), and what it does. */
+interface Command {
+  /** One line for `tx --help`. */
+  summary: string;
+  /** Positional arguments, as the usage line shows them. */
+  positional?: string;
+  flags: Spec;
+  /** Lines printed after the options in `tx COMMAND --help`. */
+  notes?: string[];
+  /** Returns the exit code, or nothing for 0. */
+  run(argv: string[], io: Io): Promise<number | void>;
+}
 
-Usage:
-  tx train    [--task names|text|dates|copy|reverse] [--data FILE] [--tokenizer char|bpe] [--vocab-size N]
-              [--preset NAME] [--config FILE] [--max-iters N] [--batch-size N] [--lr X] [--eval-interval N]
-              [--out DIR] [--force] [--resume DIR] [--backend auto|webgpu|wasm|cpu] [--seed N] [--json]
-  tx sample   --checkpoint DIR [--prompt TEXT] [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
-              [--greedy] [--beams N] [--seed N] [--context-overflow crop|restart] [--json]
-  tx eval     --checkpoint DIR [--data FILE]
-  tx inspect  --checkpoint DIR --text TEXT [--json]
-  tx import nanogpt --weights FILE.safetensors --model-args JSON (--vocab-from TEXTFILE | --vocab CHARS) --out DIR [--force]
-  tx export   --checkpoint DIR --out DIR [--force]
-  tx bench    [--preset NAME] [--backend auto|webgpu|wasm|cpu] [--batch-size N] [--steps N] [--new-tokens N] [--json]
-
-With no options, tx train trains a small GPT on an embedded corpus of English first names
-(about a minute on 2 cores), saves a checkpoint in runs/names and prints sampled names.
---out only replaces a folder tx wrote of the same kind (a checkpoint of the same task, an export);
-anything else needs --force. Ctrl-C or SIGTERM during training saves, then exits 130 or 143.
-TX_MEMORY_BUDGET (e.g. 6GB) sets the memory a model may need; the default is 80% of free memory
-(90% of 4 GB on wasm). Add --debug to any command for stack traces.
-`;
-
-/** A command returns its exit code, or nothing for 0. */
-const COMMANDS: Record<string, (argv: string[], io: Io) => Promise<number | void>> = {
-  train,
-  sample: sampleCommand,
-  eval: evalCommand,
-  inspect: inspectCommand,
-  import: importCommand,
-  export: exportCommand,
-  bench: benchCommand,
+const COMMANDS: Record<string, Command> = {
+  train: {
+    summary: 'train a model and save checkpoints (with no options: a small GPT on English first names)',
+    flags: TRAIN_FLAGS,
+    notes: [
+      'With no options it trains a small GPT on an embedded corpus of English first names (about a minute on 2 cores), saves a checkpoint in runs/names and prints sampled names. Ctrl-C or SIGTERM saves, then exits 130 or 143.',
+      'Settings only a --config file sets: CONFIG_ONLY.',
+    ],
+    run: train,
+  },
+  sample: { summary: 'generate text from a checkpoint', flags: SAMPLE_FLAGS, run: sampleCommand },
+  eval: { summary: "loss and perplexity of a checkpoint on a text (a seq2seq model's accuracy)", flags: EVAL_FLAGS, run: evalCommand },
+  inspect: { summary: "a text's tokens, logits and every head's attention", flags: INSPECT_FLAGS, run: inspectCommand },
+  import: {
+    summary: "a nanoGPT state_dict or a Hugging Face GPT-2 folder as a checkpoint",
+    positional: 'nanogpt|hf',
+    flags: IMPORT_FLAGS,
+    notes: [
+      'The two forms:',
+      '  tx import nanogpt --weights FILE.safetensors --model-args JSON (--vocab-from TEXTFILE | --vocab CHARS) --out DIR',
+      '  tx import hf --dir DIR --out DIR',
+    ],
+    run: importCommand,
+  },
+  export: { summary: "a checkpoint as the demo site's files, a Hugging Face GPT-2 folder or nanoGPT's", flags: EXPORT_FLAGS, run: exportCommand },
+  bench: { summary: 'tokens/s of a training step and of generation, with and without the KV cache', flags: BENCH_FLAGS, run: benchCommand },
 };
+
+/** The flags every command takes, handled before the command's own. */
+const COMMON_FLAGS: Spec = {
+  debug: { type: 'boolean', help: 'print the stack trace of an error' },
+  help: { type: 'boolean', help: 'print this help' },
+};
+
+/** @tx/trainer's version, from its package.json. */
+export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** `tx --help`: every command with its usage line, generated from the flag tables. */
+export function help(): string {
+  const lines = [
+    'tx: train, sample, evaluate and inspect @tx Transformer models',
+    '',
+    'Usage:',
+    ...Object.entries(COMMANDS).flatMap(([name, c]) => usage(name, c, 14)),
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`),
+    '',
+    '`tx COMMAND --help` describes each option. --out only replaces a folder tx wrote of the same kind',
+    '(a checkpoint of the same task, an export); anything else needs --force. TX_MEMORY_BUDGET (e.g. 6GB)',
+    'sets the memory a model may need; the default is 80% of free memory (90% of 4 GB on wasm).',
+    'Add --debug to any command for stack traces; tx --version prints the version.',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `tx COMMAND --help`: its usage line and one line per flag, from its flag table. */
+export function commandHelp(name: string): string {
+  const c = COMMANDS[name];
+  const flags = { ...c.flags, ...COMMON_FLAGS };
+  const left = (flag: string) => (flags[flag].type === 'boolean' ? `--${flag}` : `--${flag} ${flags[flag].value ?? 'VALUE'}`);
+  const width = Math.max(...Object.keys(flags).map((f) => left(f).length));
+  const configOnly = Object.keys(TRAIN_FIELDS).filter((field) => !Object.values(TRAIN_FLAGS as Spec).some((f) => f.field === field) && field !== 'json');
+  const lines = [
+    `tx ${name}: ${c.summary}`,
+    '',
+    'Usage:',
+    ...usage(name, c, 2),
+    '',
+    'Options:',
+    ...Object.keys(flags).flatMap((flag) => wrap(`  ${left(flag).padEnd(width)}  `, `${flags[flag].required ? 'required: ' : ''}${flags[flag].help}`, width + 4)),
+    ...(c.notes ? ['', ...c.notes.flatMap((n) => {
+      const indent = /^ */.exec(n)![0].length;
+      return wrap(' '.repeat(indent), n.trim().replace('CONFIG_ONLY', configOnly.join(', ')), indent + (indent > 0 ? 4 : 0));
+    })] : []),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+/** `tx NAME [POSITIONAL] --flag VALUE [--optional VALUE] ...`, its flags starting at column `column` or after the name. */
+function usage(name: string, c: Command, column: number): string[] {
+  const words = [...(c.positional ? [c.positional] : [])];
+  for (const [flag, f] of Object.entries(c.flags)) {
+    const text = f.type === 'boolean' ? `--${flag}` : `--${flag} ${f.value ?? 'VALUE'}`;
+    words.push(f.required ? text : `[${text}]`);
+  }
+  const start = `  tx ${name} `;
+  return wrap(start.padEnd(column), words, Math.max(column, start.length));
+}
+
+/** `prefix` then the words (a string: split at spaces), to fit 100 columns; continuation lines start at column `hang`. */
+function wrap(prefix: string, text: string | string[], hang: number, width = 100): string[] {
+  const lines: string[] = [];
+  let line = prefix;
+  let empty = true;
+  for (const word of typeof text === 'string' ? text.split(' ') : text) {
+    if (!empty && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = ' '.repeat(hang) + word;
+    } else line += empty ? word : ` ${word}`;
+    empty = false;
+  }
+  return [...lines, line];
+}
 
 export async function runCli(argv: string[], io: Io): Promise<number> {
   const debug = argv.includes('--debug');
@@ -65,16 +153,21 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
   try {
     const [command, ...rest] = args;
     if (command === undefined || ['--help', '-h', 'help'].includes(command)) {
-      io.stdout.write(HELP);
+      const topic = command === 'help' ? rest[0] : undefined; // tx help sample
+      io.stdout.write(topic !== undefined && Object.hasOwn(COMMANDS, topic) ? commandHelp(topic) : help());
       return 0;
     }
-    if (command === '--version') {
-      io.stdout.write('0.0.0\n');
+    if (command === '--version' || command === '-v') {
+      io.stdout.write(`${VERSION}\n`);
       return 0;
     }
-    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!run) throw new UsageError(`unknown command "${command}" (see tx --help)`);
-    return (await run(rest, io)) ?? 0;
+    const found = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (!found) throw new UsageError(`unknown command "${command}" (see tx --help)`);
+    if (asksForHelp(rest, found.flags)) {
+      io.stdout.write(commandHelp(command));
+      return 0;
+    }
+    return (await found.run(rest, io)) ?? 0;
   } catch (err) {
     const system = systemError(err);
     const known = err instanceof TxError || system !== null; // TxError: every @tx package's errors, @tx/tokenizer's included
@@ -97,10 +190,20 @@ function systemError(err: unknown): string | null {
   return `${e.path ?? 'a file'}: cannot ${e.syscall} it (${reason})`;
 }
 
-export type Spec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+export type { Flag, Spec } from './flags.js';
 
-/** node:util parseArgs, strict, with its long messages cut to the part that names the flag. */
-export function parse(argv: string[], options: Spec, positionals = 0): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+/** --help or -h where a flag may stand (not as the value of a string flag, as in `--prompt -h`). */
+function asksForHelp(argv: string[], options: Spec): boolean {
+  return argv.some((a, i) => (a === '--help' || a === '-h') && !(i > 0 && /^--[^=]+$/.test(argv[i - 1]) && options[argv[i - 1].slice(2)]?.type === 'string'));
+}
+
+/**
+ * node:util parseArgs with a command's flag table (flags.ts), strict, with its
+ * long messages cut to the part that names the flag; flags the table marks
+ * required must be there.
+ */
+export function parse(argv: string[], spec: Spec, positionals = 0): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const options = Object.fromEntries(Object.entries(spec).map(([flag, f]) => [flag, { type: f.type }]));
   // "--seed -1": a negative number is the flag's value (node reads it as an ambiguous option).
   const args = [...argv];
   for (let i = args.length - 1; i > 0; i--) {
@@ -110,9 +213,10 @@ export function parse(argv: string[], options: Spec, positionals = 0): { values:
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: positionals > 0 });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.split('. ')[0]} (see tx --help)`);
+    throw new UsageError(`${(err as Error).message.split(/\.(?:\s|$)/)[0]} (see tx --help)`); // its first sentence: one line
   }
   if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}" (see tx --help)`);
+  for (const [flag, f] of Object.entries(spec)) if (f.required) required(parsed.values, flag);
   return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
 }
 
@@ -134,16 +238,11 @@ export function positive(values: Record<string, unknown>, flag: string, integer:
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 async function train(argv: string[], io: Io): Promise<number> {
-  const flagNames = ['task', 'data', 'tokenizer', 'vocabSize', 'preset', 'maxIters', 'batchSize', 'lr', 'evalInterval', 'out', 'resume', 'backend', 'seed'] as const;
-  const spec: Spec = Object.fromEntries(flagNames.map((n) => [kebab(n), { type: 'string' as const }]));
-  spec.config = { type: 'string' };
-  spec.json = { type: 'boolean' };
-  spec.force = { type: 'boolean' };
-  const { values } = parse(argv, spec);
+  const { values } = parse(argv, TRAIN_FLAGS);
   const flags: TrainSettings = {};
-  for (const name of flagNames) {
-    const raw = values[kebab(name)];
-    if (raw !== undefined) (flags as Record<string, unknown>)[name] = checkField(name, raw, `--${kebab(name)}`);
+  for (const [flag, { field }] of Object.entries(TRAIN_FLAGS as Spec)) {
+    const raw = values[flag];
+    if (field && raw !== undefined) (flags as Record<string, unknown>)[field] = checkField(field, raw, `--${flag}`);
   }
   const fromFile: TrainSettings = {};
   if (typeof values.config === 'string') {
@@ -166,7 +265,8 @@ async function train(argv: string[], io: Io): Promise<number> {
   if (!output.json && backend.fellBackFrom) output.write(`backend ${backend.backend} (${backend.fellBackFrom} unavailable: ${backend.reason})\n`);
   const resumed = resumeDir ? await openCheckpoint(resumeDir, memoryBudget(backend.backend)) : undefined;
   const options = { overwrite: values.force === true };
-  const result = settings.task === 'names' || settings.task === 'text' ? await trainLanguageModel(settings, output, resumed, options) : await trainSeq2Seq(settings, output, resumed, options);
+  const trainTask = settings.task === 'names' || settings.task === 'text' ? trainLanguageModel : settings.task === 'coref' ? trainCoref : trainSeq2Seq;
+  const result = await trainTask(settings, output, resumed, options);
   return result.signal === 'SIGINT' ? 130 : result.signal === 'SIGTERM' ? 143 : 0;
 }
 

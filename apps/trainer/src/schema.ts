@@ -13,7 +13,7 @@ type Field =
   | { type: 'enum'; values: readonly string[] };
 
 export const TRAIN_FIELDS = {
-  task: { type: 'enum', values: ['names', 'text', 'dates', 'copy', 'reverse'] },
+  task: { type: 'enum', values: ['names', 'text', 'dates', 'copy', 'reverse', 'coref'] },
   data: { type: 'string' },
   tokenizer: { type: 'enum', values: ['char', 'bpe'] },
   vocabSize: { type: 'int', min: 256, max: 1_000_000 }, // byte-level BPE: 256 byte tokens, then merges

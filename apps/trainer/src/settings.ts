@@ -2,9 +2,10 @@
 // then flags (each later one wins). A resumed run starts from the settings
 // saved in its checkpoint.
 import { presets, type EncoderDecoderConfig, type GPTConfig } from '@tx/blocks';
+import { COREF_MAX_LENGTH } from '@tx/train';
 import { ConfigError, type TrainSettings } from './schema.js';
 
-export type Task = 'names' | 'text' | 'dates' | 'copy' | 'reverse';
+export type Task = 'names' | 'text' | 'dates' | 'copy' | 'reverse' | 'coref';
 
 /** Everything a run needs, resolved. */
 export interface ResolvedSettings {
@@ -46,6 +47,8 @@ export const TASK_DEFAULTS: Record<Task, Omit<ResolvedSettings, 'task' | 'data' 
   dates: { ...COMMON, maxIters: 1200, batchSize: 32, lr: 2e-3, minLr: 2e-4, warmupIters: 50, evalInterval: 200, nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 48, dropout: 0, weightDecay: 0.01 },
   copy: { ...COMMON, maxIters: 600, batchSize: 32, lr: 2e-3, minLr: 2e-4, warmupIters: 50, evalInterval: 200, nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 16, dropout: 0, weightDecay: 0.01 },
   reverse: { ...COMMON, maxIters: 1000, batchSize: 32, lr: 2e-3, minLr: 2e-4, warmupIters: 50, evalInterval: 200, nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 16, dropout: 0, weightDecay: 0.01 },
+  // An encoder over words (blockSize: the longest sentence it reads); the pointer is head 0 of its last layer.
+  coref: { ...COMMON, maxIters: 400, batchSize: 32, lr: 3e-3, minLr: 3e-4, warmupIters: 50, evalInterval: 100, nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 32, dropout: 0, weightDecay: 0.01 },
 };
 
 /** Fields a preset sets, by preset name (`tx train --preset nanogpt-cpu`). */
@@ -71,6 +74,7 @@ export function resolveSettings(layers: TrainSettings[]): ResolvedSettings {
   } as ResolvedSettings;
   if (resolved.nEmbd % resolved.nHead !== 0) throw new ConfigError(`nEmbd (${resolved.nEmbd}) must be divisible by nHead (${resolved.nHead})`);
   if (resolved.minLr > resolved.lr) throw new ConfigError(`minLr (${resolved.minLr}) must not exceed lr (${resolved.lr})`);
+  if (task === 'coref' && resolved.blockSize < COREF_MAX_LENGTH) throw new ConfigError(`--task coref needs blockSize >= ${COREF_MAX_LENGTH} (its longest sentence, in words), got ${resolved.blockSize}`);
   return resolved;
 }
 

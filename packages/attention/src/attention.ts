@@ -18,6 +18,7 @@ export interface PositionRotation {
   apply(x: tf.Tensor, offset: number): tf.Tensor;
 }
 
+/** The shape and options of a multi-head attention layer (SelfAttention, CrossAttention). */
 export interface AttentionConfig {
   /** Model width C (nanoGPT n_embd). */
   dModel: number;
@@ -37,6 +38,7 @@ export interface AttentionConfig {
   outStd?: number;
 }
 
+/** Per-call options of SelfAttention's and CrossAttention's forward: masks, a KV cache, and what to return. */
 export interface AttentionCall extends MaskOptions {
   /** Self-attention appends this call's keys and values to it; cross-attention fills it once. */
   cache?: KVCache | null;
@@ -46,6 +48,7 @@ export interface AttentionCall extends MaskOptions {
   returnQKV?: boolean;
 }
 
+/** What SelfAttention and CrossAttention return: the output, and the weights and Q, K, V when asked for (else null). */
 export interface AttentionOutput {
   /** [B, Tq, dModel] */
   output: tf.Tensor;

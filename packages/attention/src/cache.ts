@@ -9,6 +9,7 @@
 // It is for inference: gradients do not flow through cached steps.
 import { ShapeError, formatShape, tf } from '@tx/core';
 
+/** One layer's keys and values of earlier tokens, so that decoding computes each new position once, with the outputs of a full recomputation. */
 export class KVCache {
   /** [B, hk, length, d] after the last update, or null when empty. */
   k: tf.Tensor | null = null;

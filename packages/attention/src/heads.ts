@@ -3,11 +3,13 @@
 //   mergeHeads  [B, h, T, d] -> [B, T, h·d]   (Concat(head_1, ..., head_h))
 import { tf } from '@tx/core';
 
+/** [B, T, C] to [B, h, T, C/h]: the channels split into h heads. */
 export function splitHeads(x: tf.Tensor, h: number): tf.Tensor {
   const [B, T, C] = x.shape;
   return permute(tf.reshape(x, [B, T, h, C / h]), [0, 2, 1, 3]);
 }
 
+/** [B, h, T, d] to [B, T, h·d]: the heads' outputs side by side (the inverse of splitHeads). */
 export function mergeHeads(x: tf.Tensor): tf.Tensor {
   const [B, h, T, d] = x.shape;
   return tf.reshape(permute(x, [0, 2, 1, 3]), [B, T, h * d]);

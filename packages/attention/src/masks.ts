@@ -15,8 +15,10 @@
 // then multiplied by 0, so they come out as zeros.
 import { ShapeError, formatShape, tf } from '@tx/core';
 
+/** The score a blocked key gets (-1e9): its softmax weight is 0 in float32, and every number stays finite. */
 export const BLOCKED = -1e9;
 
+/** Which keys each query may see: a boolean mask, key padding, causal order, a sliding window, an additive score bias. */
 export interface MaskOptions {
   mask?: tf.Tensor | null;
   keyPaddingMask?: tf.Tensor | null;
@@ -28,6 +30,7 @@ export interface MaskOptions {
   causalMask?: tf.Tensor | null;
 }
 
+/** The masks of MaskOptions as one additive term, and which query rows see at least one key (what scoreBias returns). */
 export interface ScoreBias {
   /** Added to the scaled scores; broadcastable to [B, h, Tq, Tk]. */
   additive: tf.Tensor | null;

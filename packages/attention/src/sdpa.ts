@@ -14,6 +14,7 @@
 import { ShapeError, dropout as dropoutMask, formatShape, tf, type Rng } from '@tx/core';
 import { scoreBias, type MaskOptions } from './masks.js';
 
+/** Options of scaledDotProductAttention: masks, the scale, dropout on the weights, and whether to return them. */
 export interface AttentionOptions extends MaskOptions {
   /** Multiplies the scores (default 1 / sqrt(d_k)). */
   scale?: number;
@@ -23,6 +24,7 @@ export interface AttentionOptions extends MaskOptions {
   returnWeights?: boolean;
 }
 
+/** What scaledDotProductAttention returns: the output, and the weights when asked for. */
 export interface AttentionResult {
   /** [B, h, Tq, dv] (or [B, Tq, dv] for 3-D inputs). */
   output: tf.Tensor;

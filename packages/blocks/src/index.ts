@@ -1,5 +1,5 @@
 // Read in this order: layers (embedding, norm, feed-forward, block), models
-// (config, gpt, encoder-decoder, spec, huggingface), decoding (session, conditioned, greedy).
+// (config, gpt, encoder-decoder, encoder, spec), decoding (session, conditioned, greedy).
 export { Embedding } from './layers/embedding.js';
 export type { EmbeddingOptions } from './layers/embedding.js';
 export { LayerNorm, layerNorm } from './layers/norm.js';
@@ -11,15 +11,17 @@ export type { FeedForwardOptions } from './layers/feedforward.js';
 export { Block } from './layers/block.js';
 export type { BlockCall, BlockOptions, BlockOutput } from './layers/block.js';
 
-export { presets, gptConfigFromNanoGPT, seq2seqConfig, checkGPTConfig, checkEncoderDecoderConfig } from './models/config.js';
-export type { Activation, GPTConfig, EncoderDecoderConfig, NanoGPTModelArgs, PresetName } from './models/config.js';
+export { presets, gptConfigFromNanoGPT, seq2seqConfig, encoderConfig, checkGPTConfig, checkEncoderDecoderConfig, checkEncoderConfig } from './models/config.js';
+export type { Activation, GPTConfig, EncoderDecoderConfig, EncoderConfig, NanoGPTModelArgs, PresetName, TransformerConfig } from './models/config.js';
 export { GPT } from './models/gpt.js';
 export type { GPTOptions, GPTForwardOptions, GPTOutput, LayerQKV } from './models/gpt.js';
 export { EncoderDecoderTransformer } from './models/encoder-decoder.js';
 export type { EncoderDecoderCache, EncoderDecoderCall, EncoderDecoderOutput } from './models/encoder-decoder.js';
+export { Encoder } from './models/encoder.js';
+export type { EncoderCall, EncoderOutput } from './models/encoder.js';
 export { buildModel, modelVocabSize, parseModelSpec } from './models/spec.js';
 export type { AnyModel, ModelSpec, Seq2SeqSpecials } from './models/spec.js';
-export { estimateGPTMemory, estimateEncoderDecoderMemory, gptParameters, encoderDecoderParameters } from './models/memory.js';
+export { estimateGPTMemory, estimateEncoderDecoderMemory, estimateEncoderMemory, estimateMemory, gptParameters, encoderDecoderParameters, encoderParameters } from './models/memory.js';
 export type { MemoryEstimate, MemoryUse } from './models/memory.js';
 
 export { GPTSession } from './decoding/session.js';

@@ -1,5 +1,9 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
+import { findLibrary, gpuDeviceNodes } from './platform.node.js';
 import { BackendError } from './errors.js';
 import { maxAbsDifference, onBackend } from './testing.js';
 import { tf } from './tf.js';
@@ -22,6 +26,35 @@ describe('initBackend', () => {
     if (info.fellBackFrom === 'webgpu' && /software/.test(info.reason ?? '')) expect(info.backend).toBe('wasm');
   });
 
+  it.runIf(process.platform === 'linux')('auto leaves Dawn unloaded where there is no GPU device node', async () => {
+    const nodes = await gpuDeviceNodes();
+    const info = await initBackend();
+    if (nodes.length > 0) return; // a GPU machine: auto may well use it
+    expect(info).toEqual({
+      backend: 'wasm',
+      adapter: null,
+      fellBackFrom: 'webgpu',
+      reason: 'no GPU device here (no /dev/dri/renderD*, /dev/nvidia*, /dev/dxg), so WebGPU could only be a CPU emulation, slower than wasm',
+    });
+    expect((globalThis.navigator as { gpu?: unknown } | undefined)?.gpu).toBeUndefined();
+  });
+
+  it.runIf(process.platform === 'linux')('finds a shared library as the dynamic linker would, from LD_LIBRARY_PATH too', async () => {
+    expect(await findLibrary('libc.so.6')).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'tx-lib-'));
+    expect(await findLibrary('libtx-nothing.so.1')).toBe(false);
+    writeFileSync(join(dir, 'libtx-nothing.so.1'), '');
+    const saved = process.env.LD_LIBRARY_PATH;
+    process.env.LD_LIBRARY_PATH = `/nonexistent:${dir}`;
+    try {
+      expect(await findLibrary('libtx-nothing.so.1')).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.LD_LIBRARY_PATH;
+      else process.env.LD_LIBRARY_PATH = saved;
+    }
+    expect(readdirSync(dir)).toEqual(['libtx-nothing.so.1']);
+  });
+
   it('gives gradients and chained ops without extra imports', async () => {
     await initBackend({ prefer: 'wasm' });
     const x = tf.tensor1d([1, 2, 3]);
@@ -36,8 +69,8 @@ describe('initBackend', () => {
   });
 
   it('throws, naming the reason, when a named backend cannot start', async () => {
-    // webgl needs a browser (or headless-gl); in Node it cannot start.
-    await expect(initBackend({ prefer: 'webgl' })).rejects.toThrow(/backend "webgl" could not start: /);
+    // webgl needs a browser; in Node it cannot start.
+    await expect(initBackend({ prefer: 'webgl' })).rejects.toThrow('backend "webgl" could not start: WebGL needs a browser (tfjs-backend-webgl registers itself only there)');
   });
 
   it('onBackend explains a backend that cannot start instead of comparing nothing', async () => {

@@ -7,6 +7,7 @@ import { Rng } from './rng.js';
 import { tf } from './tf.js';
 
 // x: any shape -> same shape, each value zeroed with probability p, the rest scaled by 1 / (1 - p).
+/** Inverted dropout with a mask drawn from `rng` in JavaScript: each value is zeroed with probability p, the rest scaled by 1 / (1 - p). */
 export function dropout(x: tf.Tensor, p: number, rng: Rng): tf.Tensor {
   if (!(p >= 0 && p < 1)) throw new ValueError(`dropout: p must be in [0, 1), got ${p}`);
   if (p === 0) return x;

@@ -6,6 +6,7 @@
 // holds for it too: one base for every package's errors.
 const BRAND = Symbol.for('@tx/error');
 
+/** The base of every error thrown on bad input: its message says what was expected and what was found. */
 export class TxError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -35,6 +36,7 @@ export class ShapeError extends TxError {}
 /** A value is out of range: a probability, a token id, a size. */
 export class ValueError extends TxError {}
 
+/** A shape as error messages print it: `[2, 3]`. */
 export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }

@@ -9,6 +9,7 @@ export type ContextOverflow =
   /** Restart the KV cache from the last 3/4 of the context, recomputed in one pass (faster; each token sees 3/4 to all of the context). */
   | 'restart';
 
+/** Options of LanguageModel.startSession: the KV cache, attention output, and what happens past the context. */
 export interface SessionOptions {
   /** Keep keys and values of earlier tokens (default true). */
   cache?: boolean;
@@ -18,6 +19,7 @@ export interface SessionOptions {
   contextOverflow?: ContextOverflow;
 }
 
+/** What DecodingSession.feed returns: the next token's logits, and the attention when asked for. */
 export interface StepOutput {
   /** Logits for the token after the last one fed: [vocabSize]. */
   logits: Float32Array;
@@ -25,6 +27,7 @@ export interface StepOutput {
   attention?: number[][][];
 }
 
+/** A model's state while decoding one sequence: feed ids, get the logits of the token that follows. */
 export interface DecodingSession {
   /** Append ids to the sequence and return the logits that follow the last one. */
   feed(ids: readonly number[]): Promise<StepOutput>;
@@ -34,6 +37,7 @@ export interface DecodingSession {
   dispose(): void;
 }
 
+/** A model that decodes: its vocabulary, its context length and its sessions. The models of `@tx/blocks` implement it; `@tx/generate` drives it. */
 export interface LanguageModel {
   readonly vocabSize: number;
   /** The context length: how many ids the next token can depend on. */

@@ -1,3 +1,8 @@
+/**
+ * `@tx/core`: backend choice, modules and parameters, safetensors, a seeded RNG. Node's file helpers are
+ * in `@tx/core/node`, test helpers in `@tx/core/testing`.
+ * @module index
+ */
 export { tf } from './tf.js';
 export type { Tensor, Rank, DataType } from './tf.js';
 export { initBackend } from './backend.js';

@@ -3,6 +3,7 @@
 import type { Rng } from './rng.js';
 import { tf } from './tf.js';
 
+/** The mean and standard deviation of randomNormal's samples. */
 export interface NormalOptions {
   mean?: number;
   std?: number;

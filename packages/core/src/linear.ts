@@ -26,6 +26,7 @@ export const matMul2d: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.cust
   }) as Parameters<typeof tf.customGrad>[0],
 ) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
+/** How a Linear is built: bias, and the seeded Rng and std of its initial weights. */
 export interface LinearOptions {
   /** Add a bias vector (default true, as torch.nn.Linear). */
   bias?: boolean;

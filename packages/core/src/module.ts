@@ -9,8 +9,10 @@
 import { formatShape, StateDictError } from './errors.js';
 import { tf } from './tf.js';
 
+/** Tensors by parameter name, as Module.stateDict returns them and loadStateDict takes them (PyTorch's layout). */
 export type StateDict = Record<string, tf.Tensor>;
 
+/** Options of Module.param: whether the optimizer updates it, and the layout state dicts store. */
 export interface ParamOptions {
   /** Whether the optimizer updates it (default true). */
   trainable?: boolean;
@@ -26,6 +28,7 @@ interface Parameter {
   transposeInStateDict: boolean;
 }
 
+/** The base of every layer and model: named parameters (PyTorch's names, such as `h.0.attn.c_attn.weight`), child modules, state dicts, train and eval mode. */
 export class Module {
   private readonly ownParams = new Map<string, Parameter>();
   private readonly children = new Map<string, Module>();

@@ -84,6 +84,7 @@ export async function saveSafetensorsFile(
   await writeFileAtomic(path, await serializeSafetensors(tensors, metadata));
 }
 
+/** Options of loadSafetensorsFile: the finite check and a progress callback. */
 export interface LoadFileOptions extends SafetensorsReadOptions {
   /** Called after each tensor with the data bytes read so far and in all (a progress bar for big models). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;

@@ -6,8 +6,10 @@
 // four 32-bit words: save it in a checkpoint and a resumed run continues the
 // exact same sequence.
 
+/** An Rng's state, four 32-bit words (getState, Rng.fromState). */
 export type RngState = [number, number, number, number];
 
+/** A seeded random number generator (xoshiro128**): the same numbers on every backend and machine, with a state to save and resume. */
 export class Rng {
   private s: Uint32Array;
   private spareNormal: number | null = null;

@@ -35,18 +35,21 @@ export const MAX_TENSORS = 100_000;
 // U8, I8 and BOOL are read as int32: the causal-mask buffers of older GPT-2 files are stored so.
 const BYTES_PER_ELEMENT: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I32: 4, U8: 1, I8: 1, BOOL: 1 };
 
+/** A tensor's dtype, shape and values on the host, not yet on a backend. */
 export interface RawTensor {
   dtype: 'float32' | 'int32';
   shape: number[];
   data: Float32Array | Int32Array;
 }
 
+/** A safetensors file decoded on the host: its tensors and its metadata. */
 export interface ParsedSafetensors {
   /** Null-prototype map: every name in the file is a key, "__proto__" included. */
   tensors: Record<string, RawTensor>;
   metadata: Record<string, string>;
 }
 
+/** Options of the safetensors readers. */
 export interface SafetensorsReadOptions {
   /** Throw a SafetensorsError naming each tensor with NaN or infinite values (see checkFinite). */
   requireFinite?: boolean;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { initBackend, type BackendName } from './backend.js';
 import { tf } from './tf.js';
 
+/** Options of expectNoLeak. */
 export interface NoLeakOptions {
   /** Calls of fn made before counting, for work that allocates caches on first use. */
   warmup?: number;

@@ -6,6 +6,7 @@
 import type { DecodingSession, LanguageModel } from '@tx/core';
 import { logSoftmax, topIndices } from './processors.js';
 
+/** Options of beamSearch: the number of beams, the length, the EOS id and the length penalty. */
 export interface BeamSearchOptions {
   beams: number;
   maxNewTokens?: number;
@@ -15,6 +16,7 @@ export interface BeamSearchOptions {
   cache?: boolean;
 }
 
+/** What beamSearch returns: the best sequence's new ids, its log-probability and its score. */
 export interface BeamResult {
   /** The best sequence's new ids (EOS included when it ended on one). */
   ids: number[];
@@ -32,6 +34,7 @@ interface Beam {
   next: Float64Array; // log-probabilities of the token after ids
 }
 
+/** Beam search: keep the `beams` best partial sequences by log-probability; return the best one, its score length-penalised. */
 export async function beamSearch(model: LanguageModel, promptIds: readonly number[], options: BeamSearchOptions): Promise<BeamResult> {
   const { beams: width, eosId } = options;
   if (!Number.isInteger(width) || width < 1) throw new RangeError(`beams must be an integer >= 1, got ${width}`);

@@ -11,6 +11,7 @@ import type { ContextOverflow, LanguageModel } from '@tx/core';
 import { applyProcessors, argmax, repetitionPenalty, softmax, topIndices, temperature as temperatureProcessor, topK as topKProcessor, topP as topPProcessor, type LogitsProcessor } from './processors.js';
 import { streamingText, type TextDecoderLike } from './text.js';
 
+/** Options of generate and streamTokens: length, the sampling rule (greedy, temperature, top-k, top-p), seed, stops. */
 export interface GenerateOptions {
   /** Stop after this many new tokens (default 100). */
   maxNewTokens?: number;
@@ -41,6 +42,7 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
+/** One of the likeliest tokens at a step, with its probability. */
 export interface TokenChoice {
   id: number;
   text: string;
@@ -48,6 +50,7 @@ export interface TokenChoice {
   p: number;
 }
 
+/** One generated token: its id, the text it completes, its log-probability and the likeliest alternatives. */
 export interface GeneratedToken {
   id: number;
   /** The text this token completes (may be "" while a UTF-8 character is still incomplete). */
@@ -57,8 +60,10 @@ export interface GeneratedToken {
   attention?: number[][][];
 }
 
+/** Why generation stopped: maxNewTokens reached, an EOS token, a stop string, or the abort signal. */
 export type FinishReason = 'length' | 'eos' | 'stop' | 'aborted';
 
+/** What generate returns: the new ids, their text, each token's details, why it stopped, and the speed. */
 export interface GenerateResult {
   /** Generated ids only, not the prompt's. */
   ids: number[];
@@ -80,6 +85,7 @@ export function processorsFor(options: GenerateOptions): LogitsProcessor[] {
   return [...chain, ...(options.processors ?? [])];
 }
 
+/** Generate token by token: an async iterator of GeneratedToken whose return value is the FinishReason. */
 export async function* streamTokens(
   model: LanguageModel,
   promptIds: readonly number[],

@@ -5,13 +5,16 @@
 //
 //   const chain = [repetitionPenalty(1.2), temperature(0.8), topK(40), topP(0.95)];
 
+/** What a LogitsProcessor may look at besides the logits. */
 export interface ProcessorContext {
   /** Every id so far: the prompt's and the generated ones. */
   ids: readonly number[];
 }
 
+/** A step of the sampling chain: the next token's logits in, new logits out (temperature, top-k, top-p, repetition penalty). */
 export type LogitsProcessor = (logits: Float32Array, context: ProcessorContext) => Float32Array;
 
+/** The logits run through the processors, in order. */
 export function applyProcessors(processors: readonly LogitsProcessor[], logits: Float32Array, context: ProcessorContext): Float32Array {
   let out = logits;
   for (const p of processors) out = p(out, context);

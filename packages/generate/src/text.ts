@@ -2,12 +2,14 @@
 // the middle of a UTF-8 character (an emoji is 4 bytes, often 2+ tokens), so
 // text is only emitted once the characters are complete.
 
+/** What generation needs of a tokenizer: decode, and its own text stream when it has one. */
 export interface TextDecoderLike {
   decode(ids: readonly number[]): string;
   /** A tokenizer's own text stream (as @tx/tokenizer's), preferred when present. */
   textStream?(): StreamingText;
 }
 
+/** Text from ids one at a time, emitted only once its UTF-8 characters are complete. */
 export interface StreamingText {
   /** Add one id; return the newly completed text (possibly ""). */
   push(id: number): string;

@@ -6,6 +6,7 @@
 // smaller power of two p, followed by every other slope of 2p.
 import { ShapeError, tf } from '@tx/core';
 
+/** ALiBi's slope of each head (Press et al. 2021): a geometric sequence, with the paper's rule for head counts that are not powers of two. */
 export function alibiSlopes(nHead: number): number[] {
   if (!Number.isInteger(nHead) || nHead < 1) throw new ShapeError(`alibiSlopes: nHead must be a positive integer, found ${nHead}`);
   const powerOfTwo = (n: number) => {
@@ -17,6 +18,7 @@ export function alibiSlopes(nHead: number): number[] {
   return [...powerOfTwo(p), ...powerOfTwo(2 * p).filter((_, i) => i % 2 === 0).slice(0, nHead - p)];
 }
 
+/** Options of alibiBias: where the queries start (with a KV cache). */
 export interface AlibiBiasOptions {
   /** Position of the first query (with a KV cache: the number of cached tokens). Default: kLen - qLen, queries are the last positions. */
   queryOffset?: number;

@@ -2,6 +2,7 @@
 // nanoGPT's `wpe` (an nn.Embedding(block_size, n_embd) whose weight is [blockSize, dModel]).
 import { Module, ShapeError, randomNormal, tf, type Rng } from '@tx/core';
 
+/** How a LearnedPositionalEmbedding's table is initialised. */
 export interface LearnedPositionalEmbeddingOptions {
   /** Seeded RNG for the initial table. */
   rng: Rng;
@@ -9,6 +10,7 @@ export interface LearnedPositionalEmbeddingOptions {
   std?: number;
 }
 
+/** One learned vector per position, added to the token embeddings (GPT-2's and nanoGPT's wpe). */
 export class LearnedPositionalEmbedding extends Module {
   /** [blockSize, dModel], saved as "weight" (nanoGPT: transformer.wpe.weight). */
   readonly weight: tf.Variable;

@@ -9,6 +9,7 @@
 // length as `offset` so each is rotated by its absolute position.
 import { ShapeError, formatShape, tf } from '@tx/core';
 
+/** How a RotaryEmbedding is built: table length and frequency base. */
 export interface RotaryEmbeddingOptions {
   /** Longest position + 1 that the precomputed tables cover (grown on demand). Default 2048. */
   maxLen?: number;
@@ -16,6 +17,7 @@ export interface RotaryEmbeddingOptions {
   base?: number;
 }
 
+/** Rotary position embedding (RoPE, Su et al. 2021): queries and keys rotated by their positions, so that q·k depends on their distance only. */
 export class RotaryEmbedding {
   private cos: tf.Tensor2D | null = null; // [maxLen, d]
   private sin: tf.Tensor2D | null = null; // [maxLen, d], sign folded in for rotate-half

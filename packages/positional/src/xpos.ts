@@ -22,6 +22,7 @@
 // length as `offset`, and keep one center for the whole sequence.
 import { ShapeError, ValueError, formatShape, tf } from '@tx/core';
 
+/** How an XPosEmbedding is built: table length, frequency base, gamma, scale base and centre. */
 export interface XPosEmbeddingOptions {
   /** Longest position + 1 that the precomputed tables cover (grown on demand). Default 2048. */
   maxLen?: number;
@@ -37,6 +38,7 @@ export interface XPosEmbeddingOptions {
 
 type Tables = { cos: tf.Tensor2D; sin: tf.Tensor2D }; // [maxLen, d], sin with the sign of rotate-every-two
 
+/** xPos (Sun et al. 2022): RoPE whose q·k also decays exponentially with the distance. */
 export class XPosEmbedding {
   readonly base: number;
   readonly gamma: number;

@@ -22,6 +22,7 @@ import { huggingFaceFromVocabAndMerges, parseHuggingFace } from './huggingface.j
 import { trainBpe, type TrainOptions } from './train.js';
 import { MAX_ID, describeValue, expectArray, expectId, expectObject, idLimit, parseJSON } from './validate.js';
 
+/** What a BpeTokenizer is made of: the split pattern, the bytes of each id, the merges and the special tokens. */
 export interface BpeTokenizerSpec {
   /** Split pattern: 'gpt2', 'cl100k' or a regex source (JS syntax, used with the "gu" flags). */
   pattern: PatternName | string;
@@ -34,6 +35,7 @@ export interface BpeTokenizerSpec {
   specialTokens?: Readonly<Record<string, number>>;
 }
 
+/** Options for reading a tokenizer file. */
 export interface LoadOptions {
   /**
    * Run the file's split pattern even if it is not a known pattern and fails
@@ -43,6 +45,7 @@ export interface LoadOptions {
   trustPattern?: boolean;
 }
 
+/** Options of BpeTokenizer.fromTiktoken: the split pattern and special tokens. */
 export interface FromTiktokenOptions extends LoadOptions {
   /** Split pattern; required for .tiktoken text, taken from js-tiktoken's rank objects otherwise. Checked like a file's. */
   pattern?: PatternName | string;
@@ -55,6 +58,7 @@ const CACHE_LIMIT = 100_000;
 /** Longer pieces are not cached: they rarely repeat, and a key would keep the whole text it came from alive. */
 const CACHE_PIECE_LIMIT = 256;
 
+/** Byte-level BPE: encodes any text exactly as GPT-2's or cl100k's tokenizer does; trainable, and loadable from tiktoken and Hugging Face files. */
 export class BpeTokenizer implements Tokenizer {
   readonly kind = 'bpe';
   readonly vocabSize: number;

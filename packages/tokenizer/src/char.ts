@@ -6,8 +6,9 @@
 import { TokenizerError, describeChar, lineColumn } from './errors.js';
 import { encodeWithSpecials, specialRegex, buildSpecialRegex } from './special.js';
 import type { CharTokenizerJSON, TextStream, EncodeOptions, Tokenizer } from './tokenizer.js';
-import { describeValue, expectArray, expectString, parseJSON } from './validate.js';
+import { describeValue, expectSpecialTokenList, expectString, expectTokenizerJSON, tokenText } from './validate.js';
 
+/** Options of CharTokenizer: special tokens, and a token for unknown characters. */
 export interface CharTokenizerOptions {
   /** Special tokens, given ids after the characters in this order. */
   specialTokens?: readonly string[];
@@ -15,6 +16,7 @@ export interface CharTokenizerOptions {
   unk?: string;
 }
 
+/** One id per character (nanoGPT's character-level vocabulary), with optional special tokens. */
 export class CharTokenizer implements Tokenizer {
   readonly kind = 'char';
   readonly vocabSize: number;
@@ -60,18 +62,13 @@ export class CharTokenizer implements Tokenizer {
     return new CharTokenizer(chars, options);
   }
 
-  /** From our JSON (toJSON's output), or `{ kind: 'char', chars: 'abc' }` as @tx checkpoints write it. */
+  /** From our JSON (toJSON's output), or `{ kind: 'char', chars: 'abc' }` as `@tx` checkpoints write it. */
   static fromJSON(json: CharTokenizerJSON | string): CharTokenizer {
-    const data = (typeof json === 'string' ? parseJSON(json) : json) as Record<string, unknown> | null;
-    if (data === null || typeof data !== 'object' || data.kind !== 'char') {
-      throw new TokenizerError(`expected a tokenizer JSON with kind "char", found ${data !== null && typeof data === 'object' ? `kind ${describeValue(data.kind)}` : describeValue(data)}`);
-    }
-    if (data.version !== undefined && data.version !== 1) throw new TokenizerError(`expected char tokenizer JSON version 1, found ${describeValue(data.version)}`);
+    const data = expectTokenizerJSON(json, 'char');
     if (typeof data.chars !== 'string') throw new TokenizerError(`chars: expected a string of the vocabulary's characters, found ${describeValue(data.chars)}`);
-    const specialTokens = data.specialTokens === undefined || data.specialTokens === null ? [] : expectArray(data.specialTokens, 'specialTokens');
-    specialTokens.forEach((s, i) => expectString(s, `specialTokens[${i}]`, true));
+    const specialTokens = expectSpecialTokenList(data);
     const unk = data.unk === undefined || data.unk === null ? undefined : expectString(data.unk, 'unk', true);
-    return new CharTokenizer(data.chars, { specialTokens: specialTokens as string[], unk });
+    return new CharTokenizer(data.chars, { specialTokens, unk });
   }
 
   toJSON(): CharTokenizerJSON {
@@ -104,9 +101,7 @@ export class CharTokenizer implements Tokenizer {
   }
 
   private idText(id: number, index: number): string {
-    const t = this.text[id];
-    if (t === undefined || !Number.isInteger(id)) throw new TokenizerError(`ids[${index}]: expected a token id from 0 to ${this.vocabSize - 1}, found ${id}`);
-    return t;
+    return tokenText(this.text, id, index);
   }
 
   /** Every id is whole characters, so the stream decoder returns each at once. */

@@ -4,6 +4,7 @@
 // says what was expected and what was found, naming the character, offset,
 // line or id.
 
+/** A tokenizer's error: a bad file, text it cannot encode, an id it cannot decode. `instanceof TxError` holds for it too. */
 export class TokenizerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

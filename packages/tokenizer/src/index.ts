@@ -1,6 +1,7 @@
 // @tx/tokenizer: text to token ids and back. Pure TypeScript, no tfjs.
-export type { Tokenizer, TextStream, EncodeOptions, AllowedSpecial, TokenizerJSON, CharTokenizerJSON, BpeTokenizerJSON } from './tokenizer.js';
+export type { Tokenizer, TextStream, EncodeOptions, AllowedSpecial, TokenizerJSON, CharTokenizerJSON, BpeTokenizerJSON, WordTokenizerJSON } from './tokenizer.js';
 export { CharTokenizer, type CharTokenizerOptions } from './char.js';
+export { WordTokenizer, type WordTokenizerOptions, type WordVocabularyOptions, type WordPiece } from './word.js';
 export { BpeTokenizer, type BpeTokenizerSpec, type FromTiktokenOptions, type LoadOptions } from './bpe.js';
 export type { TrainOptions } from './train.js';
 export type { TiktokenRanks } from './tiktoken.js';

@@ -45,6 +45,7 @@ export const CL100K_PATTERN_TIKTOKEN =
  */
 export const WHITESPACE_PATTERN = '\\w+|[^\\w\\s]+';
 
+/** A known split pattern: GPT-2's, cl100k's, or words and punctuation. */
 export type PatternName = 'gpt2' | 'cl100k' | 'whitespace';
 
 /** A named pattern's source, or a custom source as is. */
@@ -70,6 +71,7 @@ const KNOWN_PATTERNS = new Set([
   "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*('s|'S|'t|'T|'re|'rE|'Re|'RE|'ve|'vE|'Ve|'VE|'m|'M|'ll|'lL|'Ll|'LL|'d|'D)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
 ]);
 
+/** Options of checkPattern. */
 export interface CheckPatternOptions {
   /** What the pattern came from, to start the message ("tokenizer JSON", "tokenizer.json pre_tokenizer"). */
   where?: string;

@@ -4,6 +4,7 @@
 /** Which special tokens encode() turns into their ids; the others are encoded as plain text. */
 export type AllowedSpecial = 'all' | 'none' | readonly string[];
 
+/** Options of encode: which special tokens' text becomes their ids. */
 export interface EncodeOptions {
   /**
    * Default 'none': a special token's text (say `<|endoftext|>`) in the input
@@ -27,8 +28,9 @@ export interface TextStream {
   flush(): string;
 }
 
+/** What every tokenizer does: text to ids and back, its vocabulary size and special tokens, and its JSON form. */
 export interface Tokenizer {
-  readonly kind: 'char' | 'bpe';
+  readonly kind: 'char' | 'bpe' | 'word';
   /**
    * One more than the largest id, special tokens included: every id encode()
    * returns is below it, so an embedding table needs this many rows. Ids below
@@ -47,6 +49,7 @@ export interface Tokenizer {
   toJSON(): TokenizerJSON;
 }
 
+/** A CharTokenizer as toJSON writes it and loadTokenizer reads it. */
 export interface CharTokenizerJSON {
   kind: 'char';
   version?: 1;
@@ -58,6 +61,7 @@ export interface CharTokenizerJSON {
   unk?: string | null;
 }
 
+/** A BpeTokenizer as toJSON writes it and loadTokenizer reads it. */
 export interface BpeTokenizerJSON {
   kind: 'bpe';
   version: 1;
@@ -75,4 +79,21 @@ export interface BpeTokenizerJSON {
   specialTokens: Record<string, number>;
 }
 
-export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON;
+/** A WordTokenizer as toJSON writes it and loadTokenizer reads it. */
+export interface WordTokenizerJSON {
+  kind: 'word';
+  version?: 1;
+  /** Words are lowercased (and ’ read as ') before lookup. Default true. */
+  lowercase?: boolean;
+  /** Special tokens, with the first ids in this order. */
+  specialTokens?: string[];
+  /** The padding token, one of specialTokens (if any). */
+  pad?: string | null;
+  /** The special token that unknown words become (if any). */
+  unk?: string | null;
+  /** The vocabulary's words, in id order after the special tokens. */
+  words: string[];
+}
+
+/** Any tokenizer's JSON form, by its kind: 'char', 'bpe' or 'word'. */
+export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON | WordTokenizerJSON;

@@ -20,6 +20,7 @@ import type { BpeTokenizerSpec } from './bpe.js';
 import { swapAt } from './swap.js';
 import { utf8Bytes } from './utf8.js';
 
+/** Options of trainBpe: vocabulary size, split pattern and special tokens. */
 export interface TrainOptions {
   /** Total vocabulary: 256 bytes + merges + special tokens. */
   vocabSize: number;

@@ -66,3 +66,27 @@ export function expectId(value: unknown, field: string, max: number): number {
 export function idLimit(count: number): number {
   return Math.min(MAX_ID, count - 1 + MAX_GAP);
 }
+
+/** Our own tokenizer JSON of one kind, as text or parsed: the record, its kind and version checked. */
+export function expectTokenizerJSON(json: unknown, kind: string): Record<string, unknown> {
+  const data = (typeof json === 'string' ? parseJSON(json) : json) as Record<string, unknown> | null;
+  if (data === null || typeof data !== 'object' || data.kind !== kind) {
+    throw new TokenizerError(`expected a tokenizer JSON with kind "${kind}", found ${data !== null && typeof data === 'object' ? `kind ${describeValue(data.kind)}` : describeValue(data)}`);
+  }
+  if (data.version !== undefined && data.version !== 1) throw new TokenizerError(`expected ${kind} tokenizer JSON version 1, found ${describeValue(data.version)}`);
+  return data;
+}
+
+/** The record's "specialTokens": a list of strings (none when absent). */
+export function expectSpecialTokenList(data: Record<string, unknown>): string[] {
+  const specialTokens = data.specialTokens === undefined || data.specialTokens === null ? [] : expectArray(data.specialTokens, 'specialTokens');
+  specialTokens.forEach((s, i) => expectString(s, `specialTokens[${i}]`, true));
+  return specialTokens as string[];
+}
+
+/** The text of token `id` (ids[index] of a decode call), or a TokenizerError naming the bad id. */
+export function tokenText(texts: readonly string[], id: number, index: number): string {
+  const t = Number.isInteger(id) ? texts[id] : undefined;
+  if (t === undefined) throw new TokenizerError(`ids[${index}]: expected a token id from 0 to ${texts.length - 1}, found ${id}`);
+  return t;
+}

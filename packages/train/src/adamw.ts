@@ -8,6 +8,7 @@
 // and not biases or norm gains; so do we.
 import { TxError, formatShape, tf } from '@tx/core';
 
+/** AdamW's hyperparameters, and which parameters decay. */
 export interface AdamWOptions {
   lr?: number;
   beta1?: number;
@@ -26,6 +27,7 @@ interface Slot {
   decay: boolean;
 }
 
+/** AdamW (Loshchilov & Hutter) as torch.optim.AdamW and nanoGPT use it: weight decay decoupled, and applied to matrices only. */
 export class AdamW {
   readonly beta1: number;
   readonly beta2: number;

@@ -17,12 +17,14 @@ import { CheckpointError, findCompleteCopy, replaceFolder, type ReplaceFolderOpt
 
 export { CheckpointError };
 
+/** Where a run stands, to resume it exactly: its step and its Rng's state, plus the caller's own fields. */
 export interface TrainingState {
   step: number;
   rngState: RngState;
   [key: string]: unknown;
 }
 
+/** A checkpoint's config.json: the model, the tokenizer and the training state, plus the caller's own fields. */
 export interface CheckpointConfig {
   model: Record<string, unknown>;
   tokenizer?: Record<string, unknown>;
@@ -30,6 +32,7 @@ export interface CheckpointConfig {
   [key: string]: unknown;
 }
 
+/** What saveCheckpoint writes: the model, its config, the optimizer's state and the tokenizer. */
 export interface SaveCheckpointOptions {
   model: Module;
   config: CheckpointConfig;
@@ -38,6 +41,7 @@ export interface SaveCheckpointOptions {
   tokenizer?: unknown;
 }
 
+/** Write a checkpoint folder so that any crash leaves a complete copy: weights, optimizer state, config.json and tokenizer.json, then the manifest. */
 export async function saveCheckpoint(dir: string, { model, config, optimizer, tokenizer }: SaveCheckpointOptions, options?: ReplaceFolderOptions): Promise<void> {
   await replaceFolder(
     dir,
@@ -63,6 +67,7 @@ export async function saveCheckpoint(dir: string, { model, config, optimizer, to
   );
 }
 
+/** What loadCheckpoint returns: the folder it read, its config, and the model's and optimizer's tensors. */
 export interface LoadedCheckpoint {
   dir: string;
   config: CheckpointConfig;
@@ -72,6 +77,7 @@ export interface LoadedCheckpoint {
   tokenizer: unknown;
 }
 
+/** Read a checkpoint folder (after a crash, its newest complete copy), checking every file. */
 export async function loadCheckpoint(requested: string): Promise<LoadedCheckpoint> {
   // After a crash mid-swap the newest complete copy may be dir.old or a temp folder.
   const copy = await findCompleteCopy(requested);

@@ -1,7 +1,9 @@
-// Batches for training: random language-model windows (nanoGPT's get_batch)
-// and padded sequence-to-sequence pairs.
+// Batches for training: random language-model windows (nanoGPT's get_batch),
+// padded sequence-to-sequence pairs, and padded pointer examples (a sequence,
+// a query position and the position it should point at).
 import { TxError, type Rng } from '@tx/core';
 
+/** A language-model batch: inputs and their next-token targets, row-major [batchSize, blockSize]. */
 export interface Batch {
   /** Inputs, row-major [batchSize, blockSize]. */
   x: Int32Array;
@@ -50,6 +52,7 @@ export class TokenDataset {
   }
 }
 
+/** A seq2seq batch: padded sources, decoder inputs and decoder targets. */
 export interface Seq2SeqBatch {
   /** Source ids [B, S], padded with padId. */
   src: Int32Array;
@@ -85,4 +88,39 @@ export function seq2seqBatch(pairs: Array<[number[], number[]]>, { padId, bosId,
     tgtMask.fill(1, b * T, b * T + t.length + 1);
   });
   return { src, tgtIn, tgtOut, srcMask, tgtMask, batchSize: B, srcLength: S, tgtLength: T };
+}
+
+/** A batch for a pointer model: token ids, padding, the query positions and their target positions. */
+export interface PointerBatch {
+  /** Token ids [B, T], padded with padId. */
+  ids: Int32Array;
+  /** 1 where ids is padding, 0 at real tokens [B, T]. */
+  pad: Uint8Array;
+  /** The query position in each sequence [B] (the pronoun). */
+  query: Int32Array;
+  /** The position the query should point at [B] (its referent). */
+  target: Int32Array;
+  batchSize: number;
+  length: number;
+}
+
+/** Pad sequences with their query and target positions into one batch, to the longest sequence in it. Positions are checked here. */
+export function pointerBatch(rows: Array<{ ids: number[]; query: number; target: number }>, { padId }: { padId: number }): PointerBatch {
+  if (rows.length === 0) throw new TxError('pointerBatch: no rows given');
+  const B = rows.length;
+  const T = Math.max(...rows.map((r) => r.ids.length));
+  const ids = new Int32Array(B * T).fill(padId);
+  const pad = new Uint8Array(B * T).fill(1);
+  const query = new Int32Array(B);
+  const target = new Int32Array(B);
+  rows.forEach((r, b) => {
+    for (const [name, at] of [['query', r.query], ['target', r.target]] as const) {
+      if (!Number.isInteger(at) || at < 0 || at >= r.ids.length) throw new TxError(`pointerBatch: row ${b}: ${name} ${at} is not a position of its ${r.ids.length} tokens`);
+    }
+    ids.set(r.ids, b * T);
+    pad.fill(0, b * T, b * T + r.ids.length);
+    query[b] = r.query;
+    target[b] = r.target;
+  });
+  return { ids, pad, query, target, batchSize: B, length: T };
 }

@@ -23,11 +23,13 @@ import { fsyncDirectory, writeFileAtomic } from '@tx/core/node';
 /** A checkpoint folder is missing, damaged, or not one to replace. */
 export class CheckpointError extends TxError {}
 
+/** The file replaceFolder writes last in a folder: a copy that has it is complete. */
 export const MANIFEST = 'manifest.json';
 
 /** A step of replaceFolder, reported to `onStep` (fault-injection tests stop the writer there). */
 export type SwapStep = 'recovered' | 'files-written' | 'manifest-written' | 'moved-old' | 'moved-new' | 'removed-old';
 
+/** Options of replaceFolder. */
 export interface ReplaceFolderOptions {
   /** Replace `dir` even when it holds files that were not written by replaceFolder (default false). */
   overwrite?: boolean;
@@ -35,6 +37,7 @@ export interface ReplaceFolderOptions {
   onStep?: (step: SwapStep) => Promise<void> | void;
 }
 
+/** A copy of a folder that replaceFolder can leave after a crash (current, old or temporary), and whether it is complete. */
 export interface FolderCopy {
   path: string;
   kind: 'current' | 'old' | 'temp';

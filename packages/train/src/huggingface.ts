@@ -8,6 +8,7 @@ import { GPT, gptConfigFromHuggingFace, gptStateDictFromHuggingFace, huggingFace
 import { Rng, TxError, tf, type StateDict } from '@tx/core';
 import { BpeTokenizer, loadTokenizer, type Tokenizer } from '@tx/tokenizer';
 
+/** The files of a Hugging Face GPT-2 folder, as the caller read them: config, tensors and tokenizer. */
 export interface HuggingFaceFiles {
   /** config.json, parsed. */
   config: unknown;

@@ -13,13 +13,16 @@ import type { AdamW } from './adamw.js';
 import { clipGradNorm } from './adamw.js';
 import type { Schedule } from './schedule.js';
 
+/** Training cannot go on (the loss is NaN or infinite); nothing of the failing step was applied. */
 export class TrainingError extends TxError {}
 
+/** What trainLoop yields: a step, an evaluation, or the end. */
 export type TrainEvent =
   | { event: 'step'; step: number; loss: number; lr: number; gradNorm: number; ms: number; tokensPerSecond: number }
   | { event: 'eval'; step: number; trainLoss: number; valLoss: number }
   | { event: 'done'; step: number; aborted: boolean };
 
+/** Options of trainLoop: model, optimizer, loss, batches, schedule, evaluation and stopping. */
 export interface TrainLoopOptions<B> {
   model: Module;
   /** Mean loss of the model on a batch (forward pass + cross-entropy). */
@@ -48,6 +51,7 @@ export interface TrainLoopOptions<B> {
   signal?: AbortSignal;
 }
 
+/** nanoGPT's training loop as an async iterator of TrainEvent: scheduled steps with gradient accumulation and clipping, evaluations, and a stop on its AbortSignal. */
 export async function* trainLoop<B>(opts: TrainLoopOptions<B>): AsyncGenerator<TrainEvent> {
   const { model, optimizer, rng, maxIters } = opts;
   const accum = opts.gradAccumSteps ?? 1;
@@ -79,6 +83,7 @@ export async function* trainLoop<B>(opts: TrainLoopOptions<B>): AsyncGenerator<T
   yield { event: 'done', step, aborted: false };
 }
 
+/** Options of trainStep: model, optimizer, loss and gradient clipping. */
 export interface TrainStepOptions<B> {
   model: Module;
   optimizer: AdamW;

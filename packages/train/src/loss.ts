@@ -9,6 +9,7 @@
 // one-hot rows rather than being gathered: tf.gather has no gradient on wasm.
 import { ShapeError, formatShape, tf } from '@tx/core';
 
+/** Options of crossEntropy: a target id to ignore, and label smoothing. */
 export interface CrossEntropyOptions {
   /** Targets equal to this id (padding) add nothing to the loss or the count. Default: none. */
   ignoreIndex?: number;

@@ -7,6 +7,7 @@
 import { parseModelSpec, type ModelSpec } from '@tx/blocks';
 import { TxError, type RngState } from '@tx/core';
 
+/** The config.json of a checkpoint that tx writes: format, task, settings, model spec and training state. */
 export interface TxCheckpointConfig<Settings = Record<string, unknown>> {
   format: 'tx-checkpoint';
   version: 1;
@@ -18,6 +19,7 @@ export interface TxCheckpointConfig<Settings = Record<string, unknown>> {
   [extra: string]: unknown;
 }
 
+/** The config.json of a `tx export` folder, which the demo site loads: the model spec and the file names. */
 export interface TxExportManifest {
   format: 'tx-export';
   version: 1;

@@ -1,5 +1,6 @@
 // Learning-rate schedules: functions from the iteration number (0-based) to a learning rate.
 
+/** A learning-rate schedule: the iteration (0-based) to a learning rate. */
 export type Schedule = (iter: number) => number;
 
 /** nanoGPT's get_lr: linear warm-up, cosine decay to minLr at decayIters, then minLr. */
@@ -21,6 +22,7 @@ export function inverseSqrt({ dModel, warmupIters, factor = 1 }: { dModel: numbe
   };
 }
 
+/** A schedule that always gives `lr`. */
 export function constant(lr: number): Schedule {
   return () => lr;
 }

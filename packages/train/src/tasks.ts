@@ -7,11 +7,13 @@ import type { Rng } from '@tx/core';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { seq2seqBatch, type Seq2SeqBatch } from './data.js';
 
+/** One seq2seq example: a source text and its target. */
 export interface Example {
   source: string;
   target: string;
 }
 
+/** The built-in seq2seq tasks: rewriting dates as ISO 8601, copying, reversing. */
 export type Seq2SeqTask = 'dates' | 'copy' | 'reverse';
 
 /** The special tokens of every seq2seq vocabulary, in this order. */
@@ -92,6 +94,7 @@ function randomSymbols(rng: Rng, task: 'copy' | 'reverse', maxLength = 12): Exam
   return { source, target: task === 'copy' ? source : [...source].reverse().join('') };
 }
 
+/** `count` random examples of a seq2seq task, drawn with `rng`. */
 export function makeExamples(task: Seq2SeqTask, count: number, rng: Rng): Example[] {
   return Array.from({ length: count }, () => (task === 'dates' ? randomDate(rng) : randomSymbols(rng, task)));
 }

@@ -28,6 +28,17 @@ describe('parseInspect', () => {
   });
 });
 
+describe('parseInspect: a coref model', () => {
+  it('reads the pronoun, the referent and the coref head, and names a bad one', () => {
+    const json = { tokens: ['the', 'animal', 'was', 'it'], ids: [4, 11, 74, 38], attention: uniform(2, 4, 4), pronoun: 3, referent: { index: 1, token: 'animal', p: 0.99 }, corefHead: [1, 0] };
+    const data = parseInspect(json);
+    expect([data.pronoun, data.referent, data.corefHead]).toEqual([3, { index: 1, token: 'animal', p: 0.99 }, [1, 0]]);
+    expect(() => parseInspect({ ...json, pronoun: 4 })).toThrow('"pronoun": expected an index below 4, found 4');
+    expect(() => parseInspect({ ...json, corefHead: [2, 0] })).toThrow('"corefHead[0]": expected an index below 2, found 2');
+    expect(() => parseInspect({ ...json, referent: { index: 1 } })).toThrow('"referent": expected { index, token, p }');
+  });
+});
+
 describe('displayToken', () => {
   it('makes whitespace visible', () => {
     expect(displayToken(' ')).toBe('␣');

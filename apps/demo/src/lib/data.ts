@@ -2,7 +2,12 @@
 //
 //   { tokens: [...], ids: [...], attention: [layer][head][query][key],
 //     logits?: [[...]], loss?: x, cross?: [layer][head][query][key],
-//     encoderAttention?: [layer][head][query][key], sourceTokens?: [...] }
+//     encoderAttention?: [layer][head][query][key], sourceTokens?: [...],
+//     pronoun?: i, referent?: { index, token, p }, corefHead?: [layer, head] }
+//
+// The last three are a coref model's (`tx inspect` on a `tx train --task
+// coref` checkpoint): the pronoun's position, what it refers to, and the
+// attention head whose light from the pronoun is that answer.
 //
 // parseInspect checks the shape once, so that views can index without guards.
 
@@ -20,6 +25,12 @@ export interface InspectData {
   encoderAttention?: Attention;
   /** Encoder-decoder only: the source tokens (keys of `cross`). */
   sourceTokens?: string[];
+  /** Coref model only: the pronoun's index in tokens. */
+  pronoun?: number;
+  /** Coref model only: the word the pronoun refers to, and the probability (the coref head's weight on it). */
+  referent?: { index: number; token: string; p: number };
+  /** Coref model only: [layer, head] whose attention from the pronoun is the answer. */
+  corefHead?: [number, number];
 }
 
 export class InspectFormatError extends Error {}
@@ -57,6 +68,21 @@ export function parseInspect(input: unknown): InspectData {
     const cols = source?.length ?? ((o.cross as number[][][][])[0]?.[0]?.[0]?.length ?? 0);
     data.cross = checkAttention(o.cross, tokens.length, cols, '"cross"');
     data.sourceTokens = source ?? Array.from({ length: cols }, (_, i) => String(i));
+  }
+  const index = (v: unknown, below: number, what: string): number => {
+    if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= below) throw new InspectFormatError(`${what}: expected an index below ${below}, found ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  if (o.pronoun !== undefined) data.pronoun = index(o.pronoun, tokens.length, '"pronoun"');
+  if (o.referent !== undefined) {
+    const r = o.referent as Record<string, unknown> | null;
+    if (typeof r !== 'object' || r === null || typeof r.p !== 'number' || typeof r.token !== 'string') throw new InspectFormatError('"referent": expected { index, token, p }');
+    data.referent = { index: index(r.index, tokens.length, '"referent.index"'), token: r.token, p: r.p };
+  }
+  if (o.corefHead !== undefined) {
+    const c = o.corefHead;
+    if (!Array.isArray(c) || c.length !== 2) throw new InspectFormatError('"corefHead": expected [layer, head]');
+    data.corefHead = [index(c[0], attention.length, '"corefHead[0]"'), index(c[1], attention[0].length, '"corefHead[1]"')];
   }
   if (o.encoderAttention !== undefined) {
     const n = data.sourceTokens?.length ?? (o.encoderAttention as number[][][][])[0]?.[0]?.length ?? 0;

@@ -2,9 +2,9 @@
 // picks: what `tx export` writes (config.json, model.safetensors,
 // tokenizer.json; @tx/train's manifest), or a `tx train` checkpoint. The
 // built-in models are stored in the same format.
-import { buildModel, modelVocabSize, type EncoderDecoderTransformer, type GPT } from '@tx/blocks';
+import { buildModel, modelVocabSize, type Encoder, type EncoderDecoderTransformer, type GPT } from '@tx/blocks';
 import { TxError, loadSafetensors, tf } from '@tx/core';
-import { loadTokenizer, type Tokenizer } from '@tx/tokenizer';
+import { WordTokenizer, loadTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { parseManifest, type TxExportManifest } from '@tx/train';
 import type { Seq2SeqSpecials } from '@tx/blocks';
 
@@ -16,7 +16,9 @@ interface Common {
 }
 export interface LoadedGPT extends Common { kind: 'gpt'; model: GPT }
 export interface LoadedEncoderDecoder extends Common { kind: 'encoder-decoder'; model: EncoderDecoderTransformer; specials: Seq2SeqSpecials }
-export type LoadedModel = LoadedGPT | LoadedEncoderDecoder;
+/** The coref model: an encoder over words whose pointer head says what "it" refers to. */
+export interface LoadedEncoder extends Common { kind: 'encoder'; model: Encoder; tokenizer: WordTokenizer }
+export type LoadedModel = LoadedGPT | LoadedEncoderDecoder | LoadedEncoder;
 
 export interface CheckpointFiles {
   config: unknown;
@@ -29,6 +31,7 @@ export function fromFiles(name: string, files: CheckpointFiles): LoadedModel {
   const tokenizer = loadTokenizer(files.tokenizer);
   const spec = manifest.model;
   if (tokenizer.vocabSize > modelVocabSize(spec)) throw new TxError(`${name}: the tokenizer has ${tokenizer.vocabSize} tokens, the model only ${modelVocabSize(spec)}`);
+  if (spec.kind === 'encoder' && !(tokenizer instanceof WordTokenizer)) throw new TxError(`${name}: an encoder reads words: expected a word tokenizer, found kind "${tokenizer.kind}"`);
   const model = buildModel(spec);
   let tensors: Record<string, tf.Tensor> = {};
   try {
@@ -41,9 +44,9 @@ export function fromFiles(name: string, files: CheckpointFiles): LoadedModel {
     tf.dispose(Object.values(tensors));
   }
   model.eval();
-  return spec.kind === 'gpt'
-    ? { kind: 'gpt', name, model: model as GPT, tokenizer, manifest }
-    : { kind: 'encoder-decoder', name, model: model as EncoderDecoderTransformer, tokenizer, manifest, specials: spec.specials };
+  if (spec.kind === 'gpt') return { kind: 'gpt', name, model: model as GPT, tokenizer, manifest };
+  if (spec.kind === 'encoder') return { kind: 'encoder', name, model: model as Encoder, tokenizer: tokenizer as WordTokenizer, manifest };
+  return { kind: 'encoder-decoder', name, model: model as EncoderDecoderTransformer, tokenizer, manifest, specials: spec.specials };
 }
 
 export async function fromUrl(name: string, base: string): Promise<LoadedModel> {

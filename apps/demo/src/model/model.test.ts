@@ -1,14 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EncoderDecoderTransformer, GPT, seq2seqConfig } from '@tx/blocks';
+import { Encoder, EncoderDecoderTransformer, GPT, encoderConfig, seq2seqConfig } from '@tx/blocks';
 import { Rng, TxError, initBackend, serializeSafetensors, tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { CharTokenizer, loadTokenizer } from '@tx/tokenizer';
-import { exportManifest, makeExamples, specialsOf, taskTokenizer } from '@tx/train';
+import { corefTokenizer, exportManifest, makeExamples, specialsOf, taskTokenizer } from '@tx/train';
 import { tokenArithmetic } from '../lib/arithmetic.js';
 import { fromFiles } from './checkpoint.js';
 import { encodeKnown, inspect, unknownChars } from './run.js';
 import { translate } from './seq2seq.js';
-import { Seq2SeqTrainer, Trainer } from './train.js';
+import { inspectEncoder } from './coref.js';
+import { COREF_SETTINGS, CorefTrainer, Seq2SeqTrainer, Trainer } from './train.js';
 
 beforeAll(async () => {
   await initBackend({ prefer: 'cpu' });
@@ -140,6 +141,49 @@ describe('the dates encoder-decoder', () => {
   });
 });
 
+describe('the coref encoder', () => {
+  const TIRED = "The animal didn't cross the street because it was too tired.";
+
+  it('inspects: words as tokens, bidirectional attention, Q/K/V that reproduce every row, and the answer from the coref head', async () => {
+    const tok = corefTokenizer();
+    const model = new Encoder(encoderConfig(tok.vocabSize, { nLayer: 2, nHead: 2, dModel: 8, blockSize: 32 }), { rng: new Rng(3) });
+    const r = await inspectEncoder(model, tok, TIRED);
+    expect(r.tokens).toEqual(['the', 'animal', "didn't", 'cross', 'the', 'street', 'because', 'it', 'was', 'too', 'tired', '.']);
+    expect([r.pronoun, r.corefHead, r.causal, r.unknown]).toEqual([7, [1, 0], false, []]);
+    const row = r.attention[1][0][7];
+    expect(r.referent).toEqual({ index: row.indexOf(Math.max(...row)), token: r.tokens[row.indexOf(Math.max(...row))], p: r.referent!.p });
+    expect(r.referent!.p).toBeCloseTo(Math.max(...row), 5); // the answer's probability is the coref head's weight
+    let maxErr = 0;
+    for (let layer = 0; layer < 2; layer++) for (let head = 0; head < 2; head++) for (let query = 0; query < 12; query++) {
+      const math = tokenArithmetic(r.q[layer][head][query], r.k[layer][head], r.v[layer][head], { query, causal: false });
+      math.weights.forEach((w, j) => { maxErr = Math.max(maxErr, Math.abs(w - r.attention[layer][head][query][j])); });
+    }
+    expect(maxErr).toBeLessThan(1e-5);
+    expect(r.attention[0][1][0][11]).toBeGreaterThan(0); // the first word sees the last
+    const unknown = await inspectEncoder(model, tok, 'The zebra was tired.');
+    expect([unknown.unknown, unknown.pronoun, unknown.referent]).toEqual([['zebra'], undefined, undefined]);
+    await expect(inspectEncoder(model, tok, 'it '.repeat(40))).rejects.toThrow('the text is 40 words; this model reads at most 32');
+    model.dispose();
+  });
+
+  it('trains in the page: the loss falls, and the trained model loads as a `tx export` folder', async () => {
+    const trainer = new CorefTrainer({ ...COREF_SETTINGS, nEmbd: 16, maxIters: 30, seed: 1, evalInterval: 1000 });
+    const losses: number[] = [];
+    for await (const e of trainer.run()) if (e.event === 'step') losses.push(e.loss);
+    expect(losses.slice(-5).reduce((a, b) => a + b) / 5).toBeLessThan(losses.slice(0, 5).reduce((a, b) => a + b) / 5 - 0.5);
+    const state = trainer.model.stateDict();
+    const weights = await serializeSafetensors(state, { format: 'pt' });
+    tf.dispose(Object.values(state));
+    const loaded = fromFiles('c', { config: JSON.parse(JSON.stringify(exportManifest('coref', { kind: 'encoder', config: trainer.model.config }))), tokenizer: JSON.parse(JSON.stringify(trainer.tokenizer)), weights });
+    expect(loaded.kind).toBe('encoder');
+    const [a, b] = [await inspectEncoder(trainer.model, trainer.tokenizer, TIRED), await inspectEncoder(loaded.model as Encoder, loaded.tokenizer as never, TIRED)];
+    expect(b.attention).toEqual(a.attention);
+    expect(() => fromFiles('c', { config: exportManifest('coref', { kind: 'encoder', config: trainer.model.config }), tokenizer: tok.toJSON(), weights })).toThrow('c: an encoder reads words: expected a word tokenizer, found kind "char"');
+    trainer.dispose();
+    loaded.model.dispose();
+  });
+});
+
 describe('checkpoints in the `tx export` format', () => {
   const save = async (model: GPT | EncoderDecoderTransformer) => {
     const state = model.stateDict();
@@ -183,7 +227,7 @@ describe('checkpoints in the `tx export` format', () => {
   it('refuses what is not a `tx export` folder, naming the problem', async () => {
     expect(() => fromFiles('old', { config: { model: { type: 'gpt', n_layer: 2 } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(TxError);
     expect(() => fromFiles('old', { config: { model: { type: 'gpt', n_layer: 2 } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow('old/config.json: not a tx model folder (format is undefined, expected "tx-export" or "tx-checkpoint")');
-    expect(() => fromFiles('x', { config: { format: 'tx-export', version: 1, model: { kind: 'rnn', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow('x/config.json: model.kind must be "gpt" or "encoder-decoder", got "rnn"');
+    expect(() => fromFiles('x', { config: { format: 'tx-export', version: 1, model: { kind: 'rnn', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow('x/config.json: model.kind must be "gpt", "encoder-decoder" or "encoder", got "rnn"');
     expect(() => fromFiles('y', { config: { format: 'tx-export', version: 1, model: { kind: 'encoder-decoder', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(/^y\/config\.json: model\.config is a bad EncoderDecoderConfig: /);
   });
 });

@@ -11,6 +11,8 @@ export interface Inspection extends InspectData {
   q: number[][][][];
   k: number[][][][];
   v: number[][][][];
+  /** Keys after the query are masked (a GPT); default true. An encoder's are not. */
+  causal?: boolean;
 }
 
 /** The characters of `text` a character tokenizer has never seen (they are left out); none for BPE or with <unk>. */

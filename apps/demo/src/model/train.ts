@@ -1,12 +1,15 @@
 // Training in the page (and in scripts/train-builtins.ts) with @tx/train's
-// trainLoop, on @tx/blocks models: a character GPT on a text, or the dates
-// encoder-decoder. The loop yields to the event loop after every step, so the
+// trainLoop, on @tx/blocks models: a character GPT on a text, the dates
+// encoder-decoder, or the coref encoder (which word "it" refers to). The loop yields to the event loop after every step, so the
 // page stays responsive; pausing aborts the loop between steps and resuming
 // starts a new one at the same step with the same optimizer (its moments are kept).
-import { EncoderDecoderTransformer, GPT, seq2seqConfig, type GPTConfig, type Seq2SeqSpecials } from '@tx/blocks';
+import { Encoder, EncoderDecoderTransformer, GPT, encoderConfig, seq2seqConfig, type GPTConfig, type Seq2SeqSpecials } from '@tx/blocks';
 import { Rng, tf, type Module } from '@tx/core';
-import { CharTokenizer } from '@tx/tokenizer';
-import { AdamW, TokenDataset, cosineWithWarmup, examplesBatch, languageModelLoss, makeExamples, seq2seqLoss, specialsOf, taskTokenizer, trainLoop, type Batch, type Example, type Seq2SeqBatch, type TrainEvent, type TrainLoopOptions } from '@tx/train';
+import { CharTokenizer, type WordTokenizer } from '@tx/tokenizer';
+import {
+  AdamW, TokenDataset, corefBatch, corefTokenizer, cosineWithWarmup, examplesBatch, languageModelLoss, makeCorefExamples, makeExamples, pointerLoss, seq2seqLoss, specialsOf, taskTokenizer, trainLoop,
+  type Batch, type CorefExample, type Example, type PointerBatch, type Seq2SeqBatch, type TrainEvent, type TrainLoopOptions,
+} from '@tx/train';
 
 export interface TrainSettings {
   nLayer: number;
@@ -186,4 +189,48 @@ export class Seq2SeqTrainer extends BaseTrainer<Seq2SeqBatch> {
   }
 }
 
-export type AnyTrainer = Trainer | Seq2SeqTrainer;
+/**
+ * The coref encoder (@tx/blocks' Encoder over words) on @tx/train's coref task, as
+ * `tx train --task coref`: its pointer is head 0 of its last layer, trained with
+ * cross-entropy against the referent's position. Two layers at least: the
+ * pointer's layer must read what an earlier layer gathered from the adjective.
+ */
+export class CorefTrainer extends BaseTrainer<PointerBatch> {
+  readonly kind = 'encoder';
+  readonly tokenizer: WordTokenizer;
+  readonly model: Encoder;
+  readonly optimizer: AdamW;
+  /** A fixed set of validation sentences (held-out triples); training sentences are drawn fresh. */
+  readonly valExamples: CorefExample[];
+
+  constructor(settings: TrainSettings) {
+    super(settings);
+    this.tokenizer = corefTokenizer();
+    this.model = new Encoder(encoderConfig(this.tokenizer.vocabSize, { nLayer: settings.nLayer, nHead: settings.nHead, dModel: settings.nEmbd, blockSize: settings.blockSize }), { rng: new Rng(settings.seed + 1) });
+    this.optimizer = new AdamW(this.model.namedParameters(), { lr: settings.lr, beta2: 0.99, weightDecay: settings.weightDecay ?? 0.01 });
+    this.valExamples = makeCorefExamples(256, new Rng(settings.seed + 7), 'val');
+  }
+
+  protected override warmup(): number {
+    return Math.min(50, Math.floor(this.settings.maxIters / 10));
+  }
+
+  protected loss(b: PointerBatch): tf.Scalar {
+    return pointerLoss(this.model, b);
+  }
+
+  protected sample(split: 'train' | 'val', rng: Rng): PointerBatch {
+    const n = this.settings.batchSize;
+    const examples = split === 'val' ? Array.from({ length: n }, () => this.valExamples[rng.int(this.valExamples.length)]) : makeCorefExamples(n, rng, 'train');
+    return corefBatch(this.tokenizer, examples);
+  }
+
+  protected tokensPerBatch(): (b: PointerBatch) => number {
+    return (b) => b.batchSize * b.length;
+  }
+}
+
+/** The coref model of the site (built-in and trained in the page): 2 layers, 4 heads, 32 channels, 28k parameters. */
+export const COREF_SETTINGS: Omit<TrainSettings, 'seed' | 'maxIters' | 'evalInterval'> = { nLayer: 2, nHead: 4, nEmbd: 32, blockSize: 32, batchSize: 32, lr: 3e-3, weightDecay: 0.01 };
+
+export type AnyTrainer = Trainer | Seq2SeqTrainer | CorefTrainer;

@@ -14,11 +14,14 @@ export class ArithmeticView {
   private layer = 0;
   private head = 0;
   private token = -1;
+  /** The reader chose a layer or head: a coref model's head no longer picks them. */
+  private picked = false;
 
   set(data: Inspection): void {
     this.data = data;
     const T = data.q[0][0].length;
-    if (this.token < 0 || this.token >= T) this.token = Math.min(T - 1, data.tokens.findIndex((t, i) => t === 'i' && data.tokens[i + 1] === 't') + 1 || T - 1);
+    if (this.token < 0 || this.token >= T) this.token = data.pronoun ?? Math.min(T - 1, data.tokens.findIndex((t, i) => t === 'i' && data.tokens[i + 1] === 't') + 1 || T - 1);
+    if (data.corefHead && !this.picked) [this.layer, this.head] = data.corefHead; // a coref model: start at the head that answers
     if (this.layer >= data.q.length) this.layer = 0;
     if (this.head >= data.q[0].length) this.head = 0;
     this.render();
@@ -28,7 +31,8 @@ export class ArithmeticView {
     const data = this.data!;
     const L = data.q.length, H = data.q[0].length, T = data.q[0][0].length;
     const q = data.q[this.layer][this.head], k = data.k[this.layer][this.head], v = data.v[this.layer][this.head];
-    const r = tokenArithmetic(q[this.token], k.slice(0, T), v.slice(0, T), { query: this.token, causal: true });
+    const causal = data.causal ?? true;
+    const r = tokenArithmetic(q[this.token], k.slice(0, T), v.slice(0, T), { query: this.token, causal });
     const model = data.attention[this.layer][this.head][this.token];
     const maxErr = Math.max(...r.weights.map((w, j) => Math.abs(w - model[j])));
     const tokens = data.tokens.slice(0, T);
@@ -37,7 +41,7 @@ export class ArithmeticView {
     }, displayToken(t))));
     const vec = (xs: number[]) => h('span.vec', {}, `[${xs.slice(0, 8).map((x) => fmt(x)).join(', ')}${xs.length > 8 ? ', …' : ''}]`);
     const maxW = Math.max(...r.weights);
-    const rows = tokens.map((t, j) => h('tr', { class: j > this.token ? 'masked' : '' },
+    const rows = tokens.map((t, j) => h('tr', { class: causal && j > this.token ? 'masked' : '' },
       h('td.tok', {}, displayToken(t)),
       h('td', {}, vec(k[j])),
       h('td.num', {}, fmt(r.scores[j])),
@@ -47,12 +51,12 @@ export class ArithmeticView {
       h('td', {}, vec(v[j]))));
     this.root.replaceChildren(
       h('div.controls', {},
-        h('label', {}, 'Layer ', select(Array.from({ length: L }, (_, l) => [String(l), String(l)]), String(this.layer), (x) => { this.layer = Number(x); this.render(); })),
-        h('label', {}, 'Head ', select(Array.from({ length: H }, (_, i) => [String(i), String(i)]), String(this.head), (x) => { this.head = Number(x); this.render(); }))),
+        h('label', {}, 'Layer ', select(Array.from({ length: L }, (_, l) => [String(l), String(l)]), String(this.layer), (x) => { this.layer = Number(x); this.picked = true; this.render(); })),
+        h('label', {}, 'Head ', select(Array.from({ length: H }, (_, i) => [String(i), String(i)]), String(this.head), (x) => { this.head = Number(x); this.picked = true; this.render(); }))),
       h('p', {}, 'Pick the query token:'), chips,
       h('ol.steps', {},
         h('li', {}, h('b', {}, `q of "${displayToken(tokens[this.token])}"`), ` (d_k = ${r.dk}): `, vec(q[this.token])),
-        h('li', {}, h('b', {}, 'scores = q · kⱼ'), ' for every key j, then ', h('b', {}, `÷ √d_k = ÷ ${fmt(Math.sqrt(r.dk))}`), '; keys after the query are masked to −∞ (causal).'),
+        h('li', {}, h('b', {}, 'scores = q · kⱼ'), ' for every key j, then ', h('b', {}, `÷ √d_k = ÷ ${fmt(Math.sqrt(r.dk))}`), causal ? '; keys after the query are masked to −∞ (causal).' : '; every key is visible, before and after the query (an encoder).'),
         h('li', {}, h('b', {}, 'softmax'), ' turns the scaled scores into weights that sum to 1. ',
           h('span#arith-check', { dataset: { maxErr: String(maxErr) } }, `They match the model's own attention row to ${maxErr.toExponential(1)}.`)),
         h('li', {}, h('b', {}, 'output = Σ wⱼ vⱼ'), ': ', vec(r.output))),

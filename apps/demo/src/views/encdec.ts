@@ -2,7 +2,8 @@
 // character looked at. The built-in dates model is @tx/blocks'
 // EncoderDecoderTransformer; the matrix is its real cross-attention (decoder
 // queries over encoder keys) while it writes the ISO date. A loaded
-// `tx inspect` JSON with "cross" shows that encoder-decoder's instead.
+// `tx inspect` JSON with "cross" shows that encoder-decoder's instead. The
+// first time the view is shown, its default date runs once.
 import { displayToken, type InspectData } from '../lib/data.js';
 import { h, select } from '../dom.js';
 import { drawMatrix } from './attention-canvas.js';
@@ -28,6 +29,8 @@ export class EncDecView {
   private readonly result = h('p#dates-result.stats');
   private readonly canvas = h('canvas#alignment');
   private readonly controls = h('div.controls');
+  private visible = false;
+  private arrived = false;
 
   constructor() {
     this.root.append(
@@ -39,6 +42,19 @@ export class EncDecView {
   setModel(m: LoadedEncoderDecoder | null): void {
     this.model = m;
     if (m) this.result.textContent = `Model: ${m.name}.`;
+    this.arrive();
+  }
+
+  /** The view is shown (or hidden): on the first arrival with a model, rewrite the default date. */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    this.arrive();
+  }
+
+  private arrive(): void {
+    if (!this.visible || !this.model || this.arrived) return;
+    this.arrived = true;
+    void this.run();
   }
 
   /** Show an encoder-decoder's cross-attention from `tx inspect` JSON. */
@@ -51,6 +67,7 @@ export class EncDecView {
     const m = this.model;
     if (!m) { this.result.textContent = 'No encoder-decoder is loaded.'; return; }
     const input = this.input.value.trim();
+    this.arrived = true;
     try {
       const r = await translate(m.model, m.tokenizer, encodeKnown(m.tokenizer, input));
       this.result.textContent = `${input} → ${r.text}`;

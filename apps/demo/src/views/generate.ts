@@ -1,7 +1,8 @@
 // View 5, generate: tokens stream from @tx/generate's streamTokens as they
 // are chosen, with the next-token probabilities (the final linear layer's
 // logits through the processors and softmax) as bars. The model is a
-// @tx/blocks GPT, decoding with its KV cache.
+// @tx/blocks GPT, decoding with its KV cache. The first time the view is
+// shown, its default prompt runs once, so it never opens empty.
 import { streamTokens } from '@tx/generate';
 import { displayToken } from '../lib/data.js';
 import { h } from '../dom.js';
@@ -22,6 +23,8 @@ export class GenerateView {
   private readonly bars = h('div#gen-bars.bars');
   private readonly stats = h('p#gen-stats.stats');
   private readonly button = h('button#gen-run', { type: 'button' }, 'Generate');
+  private visible = false;
+  private arrived = false;
 
   constructor() {
     this.temperature.addEventListener('input', () => (this.labels.temperature.textContent = Number(this.temperature.value).toFixed(2)));
@@ -44,6 +47,19 @@ export class GenerateView {
   setModel(m: LoadedGPT): void {
     this.model = m;
     this.stats.textContent = `Model: ${m.name}.`;
+    this.arrive();
+  }
+
+  /** The view is shown (or hidden): on the first arrival with a model, run the default prompt. */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    this.arrive();
+  }
+
+  private arrive(): void {
+    if (!this.visible || !this.model || this.arrived || this.controller) return;
+    this.arrived = true;
+    void this.run();
   }
 
   async run(): Promise<void> {
@@ -55,6 +71,8 @@ export class GenerateView {
     this.button.textContent = 'Stop';
     this.output.replaceChildren(h('span.prompt', {}, m.tokenizer.decode(promptIds)));
     this.output.dataset.tokens = '0';
+    this.output.dataset.done = 'false';
+    this.arrived = true;
     const t0 = performance.now();
     let n = 0;
     try {

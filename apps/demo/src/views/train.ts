@@ -1,12 +1,18 @@
-// View 4, train here: a small @tx/blocks GPT learns names or pasted text,
-// or a small encoder-decoder learns the dates task (@tx/train's), in the page. @tx/train's loop yields after every step, so the page
-// stays live; the loss curve, tokens/s, samples and the attention picture
-// update as it learns. Pause stops between steps; resume continues the run.
+// View 4, train here: a small @tx/blocks GPT learns names or pasted text, a
+// small encoder-decoder learns the dates task, or the coref encoder learns
+// which word "it" refers to (@tx/train's tasks), in the page. @tx/train's
+// loop yields after every step, so the page stays live; the loss curve,
+// tokens/s, samples and the attention picture update as it learns (for
+// coref: the explainer's sentence, its light sharpening onto "animal").
+// Pause stops between steps; resume continues the run.
 import { generate } from '@tx/generate';
 import { chartScale, downsample, ema, type Point } from '../lib/chart.js';
 import { shuffleLines } from '../data/corpora.js';
 import { h, select, sizeCanvas } from '../dom.js';
-import { PRESETS, Seq2SeqTrainer, Trainer, type AnyTrainer, type TrainSettings } from '../model/train.js';
+import { COREF_SETTINGS, CorefTrainer, PRESETS, Seq2SeqTrainer, Trainer, type AnyTrainer, type TrainSettings } from '../model/train.js';
+import { inspectEncoder } from '../model/coref.js';
+import { evaluateCoref } from '@tx/train';
+import { drawSentence } from './sentence-canvas.js';
 import { inspect } from '../model/run.js';
 import { translate, type Translation } from '../model/seq2seq.js';
 import { drawLines } from './attention-canvas.js';
@@ -48,11 +54,12 @@ export class TrainView {
       const name = `trained here (${this.source}, step ${t.step})`;
       t.release();
       if (t.kind === 'gpt') opts.onUse({ kind: 'gpt', name, model: t.model, tokenizer: t.tokenizer, manifest: exportManifest(this.source, { kind: 'gpt', config: t.model.config }) });
+      else if (t.kind === 'encoder') opts.onUse({ kind: 'encoder', name, model: t.model, tokenizer: t.tokenizer, manifest: exportManifest('coref', { kind: 'encoder', config: t.model.config }) });
       else opts.onUse({ kind: 'encoder-decoder', name, model: t.model, tokenizer: t.tokenizer, specials: t.specials, manifest: exportManifest('dates', { kind: 'encoder-decoder', config: t.model.config, specials: t.specials }) });
     });
     this.root.append(
       h('div.controls', {},
-        h('label', {}, 'Data ', select([['names', 'names (~8,800 first names)'], ['dates', 'dates task (human → ISO), encoder-decoder'], ['text', 'text you paste']], this.source, (v) => { this.source = v; this.text.hidden = v !== 'text'; }, { id: 'train-source' })),
+        h('label', {}, 'Data ', select([['names', 'names (~8,800 first names)'], ['coref', 'coref: who is “it”? (encoder, 2 layers, 4 heads, 32 channels)'], ['dates', 'dates task (human → ISO), encoder-decoder'], ['text', 'text you paste']], this.source, (v) => { this.source = v; this.text.hidden = v !== 'text'; }, { id: 'train-source' })),
         h('label', {}, 'Model ', select([['tiny', 'tiny: 1 layer, 2 heads, 16 channels'], ['small', 'small: 2 layers, 4 heads, 64 channels']], this.preset, (v) => { this.preset = v as keyof typeof PRESETS; }, { id: 'train-preset' })),
         h('label', {}, 'Iterations ', this.itersInput),
         this.button, this.reset, this.use),
@@ -60,7 +67,7 @@ export class TrainView {
       this.stats,
       h('div.panels', {},
         h('figure', {}, h('figcaption', {}, 'Loss per step (grey), smoothed (blue), validation (orange)'), this.chart),
-        h('figure', {}, h('figcaption', {}, 'Attention of the last layer on a sample, as it learns (dates: cross-attention, output over input)'), this.picture)),
+        h('figure', {}, h('figcaption', {}, 'Attention of the last layer on a sample, as it learns (dates: cross-attention, output over input; coref: the light of “it” in the explainer’s sentence)'), this.picture)),
       h('h3', {}, 'Samples as it learns'), this.samples);
     this.text.hidden = true;
     this.drawChart();
@@ -69,6 +76,8 @@ export class TrainView {
   private async newTrainer(settings: TrainSettings): Promise<AnyTrainer> {
     // The dates task: the encoder-decoder reads sources up to ~36 characters.
     if (this.source === 'dates') return new Seq2SeqTrainer({ ...settings, blockSize: 48 });
+    // The coref model has its own size: its pointer layer must come after a layer that reads the adjective.
+    if (this.source === 'coref') return new CorefTrainer({ ...settings, ...COREF_SETTINGS });
     return new Trainer(await this.corpus(), settings);
   }
 
@@ -129,7 +138,17 @@ export class TrainView {
 
   /** A sample and the attention picture, at each eval. */
   private async snapshot(t: AnyTrainer): Promise<void> {
-    if (t.kind === 'encoder-decoder') {
+    if (t.kind === 'encoder') {
+      const score = await evaluateCoref(t.model, t.tokenizer, t.valExamples);
+      const answers: string[] = [];
+      for (const text of [TIRED, WIDE]) {
+        const r = await inspectEncoder(t.model, t.tokenizer, text);
+        answers.push(`${text.includes('tired') ? 'tired' : 'wide'}: it = ${r.referent!.token} (${Math.round(100 * r.referent!.p)}%)`);
+        if (text === TIRED) drawSentence(this.picture, r.attention, r.tokens, { layer: r.corefHead![0], heads: r.attention[0].map((_, i) => i), selected: r.pronoun!, width: 420, marked: r.referent!.index });
+      }
+      this.samples.prepend(h('li', {}, h('span.step', {}, `step ${t.step}: `), `${answers.join(' · ')} · validation accuracy ${(100 * score.accuracy).toFixed(1)}%`));
+      this.stats.dataset.accuracy = String(score.accuracy);
+    } else if (t.kind === 'encoder-decoder') {
       const examples = t.valExamples.slice(0, 3);
       const results: Translation[] = [];
       for (const e of examples) results.push(await translate(t.model, t.tokenizer, t.tokenizer.encode(e.source)));
@@ -178,6 +197,9 @@ export class TrainView {
     ctx.fillText(`step ${Math.round(s.xMax)}`, W - 70, H - 8);
   }
 }
+
+const TIRED = "The animal didn't cross the street because it was too tired.";
+const WIDE = "The animal didn't cross the street because it was too wide.";
 
 /** A tiny seeded generator for shuffling the corpus. */
 function mulberry(seed: number): () => number {

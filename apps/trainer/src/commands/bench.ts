@@ -4,10 +4,11 @@ import { GPT, presets, type GPTConfig } from '@tx/blocks';
 import { Rng, initBackend, tf, type BackendPreference } from '@tx/core';
 import { generate } from '@tx/generate';
 import { AdamW, languageModelLoss, trainStep, type Batch } from '@tx/train';
+import { BENCH_FLAGS } from '../flags.js';
 import { parse, positive, UsageError, type Io } from '../run.js';
 
 export async function benchCommand(argv: string[], io: Io): Promise<void> {
-  const { values } = parse(argv, { preset: { type: 'string' }, backend: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, 'new-tokens': { type: 'string' }, json: { type: 'boolean' } });
+  const { values } = parse(argv, BENCH_FLAGS);
   const presetName = (values.preset as string | undefined) ?? 'nanogpt-cpu';
   const preset = (presets as Record<string, GPTConfig | object>)[presetName];
   if (!preset || !('nEmbd' in preset)) throw new UsageError(`--preset must name a GPT preset (nanogpt-cpu, shakespeare-char, gpt2), got "${presetName}"`);

@@ -14,13 +14,12 @@ import { replaceFolder, saveCheckpoint } from '@tx/train/node';
 import { checkMemory, memoryBudget } from '../budget.js';
 import { openCheckpoint, readCheckpointConfig, type TxCheckpointConfig } from '../model-io.js';
 import { checkOut } from '../out.js';
+import { EXPORT_FLAGS, IMPORT_FLAGS } from '../flags.js';
 import { parse, required, UsageError, type Io } from '../run.js';
 import { resolveSettings } from '../settings.js';
 
 export async function importCommand(argv: string[], io: Io): Promise<void> {
-  const { values, positionals } = parse(argv, {
-    weights: { type: 'string' }, 'model-args': { type: 'string' }, 'vocab-from': { type: 'string' }, vocab: { type: 'string' }, dir: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, force: { type: 'boolean' },
-  }, 1);
+  const { values, positionals } = parse(argv, IMPORT_FLAGS, 1);
   if (positionals[0] === 'hf') return importHuggingFace(values, io);
   if (positionals[0] !== 'nanogpt') throw new UsageError(`tx import knows two formats, "nanogpt" and "hf"; got ${positionals[0] === undefined ? 'none' : `"${positionals[0]}"`}`);
   const weights = required(values, 'weights');
@@ -132,7 +131,7 @@ const EXPORT_FORMATS = ['tx-export', 'hf', 'nanogpt'] as const;
  * nanogpt: nanoGPT's state_dict as safetensors and its model_args.
  */
 export async function exportCommand(argv: string[], io: Io): Promise<void> {
-  const { values } = parse(argv, { checkpoint: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, backend: { type: 'string' }, force: { type: 'boolean' } });
+  const { values } = parse(argv, EXPORT_FLAGS);
   const dir = required(values, 'checkpoint');
   const out = required(values, 'out');
   const format = (values.format as string | undefined) ?? 'tx-export';

@@ -8,9 +8,11 @@ import { TokenDataset, crossEntropy, exactMatch, makeExamples, maxTargetLength, 
 import { corpusText } from '../lm.js';
 import { estimateMemory, memoryBudget } from '../budget.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
+import { EVAL_FLAGS, INSPECT_FLAGS, SAMPLE_FLAGS } from '../flags.js';
 import { parse, positive, required, UsageError, type Io } from '../run.js';
 import { checkField } from '../schema.js';
 import { greedyDecode } from '../seq2seq-train.js';
+import { corefEval, corefInspect } from './coref.js';
 
 async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> {
   const backend = (values.backend ?? 'auto') as string;
@@ -33,11 +35,7 @@ const num = (values: Record<string, unknown>, flag: string, name: Parameters<typ
 // ---- tx sample ----------------------------------------------------------------
 
 export async function sampleCommand(argv: string[], io: Io): Promise<void> {
-  const { values } = parse(argv, {
-    checkpoint: { type: 'string' }, prompt: { type: 'string' }, 'max-new-tokens': { type: 'string' }, temperature: { type: 'string' },
-    'top-k': { type: 'string' }, 'top-p': { type: 'string' }, greedy: { type: 'boolean' }, beams: { type: 'string' }, seed: { type: 'string' },
-    'context-overflow': { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' },
-  });
+  const { values } = parse(argv, SAMPLE_FLAGS);
   const contextOverflow = values['context-overflow'] ?? 'crop';
   if (contextOverflow !== 'crop' && contextOverflow !== 'restart') throw new UsageError(`--context-overflow must be crop or restart, got "${contextOverflow}"`);
   const topP = positive(values, 'top-p', false);
@@ -54,6 +52,10 @@ export async function sampleCommand(argv: string[], io: Io): Promise<void> {
   const beams = positive(values, 'beams', true);
   const json = values.json === true;
   const { config, model, tokenizer } = await open(values);
+  if (config.model.kind === 'encoder') {
+    model.dispose();
+    throw new UsageError(`this is a ${config.task} model: it answers instead of generating; ask it with tx inspect --checkpoint ${values.checkpoint} --text TEXT`);
+  }
   const isNames = config.task === 'names';
   let lm: LanguageModel & { dispose?(): void };
   let promptIds: number[];
@@ -121,8 +123,10 @@ function encodeOrExplain(tokenizer: Tokenizer, text: string, flag: string): numb
 // ---- tx eval ----------------------------------------------------------------
 
 export async function evalCommand(argv: string[], io: Io): Promise<void> {
-  const { values } = parse(argv, { checkpoint: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' }, json: { type: 'boolean' } });
-  const { config, model, tokenizer } = await open(values);
+  const { values } = parse(argv, EVAL_FLAGS);
+  const opened = await open(values);
+  const { config, model, tokenizer } = opened;
+  if (config.model.kind === 'encoder') return corefEval(opened, values, io);
   const print = (result: Record<string, number | string>) =>
     io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${Object.entries(result).map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}`).join('  ')}\n`);
   if (config.model.kind === 'encoder-decoder') {
@@ -171,12 +175,11 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
 // ---- tx inspect ----------------------------------------------------------------
 
 export async function inspectCommand(argv: string[], io: Io): Promise<void> {
-  const { values } = parse(argv, {
-    checkpoint: { type: 'string' }, text: { type: 'string' }, target: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, 'no-logits': { type: 'boolean' },
-    backend: { type: 'string' }, json: { type: 'boolean' },
-  });
+  const { values } = parse(argv, INSPECT_FLAGS);
   const text = required(values, 'text');
-  const { config, model, tokenizer } = await open(values);
+  const opened = await open(values);
+  const { config, model, tokenizer } = opened;
+  if (config.model.kind === 'encoder') return corefInspect(opened, text, values, io);
   // Long texts and big models: only the layers and heads asked for, and logits only when wanted.
   const layerCount = config.model.kind === 'gpt' ? config.model.config.nLayer : Infinity;
   const pickLayers = indexList(values.layers, '--layers', layerCount);

@@ -7,6 +7,7 @@ import { tf, type DecodingSession, type LanguageModel } from '@tx/core';
 import type { EncoderDecoderTransformer } from '../models/encoder-decoder.js';
 import { checkIds } from './ids.js';
 
+/** An encoder-decoder with its source encoded, as a LanguageModel for `@tx/generate`; dispose it when done. */
 export interface ConditionedModel extends LanguageModel {
   /** Free the encoded source. */
   dispose(): void;

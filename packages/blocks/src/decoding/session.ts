@@ -17,6 +17,7 @@ import type { KVCache } from '@tx/attention';
 import type { GPT } from '../models/gpt.js';
 import { checkIds } from './ids.js';
 
+/** A GPT's decoding session (the DecodingSession of `@tx/core`): feed ids, get the next token's logits, with a KV cache and a context-overflow policy. */
 export class GPTSession implements DecodingSession {
   private history: number[] = [];
   private cache: KVCache[] | null;

@@ -14,6 +14,7 @@ import type { Activation } from '../models/config.js';
 import { FeedForward } from './feedforward.js';
 import { LayerNorm } from './norm.js';
 
+/** How a Block is built: heads, feed-forward width, bias, dropout, causal order, cross-attention and where the norms go. */
 export interface BlockOptions {
   nHead: number;
   /** Feed-forward inner width (default 4 x dim). */
@@ -36,6 +37,7 @@ export interface BlockOptions {
   layerNormEps?: number;
 }
 
+/** Per-call options of Block.forward: the encoder output and padding masks, KV caches, and what to return. */
 export interface BlockCall {
   /** The encoder output [B, S, C], for a block with cross-attention. */
   memory?: tf.Tensor | null;
@@ -53,6 +55,7 @@ export interface BlockCall {
   returnQKV?: boolean;
 }
 
+/** What Block.forward returns: the output, and the attention weights when asked for. */
 export interface BlockOutput {
   /** [B, T, C] */
   y: tf.Tensor;
@@ -63,6 +66,7 @@ export interface BlockOutput {
   qkv?: AttentionOutput['qkv'];
 }
 
+/** One Transformer block: self-attention, optional attention to an encoder output, and the feed-forward network, each with a residual connection and a LayerNorm (pre-norm or post-norm). */
 export class Block extends Module {
   readonly ln_1: LayerNorm;
   readonly attn: SelfAttention;

@@ -7,12 +7,14 @@
 import { Module, ShapeError, formatShape, randomNormal, tf } from '@tx/core';
 import type { Rng } from '@tx/core';
 
+/** How an Embedding's table is initialised. */
 export interface EmbeddingOptions {
   rng: Rng;
   /** Std of the normal initialisation (default 0.02, as nanoGPT). */
   std?: number;
 }
 
+/** A lookup table of vectors, one row per token id (nanoGPT's wte), with a gradient that runs on every backend. */
 export class Embedding extends Module {
   /** [numEmbeddings, embeddingDim], the same layout as PyTorch's nn.Embedding. */
   readonly weight: tf.Variable;

@@ -4,6 +4,7 @@ import { Dropout, Linear, Module, tf } from '@tx/core';
 import type { Rng } from '@tx/core';
 import type { Activation } from '../models/config.js';
 
+/** How a FeedForward is built: inner width, bias, activation, dropout. */
 export interface FeedForwardOptions {
   /** Inner width d_ff (default 4 x dim). */
   dFF?: number;
@@ -19,6 +20,7 @@ export interface FeedForwardOptions {
   projStd?: number;
 }
 
+/** The position-wise feed-forward network: c_fc, the activation, c_proj, dropout. */
 export class FeedForward extends Module {
   readonly c_fc: Linear;
   readonly c_proj: Linear;

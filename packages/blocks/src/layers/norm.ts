@@ -6,6 +6,7 @@
 //   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * w
 import { Module, ShapeError, formatShape, tf } from '@tx/core';
 
+/** How a LayerNorm is built: bias and eps. */
 export interface LayerNormOptions {
   /** A learned bias (default true; nanoGPT's bias=False has none). */
   bias?: boolean;
@@ -13,6 +14,7 @@ export interface LayerNormOptions {
   eps?: number;
 }
 
+/** Layer normalisation over the last axis with a learned gain and optional bias (PyTorch's nn.LayerNorm). */
 export class LayerNorm extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;

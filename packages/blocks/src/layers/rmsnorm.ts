@@ -2,6 +2,7 @@
 import { Module, tf } from '@tx/core';
 import { checkLastAxis } from './norm.js';
 
+/** How an RMSNorm is built: eps. */
 export interface RMSNormOptions {
   /** Added to the mean square (default 1e-5). */
   eps?: number;

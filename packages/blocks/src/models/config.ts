@@ -27,14 +27,10 @@ export interface GPTConfig {
   layerNormEps?: number;
 }
 
-/** The original Transformer (Vaswani et al. 2017): encoder, decoder, sinusoidal positions. */
-export interface EncoderDecoderConfig {
-  srcVocabSize: number;
-  tgtVocabSize: number;
-  /** Context length: the longest source or target sequence (sinusoidal table length). */
+/** What the paper's models (encoder-decoder, encoder-only) share: sinusoidal positions and Blocks of one width. */
+export interface TransformerConfig {
+  /** Context length: the longest sequence (sinusoidal table length). */
   blockSize: number;
-  nEncoderLayer: number;
-  nDecoderLayer: number;
   nHead: number;
   /** Model width d_model. */
   dModel: number;
@@ -45,14 +41,37 @@ export interface EncoderDecoderConfig {
   bias: boolean;
   /** 'post' (the paper: x = LN(x + sublayer(x))) or 'pre' (x = x + sublayer(LN(x)), with a final LN). */
   norm: 'post' | 'pre';
-  /** One embedding table for source and target (needs equal vocab sizes), as the paper. */
-  sharedEmbeddings: boolean;
-  /** The output projection reuses the target embedding, as the paper. */
-  tieOutput: boolean;
   /** Feed-forward activation (the paper: 'relu'). */
   activation: Activation;
 }
 
+/** The original Transformer (Vaswani et al. 2017): encoder, decoder, sinusoidal positions. */
+export interface EncoderDecoderConfig extends TransformerConfig {
+  srcVocabSize: number;
+  tgtVocabSize: number;
+  nEncoderLayer: number;
+  nDecoderLayer: number;
+  /** One embedding table for source and target (needs equal vocab sizes), as the paper. */
+  sharedEmbeddings: boolean;
+  /** The output projection reuses the target embedding, as the paper. */
+  tieOutput: boolean;
+}
+
+/**
+ * An encoder-only Transformer with a pointer (the coref model of `tx train
+ * --task coref`): token embedding scaled by √dModel plus sinusoidal positions,
+ * nLayer non-causal Blocks, and a pointer over positions that is one of its
+ * attention heads: the head's scores from a query token are the pointer's
+ * logits, so its softmax is that head's attention row.
+ */
+export interface EncoderConfig extends TransformerConfig {
+  vocabSize: number;
+  nLayer: number;
+  /** [layer, head]: the attention head that points. Its weights from the query token are the answer. */
+  pointerHead: [number, number];
+}
+
+/** Model sizes by name (nanoGPT's CPU and Shakespeare runs, GPT-2 small, the paper's base Transformer): spread one and override fields. */
 export const presets = {
   /** nanoGPT's CPU configuration on Tiny Shakespeare: 804,096 parameters with vocab 65. */
   'nanogpt-cpu': { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false },
@@ -84,6 +103,7 @@ export const presets = {
   'mini-transformer': EncoderDecoderConfig;
 };
 
+/** The name of one of the presets. */
 export type PresetName = keyof typeof presets;
 
 /** nanoGPT's `model_args` dict, as saved in its checkpoints. */
@@ -124,6 +144,16 @@ export function seq2seqConfig(vocabSize: number, { nLayer = 2, nHead = 4, dModel
   };
 }
 
+/**
+ * The small encoder of the coref task (`tx train --task coref`, the demo's
+ * coref model): pre-norm, ReLU, biases, d_ff = 4 dModel; the pointer is head 0
+ * of the last layer, which can read what earlier layers gathered from the
+ * whole sentence.
+ */
+export function encoderConfig(vocabSize: number, { nLayer = 2, nHead = 4, dModel = 64, blockSize = 32, dropout = 0 } = {}): EncoderConfig {
+  return { vocabSize, blockSize, nLayer, nHead, dModel, dFF: 4 * dModel, dropout, bias: true, norm: 'pre', activation: 'relu', pointerHead: [nLayer - 1, 0] };
+}
+
 /** Throw a TxError naming every bad field. */
 export function checkGPTConfig(config: GPTConfig): void {
   const problems = [
@@ -157,6 +187,26 @@ export function checkEncoderDecoderConfig(config: EncoderDecoderConfig): void {
     problems.push(`sharedEmbeddings needs srcVocabSize (${config.srcVocabSize}) = tgtVocabSize (${config.tgtVocabSize})`);
   }
   if (problems.length > 0) throw new TxError(`bad EncoderDecoderConfig: ${problems.join('; ')}`);
+}
+
+/** Throw a TxError naming every bad field. */
+export function checkEncoderConfig(config: EncoderConfig): void {
+  const problems = [
+    ...positiveInts(config, ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'dModel', 'dFF']),
+    ...probability(config.dropout, 'dropout'),
+    ...boolean(config.bias, 'bias'),
+    ...activation(config.activation),
+  ];
+  if (config.norm !== 'post' && config.norm !== 'pre') problems.push(`norm must be 'post' or 'pre', got ${JSON.stringify(config.norm)}`);
+  if (problems.length === 0 && config.dModel % config.nHead !== 0) {
+    problems.push(`dModel (${config.dModel}) must be divisible by nHead (${config.nHead})`);
+  }
+  const ph = config.pointerHead;
+  const inRange = (v: unknown, n: number) => Number.isInteger(v) && (v as number) >= 0 && (v as number) < n;
+  if (!Array.isArray(ph) || ph.length !== 2 || (problems.length === 0 && !(inRange(ph[0], config.nLayer) && inRange(ph[1], config.nHead)))) {
+    problems.push(`pointerHead must be [layer, head] with layer in [0, ${config.nLayer}) and head in [0, ${config.nHead}), got ${JSON.stringify(ph)}`);
+  }
+  if (problems.length > 0) throw new TxError(`bad EncoderConfig: ${problems.join('; ')}`);
 }
 
 function positiveInts<T extends object>(config: T, keys: Array<keyof T & string>): string[] {

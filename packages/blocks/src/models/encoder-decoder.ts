@@ -16,6 +16,7 @@ import { Embedding } from '../layers/embedding.js';
 import { LayerNorm } from '../layers/norm.js';
 import { checkEncoderDecoderConfig, type EncoderDecoderConfig } from './config.js';
 
+/** What EncoderDecoderTransformer.forward returns: the logits, and the encoder, decoder and cross attention when asked for. */
 export interface EncoderDecoderOutput {
   /** [B, T, tgtVocabSize] */
   logits: tf.Tensor3D;
@@ -23,6 +24,7 @@ export interface EncoderDecoderOutput {
   attention?: { encoder: tf.Tensor4D[]; decoder: tf.Tensor4D[]; cross: tf.Tensor4D[] };
 }
 
+/** Per-call options of EncoderDecoderTransformer.forward: source padding, and whether to return the attention. */
 export interface EncoderDecoderCall {
   returnAttention?: boolean;
   /** Bool [B, S], true = padding in the source (no query attends to it). */
@@ -35,6 +37,7 @@ export interface EncoderDecoderCache {
   cross: KVCache[];
 }
 
+/** The Transformer of "Attention Is All You Need": encoder, decoder with cross-attention, embeddings scaled by √dModel plus sinusoidal positions. */
 export class EncoderDecoderTransformer extends Module {
   readonly config: Readonly<EncoderDecoderConfig>;
   readonly srcEmbed: Embedding;

@@ -15,11 +15,13 @@ import { Embedding } from '../layers/embedding.js';
 import { LayerNorm } from '../layers/norm.js';
 import { checkGPTConfig, type GPTConfig } from './config.js';
 
+/** How a GPT is created: the seeded Rng of its initial weights and dropout masks. */
 export interface GPTOptions {
   /** Initial weights, then dropout masks (default new Rng(1337)). Save its state to resume a run exactly. */
   rng?: Rng;
 }
 
+/** Per-call options of GPT.forward: what to return, and KV caches. */
 export interface GPTForwardOptions {
   /** Also return every layer's attention weights. */
   returnAttention?: boolean;
@@ -33,6 +35,7 @@ export interface GPTForwardOptions {
   cache?: KVCache[];
 }
 
+/** What GPT.forward returns: the logits, and each layer's attention and Q, K, V when asked for. */
 export interface GPTOutput {
   /** [B, T, vocabSize] */
   logits: tf.Tensor3D;
@@ -42,8 +45,10 @@ export interface GPTOutput {
   qkv?: LayerQKV[];
 }
 
+/** One layer's Q, K and V, as GPT.forward returns them with returnQKV. */
 export type LayerQKV = { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D };
 
+/** nanoGPT's GPT, with its parameter names: token and learned position embeddings, causal pre-norm Blocks, a final LayerNorm and an lm_head tied to the token embedding. */
 export class GPT extends Module implements LanguageModel {
   readonly config: Readonly<GPTConfig>;
   readonly transformer: ModuleDict;

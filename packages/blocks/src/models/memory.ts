@@ -12,8 +12,9 @@
 //     weights, gradients and AdamW's two moments: 4 copies of the parameters.
 //   inference: one layer's intermediates at a time (12·C + 2·H·T per token),
 //     the logits twice, and the weights once.
-import type { EncoderDecoderConfig, GPTConfig } from './config.js';
+import type { EncoderConfig, EncoderDecoderConfig, GPTConfig } from './config.js';
 
+/** The memory a model needs: its parameters, their bytes (with gradients and AdamW moments when training), activations, and the total. */
 export interface MemoryEstimate {
   parameters: number;
   /** Weights, plus gradients and optimizer moments when training. */
@@ -22,6 +23,7 @@ export interface MemoryEstimate {
   totalBytes: number;
 }
 
+/** What a model is used for, for a memory estimate: batch size, sequence length, training or not. */
 export interface MemoryUse {
   /** Sequences per step (training) or per forward pass. */
   batchSize: number;
@@ -41,12 +43,14 @@ function blockParameters(C: number, ff: number, bias: boolean, attentions: numbe
   return attentions * (norm + attention) + norm + feedForward;
 }
 
+/** How many parameters a GPT with this config has, as nanoGPT counts them (wpe included), without building it. */
 export function gptParameters(c: GPTConfig): number {
   const C = c.nEmbd;
   const norm = c.bias ? 2 * C : C;
   return c.vocabSize * C + c.blockSize * C + c.nLayer * blockParameters(C, 4 * C, c.bias, 1) + norm; // lm_head is tied to wte
 }
 
+/** How many parameters an encoder-decoder with this config has, without building it. */
 export function encoderDecoderParameters(c: EncoderDecoderConfig): number {
   const C = c.dModel;
   const norm = c.bias ? 2 * C : C;
@@ -56,16 +60,38 @@ export function encoderDecoderParameters(c: EncoderDecoderConfig): number {
   return embeddings + c.nEncoderLayer * blockParameters(C, c.dFF, c.bias, 1) + c.nDecoderLayer * blockParameters(C, c.dFF, c.bias, 2) + head + finalNorms;
 }
 
+/** How many parameters an encoder with this config has, without building it. */
+export function encoderParameters(c: EncoderConfig): number {
+  const norm = c.bias ? 2 * c.dModel : c.dModel;
+  return c.vocabSize * c.dModel + c.nLayer * blockParameters(c.dModel, c.dFF, c.bias, 1) + (c.norm === 'pre' ? norm : 0);
+}
+
+/** The memory a GPT with this config needs for this use, before anything is allocated. */
 export function estimateGPTMemory(c: GPTConfig, use: MemoryUse): MemoryEstimate {
   const T = use.length ?? c.blockSize;
   return estimate(gptParameters(c), use, use.batchSize * T, [{ layers: c.nLayer, C: c.nEmbd, ff: 4 * c.nEmbd, H: c.nHead, T }], c.vocabSize);
 }
 
+/** The memory an encoder-decoder with this config needs for this use, before anything is allocated. */
 export function estimateEncoderDecoderMemory(c: EncoderDecoderConfig, use: MemoryUse): MemoryEstimate {
   const T = use.length ?? c.blockSize;
   const layer = { C: c.dModel, ff: c.dFF, H: c.nHead, T };
   // The decoder's cross-attention scores are [T, S] like its self-attention: count its layers twice.
   return estimate(encoderDecoderParameters(c), use, use.batchSize * T, [{ ...layer, layers: c.nEncoderLayer }, { ...layer, layers: 2 * c.nDecoderLayer }], c.tgtVocabSize);
+}
+
+/** The memory an encoder with this config needs for this use, before anything is allocated. */
+export function estimateEncoderMemory(c: EncoderConfig, use: MemoryUse): MemoryEstimate {
+  const T = use.length ?? c.blockSize;
+  // The output is one pointer logit per position, not a vocabulary's worth.
+  return estimate(encoderParameters(c), use, use.batchSize * T, [{ layers: c.nLayer, C: c.dModel, ff: c.dFF, H: c.nHead, T }], 1);
+}
+
+/** The estimate for any model spec's config. */
+export function estimateMemory(spec: { kind: 'gpt'; config: GPTConfig } | { kind: 'encoder-decoder'; config: EncoderDecoderConfig } | { kind: 'encoder'; config: EncoderConfig }, use: MemoryUse): MemoryEstimate {
+  if (spec.kind === 'gpt') return estimateGPTMemory(spec.config, use);
+  if (spec.kind === 'encoder') return estimateEncoderMemory(spec.config, use);
+  return estimateEncoderDecoderMemory(spec.config, use);
 }
 
 function estimate(parameters: number, use: MemoryUse, tokens: number, stacks: Array<{ layers: number; C: number; ff: number; H: number; T: number }>, vocab: number): MemoryEstimate {

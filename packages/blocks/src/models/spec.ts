@@ -2,7 +2,8 @@
 // "model" field): its kind, its config and, for an encoder-decoder, the ids of
 // its special tokens. buildModel turns it into a model; both apps use this.
 import { Rng, TxError } from '@tx/core';
-import { checkEncoderDecoderConfig, checkGPTConfig, type EncoderDecoderConfig, type GPTConfig } from './config.js';
+import { checkEncoderConfig, checkEncoderDecoderConfig, checkGPTConfig, type EncoderConfig, type EncoderDecoderConfig, type GPTConfig } from './config.js';
+import { Encoder } from './encoder.js';
 import { EncoderDecoderTransformer } from './encoder-decoder.js';
 import { GPT } from './gpt.js';
 
@@ -13,17 +14,27 @@ export interface Seq2SeqSpecials {
   eos: number;
 }
 
-export type ModelSpec = { kind: 'gpt'; config: GPTConfig } | { kind: 'encoder-decoder'; config: EncoderDecoderConfig; specials: Seq2SeqSpecials };
+/** A model as data, as config.json stores it: its kind and config (and an encoder-decoder's special ids). */
+export type ModelSpec =
+  | { kind: 'gpt'; config: GPTConfig }
+  | { kind: 'encoder-decoder'; config: EncoderDecoderConfig; specials: Seq2SeqSpecials }
+  | { kind: 'encoder'; config: EncoderConfig };
 
-export type AnyModel = GPT | EncoderDecoderTransformer;
+/** Any model buildModel makes: a GPT, an encoder-decoder or an encoder. */
+export type AnyModel = GPT | EncoderDecoderTransformer | Encoder;
 
+const KINDS = ['gpt', 'encoder-decoder', 'encoder'] as const;
+
+/** The model a ModelSpec describes, with fresh weights drawn from `rng` (load a state dict into it). */
 export function buildModel(spec: ModelSpec, { rng = new Rng(1337) }: { rng?: Rng } = {}): AnyModel {
-  return spec.kind === 'gpt' ? new GPT(spec.config, { rng }) : new EncoderDecoderTransformer(spec.config, { rng });
+  if (spec.kind === 'gpt') return new GPT(spec.config, { rng });
+  if (spec.kind === 'encoder') return new Encoder(spec.config, { rng });
+  return new EncoderDecoderTransformer(spec.config, { rng });
 }
 
 /** The embedding's rows: every id a tokenizer produces for this model must be below this. */
 export function modelVocabSize(spec: ModelSpec): number {
-  return spec.kind === 'gpt' ? spec.config.vocabSize : Math.min(spec.config.srcVocabSize, spec.config.tgtVocabSize);
+  return spec.kind === 'encoder-decoder' ? Math.min(spec.config.srcVocabSize, spec.config.tgtVocabSize) : spec.config.vocabSize;
 }
 
 /**
@@ -36,7 +47,7 @@ export function parseModelSpec(value: unknown, where: string): ModelSpec {
   };
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(value)) return bad('model', 'must be an object');
-  if (value.kind !== 'gpt' && value.kind !== 'encoder-decoder') return bad('model.kind', `must be "gpt" or "encoder-decoder", got ${JSON.stringify(value.kind)}`);
+  if (!KINDS.includes(value.kind as never)) return bad('model.kind', `must be "gpt", "encoder-decoder" or "encoder", got ${JSON.stringify(value.kind)}`);
   if (!isObject(value.config)) return bad('model.config', 'must be an object');
   const config = { ...value.config };
   if (value.kind === 'encoder-decoder' && config.blockSize === undefined && config.maxLen !== undefined) {
@@ -45,11 +56,13 @@ export function parseModelSpec(value: unknown, where: string): ModelSpec {
   }
   try {
     if (value.kind === 'gpt') checkGPTConfig(config as unknown as GPTConfig);
+    else if (value.kind === 'encoder') checkEncoderConfig(config as unknown as EncoderConfig);
     else checkEncoderDecoderConfig(config as unknown as EncoderDecoderConfig);
   } catch (err) {
     bad('model.config', `is a ${(err as Error).message}`);
   }
   if (value.kind === 'gpt') return { kind: 'gpt', config: config as unknown as GPTConfig };
+  if (value.kind === 'encoder') return { kind: 'encoder', config: config as unknown as EncoderConfig };
   const spec = { kind: 'encoder-decoder', config: config as unknown as EncoderDecoderConfig, specials: value.specials } as ModelSpec & { kind: 'encoder-decoder' };
   const rows = modelVocabSize(spec);
   if (!isObject(value.specials)) return bad('model.specials', 'must be an object { pad, bos, eos }');
