@@ -17,7 +17,7 @@ import { h } from './dom.js';
 import { parseInspect, type InspectData } from './lib/data.js';
 import { fromPicked, fromUrl, type LoadedEncoder, type LoadedGPT, type LoadedModel } from './model/checkpoint.js';
 import { inspectEncoder } from './model/coref.js';
-import { inspect, unknownChars } from './model/run.js';
+import { encodeKnown, inspect, unknownChars } from './model/run.js';
 import { ArithmeticView } from './views/arithmetic.js';
 import { AttentionView } from './views/attention.js';
 import { EncDecView } from './views/encdec.js';
@@ -57,10 +57,14 @@ const train = new TrainView({ names, onUse: (m) => { models.set(m.name, m); use(
 const text = h('textarea#attention-text', { rows: 2 }, DEFAULT_SENTENCE);
 const runButton = h('button#attention-run', { type: 'button', onclick: () => void runText({ force: true }) }, 'Show attention');
 // The picture follows the reader's typing: each change runs the model again (the latest text wins).
+// Only while one forward pass reads the text: the coref encoder, or a GPT's text within its context;
+// longer texts take a pass per window, so they wait for the button.
 let typing = 0;
 text.addEventListener('input', () => {
   clearTimeout(typing);
-  typing = window.setTimeout(() => void runText(), 150);
+  const m = attentionModel;
+  const onePass = m !== null && (m.kind === 'encoder' || encodeKnown(m.tokenizer, text.value).length <= m.model.config.blockSize);
+  if (onePass) typing = window.setTimeout(() => void runText(), 150);
 });
 const modelSelect = h('select#model-select', { 'aria-label': 'model', onchange: () => { const m = models.get(modelSelect.value); if (m) use(m, true); } });
 const urlInput = h('input#model-url', { type: 'url', placeholder: 'URL of a `tx export` folder', size: 28 });

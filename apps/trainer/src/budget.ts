@@ -5,7 +5,7 @@
 // sets it outright.
 import { freemem } from 'node:os';
 import { TxError } from '@tx/core';
-import { estimateMemory as estimateModelMemory, type MemoryEstimate, type ModelSpec } from '@tx/blocks';
+import { estimateMemory, type ModelSpec } from '@tx/blocks';
 
 export class MemoryError extends TxError {}
 
@@ -28,10 +28,6 @@ export function memoryBudget(backend: string, env: Record<string, string | undef
   const free = 0.8 * freemem();
   if (backend === 'wasm' && 0.9 * 4 * GB < free) return { bytes: 0.9 * 4 * GB, reason: "90% of wasm's 4 GB heap" };
   return { bytes: free, reason: `80% of the ${formatBytes(freemem())} of free memory` };
-}
-
-export function estimateMemory(spec: ModelSpec, use: { batchSize: number; training: boolean; length?: number }): MemoryEstimate {
-  return estimateModelMemory(spec, use);
 }
 
 /** Throw one line naming both numbers when `what` would not fit. */

@@ -25,7 +25,6 @@ export async function trainCoref(s: ResolvedSettings, output: Output, resumed?: 
   const spec = { kind: 'encoder' as const, config: resumed ? (resumed.config.model.config as EncoderConfig) : config };
   checkMemory('training this model', spec, { batchSize: s.batchSize, training: true, length: COREF_MAX_LENGTH }, memoryBudget(tf.getBackend()));
   const model = (resumed?.model as Encoder | undefined) ?? new Encoder(config, { rng: new Rng(s.seed) });
-  if (resumed) model.rng.setState(resumed.config.training.modelRngState);
   // A fixed set of validation sentences (held-out triples); training sentences are drawn fresh from the batch rng.
   const valExamples = makeCorefExamples(256, new Rng(s.seed + 7), 'val');
 
@@ -39,7 +38,7 @@ export async function trainCoref(s: ResolvedSettings, output: Output, resumed?: 
     sample: (split, rng) => corefBatch(tokenizer, split === 'val' ? pick(valExamples, s.batchSize, rng) : makeCorefExamples(s.batchSize, rng, 'train')),
     tokensPerBatch: (b) => b.batchSize * b.length,
     output,
-    resume: resumed ? { step: resumed.config.training.step, optimizer: resumed.raw.optimizerState, rng: Rng.fromState(resumed.config.training.rngState) } : undefined,
+    resumed,
     overwrite,
     evalExtras: async () => {
       const score = await evaluateCoref(model, tokenizer, valExamples);

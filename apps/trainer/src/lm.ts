@@ -44,7 +44,6 @@ export async function trainLanguageModel(s: ResolvedSettings, output: Output, re
   const spec = { kind: 'gpt' as const, config: resumed ? (resumed.config.model.config as GPTConfig) : config };
   checkMemory('training this model', spec, { batchSize: B, training: true }, memoryBudget(tf.getBackend()));
   const model = (resumed?.model as GPT | undefined) ?? new GPT(config, { rng: new Rng(s.seed) });
-  if (resumed) model.rng.setState(resumed.config.training.modelRngState);
 
   emitStart(output, s, model.numParameters(), tokenizer.vocabSize, data);
   const result = await runSession<Batch>({
@@ -56,7 +55,7 @@ export async function trainLanguageModel(s: ResolvedSettings, output: Output, re
     sample: (split, rng) => data.batch(split, B, T, rng),
     tokensPerBatch: B * T,
     output,
-    resume: resumed ? { step: resumed.config.training.step, optimizer: resumed.raw.optimizerState, rng: Rng.fromState(resumed.config.training.rngState) } : undefined,
+    resumed,
     overwrite,
   });
   if (!result.aborted) await printSamples(model, tokenizer, s, output);

@@ -25,12 +25,15 @@ export interface OpenedCheckpoint {
   raw: LoadedCheckpoint;
 }
 
-/** Load a checkpoint folder: config, tokenizer, model weights. Errors name the folder and file. */
-export async function openCheckpoint(dir: string, budget: Budget): Promise<OpenedCheckpoint> {
+/**
+ * Load a checkpoint folder: config, tokenizer, model weights, and with
+ * `optimizer: true` (resuming) AdamW's moments. Errors name the folder and file.
+ */
+export async function openCheckpoint(dir: string, budget: Budget, { optimizer = false }: { optimizer?: boolean } = {}): Promise<OpenedCheckpoint> {
   // Check the config (and the memory it asks for) before reading a single tensor.
   const checked = await readCheckpointConfig(dir);
   checkMemory(`${checked.dir}/config.json: the model`, checked.config.model, { batchSize: 1, training: false }, budget);
-  const raw = await loadCheckpoint(dir);
+  const raw = await loadCheckpoint(dir, { optimizer });
   const config = raw.config as unknown as TxCheckpointConfig;
   const fail = (message: string): never => {
     tf.dispose([...Object.values(raw.modelState), ...Object.values(raw.optimizerState?.tensors ?? {})]);

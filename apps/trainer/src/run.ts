@@ -263,7 +263,7 @@ async function train(argv: string[], io: Io): Promise<number> {
 
   const backend = await initBackend({ prefer: settings.backend });
   if (!output.json && backend.fellBackFrom) output.write(`backend ${backend.backend} (${backend.fellBackFrom} unavailable: ${backend.reason})\n`);
-  const resumed = resumeDir ? await openCheckpoint(resumeDir, memoryBudget(backend.backend)) : undefined;
+  const resumed = resumeDir ? await openCheckpoint(resumeDir, memoryBudget(backend.backend), { optimizer: true }) : undefined;
   const options = { overwrite: values.force === true };
   const trainTask = settings.task === 'names' || settings.task === 'text' ? trainLanguageModel : settings.task === 'coref' ? trainCoref : trainSeq2Seq;
   const result = await trainTask(settings, output, resumed, options);

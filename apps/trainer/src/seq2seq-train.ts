@@ -22,7 +22,6 @@ export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?
   const spec = { kind: 'encoder-decoder' as const, config: resumed ? (resumed.config.model.config as EncoderDecoderConfig) : config, specials };
   checkMemory('training this model', spec, { batchSize: s.batchSize, training: true }, memoryBudget(tf.getBackend()));
   const model = (resumed?.model as EncoderDecoderTransformer | undefined) ?? new EncoderDecoderTransformer(config, { rng: new Rng(s.seed) });
-  if (resumed) model.rng.setState(resumed.config.training.modelRngState);
   // A fixed validation set; training examples are drawn fresh from the batch rng.
   const valExamples = makeExamples(task, 256, new Rng(s.seed + 7));
   const toBatch = (examples: Example[]) => examplesBatch(tokenizer, examples);
@@ -37,7 +36,7 @@ export async function trainSeq2Seq(s: ResolvedSettings, output: Output, resumed?
     sample: (split, rng) => toBatch(split === 'val' ? pick(valExamples, s.batchSize, rng) : makeExamples(task, s.batchSize, rng)),
     tokensPerBatch: (b) => b.batchSize * (b.srcLength + b.tgtLength),
     output,
-    resume: resumed ? { step: resumed.config.training.step, optimizer: resumed.raw.optimizerState, rng: Rng.fromState(resumed.config.training.rngState) } : undefined,
+    resumed,
     overwrite,
     evalExtras: async () => ({ accuracy: exactMatch(await greedyDecode(model, tokenizer, valExamples.map((e) => e.source), maxTargetLength(task)), valExamples) }),
   });

@@ -1,12 +1,12 @@
 // The part of `tx train` shared by every task: run @tx/train's loop, report
 // events (a progress line, or JSON lines), save a checkpoint at every eval and
 // at the end, and on Ctrl-C stop between steps, save, and say how to resume.
-import { Rng, tf, type Module } from '@tx/core';
+import { Rng, tf } from '@tx/core';
 import { AdamW, cosineWithWarmup, trainLoop, TrainingError, type TrainEvent } from '@tx/train';
 import { saveCheckpoint } from '@tx/train/node';
 import type { Tokenizer } from '@tx/tokenizer';
 import type { AnyModel, ModelSpec } from '@tx/blocks';
-import type { TxCheckpointConfig } from './model-io.js';
+import type { OpenedCheckpoint, TxCheckpointConfig } from './model-io.js';
 import type { ResolvedSettings } from './settings.js';
 import { renderProgress, smooth } from './progress.js';
 
@@ -26,8 +26,8 @@ export interface SessionOptions<B> {
   sample: (split: 'train' | 'val', rng: Rng) => B;
   tokensPerBatch: number | ((batch: B) => number);
   output: Output;
-  /** A resumed run's state. */
-  resume?: { step: number; optimizer: { tensors: Record<string, tf.Tensor>; step: number } | null; rng: Rng };
+  /** The checkpoint a resumed run continues: its step, batch and dropout Rngs, and optimizer moments are restored here. */
+  resumed?: OpenedCheckpoint;
   /** Extra fields for each eval event (e.g. exact-match accuracy). */
   evalExtras?: () => Promise<Record<string, number>>;
   /** Extra fields for the checkpoint's config.json. */
@@ -46,11 +46,14 @@ export interface SessionResult {
 
 export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionResult> {
   const { settings: s, model, output } = opts;
-  const rng = opts.resume?.rng ?? new Rng(s.seed + 1);
+  const training = opts.resumed?.config.training;
+  const rng = training ? Rng.fromState(training.rngState) : new Rng(s.seed + 1);
+  if (training) model.rng.setState(training.modelRngState);
   const optimizer = new AdamW(model.namedParameters(), { lr: s.lr, beta2: s.beta2, weightDecay: s.weightDecay });
-  if (opts.resume?.optimizer) {
-    optimizer.loadStateDict(opts.resume.optimizer); // copies the moments into the optimizer's own variables
-    tf.dispose(Object.values(opts.resume.optimizer.tensors));
+  const moments = opts.resumed?.raw.optimizerState;
+  if (moments) {
+    optimizer.loadStateDict(moments); // copies the moments into the optimizer's own variables
+    tf.dispose(Object.values(moments.tensors));
   }
   const schedule = cosineWithWarmup({ lr: s.lr, minLr: s.minLr, warmupIters: s.warmupIters, decayIters: Math.max(s.maxIters, s.warmupIters + 1) });
   // Ctrl-C and `kill` both stop between steps and save; the exit code then says which (130, 143).
@@ -64,7 +67,7 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
   process.once('SIGTERM', onSignal);
 
   let valLoss = NaN;
-  let step = opts.resume?.step ?? 0;
+  let step = training?.step ?? 0;
   let msPerStep: number | undefined;
   let savedStep: number | null = null;
   const save = async () => {
@@ -74,7 +77,7 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
       task: s.task,
       settings: s,
       model: opts.spec,
-      training: { step, rngState: rng.getState(), modelRngState: (model as Module & { rng: Rng }).rng.getState(), valLoss },
+      training: { step, rngState: rng.getState(), modelRngState: model.rng.getState(), valLoss },
       ...opts.extraConfig,
     };
     await saveCheckpoint(s.out, { model, optimizer, config, tokenizer: opts.tokenizer.toJSON() }, { overwrite: opts.overwrite });

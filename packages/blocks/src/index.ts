@@ -1,6 +1,6 @@
 // Read in this order: layers (embedding, norm, feed-forward, block), models
 // (config, gpt, encoder-decoder, encoder, spec), decoding (session, conditioned, greedy).
-export { Embedding } from './layers/embedding.js';
+export { Embedding, SinusoidalInput } from './layers/embedding.js';
 export type { EmbeddingOptions } from './layers/embedding.js';
 export { LayerNorm, layerNorm } from './layers/norm.js';
 export type { LayerNormOptions } from './layers/norm.js';

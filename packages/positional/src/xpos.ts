@@ -21,6 +21,7 @@
 // With a KV cache, the new tokens sit after the cached ones: pass the cache
 // length as `offset`, and keep one center for the whole sequence.
 import { ShapeError, ValueError, formatShape, tf } from '@tx/core';
+import { rotaryAngle } from './rotary.js';
 
 /** How an XPosEmbedding is built: table length, frequency base, gamma, scale base and centre. */
 export interface XPosEmbeddingOptions {
@@ -70,7 +71,7 @@ export class XPosEmbedding {
 
   /** The angle of channel pair c at position pos, in float64: pos * base^(-2c/d). */
   angle(pos: number, c: number): number {
-    return pos * Math.pow(this.base, (-2 * c) / this.headDim);
+    return rotaryAngle(pos, c, this.headDim, this.base);
   }
 
   /** zeta_c = (2c/d + gamma) / (1 + gamma), the decay of pair c per scaleBase positions. */

@@ -6,7 +6,7 @@
 import { TokenizerError, describeChar, lineColumn } from './errors.js';
 import { encodeWithSpecials, specialRegex, buildSpecialRegex } from './special.js';
 import type { CharTokenizerJSON, TextStream, EncodeOptions, Tokenizer } from './tokenizer.js';
-import { describeValue, expectSpecialTokenList, expectString, expectTokenizerJSON, tokenText } from './validate.js';
+import { describeValue, expectSpecialTokenList, expectString, expectTokenizerJSON, specialTokenTable, tokenText } from './validate.js';
 
 /** Options of CharTokenizer: special tokens, and a token for unknown characters. */
 export interface CharTokenizerOptions {
@@ -42,13 +42,8 @@ export class CharTokenizer implements Tokenizer {
     });
     const specials = [...(options.specialTokens ?? [])];
     if (options.unk !== undefined && !specials.includes(options.unk)) specials.push(options.unk);
-    const ids = new Map<string, number>();
-    specials.forEach((s, i) => {
-      if (s === '' || ids.has(s)) throw new TokenizerError(`expected distinct, non-empty special tokens, found ${JSON.stringify(s)} ${s === '' ? '' : 'twice'}`.trim());
-      ids.set(s, this.chars.length + i);
-    });
-    const table: Record<string, number> = Object.fromEntries(ids); // own keys even for "__proto__"
-    this.specialTokens = Object.freeze(table);
+    const table = specialTokenTable(specials, this.chars.length);
+    this.specialTokens = table;
     this.unk = options.unk ?? null;
     this.unkId = this.unk === null ? -1 : table[this.unk];
     this.text = [...this.chars, ...specials];

@@ -90,3 +90,17 @@ export function tokenText(texts: readonly string[], id: number, index: number): 
   if (t === undefined) throw new TokenizerError(`ids[${index}]: expected a token id from 0 to ${texts.length - 1}, found ${id}`);
   return t;
 }
+
+/**
+ * Special tokens -> ids firstId, firstId + 1, ...: a frozen table whose keys
+ * are all own keys (a token named "__proto__" is just a token). Throws on an
+ * empty or repeated name.
+ */
+export function specialTokenTable(specials: readonly string[], firstId: number): Readonly<Record<string, number>> {
+  const ids = new Map<string, number>();
+  specials.forEach((s, i) => {
+    if (typeof s !== 'string' || s === '' || ids.has(s)) throw new TokenizerError(`expected distinct, non-empty special tokens, found ${JSON.stringify(s)}${s === '' ? '' : ' twice'}`);
+    ids.set(s, firstId + i);
+  });
+  return Object.freeze(Object.fromEntries(ids));
+}

@@ -16,7 +16,7 @@
 import { TokenizerError, lineColumn } from './errors.js';
 import { buildSpecialRegex, encodeWithSpecials, specialRegex } from './special.js';
 import type { EncodeOptions, TextStream, Tokenizer, WordTokenizerJSON } from './tokenizer.js';
-import { MAX_ID, describeValue, expectArray, expectSpecialTokenList, expectString, expectTokenizerJSON, tokenText } from './validate.js';
+import { MAX_ID, describeValue, expectArray, expectSpecialTokenList, expectString, expectTokenizerJSON, specialTokenTable, tokenText } from './validate.js';
 
 /** Options of WordTokenizer: special tokens, and the padding and unknown-word tokens. */
 export interface WordTokenizerOptions {
@@ -71,11 +71,7 @@ export class WordTokenizer implements Tokenizer {
     this.lowercase = options.lowercase ?? true;
     const specials = [...(options.specialTokens ?? [])];
     for (const name of [options.pad, options.unk]) if (name !== undefined && !specials.includes(name)) specials.push(name);
-    const table: Record<string, number> = {}; // own keys even for "__proto__"
-    specials.forEach((s, i) => {
-      if (typeof s !== 'string' || s === '' || Object.hasOwn(table, s)) throw new TokenizerError(`expected distinct, non-empty special tokens, found ${JSON.stringify(s)}${s === '' ? '' : ' twice'}`);
-      table[s] = i;
-    });
+    const table = specialTokenTable(specials, 0);
     this.words = Object.freeze([...words]);
     this.words.forEach((w, i) => {
       const pieces = typeof w === 'string' ? this.split(w) : [];

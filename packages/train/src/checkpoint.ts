@@ -8,12 +8,12 @@
 // A checkpoint is replaced as a whole (replaceFolder): the new one is written
 // in full beside the old, then swapped in with renames. A crash at any moment,
 // twice in a row, leaves a complete copy that loadCheckpoint finds, never a mix.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf, type Module, type RngState } from '@tx/core';
 import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import type { AdamW } from './adamw.js';
-import { CheckpointError, findCompleteCopy, replaceFolder, type ReplaceFolderOptions } from './folder.js';
+import { CheckpointError, exists, findCompleteCopy, replaceFolder, type ReplaceFolderOptions } from './folder.js';
 
 export { CheckpointError };
 
@@ -78,7 +78,8 @@ export interface LoadedCheckpoint {
 }
 
 /** Read a checkpoint folder (after a crash, its newest complete copy), checking every file. */
-export async function loadCheckpoint(requested: string): Promise<LoadedCheckpoint> {
+/** `optimizer: false` skips optimizer.safetensors (sampling and evaluating need only the weights). */
+export async function loadCheckpoint(requested: string, { optimizer = true }: { optimizer?: boolean } = {}): Promise<LoadedCheckpoint> {
   // After a crash mid-swap the newest complete copy may be dir.old or a temp folder.
   const copy = await findCompleteCopy(requested);
   if (!copy) throw new CheckpointError(`no checkpoint at ${requested}: the folder does not exist`);
@@ -95,7 +96,7 @@ export async function loadCheckpoint(requested: string): Promise<LoadedCheckpoin
   }
   const { tensors: modelState } = await loadSafetensorsFile(join(dir, 'model.safetensors'), { requireFinite: true });
   let optimizerState: LoadedCheckpoint['optimizerState'] = null;
-  if (await exists(join(dir, 'optimizer.safetensors'))) {
+  if (optimizer && (await exists(join(dir, 'optimizer.safetensors')))) {
     const { tensors, metadata } = await loadSafetensorsFile(join(dir, 'optimizer.safetensors'), { requireFinite: true });
     optimizerState = { tensors, step: Number(metadata.step ?? NaN) };
   }
@@ -108,8 +109,4 @@ export async function loadCheckpoint(requested: string): Promise<LoadedCheckpoin
     }
   }
   return { dir, config, modelState, optimizerState, tokenizer };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
 }

@@ -19,6 +19,7 @@ import type { Encoder } from '@tx/blocks';
 import { tf, type Rng } from '@tx/core';
 import { WordTokenizer } from '@tx/tokenizer';
 import { pointerBatch, type PointerBatch } from './data.js';
+import { pointerInputs } from './losses.js';
 
 /** The word lists the coref task's sentences are made of. */
 export const COREF_GRAMMAR = {
@@ -156,9 +157,8 @@ export async function evaluateCoref(model: Encoder, tokenizer: WordTokenizer, ex
     for (let start = 0; start < examples.length; start += batchSize) {
       const b = corefBatch(tokenizer, examples.slice(start, start + batchSize));
       const [probs, att] = tf.tidy(() => {
-        const ids = tf.tensor2d(b.ids, [b.batchSize, b.length], 'int32');
-        const paddingMask = tf.cast(tf.tensor2d(b.pad, [b.batchSize, b.length], 'int32'), 'bool');
-        const { pointer, attention } = model.forward(ids, { query: tf.tensor1d(b.query, 'int32'), paddingMask, returnAttention: true });
+        const { ids, options } = pointerInputs(b);
+        const { pointer, attention } = model.forward(ids, { ...options, returnAttention: true });
         return [tf.softmax(pointer!), tf.slice(attention![layer], [0, head, 0, 0], [b.batchSize, 1, b.length, b.length])];
       });
       const [p, a] = [await probs.data(), await att.data()];

@@ -87,7 +87,7 @@ export async function replaceFolder(dir: string, write: (temp: string) => Promis
 }
 
 /** Refuse to replace a file, or a folder of someone else's files: only our own folders are replaced. */
-export async function checkReplaceable(dir: string): Promise<void> {
+async function checkReplaceable(dir: string): Promise<void> {
   const s = await stat(dir).catch(() => null);
   if (s === null) return;
   if (!s.isDirectory()) throw new CheckpointError(`${dir} is a file, not a checkpoint folder: refusing to replace it`);
@@ -173,7 +173,7 @@ async function checkManifest(folder: string): Promise<{ complete: boolean; saved
   return { complete: true, savedAt: Number(manifest.savedAt) || 0 };
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 

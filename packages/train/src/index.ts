@@ -12,7 +12,7 @@ export { TokenDataset, pointerBatch, seq2seqBatch } from './data.js';
 export type { Batch, PointerBatch, Seq2SeqBatch } from './data.js';
 export { TrainingError, estimateLoss, trainLoop, trainStep } from './loop.js';
 export type { TrainEvent, TrainLoopOptions, TrainStepOptions } from './loop.js';
-export { languageModelLoss, pointerLoss, seq2seqLoss } from './losses.js';
+export { languageModelLoss, pointerInputs, pointerLoss, seq2seqLoss } from './losses.js';
 export type { LanguageModelLike, PointerModelLike, Seq2SeqModelLike } from './losses.js';
 export { exportManifest, parseManifest } from './manifest.js';
 export { gptFromHuggingFace, huggingFaceFiles } from './huggingface.js';

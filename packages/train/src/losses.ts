@@ -50,10 +50,16 @@ export function seq2seqLoss(model: Seq2SeqModelLike, b: Seq2SeqBatch, { padId, l
  */
 export function pointerLoss(model: PointerModelLike, b: PointerBatch): tf.Scalar {
   return tf.tidy(() => {
-    const ids = tf.tensor2d(b.ids, [b.batchSize, b.length], 'int32');
-    const paddingMask = tf.cast(tf.tensor2d(b.pad, [b.batchSize, b.length], 'int32'), 'bool');
-    const { pointer } = model.forward(ids, { query: tf.tensor1d(b.query, 'int32'), paddingMask });
+    const { ids, options } = pointerInputs(b);
+    const { pointer } = model.forward(ids, options);
     if (!pointer) throw new TypeError('pointerLoss: the model returned no pointer logits for the query');
     return crossEntropy(pointer, tf.tensor1d(b.target, 'int32'));
   });
+}
+
+/** A pointer batch as the model's inputs: ids [B, T], and the query positions [B] and padding mask [B, T]. Call inside tf.tidy. */
+export function pointerInputs(b: PointerBatch): { ids: tf.Tensor2D; options: { query: tf.Tensor1D; paddingMask: tf.Tensor } } {
+  const ids = tf.tensor2d(b.ids, [b.batchSize, b.length], 'int32');
+  const paddingMask = tf.cast(tf.tensor2d(b.pad, [b.batchSize, b.length], 'int32'), 'bool');
+  return { ids, options: { query: tf.tensor1d(b.query, 'int32'), paddingMask } };
 }

@@ -9,7 +9,7 @@ import { GPT, checkGPTConfig, gptConfigFromHuggingFace, gptConfigFromNanoGPT, ty
 import { Rng, TxError, initBackend, tf } from '@tx/core';
 import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
-import { gptFromHuggingFace, huggingFaceFiles } from '@tx/train';
+import { exportManifest, gptFromHuggingFace, huggingFaceFiles } from '@tx/train';
 import { replaceFolder, saveCheckpoint } from '@tx/train/node';
 import { checkMemory, memoryBudget } from '../budget.js';
 import { openCheckpoint, readCheckpointConfig, type TxCheckpointConfig } from '../model-io.js';
@@ -152,7 +152,6 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
   if (format === 'hf') {
     await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
     const opened = await openCheckpoint(dir, { bytes: Infinity, reason: 'export' });
-    tf.dispose(Object.values(opened.raw.optimizerState?.tensors ?? {}));
     const files = huggingFaceFiles(opened.model as GPT, opened.tokenizer);
     opened.model.dispose();
     try {
@@ -176,8 +175,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
   } else {
     await replaceFolder(out, async (temp) => {
       for (const file of ['model.safetensors', 'tokenizer.json']) await copy(join(source, file), join(temp, file));
-      const manifest = { format: 'tx-export', version: 1, task: config.task, model: config.model, files: { weights: 'model.safetensors', tokenizer: 'tokenizer.json' } };
-      await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(exportManifest(config.task, config.model), null, 2)}\n`);
     }, { overwrite: values.force === true });
     written = ['config.json', 'model.safetensors', 'tokenizer.json'];
   }

@@ -4,9 +4,10 @@ import type { EncoderDecoderTransformer, GPT } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf, type BackendPreference } from '@tx/core';
 import { beamSearch, streamTokens, type LanguageModel, type FinishReason } from '@tx/generate';
 import type { Tokenizer } from '@tx/tokenizer';
-import { TokenDataset, crossEntropy, exactMatch, makeExamples, maxTargetLength, type Seq2SeqTask } from '@tx/train';
+import { TokenDataset, crossEntropy, exactMatch, languageModelLoss, makeExamples, maxTargetLength, type Seq2SeqTask } from '@tx/train';
 import { corpusText } from '../lm.js';
-import { estimateMemory, memoryBudget } from '../budget.js';
+import { estimateMemory } from '@tx/blocks';
+import { memoryBudget } from '../budget.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
 import { EVAL_FLAGS, INSPECT_FLAGS, SAMPLE_FLAGS } from '../flags.js';
 import { parse, positive, required, UsageError, type Io } from '../run.js';
@@ -20,7 +21,6 @@ async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> 
   const dir = required(values, 'checkpoint');
   const info = await initBackend({ prefer: backend as BackendPreference });
   const opened = await openCheckpoint(dir, memoryBudget(info.backend));
-  tf.dispose(Object.values(opened.raw.optimizerState?.tensors ?? {})); // only training needs the moments
   opened.model.eval();
   return opened;
 }
@@ -164,7 +164,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
       x.set(tokens.subarray((w + i) * T, (w + i + 1) * T), i * T);
       y.set(tokens.subarray((w + i) * T + 1, (w + i + 1) * T + 1), i * T);
     }
-    const loss = tf.tidy(() => crossEntropy(gpt.forward(tf.tensor2d(x, [n, T], 'int32')).logits, tf.tensor2d(y, [n, T], 'int32')));
+    const loss = languageModelLoss(gpt, { x, y, batchSize: n, blockSize: T });
     total += (await loss.data())[0] * n;
     loss.dispose();
   }

@@ -25,13 +25,15 @@ export function conditionOn(model: EncoderDecoderTransformer, sourceIds: readonl
     tf.dispose([src, ...(srcPaddingMask ? [srcPaddingMask] : [])]);
     throw err;
   }
+  // The encoder's keys and values: filled by the first step, then read by every step of every fork.
+  const cache = model.createCache({ self: false });
   const session = (ids: number[]): DecodingSession => ({
     async feed(newIds) {
       checkIds(newIds, tgtVocabSize, 'conditioned session feed');
       ids.push(...newIds);
       const window = ids.slice(-blockSize);
       const next = tf.tidy(() => {
-        const { logits } = model.decode(tf.tensor2d([window], [1, window.length], 'int32'), memory, { srcPaddingMask });
+        const { logits } = model.decode(tf.tensor2d([window], [1, window.length], 'int32'), memory, { srcPaddingMask, cache });
         return tf.reshape(tf.slice(logits, [0, window.length - 1, 0], [1, 1, -1]), [-1]);
       });
       try {
@@ -47,6 +49,9 @@ export function conditionOn(model: EncoderDecoderTransformer, sourceIds: readonl
     vocabSize: tgtVocabSize,
     blockSize,
     startSession: () => session([]),
-    dispose: () => tf.dispose([src, memory, ...(srcPaddingMask ? [srcPaddingMask] : [])]),
+    dispose: () => {
+      tf.dispose([src, memory, ...(srcPaddingMask ? [srcPaddingMask] : [])]);
+      for (const c of cache.cross) c.dispose();
+    },
   };
 }

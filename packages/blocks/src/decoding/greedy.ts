@@ -20,12 +20,13 @@ export async function greedyTranslate(model: EncoderDecoderTransformer, sources:
   const outputs: number[][] = sources.map(() => []);
   const done = new Array<boolean>(B).fill(false);
   let memory: tf.Tensor | null = null;
+  const cache = model.createCache({ self: false }); // the encoder's keys and values, computed once, not per step
   try {
     memory = model.encode(src, { srcPaddingMask }).memory;
     for (let t = 0; t < Math.min(maxLength, model.config.blockSize) && done.includes(false); t++) {
       const next = tf.tidy(() => {
         const tgt = tf.tensor2d(outputs.map((o) => [bos, ...o, ...new Array<number>(t - o.length).fill(pad)]), [B, t + 1], 'int32');
-        const { logits } = model.decode(tgt, memory!, { srcPaddingMask });
+        const { logits } = model.decode(tgt, memory!, { srcPaddingMask, cache });
         return tf.argMax(tf.squeeze(tf.slice(logits, [0, t, 0], [B, 1, -1]), [1]), -1);
       });
       const ids = Array.from(await next.data());
@@ -38,6 +39,7 @@ export async function greedyTranslate(model: EncoderDecoderTransformer, sources:
     }
   } finally {
     tf.dispose([src, srcPaddingMask, ...(memory ? [memory] : [])]);
+    for (const c of cache.cross) c.dispose();
     model.train(wasTraining);
   }
   return outputs.map((o) => o.filter((id) => id !== pad && id !== bos)); // as the text decoder would skip them

@@ -6,6 +6,7 @@
 // transpose then a plain 2-D matMul, which every backend runs (fast on wasm).
 import { Module, ShapeError, formatShape, randomNormal, tf } from '@tx/core';
 import type { Rng } from '@tx/core';
+import { sinusoidalEncoding } from '@tx/positional';
 
 /** How an Embedding's table is initialised. */
 export interface EmbeddingOptions {
@@ -54,4 +55,27 @@ function embeddingLookup(weight: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     };
   }) as Parameters<typeof tf.customGrad>[0]);
   return lookup(weight);
+}
+
+/**
+ * The paper's input (§3.4, §3.5): token vectors scaled by √dModel plus the
+ * sinusoidal encoding of their positions, made once for blockSize positions.
+ * Not a parameter; dispose() frees the table.
+ */
+export class SinusoidalInput {
+  private readonly table: tf.Tensor2D;
+
+  constructor(readonly blockSize: number, readonly dModel: number) {
+    this.table = tf.keep(sinusoidalEncoding(blockSize, dModel));
+  }
+
+  // tokens: [B, T, dModel] at positions offset .. offset + T - 1 -> [B, T, dModel]
+  forward(tokens: tf.Tensor, offset = 0): tf.Tensor {
+    const T = tokens.shape[1]!;
+    return tf.tidy(() => tf.add(tf.mul(tokens, Math.sqrt(this.dModel)), tf.slice(this.table, [offset, 0], [T, this.dModel])));
+  }
+
+  dispose(): void {
+    this.table.dispose();
+  }
 }

@@ -85,7 +85,7 @@ describe.each(['cpu', 'wasm'] as const)('EncoderDecoderTransformer on %s', (back
     for (let t = 0; t < 5; t++) steps.push(model.decode(ids2d(fx.tgt.map((row) => [row[t]])), memory, { cache }).logits);
     const stepped = tf.concat(steps, 1);
     expect(maxDiff(await stepped.data(), await full.data())).toBeLessThan(1e-5);
-    for (const c of [...cache.self, ...cache.cross]) c.dispose();
+    for (const c of [...cache.self!, ...cache.cross]) c.dispose();
     tf.dispose([full, memory, stepped, ...steps]);
     model.dispose();
   });

@@ -8,11 +8,10 @@
 //   encoder.ln_f, decoder.ln_f         pre-norm only
 //   lm_head                            only when not tied to the target embedding
 import { Dropout, Linear, Module, ModuleDict, ModuleList, Rng, ShapeError, formatShape, matMul2d, tf, tidy } from '@tx/core';
-import { KVCache } from '@tx/attention';
-import { sinusoidalEncoding } from '@tx/positional';
+import { KVCache, causalMask } from '@tx/attention';
 import { conditionOn, type ConditionedModel } from '../decoding/conditioned.js';
 import { Block } from '../layers/block.js';
-import { Embedding } from '../layers/embedding.js';
+import { Embedding, SinusoidalInput } from '../layers/embedding.js';
 import { LayerNorm } from '../layers/norm.js';
 import { checkEncoderDecoderConfig, type EncoderDecoderConfig } from './config.js';
 
@@ -33,7 +32,9 @@ export interface EncoderDecoderCall {
 
 /** Per-layer caches for step-by-step decoding: self-attention keys/values, and the encoder's (cross). */
 export interface EncoderDecoderCache {
-  self: KVCache[];
+  /** Self-attention keys and values of the target so far; without them each call reads the whole target. */
+  self?: KVCache[];
+  /** The encoder output's keys and values, made by the first call and reused by every later step (they never change). */
   cross: KVCache[];
 }
 
@@ -51,8 +52,7 @@ export class EncoderDecoderTransformer extends Module {
   readonly lm_head: Linear | null = null;
   readonly drop: Dropout;
   readonly rng: Rng;
-  /** [blockSize, dModel], not a parameter. */
-  private readonly pe: tf.Tensor2D;
+  private readonly input: SinusoidalInput;
 
   constructor(config: EncoderDecoderConfig, { rng = new Rng(1337) }: { rng?: Rng } = {}) {
     super();
@@ -77,7 +77,7 @@ export class EncoderDecoderTransformer extends Module {
     }
     if (!config.tieOutput) this.lm_head = this.module('lm_head', new Linear(dModel, tgtVocabSize, { bias: false, rng }));
     this.drop = this.module('drop', new Dropout(dropout, rng));
-    this.pe = tf.keep(sinusoidalEncoding(config.blockSize, dModel));
+    this.input = new SinusoidalInput(config.blockSize, dModel);
   }
 
   // src: int32 [B, S], tgt: int32 [B, T] (the target shifted right) -> logits [B, T, tgtVocabSize]
@@ -116,12 +116,14 @@ export class EncoderDecoderTransformer extends Module {
   ): { logits: tf.Tensor3D; attention?: { decoder: tf.Tensor4D[]; cross: tf.Tensor4D[] } } {
     this.checkIds(tgt, 'target');
     return tidy(() => {
-      const offset = cache?.self[0]?.position ?? 0;
+      const offset = cache?.self?.[0]?.position ?? 0;
       let x = this.embed(tgt, this.tgtEmbed, offset);
+      const Tq = tgt.shape[1]!;
+      const mask = causalMask(Tq, offset + Tq); // once for every layer
       const decoder: tf.Tensor4D[] = [];
       const cross: tf.Tensor4D[] = [];
       [...this.decoderBlocks].forEach((block, i) => {
-        const o = block.forward(x, { memory, returnAttention, memoryPaddingMask: srcPaddingMask, cache: cache?.self[i], crossCache: cache?.cross[i] });
+        const o = block.forward(x, { memory, returnAttention, memoryPaddingMask: srcPaddingMask, causalMask: mask, cache: cache?.self?.[i], crossCache: cache?.cross[i] });
         x = o.y;
         if (o.attention) decoder.push(o.attention as tf.Tensor4D);
         if (o.crossAttention) cross.push(o.crossAttention as tf.Tensor4D);
@@ -144,16 +146,14 @@ export class EncoderDecoderTransformer extends Module {
   }
 
   /** Empty caches for step-by-step decoding with decode(tgt, memory, { cache }). */
-  createCache(): EncoderDecoderCache {
-    return {
-      self: Array.from({ length: this.config.nDecoderLayer }, () => new KVCache()),
-      cross: Array.from({ length: this.config.nDecoderLayer }, () => new KVCache()),
-    };
+  createCache({ self = true }: { self?: boolean } = {}): EncoderDecoderCache {
+    const caches = () => Array.from({ length: this.config.nDecoderLayer }, () => new KVCache());
+    return self ? { self: caches(), cross: caches() } : { cross: caches() };
   }
 
   override dispose(): void {
     super.dispose();
-    this.pe.dispose();
+    this.input.dispose();
   }
 
   // ids: [B, T] -> embed(ids) · √dModel + PE[offset .. offset + T], then dropout
@@ -162,8 +162,7 @@ export class EncoderDecoderTransformer extends Module {
     if (offset + T > this.config.blockSize) {
       throw new ShapeError(`EncoderDecoderTransformer: positions ${offset}..${offset + T - 1} are past blockSize ${this.config.blockSize}`);
     }
-    const pe = tf.slice(this.pe, [offset, 0], [T, this.config.dModel]);
-    return this.drop.forward(tf.add(tf.mul(table.forward(ids), Math.sqrt(this.config.dModel)), pe));
+    return this.drop.forward(this.input.forward(table.forward(ids), offset));
   }
 
   private checkIds(ids: tf.Tensor, what: string): void {

@@ -19,9 +19,8 @@
 // shine on the referent, and the light the site draws is the answer itself.
 import { Dropout, Module, ModuleList, Rng, ShapeError, formatShape, tf, tidy } from '@tx/core';
 import { BLOCKED } from '@tx/attention';
-import { sinusoidalEncoding } from '@tx/positional';
 import { Block } from '../layers/block.js';
-import { Embedding } from '../layers/embedding.js';
+import { Embedding, SinusoidalInput } from '../layers/embedding.js';
 import { LayerNorm } from '../layers/norm.js';
 import { checkEncoderConfig, type EncoderConfig } from './config.js';
 import type { LayerQKV } from './gpt.js';
@@ -58,8 +57,7 @@ export class Encoder extends Module {
   readonly ln_f: LayerNorm | null = null;
   readonly drop: Dropout;
   readonly rng: Rng;
-  /** [blockSize, dModel], not a parameter. */
-  private readonly pe: tf.Tensor2D;
+  private readonly input: SinusoidalInput;
 
   constructor(config: EncoderConfig, { rng = new Rng(1337) }: { rng?: Rng } = {}) {
     super();
@@ -72,7 +70,7 @@ export class Encoder extends Module {
     this.h = this.module('h', new ModuleList(blocks));
     if (norm === 'pre') this.ln_f = this.module('ln_f', new LayerNorm(dModel, { bias }));
     this.drop = this.module('drop', new Dropout(dropout, rng));
-    this.pe = tf.keep(sinusoidalEncoding(config.blockSize, dModel));
+    this.input = new SinusoidalInput(config.blockSize, dModel);
   }
 
   get vocabSize(): number {
@@ -89,8 +87,7 @@ export class Encoder extends Module {
     }
     const [pointerLayer, pointerHead] = this.config.pointerHead;
     return tidy(() => {
-      const pe = tf.slice(this.pe, [0, 0], [T, this.config.dModel]);
-      let x = this.drop.forward(tf.add(tf.mul(this.embed.forward(ids), Math.sqrt(this.config.dModel)), pe)); // [B, T, C]
+      let x = this.drop.forward(this.input.forward(this.embed.forward(ids))); // [B, T, C]
       const out: Required<Omit<EncoderOutput, 'hidden'>> = { attention: [], qkv: [], pointer: null as unknown as tf.Tensor2D };
       [...this.h].forEach((block, i) => {
         const points = query !== null && i === pointerLayer;
@@ -126,6 +123,6 @@ export class Encoder extends Module {
 
   override dispose(): void {
     super.dispose();
-    this.pe.dispose();
+    this.input.dispose();
   }
 }
