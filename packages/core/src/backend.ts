@@ -12,6 +12,7 @@
 import { findWebGPU, loadWebGL } from '#platform';
 import type { AdapterInfo } from './adapter.js';
 import { BackendError } from './errors.js';
+import { installKernelsFor } from './kernels/install.js';
 import { tf } from './tf.js';
 
 export type { AdapterInfo } from './adapter.js';
@@ -62,6 +63,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (prefer !== 'auto') {
     const attempt = await tryBackend(prefer, true, true);
     if (!attempt.ok) throw new BackendError(`backend "${prefer}" could not start: ${attempt.reason}`);
+    await installKernelsFor(prefer);
     return { backend: prefer, adapter: attempt.adapter, fellBackFrom: null, reason: null };
   }
 
@@ -69,6 +71,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   for (const name of AUTO_ORDER) {
     const attempt = await tryBackend(name, options.allowSoftwareWebGPU ?? false, false);
     if (attempt.ok) {
+      await installKernelsFor(name);
       return {
         backend: name,
         adapter: attempt.adapter,

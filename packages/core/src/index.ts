@@ -29,4 +29,9 @@ export {
 export type { ParsedSafetensors, SafetensorsReadOptions, RawTensor } from './safetensors.js';
 export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, ValueError, formatShape } from './errors.js';
 export { Linear, matMul2d } from './linear.js';
+export { kernelsInfo, useKernels } from './kernels/install.js';
+export { fusedAdamW, fusedGelu, fusedLayerNorm } from './kernels/ops.js';
+export type { AdamWStep } from './kernels/ops.js';
+export type { KernelsInfo } from './kernels/install.js';
+export type { KernelSimd } from './kernels/wasm.js';
 export type { LinearOptions } from './linear.js';

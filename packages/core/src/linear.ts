@@ -6,6 +6,7 @@
 // matMul gradient uses transpose flags. `matMul2d` computes the same result
 // and gradients with an explicit transpose followed by a flag-free 2-D matMul.
 import { randomNormal } from './init.js';
+import { kernelsInfo } from './kernels/install.js';
 import { Module } from './module.js';
 import type { Rng } from './rng.js';
 import { ShapeError, formatShape } from './errors.js';
@@ -20,6 +21,8 @@ export const matMul2d: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.cust
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sa, sb] = saved as tf.Tensor2D[];
         const g = dy as tf.Tensor2D;
+        // @tx's wasm kernels run transpose flags at full speed; tfjs's need explicit transposes.
+        if (kernelsInfo().active) return [tf.matMul(g, sb, false, true), tf.matMul(sa, g, true, false)];
         return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
       },
     };

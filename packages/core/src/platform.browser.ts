@@ -25,3 +25,8 @@ export async function loadWebGL(): Promise<string | null> {
   if (tf.findBackendFactory('webgl')) return null;
   return "tfjs's WebGL backend is not loaded: install @tensorflow/tfjs-backend-webgl and import it before initBackend";
 }
+
+/** Browsers decide by validating a module that uses relaxed SIMD (Chrome 114+ and Firefox have it). */
+export function enableRelaxedSimd(): boolean {
+  return true;
+}

@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { adapterInfo, describeAdapter, type AdapterInfo, type Found } from './adapter.js';
 import { tf } from './tf.js';
 
@@ -213,4 +214,15 @@ async function vulkanManifests(): Promise<string[]> {
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
+}
+
+/**
+ * Let V8 compile relaxed SIMD (fused multiply-add for the wasm kernels). Node 20's V8 has it behind
+ * a flag that can still be set before a module using it is compiled; later Nodes have it on. The
+ * caller validates a module either way. TX_RELAXED_SIMD=off keeps plain SIMD128.
+ */
+export function enableRelaxedSimd(): boolean {
+  if (process.env.TX_RELAXED_SIMD === 'off') return false;
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return true;
 }

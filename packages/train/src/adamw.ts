@@ -6,7 +6,7 @@
 //
 // nanoGPT decays parameters of rank >= 2 (weights of matmuls and embeddings)
 // and not biases or norm gains; so do we.
-import { TxError, formatShape, tf } from '@tx/core';
+import { TxError, formatShape, fusedAdamW, tf } from '@tx/core';
 
 /** AdamW's hyperparameters, and which parameters decay. */
 export interface AdamWOptions {
@@ -61,19 +61,32 @@ export class AdamW {
     return this.slots.filter((s) => s.decay).map((s) => s.name);
   }
 
-  /** Apply one update. grads maps parameter names to gradients (missing names are skipped). */
-  apply(grads: Record<string, tf.Tensor>, lr = this.lr): void {
+  /**
+   * Apply one update. grads maps parameter names to gradients (missing names are skipped);
+   * each is multiplied by `gradScale` first when given (gradient clipping's factor).
+   */
+  apply(grads: Record<string, tf.Tensor>, lr = this.lr, gradScale: tf.Scalar | null = null): void {
     this.step += 1;
     const t = this.step;
     const correction1 = 1 - this.beta1 ** t;
     const correction2 = 1 - this.beta2 ** t;
     tf.tidy(() => {
       for (const s of this.slots) {
-        const g = grads[s.name];
+        let g = grads[s.name];
         if (!g) continue;
+        const decay = s.decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
+        // On wasm, one fused pass per parameter doing exactly the operations below.
+        const fused = fusedAdamW(s.param, s.m, s.v, g, gradScale, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, correction2, decay, stepSize: lr / correction1 });
+        if (fused) {
+          s.param.assign(fused[0]);
+          s.m.assign(fused[1]);
+          s.v.assign(fused[2]);
+          continue;
+        }
+        if (gradScale) g = tf.mul(g, gradScale);
         const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        const decayed = s.decay && this.weightDecay > 0 ? tf.mul(s.param, 1 - lr * this.weightDecay) : s.param;
+        const decayed = decay !== 1 ? tf.mul(s.param, decay) : s.param;
         const denom = tf.add(tf.sqrt(tf.div(v, correction2)), this.eps);
         s.param.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), lr / correction1)));
         s.m.assign(m);
@@ -126,12 +139,21 @@ export class AdamW {
  * new gradients and the norm; the input gradients are left as they were.
  */
 export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: tf.Scalar } {
-  const names = Object.keys(grads);
   return tf.tidy(() => {
-    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))) as tf.Scalar;
-    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+    const { norm, scale } = clipScale(grads, maxNorm);
     const out: Record<string, tf.Tensor> = {};
-    for (const n of names) out[n] = tf.mul(grads[n], coef);
+    for (const [n, g] of Object.entries(grads)) out[n] = tf.mul(g, scale);
     return { grads: out, norm };
+  });
+}
+
+/**
+ * The global L2 norm of the gradients and clipping's factor min(1, maxNorm / (norm + 1e-6)),
+ * both scalar tensors the caller owns: AdamW.apply takes the factor, so no scaled copy is made.
+ */
+export function clipScale(grads: Record<string, tf.Tensor>, maxNorm: number): { norm: tf.Scalar; scale: tf.Scalar } {
+  return tf.tidy(() => {
+    const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    return { norm, scale: tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1) as tf.Scalar };
   });
 }

@@ -4,7 +4,7 @@
  */
 export { crossEntropy } from './loss.js';
 export type { CrossEntropyOptions } from './loss.js';
-export { AdamW, clipGradNorm } from './adamw.js';
+export { AdamW, clipGradNorm, clipScale } from './adamw.js';
 export type { AdamWOptions } from './adamw.js';
 export { constant, cosineWithWarmup, inverseSqrt } from './schedule.js';
 export type { Schedule } from './schedule.js';

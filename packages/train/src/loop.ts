@@ -10,7 +10,7 @@
 // TrainingError on a NaN or infinite loss, before anything is updated with it.
 import { Rng, TxError, tf, type Module } from '@tx/core';
 import type { AdamW } from './adamw.js';
-import { clipGradNorm } from './adamw.js';
+import { clipScale } from './adamw.js';
 import type { Schedule } from './schedule.js';
 
 /** Training cannot go on (the loss is NaN or infinite); nothing of the failing step was applied. */
@@ -128,17 +128,11 @@ export function trainStep<B>({ model, optimizer, loss, gradClip }: TrainStepOpti
       tf.dispose(Object.values(grads));
       throw new TrainingError(`loss is ${meanLoss} at step ${step} (lr ${lr.toExponential(3)}): training stopped before applying the update; the last saved checkpoint is untouched`);
     }
-    let normTensor: tf.Scalar | null = null;
-    if (gradClip > 0) {
-      const clipped = clipGradNorm(grads, gradClip);
-      tf.dispose(Object.values(grads));
-      grads = clipped.grads;
-      normTensor = clipped.norm;
-    }
-    optimizer.apply(grads, lr);
+    const clip = gradClip > 0 ? clipScale(grads, gradClip) : null;
+    optimizer.apply(grads, lr, clip?.scale ?? null);
     tf.dispose(Object.values(grads));
-    const gradNorm = normTensor ? (await normTensor.data())[0] : NaN;
-    normTensor?.dispose();
+    const gradNorm = clip ? (await clip.norm.data())[0] : NaN;
+    tf.dispose([clip?.norm, clip?.scale].filter((t) => t !== undefined));
     return { loss: meanLoss, gradNorm };
   };
 }

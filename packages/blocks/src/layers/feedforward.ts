@@ -1,6 +1,6 @@
 // The position-wise feed-forward network: Linear(C -> 4C), activation,
 // Linear(4C -> C), dropout. nanoGPT's MLP, with its names c_fc and c_proj.
-import { Dropout, Linear, Module, tf } from '@tx/core';
+import { Dropout, Linear, Module, fusedGelu, tf } from '@tx/core';
 import type { Rng } from '@tx/core';
 import type { Activation } from '../models/config.js';
 
@@ -57,8 +57,21 @@ function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
-/** Exact GELU, x Φ(x) = 0.5 x (1 + erf(x / √2)), with the gradient Φ(x) + x φ(x) written by hand. */
-export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+/**
+ * Exact GELU, x Φ(x) = 0.5 x (1 + erf(x / √2)), with the gradient Φ(x) + x φ(x).
+ * On wasm, @tx/core's fused kernel does each direction in one pass; elsewhere the tfjs ops below.
+ */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return fusedGelu(x) ?? composedGelu(x);
+}
+
+/** GELU's tanh approximation (GPT-2's): 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))); fused on wasm as gelu. */
+export function geluTanh(x: tf.Tensor): tf.Tensor {
+  return fusedGelu(x, true) ?? composedGeluTanh(x);
+}
+
+// The gradient written by hand: tfjs's erf has none.
+const composedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
   return {
     value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, SQRT1_2)), 1)),
@@ -70,8 +83,7 @@ export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, s
   };
 }) as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
 
-/** GELU's tanh approximation (GPT-2's): 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))). */
-export function geluTanh(x: tf.Tensor): tf.Tensor {
+function composedGeluTanh(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
     return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));

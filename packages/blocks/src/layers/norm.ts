@@ -4,7 +4,7 @@
 // of the long chain autodiff derives through mean and variance.
 //   xhat = (x - mean) * rstd,   y = xhat * w + b
 //   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * w
-import { Module, ShapeError, formatShape, tf } from '@tx/core';
+import { Module, ShapeError, formatShape, fusedLayerNorm, tf } from '@tx/core';
 
 /** How a LayerNorm is built: bias and eps. */
 export interface LayerNormOptions {
@@ -32,6 +32,9 @@ export class LayerNorm extends Module {
     checkLastAxis(x, this.dim, 'LayerNorm');
     return tf.tidy(() => {
       const flat = tf.reshape(x, [-1, this.dim]);
+      // On wasm, one fused kernel each way (bias included); elsewhere the tfjs ops of layerNorm.
+      const fused = fusedLayerNorm(flat, this.weight, this.bias, this.eps);
+      if (fused) return tf.reshape(fused, x.shape);
       const y = layerNorm(flat, this.weight, this.eps);
       return tf.reshape(this.bias ? tf.add(y, this.bias) : y, x.shape);
     });

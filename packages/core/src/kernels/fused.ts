@@ -1,0 +1,73 @@
+// Fused kernels that tfjs has no name for: GELU, LayerNorm and AdamW, each one
+// pass over memory instead of 6 to 20 tfjs kernels. They are registered on
+// the wasm backend under Tx* names while the kernels are on; the ops in ops.ts
+// call them, with gradients, and fall back to tfjs compositions when off.
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { util } from '@tensorflow/tfjs-core';
+import { offsetOf, type KernelModule, type WasmBackend } from './wasm.js';
+
+/** The names of the fused kernels (tfjs's registry is keyed by name and backend). */
+export const FUSED = {
+  gelu: 'TxGelu',
+  geluGrad: 'TxGeluGrad',
+  layerNorm: 'TxLayerNorm',
+  layerNormGrad: 'TxLayerNormGrad',
+  adamW: 'TxAdamW',
+} as const;
+
+interface Args {
+  inputs: Record<string, TensorInfo | undefined>;
+  backend: WasmBackend;
+  attrs: NamedAttrMap;
+}
+
+const config = (kernelName: string, fn: (args: Args) => TensorInfo | TensorInfo[]): KernelConfig => ({
+  kernelName,
+  backendName: 'wasm',
+  kernelFunc: fn as unknown as KernelFunc,
+});
+
+/** The kernel configs of the fused ops, running on `k`. */
+export function fusedConfigs(k: KernelModule): KernelConfig[] {
+  const { exports: w } = k;
+  return [
+    config(FUSED.gelu, ({ inputs: { x }, backend, attrs }) => {
+      const y = backend.makeOutput(x!.shape, 'float32');
+      w.gelu(offsetOf(backend, x!), offsetOf(backend, y), util.sizeFromShape(x!.shape), attrs.approximate as boolean);
+      return y;
+    }),
+    config(FUSED.geluGrad, ({ inputs: { x, dy }, backend, attrs }) => {
+      const dx = backend.makeOutput(x!.shape, 'float32');
+      w.geluGrad(offsetOf(backend, x!), offsetOf(backend, dy!), offsetOf(backend, dx), util.sizeFromShape(x!.shape), attrs.approximate as boolean);
+      return dx;
+    }),
+    // x: [N, C], weight and bias: [C] -> y [N, C], mean [N], rstd [N].
+    config(FUSED.layerNorm, ({ inputs: { x, weight, bias }, backend, attrs }) => {
+      const [N, C] = x!.shape;
+      const y = backend.makeOutput([N, C], 'float32');
+      const mean = backend.makeOutput([N], 'float32');
+      const rstd = backend.makeOutput([N], 'float32');
+      w.layerNorm(offsetOf(backend, x!), offsetOf(backend, weight!), bias ? offsetOf(backend, bias) : 0, offsetOf(backend, y), offsetOf(backend, mean), offsetOf(backend, rstd), N, C, attrs.eps as number);
+      return [y, mean, rstd];
+    }),
+    // -> dx [N, C], dweight [C] and, when attrs.bias, dbias [C].
+    config(FUSED.layerNormGrad, ({ inputs: { x, weight, mean, rstd, dy }, backend, attrs }) => {
+      const [N, C] = x!.shape;
+      const dx = backend.makeOutput([N, C], 'float32');
+      const dw = backend.makeOutput([C], 'float32');
+      const db = attrs.bias ? backend.makeOutput([C], 'float32') : null;
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      w.layerNormGrad(at(x!), at(weight!), at(mean!), at(rstd!), at(dy!), at(dx), at(dw), db ? at(db) : 0, N, C);
+      return db ? [dx, dw, db] : [dx, dw];
+    }),
+    // -> the new param, m and v; attrs are AdamW's numbers for this step.
+    config(FUSED.adamW, ({ inputs: { param, m, v, grad, scale }, backend, attrs }) => {
+      const outs = [param!, m!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      const a = attrs as Record<string, number>;
+      w.adamW(at(param!), at(m!), at(v!), at(grad!), scale ? at(scale) : 0, at(outs[0]), at(outs[1]), at(outs[2]), util.sizeFromShape(param!.shape),
+        a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.correction2, a.eps, a.decay, a.stepSize);
+      return outs;
+    }),
+  ];
+}

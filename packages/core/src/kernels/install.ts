@@ -1,0 +1,118 @@
+// Turning @tx/core's wasm kernels on and off.
+//
+// initBackend('wasm') installs them: each replaces tfjs-wasm's kernel of the
+// same name in tfjs's registry, so every model, gradient and optimizer that
+// calls tf.matMul runs them with no change. TX_KERNELS=off (or
+// useKernels(false)) puts tfjs's own kernels back: the plain path stays one
+// flag away, for tests and comparisons.
+import { tf } from '../tf.js';
+import { enableRelaxedSimd } from '#platform';
+import { concatConfig, gatherConfig, splitVConfig } from './copies.js';
+import { fusedConfigs } from './fused.js';
+import { identityConfig } from './identity.js';
+import { batchMatMulConfig } from './matmul.js';
+import { instantiateKernels, type KernelModule, type KernelSimd, type WasmBackend } from './wasm.js';
+
+/** Whether @tx/core's wasm kernels are in use, and how they were built. */
+export interface KernelsInfo {
+  /** True when tfjs's wasm kernels are replaced by ours. */
+  active: boolean;
+  /** The instruction set the kernels run: relaxed-SIMD FMA where the engine has it, else SIMD128; null when off. */
+  simd: KernelSimd | null;
+  /** The tfjs kernels replaced, by name. */
+  replaced: string[];
+  /** The fused kernels added (GELU, LayerNorm, AdamW), by name. */
+  fused: string[];
+  /** Why they are off, or null when active. */
+  reason: string | null;
+}
+
+type KernelConfig = ReturnType<typeof tf.getKernelsForBackend>[number];
+
+let module: KernelModule | null = null;
+let moduleBackend: unknown = null;
+let originals: KernelConfig[] = [];
+let added: KernelConfig[] = [];
+let reason: string | null = 'the backend is not wasm';
+
+/** True while our kernels are registered (cheap: called by every fused op). */
+export function kernelsActive(): boolean {
+  return originals.length > 0 && tf.getBackend() === 'wasm';
+}
+
+/** What TX_KERNELS says: 'off' disables the kernels (read from the environment where there is one). */
+function disabledByEnv(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  return env?.TX_KERNELS === 'off';
+}
+
+/** The kernels' state now. */
+export function kernelsInfo(): KernelsInfo {
+  const active = originals.length > 0;
+  return {
+    active,
+    simd: active ? module!.simd : null,
+    replaced: originals.map((k) => k.kernelName),
+    fused: added.map((k) => k.kernelName),
+    reason: active ? null : reason,
+  };
+}
+
+/**
+ * Use @tx/core's wasm kernels (true) or tfjs's own (false) from now on. Needs the
+ * wasm backend to be current for `true`; returns the resulting state.
+ */
+export async function useKernels(on: boolean): Promise<KernelsInfo> {
+  restoreOriginals();
+  if (!on) {
+    reason = 'turned off (TX_KERNELS=off or useKernels(false))';
+    return kernelsInfo();
+  }
+  if (tf.getBackend() !== 'wasm') {
+    reason = `the backend is ${tf.getBackend()}, not wasm`;
+    return kernelsInfo();
+  }
+  const backend = tf.backend() as unknown as WasmBackend;
+  if (module === null || moduleBackend !== backend) {
+    module = await instantiateKernels(backend, enableRelaxedSimd());
+    moduleBackend = backend;
+  }
+  const kernels = module;
+  const replacements: [string, (original: KernelConfig) => KernelConfig][] = [
+    [tf.BatchMatMul, (original) => batchMatMulConfig(kernels, original)],
+    [tf.Identity, identityConfig],
+    [tf.SplitV, splitVConfig],
+    [tf.Concat, concatConfig],
+    [tf.GatherV2, gatherConfig],
+  ];
+  for (const [name, make] of replacements) {
+    const original = tf.getKernel(name, 'wasm') as KernelConfig;
+    const config = make(original);
+    tf.unregisterKernel(original.kernelName, 'wasm');
+    tf.registerKernel(config);
+    originals.push(original);
+  }
+  added = fusedConfigs(kernels);
+  for (const config of added) tf.registerKernel(config);
+  return kernelsInfo();
+}
+
+/** Called by initBackend once the backend is chosen. */
+export async function installKernelsFor(backend: string): Promise<KernelsInfo> {
+  if (backend !== 'wasm') {
+    restoreOriginals();
+    reason = `the backend is ${backend}, not wasm`;
+    return kernelsInfo();
+  }
+  return useKernels(!disabledByEnv());
+}
+
+function restoreOriginals(): void {
+  for (const original of originals) {
+    tf.unregisterKernel(original.kernelName, 'wasm');
+    tf.registerKernel(original);
+  }
+  originals = [];
+  for (const config of added) tf.unregisterKernel(config.kernelName, 'wasm');
+  added = [];
+}

@@ -1,0 +1,202 @@
+// @tx/core's wasm kernels against PyTorch (tooling/fixtures/kernels.py) and
+// against tfjs's own kernels (TX_KERNELS=off's path), outputs and gradients.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend.js';
+import { expectNoLeak, maxAbsDifference, readFixture } from '../testing.js';
+import { tf } from '../tf.js';
+import { kernelsInfo, useKernels } from './install.js';
+import { fusedAdamW, fusedGelu, fusedLayerNorm } from './ops.js';
+
+interface MatMulCase {
+  a_shape: number[];
+  b_shape: number[];
+  transpose_a: boolean;
+  transpose_b: boolean;
+  a: number[];
+  b: number[];
+  c_shape: number[];
+  c: number[];
+  dy: number[];
+  da: number[];
+  db: number[];
+}
+interface GeluCase { approximate: boolean; x: number[]; y: number[]; dy: number[]; dx: number[] }
+interface LayerNormCase {
+  n: number;
+  c: number;
+  bias: boolean;
+  eps: number;
+  x: number[];
+  weight: number[];
+  b: number[] | null;
+  y: number[];
+  dy: number[];
+  dx: number[];
+  dweight: number[];
+  dbias: number[] | null;
+}
+interface AdamWCase {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weight_decay: number;
+  param: number[];
+  steps: { grad: number[]; scale: number; param: number[]; m: number[]; v: number[] }[];
+}
+const fixture = readFixture<{ matmul: MatMulCase[]; gelu: GeluCase[]; layer_norm: LayerNormCase[]; adamw: AdamWCase }>(
+  new URL('../../test/fixtures/kernels.json', import.meta.url),
+);
+
+const values = async (t: tf.Tensor) => Array.from(await t.data());
+
+beforeAll(async () => {
+  await initBackend({ prefer: 'wasm' });
+});
+afterAll(async () => {
+  await useKernels(true);
+});
+
+describe('the kernels on wasm', () => {
+  it('are on by default, with the instruction set named', () => {
+    const info = kernelsInfo();
+    expect(info.active).toBe(true);
+    // Node 20 gets relaxed SIMD from a V8 flag set before compiling; TX_RELAXED_SIMD=off (the test script's second run) keeps SIMD128.
+    expect(info.simd).toBe(process.env.TX_RELAXED_SIMD === 'off' ? 'simd128' : 'relaxed-simd');
+    expect(info.replaced).toEqual(['BatchMatMul', 'Identity', 'SplitV', 'Concat', 'GatherV2']);
+    expect(info.fused).toEqual(['TxGelu', 'TxGeluGrad', 'TxLayerNorm', 'TxLayerNormGrad', 'TxAdamW']);
+  });
+
+  it('turn off and on again, and the fused ops then return null', async () => {
+    expect((await useKernels(false)).active).toBe(false);
+    expect(kernelsInfo().reason).toMatch(/turned off/);
+    expect(fusedGelu(tf.zeros([3]))).toBeNull();
+    expect((await useKernels(true)).active).toBe(true);
+  });
+});
+
+describe('matMul', () => {
+  it('computes a hand-checked product with each transpose', async () => {
+    const a = tf.tensor2d([[1, 2], [3, 4]]);
+    const b = tf.tensor2d([[5, 6, 7], [8, 9, 10]]);
+    expect(await tf.matMul(a, b).array()).toEqual([[21, 24, 27], [47, 54, 61]]);
+    expect(await tf.matMul(tf.transpose(a), b, true).array()).toEqual([[21, 24, 27], [47, 54, 61]]);
+    expect(await tf.matMul(a, tf.transpose(b), false, true).array()).toEqual([[21, 24, 27], [47, 54, 61]]);
+  });
+
+  it.each(fixture.matmul.map((c) => [`${c.a_shape}${c.transpose_a ? 'ᵀ' : ''} x ${c.b_shape}${c.transpose_b ? 'ᵀ' : ''}`, c] as const))(
+    'matches PyTorch, with gradients: %s',
+    async (_, c) => {
+      const a = tf.tensor(c.a, c.a_shape);
+      const b = tf.tensor(c.b, c.b_shape);
+      const dy = tf.tensor(c.dy, c.c_shape);
+      const out = tf.matMul(a, b, c.transpose_a, c.transpose_b);
+      expect(out.shape).toEqual(c.c_shape);
+      expect(maxAbsDifference(await values(out), c.c)).toBeLessThan(1e-5);
+      // tfjs's BatchMatMul gradient does not sum over a broadcast batch (a tfjs limitation, whatever the kernel).
+      if (c.a_shape.length !== c.b_shape.length) return;
+      const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, c.transpose_a, c.transpose_b), dy)))([a, b]);
+      expect(maxAbsDifference(await values(da), c.da)).toBeLessThan(1e-5);
+      expect(maxAbsDifference(await values(db), c.db)).toBeLessThan(1e-5);
+    },
+  );
+
+  it('agrees with tfjs on the shapes of a GPT step, and on empty products', async () => {
+    const shapes: [number[], number[], boolean, boolean][] = [
+      [[96, 128], [128, 384], false, false],
+      [[96, 128], [512, 128], false, true],
+      [[96, 128], [96, 512], true, false],
+      [[3, 4, 16, 8], [3, 4, 16, 8], false, true],
+      [[0, 5], [5, 3], false, false],
+    ];
+    for (const [sa, sb, ta, tb] of shapes) {
+      const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
+      const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
+      const ours = await values(tf.matMul(a, b, ta, tb));
+      await useKernels(false);
+      const theirs = await values(tf.matMul(a, b, ta, tb));
+      await useKernels(true);
+      expect(maxAbsDifference(ours, theirs), `${sa} x ${sb}`).toBeLessThan(1e-4);
+    }
+    // An empty inner dimension sums nothing: zeros (tfjs-wasm's own kernel returns uninitialised memory here).
+    expect(await tf.matMul(tf.zeros([4, 0]), tf.zeros([0, 3])).array()).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+  });
+});
+
+describe('byte-moving kernels', () => {
+  it('split, concat and gather as tfjs does', async () => {
+    const x = tf.tensor3d(Array.from({ length: 2 * 6 * 3 }, (_, i) => i), [2, 6, 3]);
+    const ids = tf.tensor1d([5, 0, 5, 2], 'int32');
+    const run = async () => ({
+      split: (await Promise.all(tf.split(x, [1, 3, 2], 1).map((t) => t.array()))) as number[][][][],
+      concat: await tf.concat([x, tf.mul(x, -1), tf.zeros([2, 0, 3])], 1).array(),
+      int: await tf.concat([tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3], 'int32')]).array(),
+      gather: (await tf.gather(tf.reshape(x, [12, 3]), ids).array()) as number[][],
+    });
+    const ours = await run();
+    await useKernels(false);
+    const theirs = await run();
+    await useKernels(true);
+    expect(ours).toEqual(theirs);
+    expect(ours.gather[0]).toEqual([15, 16, 17]);
+    expect(ours.split[0]).toEqual([[[0, 1, 2]], [[18, 19, 20]]]);
+    expect(() => tf.gather(tf.reshape(x, [12, 3]), tf.tensor1d([12], 'int32'))).toThrow(/index value 12 is not in \[0, 11\]/);
+  });
+});
+
+describe('fusedGelu', () => {
+  it.each(fixture.gelu.map((c) => [c.approximate ? 'tanh' : 'exact', c] as const))('matches PyTorch (%s), with its gradient', async (_, c) => {
+    const x = tf.tensor1d(c.x);
+    const dy = tf.tensor1d(c.dy);
+    expect(maxAbsDifference(await values(fusedGelu(x, c.approximate)!), c.y)).toBeLessThan(1e-5);
+    const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(fusedGelu(t, c.approximate)!, dy)))(x);
+    expect(maxAbsDifference(await values(dx), c.dx)).toBeLessThan(1e-5);
+  });
+});
+
+describe('fusedLayerNorm', () => {
+  it.each(fixture.layer_norm.map((c) => [`${c.n}x${c.c}${c.bias ? ' with bias' : ''}`, c] as const))('matches PyTorch (%s), with its gradients', async (_, c) => {
+    const x = tf.tensor2d(c.x, [c.n, c.c]);
+    const w = tf.tensor1d(c.weight);
+    const b = c.b ? tf.tensor1d(c.b) : null;
+    const dy = tf.tensor2d(c.dy, [c.n, c.c]);
+    expect(maxAbsDifference(await values(fusedLayerNorm(x, w, b, c.eps)!), c.y)).toBeLessThan(1e-5);
+    const inputs = b ? [x, w, b] : [x, w];
+    const grads = tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(fusedLayerNorm(t[0], t[1], t[2] ?? null, c.eps)!, dy)))(inputs);
+    expect(maxAbsDifference(await values(grads[0]), c.dx)).toBeLessThan(1e-5);
+    expect(maxAbsDifference(await values(grads[1]), c.dweight)).toBeLessThan(1e-5);
+    if (b) expect(maxAbsDifference(await values(grads[2]), c.dbias!)).toBeLessThan(1e-5);
+  });
+});
+
+describe('fusedAdamW', () => {
+  it('takes the steps of torch.optim.AdamW, the gradient scaled first', async () => {
+    const f = fixture.adamw;
+    let [p, m, v]: tf.Tensor[] = [tf.tensor1d(f.param), tf.zeros([f.param.length]), tf.zeros([f.param.length])];
+    for (const [i, s] of f.steps.entries()) {
+      const t = i + 1;
+      [p, m, v] = fusedAdamW(p, m, v, tf.tensor1d(s.grad), tf.scalar(s.scale), {
+        beta1: f.beta1,
+        beta2: f.beta2,
+        eps: f.eps,
+        correction2: 1 - f.beta2 ** t,
+        decay: 1 - f.lr * f.weight_decay,
+        stepSize: f.lr / (1 - f.beta1 ** t),
+      })!;
+      expect(maxAbsDifference(await values(p), s.param), `step ${t}`).toBeLessThan(1e-6);
+      expect(maxAbsDifference(await values(m), s.m)).toBeLessThan(1e-7);
+      expect(maxAbsDifference(await values(v), s.v)).toBeLessThan(1e-7);
+    }
+  });
+
+  it('leaves no tensors behind, forward and backward', async () => {
+    const x = tf.randomNormal([6, 10]);
+    const w = tf.ones([10]);
+    await expectNoLeak(() => {
+      tf.tidy(() => {
+        tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(fusedGelu(fusedLayerNorm(a, b, null, 1e-5)!)!))([x, w]);
+        tf.matMul(x, x, false, true);
+      });
+    }, { warmup: 1 });
+  });
+});

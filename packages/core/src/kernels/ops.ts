@@ -1,0 +1,83 @@
+// The fused ops as @tx's packages call them. Each returns null when @tx's wasm
+// kernels are off (another backend, or TX_KERNELS=off): the caller then runs
+// its own tfjs composition, which stays the readable reference.
+//
+//   const y = fusedGelu(x) ?? composedGelu(x);
+import { tf } from '../tf.js';
+import { FUSED } from './fused.js';
+import { kernelsActive } from './install.js';
+
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
+  tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap);
+
+const geluWith = (approximate: boolean) =>
+  tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x]);
+    return {
+      value: run(FUSED.gelu, { x }, { approximate }) as tf.Tensor,
+      gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => run(FUSED.geluGrad, { x: sx, dy }, { approximate }) as tf.Tensor,
+    };
+  }) as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
+const geluExact = geluWith(false);
+const geluTanh = geluWith(true);
+
+/**
+ * GELU in one fused kernel, forward and backward: exact (x Φ(x)), or with
+ * `approximate` GPT-2's tanh form. Null when @tx's wasm kernels are off.
+ */
+export function fusedGelu(x: tf.Tensor, approximate = false): tf.Tensor | null {
+  if (!kernelsActive() || x.dtype !== 'float32') return null;
+  return approximate ? geluTanh(x) : geluExact(x);
+}
+
+const layerNormWith = (eps: number, hasBias: boolean) =>
+  tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [x, weight, bias] = args as tf.Tensor[];
+    const [y, mean, rstd] = run(FUSED.layerNorm, hasBias ? { x, weight, bias } : { x, weight }, { eps }) as tf.Tensor[];
+    save([x, weight, mean, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, [sx, sw, sMean, sRstd]: tf.Tensor[]) =>
+        run(FUSED.layerNormGrad, { x: sx, weight: sw, mean: sMean, rstd: sRstd, dy }, { bias: hasBias }) as tf.Tensor[],
+    };
+  }) as Parameters<typeof tf.customGrad>[0]) as unknown as (...inputs: tf.Tensor[]) => tf.Tensor;
+
+const layerNorms = new Map<string, ReturnType<typeof layerNormWith>>();
+
+/**
+ * LayerNorm over the last axis of x [N, C]: (x - mean) / √(var + eps) · weight (+ bias),
+ * forward and backward one fused kernel each. Null when @tx's wasm kernels are off.
+ */
+export function fusedLayerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null, eps: number): tf.Tensor | null {
+  if (!kernelsActive() || x.rank !== 2 || x.dtype !== 'float32') return null;
+  const key = `${eps}/${bias !== null}`;
+  let f = layerNorms.get(key);
+  if (!f) layerNorms.set(key, (f = layerNormWith(eps, bias !== null)));
+  return bias ? f(x, weight, bias) : f(x, weight);
+}
+
+/** AdamW's numbers for one step (see @tx/train's AdamW for the formulas). */
+export interface AdamWStep {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** 1 - beta2^t. */
+  correction2: number;
+  /** The factor weight decay multiplies the parameter by: 1 - lr · wd (1 when it does not decay). */
+  decay: number;
+  /** lr / (1 - beta1^t). */
+  stepSize: number;
+}
+
+/**
+ * One AdamW update of a parameter in one pass: the new [param, m, v], with the
+ * gradient multiplied first by `scale` (gradient clipping's factor, a scalar
+ * tensor read in the kernel, never by JavaScript). Null when the kernels are off.
+ */
+export function fusedAdamW(param: tf.Tensor, m: tf.Tensor, v: tf.Tensor, grad: tf.Tensor, scale: tf.Scalar | null, s: AdamWStep): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
+  if (!kernelsActive() || param.dtype !== 'float32' || grad.dtype !== 'float32') return null;
+  const inputs: Record<string, tf.Tensor> = scale ? { param, m, v, grad, scale } : { param, m, v, grad };
+  const attrs = { beta1: s.beta1, oneMinusBeta1: 1 - s.beta1, beta2: s.beta2, oneMinusBeta2: 1 - s.beta2, correction2: s.correction2, eps: s.eps, decay: s.decay, stepSize: s.stepSize };
+  return run(FUSED.adamW, inputs, attrs) as [tf.Tensor, tf.Tensor, tf.Tensor];
+}
