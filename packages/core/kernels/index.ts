@@ -5,3 +5,4 @@ export { matmul, matmulScratch } from './matmul';
 export { gelu, geluGrad } from './gelu';
 export { layerNorm, layerNormGrad } from './layernorm';
 export { adamW } from './adamw';
+export { decodeScratch, decodeStep, matvec } from './decoder';

@@ -32,6 +32,8 @@ export { Linear, matMul2d } from './linear.js';
 export { kernelsInfo, useKernels } from './kernels/install.js';
 export { fusedAdamW, fusedGelu, fusedLayerNorm } from './kernels/ops.js';
 export type { AdamWStep } from './kernels/ops.js';
+export { FusedDecoder } from './kernels/decoder.js';
+export type { Affine, DecoderShape, DecoderWeights } from './kernels/decoder.js';
 export type { KernelsInfo } from './kernels/install.js';
 export type { KernelSimd } from './kernels/wasm.js';
 export type { LinearOptions } from './linear.js';

@@ -122,3 +122,94 @@ describe('encoder-decoder decoding', () => {
     model.dispose();
   });
 });
+
+describe('GPTSession on wasm with the fused decoder (@tx/core FusedDecoder)', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm' });
+    return async () => {
+      await initBackend({ prefer: 'cpu' });
+    };
+  });
+  const configs = [
+    { activation: 'gelu', bias: true },
+    { activation: 'gelu_tanh', bias: false },
+    { activation: 'relu', bias: true },
+  ] as const;
+  const model = (c: (typeof configs)[number]) =>
+    new GPT({ vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, ...c }, { rng: new Rng(21) }).eval();
+
+  it.each(configs)('runs one fused kernel per token, and every step equals recomputing its window ($activation, bias $bias)', async (c) => {
+    const gpt = model(c);
+    for (const contextOverflow of ['crop', 'restart'] as const) {
+      const session = gpt.startSession({ contextOverflow });
+      const history = [1, 2, 3];
+      let out = await session.feed(history);
+      let window = 3;
+      const rng = new Rng(4);
+      for (let step = 0; step < 30; step++) {
+        expect(maxAbsDifference(out.logits, lastLogits(gpt, history.slice(-window))), `${contextOverflow} step ${step}`).toBeLessThan(1e-4);
+        const id = rng.int(13);
+        history.push(id);
+        if (window < 8) {
+          const { kernels } = await tf.profile(async () => {
+            out = await session.feed([id]);
+            return [];
+          });
+          expect(kernels.map((k) => k.name)).toContain('TxDecodeStep');
+          window += 1;
+        } else {
+          out = await session.feed([id]);
+          window = contextOverflow === 'crop' ? 8 : 6;
+        }
+      }
+      session.dispose();
+    }
+    gpt.dispose();
+  });
+
+  it('forks, leaves the fused path when the model trains mid-session, and leaks neither tensors nor wasm memory', async () => {
+    const gpt = model(configs[0]);
+    const session = gpt.startSession({ contextOverflow: 'restart' });
+    await session.feed([1, 2, 3]);
+    const fork = session.fork();
+    await fork.feed([9]);
+    expect(maxAbsDifference((await session.feed([4])).logits, lastLogits(gpt, [1, 2, 3, 4]))).toBeLessThan(1e-4);
+    expect(maxAbsDifference((await fork.feed([5])).logits, lastLogits(gpt, [1, 2, 3, 9, 5]))).toBeLessThan(1e-4);
+    gpt.train(); // no cached wteᵀ: the session continues on tfjs's path, from its history
+    expect(maxAbsDifference((await session.feed([6])).logits, lastLogits(gpt, [1, 2, 3, 4, 6]))).toBeLessThan(1e-4);
+    gpt.eval();
+    fork.dispose();
+    session.dispose();
+
+    // Every allocation made from JavaScript in tfjs-wasm's heap (tensors, the decoders' caches), counted.
+    const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
+    const [malloc, free] = [wasm._malloc, wasm._free];
+    const live = new Set<number>();
+    const run = async () => {
+      const s = gpt.startSession({ contextOverflow: 'restart' });
+      await s.feed([1, 2, 3]);
+      for (let i = 0; i < 12; i++) await s.feed([i % 13]);
+      s.fork().dispose();
+      s.dispose();
+    };
+    await run();
+    wasm._malloc = (n) => {
+      const p = malloc(n) >>> 0;
+      live.add(p);
+      return p;
+    };
+    wasm._free = (p) => {
+      live.delete(p >>> 0);
+      free(p);
+    };
+    try {
+      await expectNoLeak(async () => {
+        for (let i = 0; i < 200; i++) await run();
+      }, { label: '200 fused sessions' });
+    } finally {
+      Object.assign(wasm, { _malloc: malloc, _free: free });
+    }
+    expect(live.size).toBe(0); // each session's caches and scratch (3 allocations) were freed
+    gpt.dispose();
+  });
+});

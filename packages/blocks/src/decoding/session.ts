@@ -12,7 +12,13 @@
 // A GPT's keys are only valid at the positions they were computed at (learned
 // position embeddings), so sliding a full cache would be wrong; a model with
 // relative positions (RoPE, ALiBi) could slide it exactly.
-import { tf, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
+//
+// On wasm with @tx's kernels, in eval mode and without attention weights asked
+// for, each token is one fused call (@tx/core's FusedDecoder) with its keys
+// and values kept in wasm, instead of ~300 tfjs kernels. Past the context,
+// 'restart' refills that cache token by token; 'crop' recomputes the window
+// with tfjs's batched forward, as without the kernels.
+import { FusedDecoder, tf, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
 import type { KVCache } from '@tx/attention';
 import type { GPT } from '../models/gpt.js';
 import { checkIds } from './ids.js';
@@ -21,12 +27,20 @@ import { checkIds } from './ids.js';
 export class GPTSession implements DecodingSession {
   private history: number[] = [];
   private cache: KVCache[] | null;
+  private fused: FusedDecoder | null;
+  /** The cache does not hold the history (the fused path was left): recompute before using it. */
+  private cacheStale = false;
 
   constructor(
     private readonly model: GPT,
     private readonly options: SessionOptions = {},
   ) {
-    this.cache = options.cache === false ? null : model.createCache();
+    const c = model.config;
+    const fusable = options.cache !== false && options.attention !== true && model.decoderWeights() !== null;
+    this.fused = fusable
+      ? FusedDecoder.create({ ...c, activation: c.activation ?? 'gelu', layerNormEps: c.layerNormEps ?? 1e-5 })
+      : null;
+    this.cache = options.cache === false || this.fused ? null : model.createCache();
   }
 
   /** All ids fed so far. */
@@ -39,14 +53,21 @@ export class GPTSession implements DecodingSession {
     if (ids.length === 0) throw new RangeError('GPTSession.feed: needs at least one id');
     checkIds(ids, V, 'GPTSession.feed');
     this.history.push(...ids);
+    const weights = this.fused?.usable() ? this.model.decoderWeights() : null;
+    if (this.fused && !weights) this.leaveFused();
+    if (this.fused && weights) {
+      const fits = this.fused.position + ids.length <= T;
+      if (fits || this.options.contextOverflow === 'restart') return this.feedFused(fits ? ids : this.history.slice(-Math.max(ids.length, Math.ceil(0.75 * T))), !fits, weights);
+    }
     const held = this.cache?.[0]?.position ?? 0;
     let input: number[];
-    if (this.cache && held + ids.length <= T) {
+    if (this.cache && !this.cacheStale && held + ids.length <= T) {
       input = [...ids];
     } else {
       const keep = this.cache && this.options.contextOverflow === 'restart' ? Math.max(ids.length, Math.ceil(0.75 * T)) : T;
       input = this.history.slice(-keep);
       if (this.cache) this.resetCache();
+      this.cacheStale = false;
     }
     const attention = this.options.attention === true;
     const idTensor = tf.tensor2d([input], [1, input.length], 'int32');
@@ -71,11 +92,52 @@ export class GPTSession implements DecodingSession {
     const copy = new GPTSession(this.model, { ...this.options, cache: false });
     copy.history = [...this.history];
     copy.cache = this.cache ? this.cache.map((c) => c.clone()) : null;
+    copy.fused = this.fused ? this.fused.clone() : null;
     return copy;
   }
 
   dispose(): void {
     for (const c of this.cache ?? []) c.dispose();
+    this.fused?.dispose();
+    this.fused = null;
+  }
+
+  /**
+   * Feed ids to the fused decoder: from position 0 when `fresh`. Several ids
+   * from position 0 (a prompt, a restart) go through one batched forward whose
+   * keys and values are copied into the fused caches; others one step each.
+   */
+  private feedFused(input: readonly number[], fresh: boolean, weights: NonNullable<ReturnType<GPT['decoderWeights']>>): Promise<StepOutput> {
+    const fused = this.fused!;
+    if (fresh) fused.position = 0;
+    let logits: tf.Tensor | null = null;
+    if (fused.position === 0 && input.length > 1) {
+      const caches = this.model.createCache();
+      logits = tf.tidy(() => {
+        const out = this.model.forward(tf.tensor2d([[...input]], [1, input.length], 'int32'), { cache: caches });
+        return tf.reshape(tf.slice(out.logits, [0, input.length - 1, 0], [1, 1, -1]), [-1]);
+      });
+      fused.load(caches.map((c) => [c.k!, c.v!] as const));
+      for (const c of caches) c.dispose();
+    } else {
+      for (const id of input) {
+        logits?.dispose();
+        logits = fused.step(id, weights);
+      }
+    }
+    const next = logits!;
+    return next.data().then((data) => {
+      next.dispose();
+      return { logits: data as Float32Array };
+    });
+  }
+
+  /** The model left eval mode, or the kernels were turned off: continue with tfjs's path and a fresh cache. */
+  private leaveFused(): void {
+    this.fused!.dispose();
+    this.fused = null;
+    if (this.options.cache !== false) this.cache = this.model.createCache();
+    this.cacheStale = true;
   }
 
   private resetCache(): void {

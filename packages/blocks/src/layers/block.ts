@@ -70,6 +70,8 @@ export interface BlockOutput {
 export class Block extends Module {
   readonly ln_1: LayerNorm;
   readonly attn: SelfAttention;
+  /** The second sublayer's LayerNorm: the feed-forward's, or with cross-attention the cross-attention's (ln_3 is then the feed-forward's). */
+  readonly ln_2: LayerNorm;
   readonly cross_attn: CrossAttention | null = null;
   readonly mlp: FeedForward;
   readonly norm: 'pre' | 'post';
@@ -83,8 +85,8 @@ export class Block extends Module {
     const attention = { dModel: dim, nHead, bias, dropout, rng, outStd: projStd };
     this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias, eps }));
     this.attn = this.module('attn', new SelfAttention({ ...attention, causal }));
-    const ln_2 = this.module('ln_2', new LayerNorm(dim, { bias, eps }));
-    this.norms = [this.ln_1, ln_2];
+    this.ln_2 = this.module('ln_2', new LayerNorm(dim, { bias, eps }));
+    this.norms = [this.ln_1, this.ln_2];
     if (options.cross) {
       this.cross_attn = this.module('cross_attn', new CrossAttention(attention));
       this.norms.push(this.module('ln_3', new LayerNorm(dim, { bias, eps })));

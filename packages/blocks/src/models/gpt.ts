@@ -6,7 +6,7 @@
 //   transformer.ln_f  final LayerNorm
 //   logits = ln_f(x) · wteᵀ
 import { Dropout, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul2d, tf, tidy } from '@tx/core';
-import type { LanguageModel, SessionOptions, StateDict } from '@tx/core';
+import type { Affine, DecoderWeights, LanguageModel, SessionOptions, StateDict } from '@tx/core';
 import { KVCache, causalMask } from '@tx/attention';
 import { LearnedPositionalEmbedding } from '@tx/positional';
 import { GPTSession } from '../decoding/session.js';
@@ -176,6 +176,30 @@ export class GPT extends Module implements LanguageModel {
   private dropHeadWeight(): void {
     this.headWeight?.dispose();
     this.headWeight = null;
+  }
+
+  /**
+   * The weights as @tx/core's FusedDecoder reads them, or null when the fused
+   * step does not apply: in training mode (no cached wteᵀ), or a model with
+   * grouped-query heads.
+   */
+  decoderWeights(): DecoderWeights | null {
+    if (!this.headWeight || [...this.h].some((b) => b.attn.nKvHead !== b.attn.nHead)) return null;
+    const affine = (l: { weight: tf.Variable; bias: tf.Variable | null }): Affine => [l.weight, l.bias];
+    return {
+      wte: this.wte.weight,
+      wpe: this.wpe.weight,
+      lnF: affine(this.ln_f),
+      head: this.headWeight,
+      layers: [...this.h].map((b) => ({
+        ln1: affine(b.ln_1),
+        attn: affine(b.attn.c_attn),
+        proj: affine(b.attn.c_proj),
+        ln2: affine(b.ln_2),
+        fc: affine(b.mlp.c_fc),
+        mlp: affine(b.mlp.c_proj),
+      })),
+    };
   }
 
   /** Empty KV caches for forward(ids, { cache }), one per layer. */

@@ -13,6 +13,7 @@ export const FUSED = {
   layerNorm: 'TxLayerNorm',
   layerNormGrad: 'TxLayerNormGrad',
   adamW: 'TxAdamW',
+  decodeStep: 'TxDecodeStep',
 } as const;
 
 interface Args {
@@ -68,6 +69,20 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       w.adamW(at(param!), at(m!), at(v!), at(grad!), scale ? at(scale) : 0, at(outs[0]), at(outs[1]), at(outs[2]), util.sizeFromShape(param!.shape),
         a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.correction2, a.eps, a.decay, a.stepSize);
       return outs;
+    }),
+    // A GPT's decoding step (decoder.ts): inputs s0..s{slots-1} are the table's tensors, absent = no bias.
+    config(FUSED.decodeStep, ({ inputs, backend, attrs }) => {
+      const a = attrs as Record<string, number>;
+      const table = new Uint32Array(a.slots);
+      for (let i = 0; i < a.slots; i++) {
+        const t = inputs[`s${i}`];
+        table[i] = t ? offsetOf(backend, t) : 0;
+      }
+      const logits = backend.makeOutput([a.vocabSize], 'float32');
+      // Written after makeOutput, which may grow (and so replace) the heap's buffer.
+      (backend as unknown as { wasm: { HEAPU32: Uint32Array } }).wasm.HEAPU32.set(table, a.table >>> 2);
+      w.decodeStep(a.table, a.token, a.pos, a.nLayer, a.nHead, a.nEmbd, a.vocabSize, a.blockSize, a.activation, a.eps, a.kCache, a.vCache, a.scratch, offsetOf(backend, logits));
+      return logits;
     }),
   ];
 }

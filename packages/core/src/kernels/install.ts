@@ -46,6 +46,11 @@ function disabledByEnv(): boolean {
   return env?.TX_KERNELS === 'off';
 }
 
+/** The loaded kernel module and the backend it runs on, while the kernels are on. */
+export function loadedKernels(): { exports: KernelModule['exports']; backend: WasmBackend } | null {
+  return kernelsActive() && module ? { exports: module.exports, backend: moduleBackend as WasmBackend } : null;
+}
+
 /** The kernels' state now. */
 export function kernelsInfo(): KernelsInfo {
   const active = originals.length > 0;

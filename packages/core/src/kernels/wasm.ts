@@ -19,6 +19,11 @@ export interface KernelExports {
   geluGrad(x: number, dy: number, dx: number, n: number, approximate: boolean): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, N: number, C: number, eps: number): void;
   layerNormGrad(x: number, w: number, mean: number, rstd: number, dy: number, dx: number, dw: number, db: number, N: number, C: number): void;
+  decodeScratch(C: number, T: number): number;
+  decodeStep(
+    table: number, token: number, pos: number, L: number, H: number, C: number, V: number, T: number, activation: number, eps: number,
+    kCache: number, vCache: number, scratch: number, logits: number,
+  ): void;
   adamW(
     p: number, m: number, v: number, g: number, scale: number, pOut: number, mOut: number, vOut: number, n: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, correction2: number, eps: number, decay: number, stepSize: number,
