@@ -32,6 +32,7 @@ const backend = (what = 'the tfjs backend'): Flag => ({
   value: 'auto|webgpu|wasm|cpu',
   help: `${what} (default auto: webgpu where there is a GPU and the optional webgpu packages, else wasm)`,
 });
+const threads: Flag = { type: 'string', value: 'N', help: 'threads for the wasm kernels\' large matMuls (default: the number of cores); results do not depend on it' };
 const json: Flag = { type: 'boolean', help: 'print JSON (one object per line) instead of text' };
 const force: Flag = { type: 'boolean', help: 'replace --out even when it holds something tx did not write' };
 const checkpoint: Flag = { type: 'string', value: 'DIR', required: true, help: 'the checkpoint folder (what tx train --out wrote)' };
@@ -52,6 +53,7 @@ export const TRAIN_FLAGS = {
   resume: { type: 'string', value: 'DIR', field: 'resume', help: 'continue a checkpoint\'s run; takes --max-iters, --eval-interval, --backend, --out, --data' },
   backend: { ...backend(), value: choices('backend'), field: 'backend' },
   seed: { type: 'string', value: 'N', field: 'seed', help: 'seeds data order, initialisation and samples (default 1337)' },
+  threads,
   json: { ...json, help: 'one JSON event per line: start, step, eval, sample, done or interrupted' },
 } satisfies Spec;
 
@@ -67,6 +69,7 @@ export const SAMPLE_FLAGS = {
   seed: { type: 'string', value: 'N', help: 'seeds the sampling' },
   'context-overflow': { type: 'string', value: 'crop|restart', help: 'past the context: crop (default, nanoGPT\'s: every token sees the last blockSize tokens) or restart (faster)' },
   backend: backend(),
+  threads,
   json: { ...json, help: 'one JSON object per token ({id, text, logprob, top}), then {done, text, ids, tokensPerSecond}' },
 } satisfies Spec;
 
@@ -74,6 +77,7 @@ export const EVAL_FLAGS = {
   checkpoint,
   data: { type: 'string', value: 'FILE', help: 'the text to score (default: the checkpoint\'s validation split)' },
   backend: backend(),
+  threads,
   json,
 } satisfies Spec;
 
@@ -85,6 +89,7 @@ export const INSPECT_FLAGS = {
   heads: { type: 'string', value: 'LIST', help: 'only these heads\' attention, such as 0,2 or 0-3 (default all)' },
   'no-logits': { type: 'boolean', help: 'leave the logits out of the output' },
   backend: backend(),
+  threads,
   json: { ...json, help: 'everything as one JSON object: tokens, ids, logits, attention[layer][head][query][key], loss' },
 } satisfies Spec;
 
@@ -110,6 +115,7 @@ export const EXPORT_FLAGS = {
 export const BENCH_FLAGS = {
   preset: { type: 'string', value: 'NAME', help: 'the GPT to time: nanogpt-cpu (default), shakespeare-char, gpt2' },
   backend: backend(),
+  threads,
   'batch-size': { type: 'string', value: 'N', help: 'sequences per training step (default 12)' },
   steps: { type: 'string', value: 'N', help: 'training steps timed, after 2 warm-up steps (default 10)' },
   'new-tokens': { type: 'string', value: 'N', help: 'tokens generated per timing (default 4 x the context, at most 500)' },

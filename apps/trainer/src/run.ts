@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readTextFile } from './read.js';
+import { availableParallelism } from 'node:os';
 import { TxError, initBackend } from '@tx/core';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -235,6 +236,11 @@ export function positive(values: Record<string, unknown>, flag: string, integer:
   return n;
 }
 
+/** --threads, or every core of this machine. */
+export function threadsFlag(values: Record<string, unknown>): number {
+  return positive(values, 'threads', true) ?? availableParallelism();
+}
+
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 async function train(argv: string[], io: Io): Promise<number> {
@@ -261,7 +267,7 @@ async function train(argv: string[], io: Io): Promise<number> {
   await checkOut(settings.out, { format: 'tx-checkpoint', task: settings.task, force: values.force === true, reads });
   await recoverFolder(settings.out); // a crashed save's newest complete copy becomes the folder; stale temp folders go
 
-  const backend = await initBackend({ prefer: settings.backend });
+  const backend = await initBackend({ prefer: settings.backend, threads: threadsFlag(values) });
   if (!output.json && backend.fellBackFrom) output.write(`backend ${backend.backend} (${backend.fellBackFrom} unavailable: ${backend.reason})\n`);
   const resumed = resumeDir ? await openCheckpoint(resumeDir, memoryBudget(backend.backend), { optimizer: true }) : undefined;
   const options = { overwrite: values.force === true };

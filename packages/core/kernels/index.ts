@@ -6,3 +6,4 @@ export { gelu, geluGrad } from './gelu';
 export { layerNorm, layerNormGrad } from './layernorm';
 export { adamW } from './adamw';
 export { decodeScratch, decodeStep, matvec } from './decoder';
+export { work } from './threads';

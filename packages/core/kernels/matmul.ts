@@ -113,18 +113,29 @@ export function matmul(
   b: usize, bRow: i32, bCol: i32,
   c: usize, M: i32, N: i32, K: i32, scratch: usize,
 ): void {
-  const panels = (N + NR - 1) / NR;
+  matmulPanels(a, aRow, aCol, b, bRow, bCol, c, M, N, K, 0, (N + NR - 1) / NR, scratch);
+}
+
+/**
+ * The columns of C in panels p0..p1 (of NR = 8 columns each): what one thread
+ * computes when a product is split between threads by columns.
+ */
+export function matmulPanels(
+  a: usize, aRow: i32, aCol: i32,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, M: i32, N: i32, K: i32, p0: i32, p1: i32, scratch: usize,
+): void {
   const packedB = scratch;
-  const packedA = packedB + (<usize>(panels * NR * K) << 2);
+  const packedA = packedB + (<usize>((p1 - p0) * NR * K) << 2);
   const tile = packedA + (<usize>(MR * K) << 2);
-  for (let p = 0; p < panels; p++) packB(b, bRow, bCol, K, p * NR, N, packedB + (<usize>(p * NR * K) << 2));
+  for (let p = p0; p < p1; p++) packB(b, bRow, bCol, K, p * NR, N, packedB + (<usize>((p - p0) * NR * K) << 2));
   for (let i0 = 0; i0 < M; i0 += MR) {
     packA(a, aRow, aCol, K, i0, M, packedA);
     const rows = min(MR, M - i0);
-    for (let p = 0; p < panels; p++) {
+    for (let p = p0; p < p1; p++) {
       const j0 = p * NR;
       const cols = min(NR, N - j0);
-      const pb = packedB + (<usize>(p * NR * K) << 2);
+      const pb = packedB + (<usize>((p - p0) * NR * K) << 2);
       const dst = c + (<usize>(i0 * N + j0) << 2);
       if (rows == MR && cols == NR) {
         kernel4x8(packedA, pb, K, dst, N);

@@ -45,6 +45,11 @@ export interface InitBackendOptions {
    * node, whatever this says.
    */
   allowSoftwareWebGPU?: boolean;
+  /**
+   * On wasm: threads for @tx's kernels' large matMuls, the calling one included
+   * (default TX_THREADS, else 1). Results do not depend on it. Node only for now.
+   */
+  threads?: number;
 }
 
 const AUTO_ORDER: BackendName[] = ['webgpu', 'wasm', 'cpu'];
@@ -63,7 +68,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   if (prefer !== 'auto') {
     const attempt = await tryBackend(prefer, true, true);
     if (!attempt.ok) throw new BackendError(`backend "${prefer}" could not start: ${attempt.reason}`);
-    await installKernelsFor(prefer);
+    await installKernelsFor(prefer, { threads: options.threads });
     return { backend: prefer, adapter: attempt.adapter, fellBackFrom: null, reason: null };
   }
 
@@ -71,7 +76,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   for (const name of AUTO_ORDER) {
     const attempt = await tryBackend(name, options.allowSoftwareWebGPU ?? false, false);
     if (attempt.ok) {
-      await installKernelsFor(name);
+      await installKernelsFor(name, { threads: options.threads });
       return {
         backend: name,
         adapter: attempt.adapter,

@@ -1,10 +1,10 @@
 // Linear: y = x W + b, the building block of every projection in a Transformer.
 //
-// Why a custom gradient: on the wasm backend only a plain 2-D matMul without
-// transpose flags takes the fast (XNNPACK) path; a matMul with a transpose
-// flag or a batched 3-D/4-D matMul runs ~15x slower (GUIDE §3). tfjs's own
-// matMul gradient uses transpose flags. `matMul2d` computes the same result
-// and gradients with an explicit transpose followed by a flag-free 2-D matMul.
+// Why a custom gradient: with tfjs-wasm's own kernels only a plain 2-D matMul
+// without transpose flags takes the fast (XNNPACK) path; a transpose flag runs
+// ~15x slower (GUIDE §3), and tfjs's matMul gradient uses them. `matMul2d`'s
+// gradient uses flags when @tx's wasm kernels are on (they run them at full
+// speed) and otherwise an explicit transpose then a flag-free 2-D matMul.
 import { randomNormal } from './init.js';
 import { kernelsInfo } from './kernels/install.js';
 import { Module } from './module.js';

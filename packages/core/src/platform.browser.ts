@@ -30,3 +30,11 @@ export async function loadWebGL(): Promise<string | null> {
 export function enableRelaxedSimd(): boolean {
   return true;
 }
+
+/**
+ * Browsers get no kernel threads yet: the pool's caller waits with Atomics.wait, which a page's
+ * main thread may not do. (A worker-hosted tfjs could; not done.)
+ */
+export async function spawnWorker(_main: string, _data: unknown): Promise<null> {
+  return null;
+}

@@ -23,6 +23,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
 import { adapterInfo, describeAdapter, type AdapterInfo, type Found } from './adapter.js';
 import { tf } from './tf.js';
 
@@ -225,4 +226,18 @@ export function enableRelaxedSimd(): boolean {
   if (process.env.TX_RELAXED_SIMD === 'off') return false;
   setFlagsFromString('--experimental-wasm-relaxed-simd');
   return true;
+}
+
+/**
+ * Start a worker thread running `main(workerData, ready)` from its source; resolves once it
+ * called ready(). The worker does not keep the process alive.
+ */
+export function spawnWorker(main: string, data: unknown): Promise<{ terminate(): unknown } | null> {
+  const source = `const { parentPort, workerData } = require('node:worker_threads');\n${main}(workerData, () => parentPort.postMessage('ready'));`;
+  const worker = new Worker(source, { eval: true, workerData: data });
+  worker.unref();
+  return new Promise((resolve, reject) => {
+    worker.once('message', () => resolve(worker));
+    worker.once('error', reject);
+  });
 }

@@ -1,18 +1,19 @@
 // tx bench: tokens/s of a training step (forward, backward, AdamW) and of
 // generation with and without the KV cache, for a preset on a backend.
 import { GPT, presets, type GPTConfig } from '@tx/blocks';
-import { Rng, initBackend, tf, type BackendPreference } from '@tx/core';
+import { Rng, initBackend, kernelsInfo, tf, type BackendPreference } from '@tx/core';
 import { generate } from '@tx/generate';
 import { AdamW, languageModelLoss, trainStep, type Batch } from '@tx/train';
 import { BENCH_FLAGS } from '../flags.js';
-import { parse, positive, UsageError, type Io } from '../run.js';
+import { parse, positive, threadsFlag, UsageError, type Io } from '../run.js';
 
 export async function benchCommand(argv: string[], io: Io): Promise<void> {
   const { values } = parse(argv, BENCH_FLAGS);
   const presetName = (values.preset as string | undefined) ?? 'nanogpt-cpu';
   const preset = (presets as Record<string, GPTConfig | object>)[presetName];
   if (!preset || !('nEmbd' in preset)) throw new UsageError(`--preset must name a GPT preset (nanogpt-cpu, shakespeare-char, gpt2), got "${presetName}"`);
-  const info = await initBackend({ prefer: ((values.backend as string | undefined) ?? 'auto') as BackendPreference });
+  const info = await initBackend({ prefer: ((values.backend as string | undefined) ?? 'auto') as BackendPreference, threads: threadsFlag(values) });
+  const kernels = kernelsInfo();
   const config: GPTConfig = { ...preset, dropout: 0 };
   const B = positive(values, 'batch-size', true) ?? 12;
   const steps = positive(values, 'steps', true) ?? 10;
@@ -42,10 +43,10 @@ export async function benchCommand(argv: string[], io: Io): Promise<void> {
   const restart = await gen(true, 'restart'); // past the context, the faster policy
   const uncached = await gen(false);
   model.dispose();
-  const result = { preset: presetName, backend: info.backend, batchSize: B, blockSize: T, trainMsPerStep: trainMs, trainTokensPerSecond: (B * T * 1000) / trainMs, generateTokensPerSecondCached: cached, generateTokensPerSecondCachedRestart: restart, generateTokensPerSecondUncached: uncached, newTokens };
+  const result = { preset: presetName, backend: info.backend, kernels: kernels.active ? kernels.simd : 'off', threads: kernels.threads, batchSize: B, blockSize: T, trainMsPerStep: trainMs, trainTokensPerSecond: (B * T * 1000) / trainMs, generateTokensPerSecondCached: cached, generateTokensPerSecondCachedRestart: restart, generateTokensPerSecondUncached: uncached, newTokens };
   if (values.json) io.stdout.write(`${JSON.stringify(result)}\n`);
   else {
-    io.stdout.write(`${presetName} on ${info.backend}\n`);
+    io.stdout.write(`${presetName} on ${info.backend}${kernels.active ? ` with @tx's kernels (${kernels.simd}, ${kernels.threads} thread${kernels.threads > 1 ? 's' : ''})` : ''}\n`);
     io.stdout.write(`  train step (batch ${B} x ${T}): ${trainMs.toFixed(1)} ms, ${Math.round(result.trainTokensPerSecond).toLocaleString('en-US')} tokens/s\n`);
     io.stdout.write(`  generate ${newTokens} tokens, batch 1: ${Math.round(cached)} tokens/s with the KV cache (${Math.round(restart)} with --context-overflow restart), ${Math.round(uncached)} without\n`);
   }

@@ -10,7 +10,7 @@ import { estimateMemory } from '@tx/blocks';
 import { memoryBudget } from '../budget.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
 import { EVAL_FLAGS, INSPECT_FLAGS, SAMPLE_FLAGS } from '../flags.js';
-import { parse, positive, required, UsageError, type Io } from '../run.js';
+import { parse, positive, required, threadsFlag, UsageError, type Io } from '../run.js';
 import { checkField } from '../schema.js';
 import { greedyDecode } from '../seq2seq-train.js';
 import { corefEval, corefInspect } from './coref.js';
@@ -19,7 +19,7 @@ async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> 
   const backend = (values.backend ?? 'auto') as string;
   if (!['auto', 'webgpu', 'wasm', 'cpu'].includes(backend)) throw new UsageError(`--backend must be auto, webgpu, wasm or cpu, got "${backend}"`);
   const dir = required(values, 'checkpoint');
-  const info = await initBackend({ prefer: backend as BackendPreference });
+  const info = await initBackend({ prefer: backend as BackendPreference, threads: threadsFlag(values) });
   const opened = await openCheckpoint(dir, memoryBudget(info.backend));
   opened.model.eval();
   return opened;

@@ -11,7 +11,8 @@ import { concatConfig, gatherConfig, splitVConfig } from './copies.js';
 import { fusedConfigs } from './fused.js';
 import { identityConfig } from './identity.js';
 import { batchMatMulConfig } from './matmul.js';
-import { instantiateKernels, type KernelModule, type KernelSimd, type WasmBackend } from './wasm.js';
+import { ThreadPool } from './pool.js';
+import { compileShared, instantiateKernels, type KernelModule, type KernelSimd, type WasmBackend } from './wasm.js';
 
 /** Whether @tx/core's wasm kernels are in use, and how they were built. */
 export interface KernelsInfo {
@@ -21,8 +22,10 @@ export interface KernelsInfo {
   simd: KernelSimd | null;
   /** The tfjs kernels replaced, by name. */
   replaced: string[];
-  /** The fused kernels added (GELU, LayerNorm, AdamW), by name. */
+  /** The fused kernels added (GELU, LayerNorm, AdamW, a GPT's decoding step), by name. */
   fused: string[];
+  /** Threads that large matMuls are split between (1: the calling thread only). */
+  threads: number;
   /** Why they are off, or null when active. */
   reason: string | null;
 }
@@ -33,6 +36,7 @@ let module: KernelModule | null = null;
 let moduleBackend: unknown = null;
 let originals: KernelConfig[] = [];
 let added: KernelConfig[] = [];
+let pool: ThreadPool | null = null;
 let reason: string | null = 'the backend is not wasm';
 
 /** True while our kernels are registered (cheap: called by every fused op). */
@@ -59,17 +63,31 @@ export function kernelsInfo(): KernelsInfo {
     simd: active ? module!.simd : null,
     replaced: originals.map((k) => k.kernelName),
     fused: added.map((k) => k.kernelName),
+    threads: active ? (pool?.threads ?? 1) : 1,
     reason: active ? null : reason,
   };
+}
+
+/** Options of useKernels. */
+export interface UseKernelsOptions {
+  /**
+   * Threads for large matMuls, the calling one included (default: TX_THREADS, else 1).
+   * In Node they are worker threads; browsers run one thread for now.
+   */
+  threads?: number;
 }
 
 /**
  * Use @tx/core's wasm kernels (true) or tfjs's own (false) from now on. Needs the
  * wasm backend to be current for `true`; returns the resulting state.
  */
-export async function useKernels(on: boolean): Promise<KernelsInfo> {
+export async function useKernels(on: boolean, options: UseKernelsOptions = {}): Promise<KernelsInfo> {
+  const threads = options.threads ?? threadsFromEnv();
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
   restoreOriginals();
   if (!on) {
+    pool?.stop();
+    pool = null;
     reason = 'turned off (TX_KERNELS=off or useKernels(false))';
     return kernelsInfo();
   }
@@ -82,9 +100,14 @@ export async function useKernels(on: boolean): Promise<KernelsInfo> {
     module = await instantiateKernels(backend, enableRelaxedSimd());
     moduleBackend = backend;
   }
+  if ((pool?.threads ?? 1) !== threads) {
+    pool?.stop();
+    pool = threads > 1 ? await ThreadPool.start(threads, await compileShared(module.simd)) : null;
+  }
   const kernels = module;
+  const threadPool = pool;
   const replacements: [string, (original: KernelConfig) => KernelConfig][] = [
-    [tf.BatchMatMul, (original) => batchMatMulConfig(kernels, original)],
+    [tf.BatchMatMul, (original) => batchMatMulConfig(kernels, original, threadPool)],
     [tf.Identity, identityConfig],
     [tf.SplitV, splitVConfig],
     [tf.Concat, concatConfig],
@@ -102,14 +125,22 @@ export async function useKernels(on: boolean): Promise<KernelsInfo> {
   return kernelsInfo();
 }
 
+function threadsFromEnv(): number {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TX_THREADS;
+  if (!raw) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`TX_THREADS must be an integer >= 1, got "${raw}"`);
+  return n;
+}
+
 /** Called by initBackend once the backend is chosen. */
-export async function installKernelsFor(backend: string): Promise<KernelsInfo> {
+export async function installKernelsFor(backend: string, options: UseKernelsOptions = {}): Promise<KernelsInfo> {
   if (backend !== 'wasm') {
     restoreOriginals();
     reason = `the backend is ${backend}, not wasm`;
     return kernelsInfo();
   }
-  return useKernels(!disabledByEnv());
+  return useKernels(!disabledByEnv(), options);
 }
 
 function restoreOriginals(): void {

@@ -123,6 +123,28 @@ describe('matMul', () => {
   });
 });
 
+describe('threads', () => {
+  it('split large products between threads with the same bits as one thread', async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[300, 130], [130, 70], false, false], // one product, split by column panels (70 = 8 panels + a tail)
+      [[130, 300], [70, 130], true, true],
+      [[12, 4, 64, 32], [12, 4, 64, 32], false, true], // attention: whole products per thread
+      [[5, 200, 64], [64, 90], false, false], // a batch folded into one product
+    ];
+    const run = async () => Promise.all(cases.map(([sa, sb, ta, tb]) => values(tf.matMul(tf.randomNormal(sa, 0, 1, 'float32', 3), tf.randomNormal(sb, 0, 1, 'float32', 4), ta, tb))));
+    const one = await run();
+    expect((await useKernels(true, { threads: 2 })).threads).toBe(2);
+    try {
+      const two = await run();
+      two.forEach((t, i) => expect(t, `case ${i}`).toEqual(one[i]));
+    } finally {
+      expect((await useKernels(true, { threads: 1 })).threads).toBe(1);
+    }
+    await expect(useKernels(true, { threads: 0 })).rejects.toThrow('threads must be an integer >= 1, got 0');
+    expect(kernelsInfo().active).toBe(true); // a bad option changes nothing
+  });
+});
+
 describe('byte-moving kernels', () => {
   it('split, concat and gather as tfjs does', async () => {
     const x = tf.tensor3d(Array.from({ length: 2 * 6 * 3 }, (_, i) => i), [2, 6, 3]);

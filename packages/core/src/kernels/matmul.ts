@@ -7,7 +7,13 @@
 // micro-kernel. Shapes it does not cover (a batch broadcast other than 1
 // against n, non-float32) go to tfjs's kernel.
 import { broadcast_util, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { CONTROL_BYTES, type ThreadPool } from './pool.js';
 import type { KernelModule, WasmBackend } from './wasm.js';
+
+/** Products smaller than this many multiply-adds stay on one thread (copying them costs more than it saves). */
+const THREADED_MACS = 1 << 20;
+/** The pool's op for a batch of products (kernels/threads.ts). */
+const OP_MATMUL = 1;
 
 interface MatMulArgs {
   inputs: { a: TensorInfo; b: TensorInfo };
@@ -15,8 +21,8 @@ interface MatMulArgs {
   attrs: NamedAttrMap & { transposeA: boolean; transposeB: boolean };
 }
 
-/** A BatchMatMul kernel config running on `kernels`, falling back to `original`. */
-export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig): KernelConfig {
+/** A BatchMatMul kernel config running on `kernels` (and `pool`'s threads for large products), falling back to `original`. */
+export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig, pool: ThreadPool | null): KernelConfig {
   const fallback = original.kernelFunc;
   const kernelFunc = (args: MatMulArgs): TensorInfo => {
     const { inputs: { a, b }, backend, attrs: { transposeA, transposeB } } = args;
@@ -46,13 +52,18 @@ export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig)
     let bOffset = backend.dataIdMap.get(b.dataId)!.memoryOffset;
     let cOffset = backend.dataIdMap.get(out.dataId)!.memoryOffset;
     const { matmul, matmulScratch } = kernels.exports;
-    if (batchB === 1 && !transposeA) {
-      // [n, M, K] x [K, N]: one [n * M, K] x [K, N] product, B packed once.
-      matmul(aOffset, aRow, aCol, bOffset, bRow, bCol, cOffset, batch * M, N, K, kernels.scratch(matmulScratch(batch * M, N, K)));
+    const fold = batchB === 1 && !transposeA; // [n, M, K] x [K, N]: one [n * M, K] x [K, N] product, B packed once
+    const [m, items] = fold ? [batch * M, 1] : [M, batch];
+    const [aStep, bStep, cStep] = [batchA === 1 ? 0 : 4 * M * K, batchB === 1 ? 0 : 4 * K * N, 4 * M * N];
+    if (pool && items * m * N * K >= THREADED_MACS) {
+      threaded(pool, backend, matmulScratch(m, N, K), { aOffset, bOffset, cOffset, aBytes: 4 * M * K * batchA, bBytes: 4 * K * N * batchB, cBytes: 4 * M * N * batch }, [aRow, aCol, bRow, bCol, m, N, K, items, aStep, bStep, cStep]);
+      return out;
+    }
+    if (fold) {
+      matmul(aOffset, aRow, aCol, bOffset, bRow, bCol, cOffset, m, N, K, kernels.scratch(matmulScratch(m, N, K)));
       return out;
     }
     const scratch = kernels.scratch(matmulScratch(M, N, K));
-    const [aStep, bStep, cStep] = [batchA === 1 ? 0 : 4 * M * K, batchB === 1 ? 0 : 4 * K * N, 4 * M * N];
     for (let i = 0; i < batch; i++) {
       matmul(aOffset, aRow, aCol, bOffset, bRow, bCol, cOffset, M, N, K, scratch);
       aOffset += aStep;
@@ -62,4 +73,30 @@ export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig)
     return out;
   };
   return { kernelName: original.kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
+}
+
+/**
+ * The products on the pool: operands copied into its shared arena, every
+ * thread computing its share (kernels/threads.ts), the result copied back.
+ */
+function threaded(
+  pool: ThreadPool,
+  backend: WasmBackend,
+  scratchPerThread: number,
+  io: { aOffset: number; bOffset: number; cOffset: number; aBytes: number; bBytes: number; cBytes: number },
+  [aRow, aCol, bRow, bCol, M, N, K, batch, aStep, bStep, cStep]: number[],
+): void {
+  const align = (n: number) => (n + 63) & ~63;
+  const a = CONTROL_BYTES;
+  const b = a + align(io.aBytes);
+  const c = b + align(io.bBytes);
+  const scratch = c + align(io.cBytes);
+  const per = align(scratchPerThread);
+  pool.ensure(scratch - CONTROL_BYTES + per * pool.threads);
+  const arena = pool.bytes();
+  const heap = (backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8;
+  arena.set(heap.subarray(io.aOffset, io.aOffset + io.aBytes), a);
+  arena.set(heap.subarray(io.bOffset, io.bOffset + io.bBytes), b);
+  pool.run(OP_MATMUL, [a, aRow, aCol, b, bRow, bCol, c, M, N, K, batch, aStep, bStep, cStep, scratch, per]);
+  heap.set(arena.subarray(c, c + io.cBytes), io.cOffset);
 }

@@ -2,7 +2,7 @@
 // instantiated on tfjs-wasm's own WebAssembly.Memory, so they read and write
 // tensors where tfjs keeps them, at the byte offsets tfjs hands out.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { RELAXED_SIMD, SIMD128 } from './binary.generated.js';
+import { RELAXED_SIMD, RELAXED_SIMD_SHARED, SIMD128, SIMD128_SHARED } from './binary.generated.js';
 
 /** What the kernels need of tfjs's wasm backend (BackendWasm, structurally). */
 export interface WasmBackend {
@@ -68,4 +68,9 @@ export async function instantiateKernels(backend: WasmBackend, relaxed: boolean)
       return (offset + 15) & ~15;
     },
   };
+}
+
+/** The kernels compiled for a shared memory (a thread pool's), with the instruction set `simd`. */
+export function compileShared(simd: KernelSimd): Promise<WebAssembly.Module> {
+  return WebAssembly.compile(decode(simd === 'relaxed-simd' ? RELAXED_SIMD_SHARED : SIMD128_SHARED));
 }
