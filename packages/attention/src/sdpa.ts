@@ -6,10 +6,11 @@
 // heads: head j uses K/V head floor(j / (h / hk)), as PyTorch's repeat_interleave),
 // dropout on the weights, and the weights themselves on request.
 //
-// Speed (wasm): the two products here are batched [B, h] matMuls. tfjs-wasm's
-// own kernel runs them ~15x slower than a plain 2-D product; @tx/core's wasm
-// kernels (on by default) run them at the same speed, transposes included.
-import { ShapeError, dropout as dropoutMask, formatShape, tf, type Rng } from '@tx/core';
+// Speed (wasm): with @tx/core's kernels on, plain causal or full attention
+// (no other mask, no dropout, weights not asked for) is one fused kernel each
+// way, which never builds the [B, h, Tq, Tk] scores; everything else takes the
+// tfjs ops below, whose batched products the kernels also run at full speed.
+import { ShapeError, dropout as dropoutMask, formatShape, fusedAttention, tf, type Rng } from '@tx/core';
 import { scoreBias, type MaskOptions } from './masks.js';
 
 /** Options of scaledDotProductAttention: masks, the scale, dropout on the weights, and whether to return them. */
@@ -56,6 +57,9 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
     let [q4, k4, v4] = threeD ? [q, k, v].map((t) => tf.expandDims(t, 1)) : [q, k, v];
     if (hk !== h) [k4, v4] = [repeatHeads(k4, h / hk), repeatHeads(v4, h / hk)];
     const scale = options.scale ?? 1 / Math.sqrt(d);
+    const plain = !options.mask && !options.keyPaddingMask && !options.bias && options.window == null && !options.dropout && !options.returnWeights;
+    const fused = plain ? fusedAttention(q4, k4, v4, { scale, causal: options.causal === true }) : null;
+    if (fused) return { output: threeD ? tf.squeeze(fused, [1]) : fused, weights: null } as unknown as tf.TensorContainerObject;
     // [B, h, Tq, d] x [B, h, d, Tk] -> [B, h, Tq, Tk]
     let scores = tf.matMul(tf.mul(q4, scale), tf.transpose(k4, [0, 1, 3, 2]));
     const { additive, rowVisible } = scoreBias(B, h, Tq, Tk, options);

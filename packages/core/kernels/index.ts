@@ -7,3 +7,4 @@ export { layerNorm, layerNormGrad } from './layernorm';
 export { adamW } from './adamw';
 export { decodeScratch, decodeStep, matvec } from './decoder';
 export { work } from './threads';
+export { attentionBackward, attentionForward, attentionScratch } from './attention';

@@ -14,6 +14,8 @@ export const FUSED = {
   layerNormGrad: 'TxLayerNormGrad',
   adamW: 'TxAdamW',
   decodeStep: 'TxDecodeStep',
+  attention: 'TxAttention',
+  attentionGrad: 'TxAttentionGrad',
 } as const;
 
 interface Args {
@@ -69,6 +71,25 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       w.adamW(at(param!), at(m!), at(v!), at(grad!), scale ? at(scale) : 0, at(outs[0]), at(outs[1]), at(outs[2]), util.sizeFromShape(param!.shape),
         a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.correction2, a.eps, a.decay, a.stepSize);
       return outs;
+    }),
+    // q [B, h, Tq, d], k and v [B, h, Tk, d] -> out [B, h, Tq, d] and lse [B, h, Tq].
+    config(FUSED.attention, ({ inputs: { q, k: keys, v }, backend, attrs }) => {
+      const [B, h, Tq, d] = q!.shape;
+      const Tk = keys!.shape[2];
+      const out = backend.makeOutput([B, h, Tq, d], 'float32');
+      const lse = backend.makeOutput([B, h, Tq], 'float32');
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      w.attentionForward(at(q!), at(keys!), at(v!), at(out), at(lse), B * h, Tq, Tk, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(Tq, Tk, d)));
+      return [out, lse];
+    }),
+    // -> dq, dk, dv, recomputing the weights from lse.
+    config(FUSED.attentionGrad, ({ inputs: { q, k: keys, v, out, lse, dout }, backend, attrs }) => {
+      const [B, h, Tq, d] = q!.shape;
+      const Tk = keys!.shape[2];
+      const grads = [q!, keys!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      w.attentionBackward(at(q!), at(keys!), at(v!), at(out!), at(lse!), at(dout!), at(grads[0]), at(grads[1]), at(grads[2]), B * h, Tq, Tk, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(Tq, Tk, d)));
+      return grads;
     }),
     // A GPT's decoding step (decoder.ts): inputs s0..s{slots-1} are the table's tensors, absent = no bias.
     config(FUSED.decodeStep, ({ inputs, backend, attrs }) => {

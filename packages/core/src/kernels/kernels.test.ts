@@ -5,7 +5,7 @@ import { initBackend } from '../backend.js';
 import { expectNoLeak, maxAbsDifference, readFixture } from '../testing.js';
 import { tf } from '../tf.js';
 import { kernelsInfo, useKernels } from './install.js';
-import { fusedAdamW, fusedGelu, fusedLayerNorm } from './ops.js';
+import { fusedAdamW, fusedAttention, fusedGelu, fusedLayerNorm } from './ops.js';
 
 interface MatMulCase {
   a_shape: number[];
@@ -44,7 +44,20 @@ interface AdamWCase {
   param: number[];
   steps: { grad: number[]; scale: number; param: number[]; m: number[]; v: number[] }[];
 }
-const fixture = readFixture<{ matmul: MatMulCase[]; gelu: GeluCase[]; layer_norm: LayerNormCase[]; adamw: AdamWCase }>(
+interface AttentionCase {
+  shape: [number, number, number, number, number];
+  causal: boolean;
+  scale: number;
+  q: number[];
+  k: number[];
+  v: number[];
+  out: number[];
+  dout: number[];
+  dq: number[];
+  dk: number[];
+  dv: number[];
+}
+const fixture = readFixture<{ matmul: MatMulCase[]; gelu: GeluCase[]; layer_norm: LayerNormCase[]; adamw: AdamWCase; attention: AttentionCase[] }>(
   new URL('../../test/fixtures/kernels.json', import.meta.url),
 );
 
@@ -64,7 +77,7 @@ describe('the kernels on wasm', () => {
     // Node 20 gets relaxed SIMD from a V8 flag set before compiling; TX_RELAXED_SIMD=off (the test script's second run) keeps SIMD128.
     expect(info.simd).toBe(process.env.TX_RELAXED_SIMD === 'off' ? 'simd128' : 'relaxed-simd');
     expect(info.replaced).toEqual(['BatchMatMul', 'Identity', 'SplitV', 'Concat', 'GatherV2']);
-    expect(info.fused).toEqual(['TxGelu', 'TxGeluGrad', 'TxLayerNorm', 'TxLayerNormGrad', 'TxAdamW', 'TxDecodeStep']);
+    expect(info.fused).toEqual(['TxGelu', 'TxGeluGrad', 'TxLayerNorm', 'TxLayerNormGrad', 'TxAdamW', 'TxAttention', 'TxAttentionGrad', 'TxDecodeStep']);
   });
 
   it('turn off and on again, and the fused ops then return null', async () => {
@@ -188,6 +201,30 @@ describe('fusedLayerNorm', () => {
     expect(maxAbsDifference(await values(grads[0]), c.dx)).toBeLessThan(1e-5);
     expect(maxAbsDifference(await values(grads[1]), c.dweight)).toBeLessThan(1e-5);
     if (b) expect(maxAbsDifference(await values(grads[2]), c.dbias!)).toBeLessThan(1e-5);
+  });
+});
+
+describe('fusedAttention', () => {
+  it.each(fixture.attention.map((c) => [`${c.shape.join('x')}${c.causal ? ', causal' : ''}`, c] as const))('matches PyTorch (B h Tq Tk d = %s), with its gradients', async (_, c) => {
+    const [B, h, Tq, Tk, d] = c.shape;
+    const [q, k, v] = [tf.tensor(c.q, [B, h, Tq, d]), tf.tensor(c.k, [B, h, Tk, d]), tf.tensor(c.v, [B, h, Tk, d])];
+    const dout = tf.tensor(c.dout, [B, h, Tq, d]);
+    const options = { scale: c.scale, causal: c.causal };
+    expect(maxAbsDifference(await values(fusedAttention(q, k, v, options)!), c.out)).toBeLessThan(1e-5);
+    const [dq, dk, dv] = tf.grads((a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(fusedAttention(a, b, e, options)!, dout)))([q, k, v]);
+    expect(maxAbsDifference(await values(dq), c.dq)).toBeLessThan(1e-5);
+    expect(maxAbsDifference(await values(dk), c.dk)).toBeLessThan(1e-5);
+    expect(maxAbsDifference(await values(dv), c.dv)).toBeLessThan(1e-5);
+  });
+
+  it('declines what it does not cover: other ranks, mismatched heads, the kernels off', async () => {
+    const x = tf.zeros([2, 3, 6]);
+    expect(fusedAttention(x, x, x, { scale: 1, causal: true })).toBeNull();
+    const y = tf.zeros([1, 2, 3, 4]);
+    expect(fusedAttention(y, tf.zeros([1, 1, 3, 4]), tf.zeros([1, 1, 3, 4]), { scale: 1, causal: false })).toBeNull();
+    await useKernels(false);
+    expect(fusedAttention(y, y, y, { scale: 1, causal: false })).toBeNull();
+    await useKernels(true);
   });
 });
 

@@ -81,3 +81,31 @@ export function fusedAdamW(param: tf.Tensor, m: tf.Tensor, v: tf.Tensor, grad: t
   const attrs = { beta1: s.beta1, oneMinusBeta1: 1 - s.beta1, beta2: s.beta2, oneMinusBeta2: 1 - s.beta2, correction2: s.correction2, eps: s.eps, decay: s.decay, stepSize: s.stepSize };
   return run(FUSED.adamW, inputs, attrs) as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
+
+const attentionWith = (scale: number, causal: boolean) =>
+  tf.customGrad(((q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, lse] = run(FUSED.attention, { q, k, v }, { scale, causal }) as tf.Tensor[];
+    save([q, k, v, out, lse]);
+    return {
+      value: out,
+      gradFunc: (dout: tf.Tensor, [sq, sk, sv, sOut, sLse]: tf.Tensor[]) =>
+        run(FUSED.attentionGrad, { q: sq, k: sk, v: sv, out: sOut, lse: sLse, dout }, { scale, causal }) as tf.Tensor[],
+    };
+  }) as Parameters<typeof tf.customGrad>[0]) as unknown as (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => tf.Tensor;
+const attentions = new Map<string, ReturnType<typeof attentionWith>>();
+
+/**
+ * softmax(q kᵀ · scale) v in one fused kernel each way, for q [B, h, Tq, d] and
+ * k, v [B, h, Tk, d]; with `causal`, query i sees keys up to
+ * its position Tk - Tq + i. The weights are never stored: the backward pass
+ * recomputes them. Null when the kernels are off or the shapes do not fit.
+ */
+export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, { scale, causal }: { scale: number; causal: boolean }): tf.Tensor | null {
+  if (!kernelsActive() || q.rank !== 4 || k.rank !== 4 || v.rank !== 4 || [q, k, v].some((t) => t.dtype !== 'float32')) return null;
+  const [B, h, , d] = q.shape;
+  if (k.shape.join() !== `${B},${h},${k.shape[2]},${d}` || v.shape.join() !== k.shape.join()) return null;
+  const key = `${scale}/${causal}`;
+  let f = attentions.get(key);
+  if (!f) attentions.set(key, (f = attentionWith(scale, causal)));
+  return f(q, k, v);
+}

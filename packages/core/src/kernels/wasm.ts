@@ -24,6 +24,12 @@ export interface KernelExports {
     table: number, token: number, pos: number, L: number, H: number, C: number, V: number, T: number, activation: number, eps: number,
     kCache: number, vCache: number, scratch: number, logits: number,
   ): void;
+  attentionScratch(Tq: number, Tk: number, d: number): number;
+  attentionForward(q: number, k: number, v: number, out: number, lse: number, BH: number, Tq: number, Tk: number, d: number, scale: number, causal: boolean, scratch: number): void;
+  attentionBackward(
+    q: number, k: number, v: number, out: number, lse: number, dout: number, dq: number, dk: number, dv: number,
+    BH: number, Tq: number, Tk: number, d: number, scale: number, causal: boolean, scratch: number,
+  ): void;
   adamW(
     p: number, m: number, v: number, g: number, scale: number, pOut: number, mOut: number, vOut: number, n: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, correction2: number, eps: number, decay: number, stepSize: number,
