@@ -8,3 +8,4 @@ export { adamW } from './adamw';
 export { decodeScratch, decodeStep, matvec } from './decoder';
 export { work } from './threads';
 export { attentionBackward, attentionForward, attentionScratch } from './attention';
+export { crossEntropy, crossEntropyGrad } from './crossentropy';

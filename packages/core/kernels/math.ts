@@ -50,9 +50,13 @@ const A3 = vec(1.421413741);
 const A4 = vec(-1.453152027);
 const A5 = vec(1.061405429);
 
-/** e^x, relative error < 2e-7 on [-87, 88]; inputs outside are clamped (e^-87 ~ 1.6e-38). */
+/**
+ * e^x, relative error < 2e-7 on [-87, 88]; 0 below (as float32's e^x underflows, so a
+ * masked -1e9 score weighs exactly 0), and clamped to e^88.4 above.
+ */
 // @ts-ignore: decorator
 @inline export function exp4(x: v128): v128 {
+  const above = f32x4.ge(x, EXP_LO);
   // pmin/pmax are one instruction each (min/max with NaN rules are several).
   x = f32x4.pmax(f32x4.pmin(x, EXP_HI), EXP_LO);
   const t = f32x4.add(f32x4.mul(x, LOG2E), ROUNDER);
@@ -66,7 +70,7 @@ const A5 = vec(1.061405429);
   p = f32x4.add(f32x4.mul(p, r), P5);
   p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), ONE);
   // 2^n: n + 127 in the exponent bits (n is t's bits minus ROUNDER's).
-  return f32x4.mul(p, i32x4.shl(i32x4.sub(t, EXP_BIAS), 23));
+  return v128.and(f32x4.mul(p, i32x4.shl(i32x4.sub(t, EXP_BIAS), 23)), above);
 }
 
 /**

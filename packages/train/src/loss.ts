@@ -7,7 +7,7 @@
 // written by hand, (softmax - q) * keep / count, which is both exact and far
 // cheaper than differentiating through the log-softmax graph. Targets become
 // one-hot rows rather than being gathered: tf.gather has no gradient on wasm.
-import { ShapeError, formatShape, tf } from '@tx/core';
+import { ShapeError, formatShape, fusedCrossEntropy, tf } from '@tx/core';
 
 /** Options of crossEntropy: a target id to ignore, and label smoothing. */
 export interface CrossEntropyOptions {
@@ -33,6 +33,9 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, options: Cro
   return tf.tidy(() => {
     const flatLogits = tf.reshape(logits, [-1, vocab]) as tf.Tensor2D;
     const flatTargets = tf.reshape(targets, [-1]) as tf.Tensor1D;
+    // On wasm, one fused kernel each way, with no [N, V] target tensor (@tx/core); elsewhere the ops below.
+    const fused = fusedCrossEntropy(flatLogits, flatTargets, { ignoreIndex, labelSmoothing });
+    if (fused) return fused;
     // keep: 1 where the target counts, 0 where it is ignored; ignored ids become class 0 (then masked).
     const keep = ignoreIndex === undefined ? tf.onesLike(flatTargets).toFloat() : tf.notEqual(flatTargets, ignoreIndex).toFloat();
     const safeTargets = ignoreIndex === undefined ? flatTargets : tf.where(tf.cast(keep, 'bool'), flatTargets, tf.zerosLike(flatTargets));

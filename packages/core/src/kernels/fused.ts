@@ -14,6 +14,8 @@ export const FUSED = {
   layerNormGrad: 'TxLayerNormGrad',
   adamW: 'TxAdamW',
   decodeStep: 'TxDecodeStep',
+  crossEntropy: 'TxCrossEntropy',
+  crossEntropyGrad: 'TxCrossEntropyGrad',
   attention: 'TxAttention',
   attentionGrad: 'TxAttentionGrad',
 } as const;
@@ -72,6 +74,24 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
         a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.correction2, a.eps, a.decay, a.stepSize);
       return outs;
     }),
+    // logits [N, V], int32 targets [N] -> the mean loss (a scalar) and each row's log-sum-exp [N].
+    config(FUSED.crossEntropy, ({ inputs: { logits, targets }, backend, attrs }) => {
+      const [N, V] = logits!.shape;
+      const a = attrs as { hasIgnore: boolean; ignore: number; eps: number };
+      checkTargets(backend, targets!, V, a);
+      const loss = backend.makeOutput([], 'float32');
+      const lse = backend.makeOutput([N], 'float32');
+      w.crossEntropy(offsetOf(backend, logits!), offsetOf(backend, targets!), N, V, a.hasIgnore, a.ignore, a.eps, offsetOf(backend, lse), offsetOf(backend, loss));
+      return [loss, lse];
+    }),
+    config(FUSED.crossEntropyGrad, ({ inputs: { logits, targets, lse, dy }, backend, attrs }) => {
+      const [N, V] = logits!.shape;
+      const a = attrs as { hasIgnore: boolean; ignore: number; eps: number };
+      const dx = backend.makeOutput([N, V], 'float32');
+      const at = (t: TensorInfo) => offsetOf(backend, t);
+      w.crossEntropyGrad(at(logits!), at(targets!), at(lse!), at(dy!), N, V, a.hasIgnore, a.ignore, a.eps, at(dx));
+      return dx;
+    }),
     // q [B, h, Tq, d], k and v [B, h, Tk, d] -> out [B, h, Tq, d] and lse [B, h, Tq].
     config(FUSED.attention, ({ inputs: { q, k: keys, v }, backend, attrs }) => {
       const [B, h, Tq, d] = q!.shape;
@@ -106,4 +126,13 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       return logits;
     }),
   ];
+}
+
+/** Every target id is in [0, V) or the ignored one: the kernels index rows with them. */
+function checkTargets(backend: WasmBackend, targets: TensorInfo, V: number, { hasIgnore, ignore }: { hasIgnore: boolean; ignore: number }): void {
+  const ids = new Int32Array((backend as unknown as { wasm: { HEAP32: Int32Array } }).wasm.HEAP32.buffer, offsetOf(backend, targets), util.sizeFromShape(targets.shape));
+  for (let n = 0; n < ids.length; n++) {
+    const t = ids[n];
+    if ((t < 0 || t >= V) && !(hasIgnore && t === ignore)) throw new RangeError(`crossEntropy: target id ${t} at row ${n} is out of range [0, ${V})`);
+  }
 }

@@ -5,7 +5,7 @@ import { initBackend } from '../backend.js';
 import { expectNoLeak, maxAbsDifference, readFixture } from '../testing.js';
 import { tf } from '../tf.js';
 import { kernelsInfo, useKernels } from './install.js';
-import { fusedAdamW, fusedAttention, fusedGelu, fusedLayerNorm } from './ops.js';
+import { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm } from './ops.js';
 
 interface MatMulCase {
   a_shape: number[];
@@ -57,7 +57,15 @@ interface AttentionCase {
   dk: number[];
   dv: number[];
 }
-const fixture = readFixture<{ matmul: MatMulCase[]; gelu: GeluCase[]; layer_norm: LayerNormCase[]; adamw: AdamWCase; attention: AttentionCase[] }>(
+interface CrossEntropyCase { n: number; v: number; ignore: number | null; smoothing: number; x: number[]; targets: number[]; loss: number; dx: number[] }
+const fixture = readFixture<{
+  matmul: MatMulCase[];
+  gelu: GeluCase[];
+  layer_norm: LayerNormCase[];
+  adamw: AdamWCase;
+  attention: AttentionCase[];
+  cross_entropy: CrossEntropyCase[];
+}>(
   new URL('../../test/fixtures/kernels.json', import.meta.url),
 );
 
@@ -77,7 +85,7 @@ describe('the kernels on wasm', () => {
     // Node 20 gets relaxed SIMD from a V8 flag set before compiling; TX_RELAXED_SIMD=off (the test script's second run) keeps SIMD128.
     expect(info.simd).toBe(process.env.TX_RELAXED_SIMD === 'off' ? 'simd128' : 'relaxed-simd');
     expect(info.replaced).toEqual(['BatchMatMul', 'Identity', 'SplitV', 'Concat', 'GatherV2']);
-    expect(info.fused).toEqual(['TxGelu', 'TxGeluGrad', 'TxLayerNorm', 'TxLayerNormGrad', 'TxAdamW', 'TxAttention', 'TxAttentionGrad', 'TxDecodeStep']);
+    expect(info.fused).toEqual(['TxGelu', 'TxGeluGrad', 'TxLayerNorm', 'TxLayerNormGrad', 'TxAdamW', 'TxCrossEntropy', 'TxCrossEntropyGrad', 'TxAttention', 'TxAttentionGrad', 'TxDecodeStep']);
   });
 
   it('turn off and on again, and the fused ops then return null', async () => {
@@ -225,6 +233,25 @@ describe('fusedAttention', () => {
     await useKernels(false);
     expect(fusedAttention(y, y, y, { scale: 1, causal: false })).toBeNull();
     await useKernels(true);
+  });
+});
+
+describe('fusedCrossEntropy', () => {
+  it.each(fixture.cross_entropy.map((c) => [`${c.n}x${c.v}, ignore ${c.ignore}, smoothing ${c.smoothing}`, c] as const))('matches PyTorch (%s), with its gradient', async (_, c) => {
+    const x = tf.tensor2d(c.x, [c.n, c.v]);
+    const t = tf.tensor1d(c.targets, 'int32');
+    const options = { ignoreIndex: c.ignore ?? undefined, labelSmoothing: c.smoothing };
+    expect(Math.abs((await fusedCrossEntropy(x, t, options)!.data())[0] - c.loss)).toBeLessThan(1e-5);
+    const dx = tf.grad((l: tf.Tensor) => fusedCrossEntropy(l, t, options)!)(x);
+    expect(maxAbsDifference(await values(dx), c.dx)).toBeLessThan(1e-6);
+  });
+
+  it('names a target out of range, and is 0 with a zero gradient when every target is ignored', async () => {
+    const x = tf.tensor2d([[1, 2, 3], [0, 0, 1]]);
+    expect(() => fusedCrossEntropy(x, tf.tensor1d([0, 3], 'int32'))).toThrow('crossEntropy: target id 3 at row 1 is out of range [0, 3)');
+    const ignored = tf.tensor1d([5, 5], 'int32');
+    expect((await fusedCrossEntropy(x, ignored, { ignoreIndex: 5 })!.data())[0]).toBe(0);
+    expect(await values(tf.grad((l: tf.Tensor) => fusedCrossEntropy(l, ignored, { ignoreIndex: 5 })!)(x))).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });
 

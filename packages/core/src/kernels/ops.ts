@@ -109,3 +109,23 @@ export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, { scale
   if (!f) attentions.set(key, (f = attentionWith(scale, causal)));
   return f(q, k, v);
 }
+
+/**
+ * Mean softmax cross-entropy of logits [N, V] against int32 targets [N], in one
+ * fused kernel each way (no [N, V] target tensor): targets equal to `ignoreIndex`
+ * count for nothing; `labelSmoothing` eps makes the target (1 - eps) one-hot + eps / V.
+ * A target out of [0, V) is a RangeError. Null when the kernels are off.
+ */
+export function fusedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, options: { ignoreIndex?: number; labelSmoothing?: number } = {}): tf.Scalar | null {
+  if (!kernelsActive() || logits.rank !== 2 || targets.rank !== 1 || logits.dtype !== 'float32' || targets.dtype !== 'int32') return null;
+  const attrs = { hasIgnore: options.ignoreIndex !== undefined, ignore: options.ignoreIndex ?? 0, eps: options.labelSmoothing ?? 0 };
+  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [loss, lse] = run(FUSED.crossEntropy, { logits: x, targets }, attrs) as tf.Tensor[];
+    save([x, lse, targets]); // targets too: the caller's tidy may dispose them before the backward pass
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, [sx, sLse, sTargets]: tf.Tensor[]) => run(FUSED.crossEntropyGrad, { logits: sx, targets: sTargets, lse: sLse, dy }, attrs) as tf.Tensor,
+    };
+  }) as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Scalar;
+  return f(logits);
+}

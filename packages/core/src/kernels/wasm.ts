@@ -30,6 +30,8 @@ export interface KernelExports {
     q: number, k: number, v: number, out: number, lse: number, dout: number, dq: number, dk: number, dv: number,
     BH: number, Tq: number, Tk: number, d: number, scale: number, causal: boolean, scratch: number,
   ): void;
+  crossEntropy(x: number, targets: number, N: number, V: number, hasIgnore: boolean, ignore: number, eps: number, lse: number, out: number): void;
+  crossEntropyGrad(x: number, targets: number, lse: number, dy: number, N: number, V: number, hasIgnore: boolean, ignore: number, eps: number, dx: number): void;
   adamW(
     p: number, m: number, v: number, g: number, scale: number, pOut: number, mOut: number, vOut: number, n: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, correction2: number, eps: number, decay: number, stepSize: number,
