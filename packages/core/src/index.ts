@@ -34,6 +34,6 @@ export { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNor
 export type { AdamWStep } from './kernels/ops.js';
 export { FusedDecoder } from './kernels/decoder.js';
 export type { Affine, DecoderShape, DecoderWeights } from './kernels/decoder.js';
-export type { KernelsInfo } from './kernels/install.js';
+export type { KernelsInfo, UseKernelsOptions } from './kernels/install.js';
 export type { KernelSimd } from './kernels/wasm.js';
 export type { LinearOptions } from './linear.js';
