@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, tf } from '@tx/core';
-import { expectNoLeak } from '@tx/core/testing';
-import { AdamW, clipGradNorm } from './adamw.js';
+import { expectNoLeak, onBackend, skipWebGPU } from '@tx/core/testing';
+import { AdamW, clipGradNorm, clipScale } from './adamw.js';
 import { constant, cosineWithWarmup, inverseSqrt } from './schedule.js';
 
 const ref = JSON.parse(readFileSync(join(import.meta.dirname, '../test/fixtures/reference.json'), 'utf8')).adamw;
@@ -77,5 +77,24 @@ describe('schedules', () => {
 
   it('constant is constant', () => {
     expect([0, 10, 1e6].map(constant(3e-4))).toEqual([3e-4, 3e-4, 3e-4]);
+  });
+});
+
+describe('clipScale', () => {
+  // 20 gradients, as a small GPT has: tf.addN of them fails to compile on WebGPU (more storage
+  // buffers than SwiftShader's 8) and returned garbage silently, so clipping did nothing there.
+  const grads = (): Record<string, tf.Tensor> => Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`p${i}`, tf.fill([3], i + 1)]));
+  const expected = Math.sqrt(Array.from({ length: 20 }, (_, i) => 3 * (i + 1) ** 2).reduce((a, b) => a + b)); // 92.6...
+
+  it.each(['cpu', 'wasm', ...(skipWebGPU ? [] : ['webgpu'])] as const)('gives the global norm of 20 gradients and min(1, max / norm) on %s', async (backend) => {
+    const { norm, scale } = await onBackend(backend, async () => {
+      const g = grads();
+      const out = clipScale(g, 1);
+      const values = { norm: (await out.norm.data())[0], scale: (await out.scale.data())[0] };
+      tf.dispose([...Object.values(g), out.norm, out.scale]);
+      return values;
+    });
+    expect(norm).toBeCloseTo(expected, 3);
+    expect(scale).toBeCloseTo(1 / (expected + 1e-6), 6);
   });
 });
