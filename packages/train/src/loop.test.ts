@@ -2,12 +2,14 @@ import { existsSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Linear, Module, Rng, initBackend, tf } from '@tx/core';
+import { GPT } from '@tx/blocks';
+import { Linear, Module, Rng, initBackend, kernelsInfo, tf } from '@tx/core';
 import { AdamW } from './adamw.js';
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { TokenDataset, type Batch } from './data.js';
 import { crossEntropy } from './loss.js';
-import { TrainingError, trainLoop, type TrainEvent } from './loop.js';
+import { TrainingError, trainLoop, trainStep, type TrainEvent } from './loop.js';
+import { languageModelLoss } from './losses.js';
 import { cosineWithWarmup } from './schedule.js';
 
 const V = 6;
@@ -121,6 +123,58 @@ describe('trainLoop', () => {
     model.dispose();
     optimizer.dispose();
   });
+});
+
+describe("on wasm with @tx's kernels and 2 threads", () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm', threads: 2 });
+    return async () => {
+      await initBackend({ prefer: 'cpu' });
+    };
+  });
+
+  it('keeps tensors and wasm memory flat over 200 GPT training steps', async () => {
+    expect(kernelsInfo()).toMatchObject({ active: true, threads: 2 });
+    // Wide enough that the products go to the thread pool (over 1M multiply-adds).
+    const model = new GPT({ vocabSize: 64, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 64, dropout: 0, bias: true }, { rng: new Rng(3) });
+    const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3 });
+    const step = trainStep({ model, optimizer, gradClip: 1, loss: (b: Batch) => languageModelLoss(model, b) });
+    const gpt = new TokenDataset(Array.from({ length: 5000 }, (_, i) => (i * 7) % 64));
+    const rng = new Rng(4);
+    const next = () => step([gpt.batch('train', 16, 32, rng)], 1e-3);
+    for (let i = 0; i < 3; i++) await next(); // the kernels' scratch reaches its size
+    // Allocations made from JavaScript in tfjs-wasm's heap (tensors, the kernels' scratch) minus frees:
+    // each step replaces the parameters and moments (allocated anew, the old ones freed), so 0 is flat.
+    const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
+    const [malloc, free] = [wasm._malloc, wasm._free];
+    let outstanding = 0;
+    wasm._malloc = (n) => {
+      outstanding += 1;
+      return malloc(n);
+    };
+    wasm._free = (p) => {
+      outstanding -= 1;
+      free(p);
+    };
+    const counts: number[] = [];
+    let first = NaN;
+    let last = NaN;
+    try {
+      for (let i = 0; i < 200; i++) {
+        const { loss } = await next();
+        if (i === 0) first = loss;
+        last = loss;
+        counts.push(tf.memory().numTensors);
+      }
+    } finally {
+      Object.assign(wasm, { _malloc: malloc, _free: free });
+    }
+    expect(new Set(counts).size).toBe(1);
+    expect(outstanding).toBe(0);
+    expect(last).toBeLessThan(first - 1); // it learns the sequence
+    model.dispose();
+    optimizer.dispose();
+  }, 300_000);
 });
 
 describe('checkpoints', () => {

@@ -97,7 +97,13 @@ export async function useKernels(on: boolean, options: UseKernelsOptions = {}): 
   }
   const backend = tf.backend() as unknown as WasmBackend;
   if (module === null || moduleBackend !== backend) {
-    module = await instantiateKernels(backend, enableRelaxedSimd());
+    try {
+      module = await instantiateKernels(backend, enableRelaxedSimd());
+    } catch (err) {
+      module = null;
+      reason = `the kernels could not start, tfjs's own run: ${(err as Error).message}`;
+      return kernelsInfo();
+    }
     moduleBackend = backend;
   }
   if ((pool?.threads ?? 1) !== threads) {

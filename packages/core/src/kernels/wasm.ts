@@ -6,7 +6,7 @@ import { RELAXED_SIMD, RELAXED_SIMD_SHARED, SIMD128, SIMD128_SHARED } from './bi
 
 /** What the kernels need of tfjs's wasm backend (BackendWasm, structurally). */
 export interface WasmBackend {
-  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; _free(offset: number): void };
+  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory; _malloc(bytes: number): number; _free(offset: number): void };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
@@ -58,10 +58,14 @@ const decode = (base64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob
 
 /** Instantiate the kernels on tfjs-wasm's memory; relaxed SIMD when `relaxed` is allowed and the engine validates it. */
 export async function instantiateKernels(backend: WasmBackend, relaxed: boolean): Promise<KernelModule> {
-  const relaxedBytes = decode(RELAXED_SIMD);
+  // tfjs-wasm exports its memory; its threaded build (cross-origin-isolated pages) imports a shared one.
+  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error("tfjs-wasm's WebAssembly.Memory is not reachable");
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const relaxedBytes = decode(shared ? RELAXED_SIMD_SHARED : RELAXED_SIMD);
   const simd: KernelSimd = relaxed && WebAssembly.validate(relaxedBytes) ? 'relaxed-simd' : 'simd128';
-  const bytes = simd === 'relaxed-simd' ? relaxedBytes : decode(SIMD128);
-  const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), { env: { memory: backend.wasm.asm.memory } });
+  const bytes = simd === 'relaxed-simd' ? relaxedBytes : decode(shared ? SIMD128_SHARED : SIMD128);
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(bytes), { env: { memory } });
   let offset = 0;
   let size = 0;
   return {
