@@ -6,18 +6,30 @@
 //
 // URL parameters (for tests and links): ?backend=webgpu|wasm|webgl|cpu,
 // ?view=attention|arithmetic|positional|train|generate|encdec,
-// ?iters=N (default training iterations), ?model=URL (a `tx export` folder).
+// ?iters=N (default training iterations), ?model=URL (a `tx export` or
+// Hugging Face GPT-2 folder), ?memory=200MB (the most a loaded model may
+// need, to try a smaller machine).
+//
+// A model the reader brings (file picker or URL) is checked against what the
+// backend can hold before its weights are read; if it cannot be held, or
+// fails to load, the page says so in one line and keeps the model it had.
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { initBackend, tf, type BackendPreference } from '@tx/core';
+import { GPT } from '@tx/blocks';
+import { initBackend, kernelsInfo, tf, useKernels, type BackendPreference } from '@tx/core';
+import { AdamW, languageModelLoss, trainStep } from '@tx/train';
 import { backendLabel } from './backend-label.js';
 import { h } from './dom.js';
 import { parseInspect, type InspectData } from './lib/data.js';
-import { fromPicked, fromUrl, type LoadedEncoder, type LoadedGPT, type LoadedModel } from './model/checkpoint.js';
+import { inspectNeed, parseBytes, refusal } from './lib/memory.js';
+import type { Progress } from './lib/progress.js';
+import { backendBudget } from './model/budget.js';
+import type { LoadedEncoder, LoadedGPT, LoadedModel } from './model/checkpoint.js';
 import { inspectEncoder } from './model/coref.js';
-import { encodeKnown, inspect, unknownChars } from './model/run.js';
+import { loadFolder, pickedFolder, urlFolder, type Folder } from './model/folder.js';
+import { MAX_TOKENS, encodeKnown, inspect, unknownChars } from './model/run.js';
 import { ArithmeticView } from './views/arithmetic.js';
 import { AttentionView } from './views/attention.js';
 import { EncDecView } from './views/encdec.js';
@@ -32,14 +44,18 @@ const base = import.meta.env.BASE_URL;
 
 // tfjs-backend-wasm fetches its .wasm binaries at run time: Vite emits them as assets and we say where.
 setWasmPaths({ 'tfjs-backend-wasm.wasm': wasmPlain, 'tfjs-backend-wasm-simd.wasm': wasmSimd, 'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded });
-(globalThis as { tx?: unknown }).tx = { tf };
+// For the browser console (and the end-to-end tests): the page's tfjs and the @tx pieces it runs on.
+(globalThis as { tx?: unknown }).tx = { tf, initBackend, useKernels, kernelsInfo, GPT, AdamW, trainStep, languageModelLoss };
 
 const status = document.querySelector<HTMLParagraphElement>('#backend')!;
 const app = document.querySelector<HTMLElement>('#app')!;
 const message = h('p#message.message', { role: 'status' });
 
-const attention = new AttentionView();
-const arithmetic = new ArithmeticView();
+/** The layer of a GPT's attention the page reads (the views ask for another with onLayer). */
+let layerShown = 0;
+const readLayer = (layer: number) => { layerShown = layer; void runText(); };
+const attention = new AttentionView({ onLayer: readLayer });
+const arithmetic = new ArithmeticView({ onLayer: readLayer });
 const positional = new PositionalView();
 const generateView = new GenerateView();
 const encdec = new EncDecView();
@@ -67,8 +83,11 @@ text.addEventListener('input', () => {
   if (onePass) typing = window.setTimeout(() => void runText(), 150);
 });
 const modelSelect = h('select#model-select', { 'aria-label': 'model', onchange: () => { const m = models.get(modelSelect.value); if (m) use(m, true); } });
-const urlInput = h('input#model-url', { type: 'url', placeholder: 'URL of a `tx export` folder', size: 28 });
-const picker = h('input#model-files', { type: 'file', multiple: true, accept: '.json,.safetensors' });
+const urlInput = h('input#model-url', { type: 'url', placeholder: 'URL of a tx export or Hugging Face GPT-2 folder', size: 36 });
+const picker = h('input#model-files', { type: 'file', multiple: true, accept: '.json,.safetensors,.txt' });
+const progressBar = h('progress#load-progress', { max: 1 });
+const progressText = h('span#load-progress-text');
+const loading = h('span.loading', { hidden: true }, progressBar, progressText);
 const inspectPicker = h('input#inspect-file', { type: 'file', accept: '.json' });
 
 const VIEWS = [
@@ -93,9 +112,10 @@ const tabs = h('nav.tabs', { role: 'tablist' }, ...VIEWS.map(([id, label]) => h(
 app.append(
   h('div.toolbar', {},
     h('label', {}, 'Model ', modelSelect),
-    h('label', {}, 'Load a checkpoint: ', urlInput, h('button#model-url-load', { type: 'button', onclick: () => void loadUrl(urlInput.value).then((m) => m && use(m, true)) }, 'Load')),
-    h('label', {}, 'or files ', picker),
-    h('label', {}, '· `tx inspect` JSON ', inspectPicker)),
+    h('label', {}, 'Load a model: ', urlInput, h('button#model-url-load', { type: 'button', onclick: () => void loadUser(urlFolder(urlInput.value)) }, 'Load')),
+    h('label', {}, 'or its files ', picker),
+    h('label', {}, '· `tx inspect` JSON ', inspectPicker),
+    loading),
   message, tabs, ...Object.values(sections));
 
 async function showPositional(): Promise<void> {
@@ -117,8 +137,9 @@ function show(view: ViewName): void {
   history.replaceState(null, '', url);
 }
 
+/** The page's one line of news: a message on several lines (a stack of causes) is joined into one. */
 function say(text: string, error = false): void {
-  message.textContent = text;
+  message.textContent = text.replace(/\s*\n\s*/g, '; ');
   message.classList.toggle('error', error);
 }
 
@@ -149,13 +170,14 @@ function use(m: LoadedModel, switchView = false, { attention: forAttention = tru
   if (!forAttention) return;
   attentionModel = m;
   attentionModelChanged = true;
+  layerShown = 0;
   void runText();
 }
 
 let running: Promise<void> | null = null;
 let again = false;
-/** The model and text of the run in flight (or the last one): asking again for the same picture does nothing. */
-let shown: { model: unknown; text: string } | null = null;
+/** The model, text and layer of the run in flight (or the last one): asking again for the same picture does nothing. */
+let shown: { model: unknown; text: string; layer: number } | null = null;
 
 /**
  * Inspect the text with the attention view's model; while a run is in flight,
@@ -164,7 +186,7 @@ let shown: { model: unknown; text: string } | null = null;
  */
 async function runText({ force = false }: { force?: boolean } = {}): Promise<void> {
   clearTimeout(typing);
-  const same = () => shown !== null && shown.model === attentionModel && shown.text === text.value && !attentionModelChanged;
+  const same = () => shown !== null && shown.model === attentionModel && shown.text === text.value && shown.layer === layerShown && !attentionModelChanged;
   if (running) {
     if (!same()) again = true;
     return running;
@@ -173,7 +195,7 @@ async function runText({ force = false }: { force?: boolean } = {}): Promise<voi
   running = (async () => {
     do {
       again = false;
-      shown = { model: attentionModel, text: text.value };
+      shown = { model: attentionModel, text: text.value, layer: layerShown };
       await inspectText();
     } while (again);
   })();
@@ -198,7 +220,7 @@ async function inspectText(): Promise<void> {
       say(r.unknown.length ? `Words the model has never seen (read as <unk>): ${r.unknown.join(', ')}.${answer}` : `Model: ${m.name}.${answer}`);
     } else {
       const unknown = unknownChars(m.tokenizer, text.value);
-      const r = await inspect(m.model, m.tokenizer, text.value);
+      const r = await inspect(m.model, m.tokenizer, text.value, { layer: Math.min(layerShown, m.model.config.nLayer - 1) });
       attention.set(r, { newModel });
       arithmetic.set(r);
       say(unknown.length ? `Characters the model has never seen were left out: ${unknown.join(' ')}` : `Model: ${m.name}.`);
@@ -216,9 +238,11 @@ function showInspect(data: InspectData): void {
   say(`Showing the loaded \`tx inspect\` output: ${data.tokens.length} tokens.`);
 }
 
-async function loadUrl(url: string, name = url): Promise<LoadedModel | null> {
+/** A built-in model, or ?model=, by URL. */
+async function loadUrl(url: string, name?: string): Promise<LoadedModel | null> {
   try {
-    const m = await fromUrl(name, url);
+    const m = await loadFolder(urlFolder(url), { name });
+    m.name = uniqueName(m.name);
     models.set(m.name, m);
     return m;
   } catch (err) {
@@ -227,14 +251,59 @@ async function loadUrl(url: string, name = url): Promise<LoadedModel | null> {
   }
 }
 
-picker.addEventListener('change', async () => {
+/**
+ * A model the reader brings. It is refused before its weights are read if
+ * the backend cannot hold it beside the models loaded (lib/memory.ts); any
+ * failure is one line, and the page keeps the model it had.
+ */
+async function loadUser(folder: Folder): Promise<void> {
+  const cap = params.has('memory') ? parseBytes(params.get('memory')!) : null;
+  const held = () => [...models.values()].reduce((sum, m) => sum + 4 * m.model.numParameters(), 0);
+  const keeping = () => (attentionModel ? ` Still showing ${attentionModel.name}.` : '');
+  loading.hidden = false;
+  loading.dataset.state = 'loading';
   try {
-    const m = await fromPicked(picker.files ?? []);
+    const m = await loadFolder(folder, {
+      onProgress: showProgress,
+      check: (config) => {
+        const why = refusal(inspectNeed(config, MAX_TOKENS), backendBudget(cap), held());
+        if (why) throw new CannotHold(why);
+      },
+    });
+    m.name = uniqueName(m.name);
     models.set(m.name, m);
+    loading.dataset.state = 'done';
     use(m, true);
   } catch (err) {
-    say((err as Error).message, true);
+    loading.dataset.state = 'failed';
+    const subject = folder.listed ? 'the picked model' : `the model at ${folder.where}`;
+    const what = err instanceof CannotHold ? `This backend cannot hold ${subject}: ${err.message}.` : `Not loaded: ${(err as Error).message.replace(/\.$/, '')}.`;
+    say(`${what}${keeping()}`, true);
   }
+}
+
+class CannotHold extends Error {}
+
+function showProgress(p: Progress): void {
+  const f = p.fraction();
+  if (f === null) progressBar.removeAttribute('value');
+  else progressBar.value = f;
+  progressBar.dataset.loaded = String(p.loaded);
+  progressBar.dataset.total = String(p.total ?? '');
+  progressText.textContent = p.label();
+}
+
+/** A name not yet in the model menu: "gpt2", then "gpt2 (2)". */
+function uniqueName(name: string): string {
+  let unique = name;
+  for (let i = 2; models.has(unique); i++) unique = `${name} (${i})`;
+  return unique;
+}
+
+picker.addEventListener('change', () => {
+  const files = [...(picker.files ?? [])];
+  picker.value = ''; // picking the same files again loads them again
+  void loadUser(pickedFolder(files));
 });
 inspectPicker.addEventListener('change', async () => {
   const file = inspectPicker.files?.[0];

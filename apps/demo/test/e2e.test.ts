@@ -1,7 +1,8 @@
 // End to end: the built site in Debian's Chromium (headless, WebGPU on),
 // driven by playwright-core, served from 127.0.0.1 (test/site.js, shared with
 // the benchmark). Screenshots of every view go to apps/demo/screenshots/
-// (git-ignored). Skipped, with a message, where /usr/bin/chromium is missing,
+// (git-ignored); hf-1024.png is a Hugging Face GPT-2 folder (made at test
+// time by test/hf-fixture.ts) at 1,024 tokens. Skipped, with a message, where /usr/bin/chromium is missing,
 // except in CI (CI=true), where that is a failure: CI installs it with
 // `npm run setup` and must run these tests.
 //
@@ -11,11 +12,14 @@
 // SwiftShader on a loaded 2-core machine (about 4x what an idle one needs):
 // playwright's waits 120 s, vitest's tests and hooks 480 s (vitest.config.ts),
 // longer where a test inspects 300 tokens, trains or generates.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, DEMO, LONG_TEXT, openSite, type Site } from './site.js';
+import { initBackend } from '@tx/core';
+import { LONG_STORY, NAME, writeHuggingFaceFixture } from './hf-fixture.js';
+import { CHROMIUM, DEMO, LONG_TEXT, openSite, serve, type Site } from './site.js';
 
 const shots = join(DEMO, 'screenshots');
 const haveChromium = existsSync(CHROMIUM);
@@ -221,6 +225,151 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     expect(await page.textContent('#alignment-caption')).toMatch(/cross-attention/);
     await page.screenshot({ path: join(shots, '6-encdec.png'), fullPage: true });
   }, 360_000);
+
+  describe('a Hugging Face GPT-2 folder (2 layers, 2 heads, context 1,024)', () => {
+    let dir: string;
+    let files: Record<string, string>;
+    const bytes = (...names: string[]) => names.reduce((sum, n) => sum + statSync(files[n]).size, 0);
+    /** The page's message, which must be one line. */
+    const message = async () => {
+      const text = (await page.textContent('#message')) ?? '';
+      expect(text).not.toContain('\n');
+      return text;
+    };
+
+    beforeAll(async () => {
+      await initBackend({ prefer: 'cpu' }); // in Node, for @tx/core's safetensors writer
+      dir = mkdtempSync(join(tmpdir(), 'tx-hf-'));
+      files = await writeHuggingFaceFixture(join(dir, 'hf-1024'));
+    });
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('loads through the file picker and draws 1,024 tokens, reading one layer at a time', async () => {
+      await view('attention');
+      await page.setInputFiles('#model-files', [files['config.json'], files['model.safetensors'], files['tokenizer.json']]);
+      await page.waitForSelector(`#model-select option[value="${NAME}"]`, { state: 'attached' });
+      expect(await page.inputValue('#model-select')).toBe(NAME);
+      expect(await page.getAttribute('.loading', 'data-state')).toBe('done');
+      const total = String(bytes('config.json', 'model.safetensors', 'tokenizer.json'));
+      expect([await page.getAttribute('#load-progress', 'data-loaded'), await page.getAttribute('#load-progress', 'data-total')]).toEqual([total, total]);
+
+      await page.fill('#attention-text', LONG_STORY); // 1,386 tokens: the last 1,024 are read
+      await page.click('#attention-run');
+      await page.waitForFunction(() => document.querySelector('.attention .info')?.textContent?.startsWith('1024 tokens, 2 layers × 2 heads'), undefined, { timeout: 480_000 });
+      expect(await page.textContent('.attention .info')).toContain('The text is 1386 tokens: the last 1024 are read.');
+      expect(await page.getAttribute('.attention', 'data-layer')).toBe('0');
+      expect(await page.getAttribute('.attention', 'data-weights-held')).toBe(String(2 * 1024 * 1024)); // one layer: 2 heads x 1,024²
+      await page.waitForSelector('#attention-lines:visible');
+      const lines = Number(await page.getAttribute('#attention-lines', 'data-lines'));
+      expect(lines).toBeGreaterThan(1024); // a trained model: most queries have more than one key above 0.05
+      expect(lines).toBeLessThanOrEqual(1024 * 3); // at most the 3 strongest keys of each query
+      expect(await page.getAttribute('#attention-grid', 'data-cells')).toBe('4');
+      expect(await page.getAttribute('#attention-grid', 'data-pooled')).toBe('16'); // 1,024 / 16 = 64 cells a side
+      expect(Number(await page.getAttribute('#attention-matrix', 'data-pooled'))).toBeGreaterThan(1);
+
+      // Another layer is read when picked, and still only one is held.
+      await page.selectOption('#layer-select', '1');
+      await page.waitForSelector('.attention[data-layer="1"]:not([data-reading])', { timeout: 480_000 });
+      expect(await page.getAttribute('.attention', 'data-weights-held')).toBe(String(2 * 1024 * 1024));
+      const lines1 = Number(await page.getAttribute('#attention-lines', 'data-lines'));
+      expect(lines1).toBeGreaterThan(0);
+      expect(lines1).toBeLessThanOrEqual(1024 * 3);
+      // Hovering the first query leaves its one line (it attends only to itself): the first of 1,024 rows below an 8 px margin.
+      await page.locator('#attention-lines').scrollIntoViewIfNeeded();
+      const box = (await page.locator('#attention-lines').boundingBox())!;
+      await page.mouse.move(box.x + 20, box.y + 8 + ((box.height - 16) * 0.5) / 1024);
+      await page.waitForFunction(() => document.querySelector('#attention-lines')!.getAttribute('data-lines') === '1');
+      await page.mouse.move(5, 5);
+      await page.waitForFunction((n) => document.querySelector('#attention-lines')!.getAttribute('data-lines') === String(n), lines1);
+      // Back to layer 0, read again, for the picture.
+      await page.selectOption('#layer-select', '0');
+      await page.waitForSelector('.attention[data-layer="0"]:not([data-reading])', { timeout: 480_000 });
+      expect(Number(await page.getAttribute('#attention-lines', 'data-lines'))).toBe(lines);
+      expect(await message()).toBe(`Model: ${NAME}.`);
+      await page.locator('#view-attention').screenshot({ path: join(shots, 'hf-1024.png') });
+    }, 1_200_000);
+
+    it('loads by URL, streaming each file into the progress bar', async () => {
+      const server = await serve(dir); // another origin, as a model host would be
+      try {
+        await page.fill('#model-url', `${server.url}hf-1024/`);
+        await page.click('#model-url-load');
+        await page.waitForSelector(`#model-select option[value="${NAME} (2)"]`, { state: 'attached', timeout: 240_000 });
+        const total = String(bytes('config.json', 'model.safetensors', 'tokenizer.json'));
+        expect([await page.getAttribute('#load-progress', 'data-loaded'), await page.getAttribute('#load-progress', 'data-total')]).toEqual([total, total]);
+        expect(await page.textContent('#load-progress-text')).toMatch(/^done: [\d.]+ kB of [\d.]+ kB \(100%\)$/);
+        await page.waitForFunction(() => document.querySelector('.attention .info')?.textContent?.startsWith('1024 tokens'), undefined, { timeout: 480_000 });
+      } finally {
+        await server.close();
+      }
+    }, 720_000);
+
+    it('says in one line what is missing or unsupported, and keeps the model it had', async () => {
+      const before = await page.inputValue('#model-select');
+      await page.setInputFiles('#model-files', [files['config.json'], files['model.safetensors']]);
+      await page.waitForSelector('.loading[data-state="failed"]');
+      expect(await message()).toBe(`Not loaded: the picked files: missing the tokenizer: tokenizer.json, or vocab.json and merges.txt (found config.json, model.safetensors). Still showing ${before}.`);
+      const llama = join(dir, 'llama', 'config.json');
+      mkdirSync(join(dir, 'llama'), { recursive: true });
+      writeFileSync(llama, JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' }));
+      await page.evaluate(() => { document.querySelector('.loading')!.setAttribute('data-state', ''); });
+      await page.setInputFiles('#model-files', [llama, files['model.safetensors'], files['tokenizer.json']]);
+      await page.waitForSelector('.loading[data-state="failed"]');
+      expect(await message()).toBe(`Not loaded: the picked files/config.json: unsupported architecture "LlamaForCausalLM" (model_type "llama"): tx imports GPT-2 (model_type "gpt2"). Still showing ${before}.`);
+      expect(await page.inputValue('#model-select')).toBe(before);
+      expect(await page.getAttribute('#message', 'class')).toContain('error');
+    });
+
+    it('where the backend cannot hold the model, says so in one line and keeps the model it had', async () => {
+      // A page that may use 8 MB: the built-ins load; this model would need about 40 MB at 1,024 tokens.
+      await site.load('view=attention&memory=8MB', { timeout: 480_000 });
+      expect(await page.inputValue('#model-select')).toBe('built-in: coref');
+      await page.setInputFiles('#model-files', [files['config.json'], files['model.safetensors'], files['vocab.json'], files['merges.txt']]);
+      await page.waitForSelector('.loading[data-state="failed"]');
+      expect(await message()).toMatch(/^This backend cannot hold the picked model: it needs about [\d.]+ MB \(weights [\d.]+ kB, attention [\d.]+ MB\) beside the [\d.]+ (kB|MB) of the models already loaded, more than the 8\.0 MB of what this page may use \(\?memory=\)\. Still showing built-in: coref\.$/);
+      expect(await page.getAttribute('#load-progress', 'data-loaded')).toBe(String(bytes('config.json'))); // the weights were never read
+      expect(await page.locator(`#model-select option[value="${NAME}"]`).count()).toBe(0);
+      expect(await page.inputValue('#model-select')).toBe('built-in: coref');
+      // The model it had still answers.
+      await page.fill('#attention-text', "The animal didn't cross the street because it was too wide.");
+      await page.waitForFunction(() => document.querySelector('#coref-answer')?.getAttribute('data-tokens')?.endsWith('"wide","."]'));
+      expect(await page.getAttribute('#coref-answer', 'data-referent')).toBe('street');
+    }, 720_000);
+  });
+
+  it("trains one step on wasm with @tx's kernels, with the loss of tfjs's own kernels", async () => {
+    const result = await page.evaluate(async () => {
+      const tx = (globalThis as any).tx;
+      const before = tx.tf.getBackend();
+      await tx.initBackend({ prefer: 'wasm' });
+      const step = async (on: boolean) => {
+        await tx.useKernels(on);
+        const model = new tx.GPT({ vocabSize: 20, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0, bias: true });
+        const optimizer = new tx.AdamW(model.namedParameters(), { lr: 1e-3 });
+        const update = tx.trainStep({ model, optimizer, gradClip: 1, loss: (b: unknown) => tx.languageModelLoss(model, b) });
+        const x = Int32Array.from({ length: 32 }, (_, i) => (i * 7) % 20);
+        const y = Int32Array.from({ length: 32 }, (_, i) => (i * 7 + 1) % 20);
+        const batch = { x, y, batchSize: 2, blockSize: 16 };
+        const first = await update([batch], 1e-3);
+        const second = await update([batch], 1e-3); // after one AdamW update
+        model.dispose();
+        optimizer.dispose();
+        return { first: first.loss, second: second.loss, norm: first.gradNorm, info: tx.kernelsInfo() };
+      };
+      const off = await step(false);
+      const on = await step(true);
+      await tx.initBackend({ prefer: before });
+      return { on, off };
+    });
+    expect(result.on.info.active).toBe(true);
+    expect(result.on.info.simd).toBe('relaxed-simd'); // Chromium has relaxed SIMD
+    expect(result.off.info.active).toBe(false);
+    expect(Math.abs(result.on.first - result.off.first)).toBeLessThan(1e-5);
+    expect(Math.abs(result.on.second - result.off.second)).toBeLessThan(1e-4);
+    expect(Math.abs(result.on.norm - result.off.norm)).toBeLessThan(1e-4);
+  }, 300_000);
 
   it('logged no console errors', () => {
     expect(errors).toEqual([]);

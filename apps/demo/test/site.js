@@ -21,7 +21,7 @@ export const LONG_TEXT = 'To be, or not to be, that is the question: whether tis
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
-  '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream', '.svg': 'image/svg+xml', '.png': 'image/png',
+  '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream', '.svg': 'image/svg+xml', '.png': 'image/png', '.txt': 'text/plain; charset=utf-8',
 };
 
 /** Serve `root` on a free port of 127.0.0.1. */
@@ -34,9 +34,10 @@ export async function serve(root) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+      // Any origin may fetch: the browser tests serve a model folder beside the site (a model by URL).
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store', 'access-control-allow-origin': '*' }).end(body);
     } catch {
-      res.writeHead(404).end('not found');
+      res.writeHead(404, { 'access-control-allow-origin': '*' }).end('not found');
     }
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));

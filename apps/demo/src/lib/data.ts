@@ -10,14 +10,25 @@
 // attention head whose light from the pronoun is that answer.
 //
 // parseInspect checks the shape once, so that views can index without guards.
+import type { Thumbnails } from './downsample.js';
 
-export type Attention = number[][][][];
+/** One query's weights over the keys: a plain array (JSON), or a view into a tensor's data. */
+export type Row = ArrayLike<number>;
+
+/** [layer][head][query][key]. A GPT inspected in the page holds only the layer shown (InspectData.layer); the others are empty ([]). */
+export type Attention = Row[][][];
 
 export interface InspectData {
   tokens: string[];
   ids: number[];
   /** Self-attention (decoder's, for an encoder-decoder): [layer][head][query][key]. */
   attention: Attention;
+  /** The one layer `attention` holds, when the others were not read (a GPT in the page); absent: every layer. */
+  layer?: number;
+  /** Every layer x head as a small pooled image, for the grid (a GPT's are pooled on the device). */
+  thumbnails?: Thumbnails;
+  /** Tokens left out at the start of a text longer than the page reads. */
+  dropped?: number;
   logits?: number[][];
   loss?: number;
   /** Encoder-decoder only: decoder queries over encoder keys, [layer][head][target][source]. */
@@ -91,8 +102,17 @@ export function parseInspect(input: unknown): InspectData {
   return data;
 }
 
+/** Layers, heads, queries and keys (heads and sizes from the first layer held). */
 export function shape(a: Attention): { layers: number; heads: number; queries: number; keys: number } {
-  return { layers: a.length, heads: a[0].length, queries: a[0][0].length, keys: a[0][0][0]?.length ?? 0 };
+  const held = a.find((layer) => layer.length > 0) ?? [];
+  return { layers: a.length, heads: held.length, queries: held[0]?.length ?? 0, keys: held[0]?.[0]?.length ?? 0 };
+}
+
+/** How many weights the page holds: a GPT's one layer, or every layer of JSON and the encoder. */
+export function weightsHeld(a: Attention): number {
+  let n = 0;
+  for (const layer of a) for (const head of layer) for (const row of head) n += row.length;
+  return n;
 }
 
 /** How a token reads on screen: spaces and newlines made visible. */

@@ -5,7 +5,7 @@ import { diverging, ramp, type Rgb } from './colors.js';
 export type Colour = (value: number) => Rgb;
 
 /** Row-major RGBA pixels for a rows x cols matrix. */
-export function heatmapPixels(m: readonly (readonly number[])[], colour: Colour): Uint8ClampedArray<ArrayBuffer> {
+export function heatmapPixels(m: readonly ArrayLike<number>[], colour: Colour): Uint8ClampedArray<ArrayBuffer> {
   const rows = m.length, cols = m[0]?.length ?? 0;
   const px = new Uint8ClampedArray(rows * cols * 4);
   for (let r = 0; r < rows; r++) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attentionLines, defaultLineOptions, toggleHead } from './lines.js';
+import { attentionLines, defaultLineOptions, strongestKeys, toggleHead } from './lines.js';
 
 // One layer, two heads, three tokens (causal rows).
 const A = [[
@@ -53,6 +53,43 @@ describe('attentionLines', () => {
     expect(lines.length).toBeLessThanOrEqual(T * opts.topK);
     expect(lines.length).toBeGreaterThan(T);
     expect(ms).toBeLessThan(2000);
+  });
+});
+
+describe('strongestKeys', () => {
+  it('picks the k largest scores at or above the minimum, strongest first, the earlier key first on ties', () => {
+    const s = [0.1, 0.5, 0.3, 0.5, -1, 0.2];
+    expect(strongestKeys(s, 2)).toEqual([1, 3]);
+    expect(strongestKeys(s, 3, 0.25)).toEqual([1, 3, 2]);
+    expect(strongestKeys(s, 10, 0)).toEqual([1, 3, 2, 5, 0]);
+    expect(strongestKeys(new Float32Array(s), 1, 0.5)).toEqual([1]);
+    expect(strongestKeys(s, 0)).toEqual([]);
+    expect(strongestKeys(s, 2, 0.9)).toEqual([]);
+  });
+});
+
+describe('attentionLines at 1,024 tokens', () => {
+  // One head over rows held as Float32Arrays (as a GPT's layer is read back): query q puts 0.6
+  // on itself, 0.3 on the token before and 0.1 on the first; query 1 puts 0.6 on itself, 0.4 on 0.
+  const T = 1024;
+  const head = Array.from({ length: T }, (_, q) => {
+    const row = new Float32Array(T);
+    if (q === 0) row[0] = 1;
+    else if (q === 1) [row[0], row[1]] = [0.4, 0.6];
+    else [row[0], row[q - 1], row[q]] = [0.1, 0.3, 0.6];
+    return row;
+  });
+
+  it('draws the 3 strongest keys of each query above 0.05', () => {
+    const opts = defaultLineOptions(T);
+    expect(opts).toEqual({ threshold: 0.05, topK: 3 });
+    const lines = attentionLines([[head]], { layer: 0, heads: [0], ...opts });
+    expect(lines).toHaveLength(1 + 2 + 1022 * 3);
+    const q500 = attentionLines([[head]], { layer: 0, heads: [0], ...opts, focus: { token: 500, side: 'left' } });
+    expect(q500.map((l) => [l.key, Math.round(l.alpha * 100) / 100])).toEqual([[0, 0.1], [499, 0.3], [500, 0.6]]);
+    expect(attentionLines([[head]], { layer: 0, heads: [0], ...opts, topK: 1 })).toHaveLength(T);
+    // The first token is looked at by every query: 1,023 lines and its own.
+    expect(attentionLines([[head]], { layer: 0, heads: [0], ...opts, focus: { token: 0, side: 'right' } })).toHaveLength(T);
   });
 });
 

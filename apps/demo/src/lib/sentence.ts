@@ -85,9 +85,9 @@ export function sentenceLights(attention: Attention, { layer, heads, query, thre
   for (const head of heads) {
     const row = rows[head]?.[query];
     if (!row) continue;
-    row.forEach((weight, key) => {
-      if (weight >= threshold) out.push({ key, head, weight, rgb: headRgb(head) });
-    });
+    for (let key = 0; key < row.length; key++) {
+      if (row[key] >= threshold) out.push({ key, head, weight: row[key], rgb: headRgb(head) });
+    }
   }
   return out.sort((a, b) => a.weight - b.weight);
 }
@@ -107,11 +107,11 @@ export function hitWord(layout: SentenceLayout, x: number, y: number): number | 
 }
 
 /** The key a head's row from `query` weighs most, other than the query itself (the word "it" points at). */
-export function brightestOther(row: readonly number[], query: number): number {
+export function brightestOther(row: ArrayLike<number>, query: number): number {
   let best = -1;
-  row.forEach((w, j) => {
-    if (j !== query && (best < 0 || w > row[best])) best = j;
-  });
+  for (let j = 0; j < row.length; j++) {
+    if (j !== query && (best < 0 || row[j] > row[best])) best = j;
+  }
   return best;
 }
 

@@ -5,6 +5,8 @@ import { generate } from '@tx/generate';
 import { CharTokenizer, loadTokenizer } from '@tx/tokenizer';
 import { corefTokenizer, exportManifest, makeExamples, specialsOf, taskTokenizer } from '@tx/train';
 import { tokenArithmetic } from '../lib/arithmetic.js';
+import { weightsHeld } from '../lib/data.js';
+import { downsampleMax } from '../lib/downsample.js';
 import { fromFiles } from './checkpoint.js';
 import { encodeKnown, inspect, unknownChars } from './run.js';
 import { translate } from './seq2seq.js';
@@ -18,27 +20,63 @@ beforeAll(async () => {
 const tok = CharTokenizer.fromText('abcdefgh ');
 const cfg = { vocabSize: tok.vocabSize, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0, bias: true };
 const ids2d = (rows: number[][]) => tf.tensor2d(rows, undefined, 'int32');
+const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
 const datesText = (n: number, seed: number) => makeExamples('dates', n, new Rng(seed)).map((e) => `${e.source}=${e.target}`).join('\n');
 
 describe('the @tx/blocks GPT in the views', () => {
-  it('inspects: causal attention rows summing to 1, and Q/K/V (from ln_1 + c_attn) that reproduce every row', async () => {
+  it('inspects one layer: causal attention rows summing to 1, and Q/K/V (from ln_1 + c_attn) that reproduce every row', async () => {
     const model = new GPT(cfg, { rng: new Rng(2) }).eval();
-    const r = await inspect(model, tok, 'abc defg');
-    expect(r.tokens.join('')).toBe('abc defg');
-    expect(r.attention).toHaveLength(2);
-    expect(r.attention[0]).toHaveLength(2);
-    for (const row of r.attention[1][1]) expect(row.reduce((a, b) => a + b)).toBeCloseTo(1, 5);
-    expect(r.attention[0][0][0].slice(1).every((w) => w < 1e-6)).toBe(true);
-    expect(r.q[0][0]).toHaveLength(8);
-    expect(r.q[0][0][0]).toHaveLength(4); // head size 8 / 2
-    // One token's arithmetic from the Q, K, V gives the model's own attention rows.
-    let maxErr = 0;
-    for (let layer = 0; layer < 2; layer++) for (let head = 0; head < 2; head++) for (let query = 0; query < 8; query++) {
-      const math = tokenArithmetic(r.q[layer][head][query], r.k[layer][head], r.v[layer][head], { query, causal: true });
-      math.weights.forEach((w, j) => { maxErr = Math.max(maxErr, Math.abs(w - r.attention[layer][head][query][j])); });
+    for (const layer of [0, 1]) {
+      const r = await inspect(model, tok, 'abc defg', { layer });
+      expect(r.tokens.join('')).toBe('abc defg');
+      expect(r.layer).toBe(layer);
+      expect(r.attention).toHaveLength(2);
+      expect(r.attention[layer]).toHaveLength(2);
+      expect(r.attention[1 - layer]).toEqual([]); // the other layer is not read
+      expect(r.q[1 - layer]).toEqual([]);
+      for (const row of r.attention[layer][1]) expect(sum(row)).toBeCloseTo(1, 5);
+      expect(Array.from(r.attention[layer][0][0]).slice(1).every((w) => w < 1e-6)).toBe(true);
+      expect(r.q[layer][0]).toHaveLength(8);
+      expect(r.q[layer][0][0]).toHaveLength(4); // head size 8 / 2
+      // One token's arithmetic from the Q, K, V gives the model's own attention rows.
+      let maxErr = 0;
+      for (let head = 0; head < 2; head++) for (let query = 0; query < 8; query++) {
+        const math = tokenArithmetic(r.q[layer][head][query], r.k[layer][head], r.v[layer][head], { query, causal: true });
+        math.weights.forEach((w, j) => { maxErr = Math.max(maxErr, Math.abs(w - r.attention[layer][head][query][j])); });
+      }
+      expect(maxErr).toBeLessThan(1e-5);
+      expect(r.loss).toBeGreaterThan(0);
     }
-    expect(maxErr).toBeLessThan(1e-5);
-    expect(r.loss).toBeGreaterThan(0);
+    await expect(inspect(model, tok, 'abc', { layer: 2 })).rejects.toThrow('layer 2: the model has layers 0..1');
+    model.dispose();
+  });
+
+  it("reads back one layer, and the grid's thumbnails are every layer's attention max-pooled on the device", async () => {
+    const model = new GPT(cfg, { rng: new Rng(6) }).eval();
+    const ids = ids2d([tok.encode('abc defgh')]);
+    const { logits, attention } = model.forward(ids, { returnAttention: true });
+    const full = await Promise.all(attention!.map(async (a) => ((await a.array()) as number[][][][])[0]));
+    tf.dispose([ids, logits, ...attention!]);
+    const r = await inspect(model, tok, 'abc defgh', { layer: 1, thumbnail: 4 });
+    expect(weightsHeld(r.attention)).toBe(2 * 9 * 9); // 2 heads x 9 queries x 9 keys, of one layer
+    r.attention[1].forEach((head, h) => head.forEach((row, q) => Array.from(row).forEach((w, k) => expect(w).toBeCloseTo(full[1][h][q][k], 6))));
+    // 9 tokens pooled to at most 4 cells a side: blocks of 3, so 3 x 3 cells.
+    expect(r.thumbnails!.factor).toBe(3);
+    for (const l of [0, 1]) for (const h of [0, 1]) {
+      const expected = downsampleMax(full[l][h], 3);
+      expect(r.thumbnails!.cells[l][h].map((row) => Array.from(row))).toEqual(expected.map((row) => Array.from(row)));
+    }
+    expect(Array.from(r.thumbnails!.cells[0][0][0])[0]).toBeCloseTo(1, 6); // the first token attends only to itself
+    model.dispose();
+  });
+
+  it('keeps tf.memory().numTensors flat: inspecting (within and past the context) leaves no tensor behind', async () => {
+    const model = new GPT({ ...cfg, blockSize: 8 }, { rng: new Rng(7) }).eval();
+    await inspect(model, tok, 'abcdefgh abcdefgh'); // warm-up: the first call may keep backend state
+    const before = tf.memory().numTensors;
+    for (const layer of [0, 1, 0]) await inspect(model, tok, 'abcdefgh abcdefgh abcd', { layer });
+    await inspect(model, tok, 'abc', { layer: 1 });
+    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
   });
 
@@ -80,16 +118,37 @@ describe('inspect beyond the context', () => {
   it('slides a window: each query attends to the last blockSize tokens, rows still sum to 1', async () => {
     const model = new GPT({ ...cfg, blockSize: 8 }, { rng: new Rng(4) }).eval();
     const text = 'abcdefgh abcdefgh abcd';
-    const r = await inspect(model, tok, text);
+    const r = await inspect(model, tok, text, { layer: 1 });
     expect(r.tokens).toHaveLength(text.length);
-    expect(r.logits).toHaveLength(text.length);
-    const row = r.attention[1][0][20];
+    const row = Array.from(r.attention[1][0][20]);
     expect(row).toHaveLength(text.length);
     expect(row.slice(0, 13).every((w) => w === 0)).toBe(true);
-    expect(row.slice(13, 21).reduce((a, b) => a + b)).toBeCloseTo(1, 5);
+    expect(sum(row.slice(13, 21))).toBeCloseTo(1, 5);
     // The row of a query in a later window equals a direct forward over that window.
-    const direct = await inspect(model, tok, text.slice(13, 21));
-    direct.attention[1][0][7].forEach((w, j) => expect(row[13 + j]).toBeCloseTo(w, 5));
+    const direct = await inspect(model, tok, text.slice(13, 21), { layer: 1 });
+    Array.from(direct.attention[1][0][7]).forEach((w, j) => expect(row[13 + j]).toBeCloseTo(w, 5));
+    model.dispose();
+  });
+
+  it('sums the loss on the device as the windows predict: the first window every next token, each later one its last', async () => {
+    const model = new GPT({ ...cfg, blockSize: 8 }, { rng: new Rng(8) }).eval();
+    const text = 'abcdefgh abcdefgh abcd';
+    const ids = tok.encode(text);
+    let nll = 0;
+    for (let i = 0; i + 1 < ids.length; i++) {
+      const start = Math.max(0, i - 7);
+      const input = ids2d([ids.slice(start, i + 1)]);
+      const logits = model.forward(input).logits;
+      const row = Array.from((await logits.data()).slice((i - start) * tok.vocabSize, (i - start + 1) * tok.vocabSize));
+      const max = Math.max(...row);
+      nll -= row[ids[i + 1]] - max - Math.log(sum(row.map((x) => Math.exp(x - max))));
+      tf.dispose([input, logits]);
+    }
+    const r = await inspect(model, tok, text);
+    expect(r.loss).toBeCloseTo(nll / (ids.length - 1), 5);
+    // Longer than the page reads: the start is dropped, and said so.
+    const long = await inspect(model, tok, text, { maxTokens: 10 });
+    expect([long.tokens.join(''), long.dropped]).toEqual([text.slice(-10), text.length - 10]);
     model.dispose();
   });
 });
@@ -150,7 +209,7 @@ describe('the coref encoder', () => {
     const r = await inspectEncoder(model, tok, TIRED);
     expect(r.tokens).toEqual(['the', 'animal', "didn't", 'cross', 'the', 'street', 'because', 'it', 'was', 'too', 'tired', '.']);
     expect([r.pronoun, r.corefHead, r.causal, r.unknown]).toEqual([7, [1, 0], false, []]);
-    const row = r.attention[1][0][7];
+    const row = Array.from(r.attention[1][0][7]);
     expect(r.referent).toEqual({ index: row.indexOf(Math.max(...row)), token: r.tokens[row.indexOf(Math.max(...row))], p: r.referent!.p });
     expect(r.referent!.p).toBeCloseTo(Math.max(...row), 5); // the answer's probability is the coref head's weight
     let maxErr = 0;

@@ -1,13 +1,16 @@
 // Running a @tx/blocks GPT for the views: inspect a text (tokens, attention,
-// Q/K/V of every layer, logits, loss), as `tx inspect` does, all from the
-// model's own forward pass (returnAttention, returnQKV).
+// Q/K/V, loss), as `tx inspect` does, all from the model's own forward pass
+// (returnAttention, returnQKV), reading back one layer at a time.
 import type { GPT } from '@tx/blocks';
-import { tf } from '@tx/core';
+import { tf, tidy } from '@tx/core';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import type { InspectData } from '../lib/data.js';
+import { poolFactor, splitRows } from '../lib/downsample.js';
+import { windowBatch } from '../lib/memory.js';
+import { nllSum, placeLastRows, poolMax } from './attention-device.js';
 
 export interface Inspection extends InspectData {
-  /** Per layer, per head: [T][D] arrays of queries, keys, values (of the first window). */
+  /** Per layer, per head: [T][D] arrays of queries, keys, values (of the first window); [] for a layer not read. */
   q: number[][][][];
   k: number[][][][];
   v: number[][][][];
@@ -28,81 +31,120 @@ export function encodeKnown(tokenizer: Tokenizer, text: string): number[] {
   return tokenizer.encode(unknown.size ? [...text].filter((c) => !unknown.has(c)).join('') : text);
 }
 
+/** The longest text the attention view reads: GPT-2's context. */
+export const MAX_TOKENS = 1024;
+
+/** Options of inspect: the layer to read, the longest text, the grid's thumbnail size. */
+export interface InspectOptions {
+  /** The layer whose attention, Q, K and V are read back (default 0). */
+  layer?: number;
+  /** Keep the last maxTokens tokens (default MAX_TOKENS). */
+  maxTokens?: number;
+  /** Thumbnails of every layer x head pooled to at most this many cells a side (default 64). */
+  thumbnail?: number;
+}
+
 /**
- * `tx inspect` in the page: one forward pass, keeping every layer's attention,
- * and Q, K, V from the same modules. Text longer than the context is read as
- * the model reads it while generating, with a sliding window: query i attends
- * to the last blockSize tokens up to i (Q, K, V are then those of the first window).
+ * `tx inspect` in the page, reading back only what the views draw: the
+ * attention of one layer (`layer`), and of every layer a max-pooled
+ * thumbnail for the grid (pooled on the device). At 1,024 tokens GPT-2's 12
+ * layers x 12 heads are 151M weights; one layer is 12.6M, the thumbnails 0.6M.
+ * Text longer than the context is read as the model reads it while
+ * generating, with a sliding window: query i attends to the last blockSize
+ * tokens up to i (each window's last row is placed on the device). The
+ * loss is summed on the device too; Q, K and V are those of the first window.
  */
-export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { maxTokens = 1024 }: { maxTokens?: number } = {}): Promise<Inspection> {
-  const ids = encodeKnown(tokenizer, text).slice(-maxTokens);
+export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { layer = 0, maxTokens = MAX_TOKENS, thumbnail = 64 }: InspectOptions = {}): Promise<Inspection> {
+  const all = encodeKnown(tokenizer, text);
+  const ids = all.slice(-maxTokens);
   if (ids.length === 0) throw new Error('the text has no characters the model knows');
-  const N = ids.length;
-  const bs = model.config.blockSize;
-  const T = Math.min(N, bs);
-  const first = await forwardTrace(model, [ids.slice(0, T)], true);
-  const attention = first.attention.map((layer) => layer.map((head) => head[0].map((row) => {
-    const full = new Array<number>(N).fill(0);
-    for (let k = 0; k < row.length; k++) full[k] = row[k];
-    return full;
-  })));
-  const logits = first.logits[0].slice();
-  if (N > bs) {
-    // Windows ending at each later query, in batches.
-    for (let start = bs; start < N; start += 64) {
-      const ends = Array.from({ length: Math.min(64, N - start) }, (_, i) => start + i);
-      const r = await forwardTrace(model, ends.map((q) => ids.slice(q - bs + 1, q + 1)));
-      ends.forEach((q, b) => {
-        logits.push(r.logits[b][bs - 1]);
-        r.attention.forEach((layer, l) => layer.forEach((head, h) => {
-          const row = attention[l][h][q] ?? (attention[l][h][q] = new Array<number>(N).fill(0));
-          const last = head[b][bs - 1];
-          for (let j = 0; j < bs; j++) row[q - bs + 1 + j] = last[j];
-        }));
-      });
-    }
-  }
-  let loss = 0;
-  for (let i = 0; i + 1 < N; i++) loss -= logSoftmaxAt(logits[i], ids[i + 1]);
-  const { q, k, v } = first.qkv!;
-  return {
-    tokens: ids.map((id) => tokenizer.decode([id])), ids,
-    attention, logits, loss: N > 1 ? loss / (N - 1) : 0,
-    q, k, v,
-  };
-}
-
-interface Trace {
-  logits: number[][][];
-  /** [layer][head][batch][T][T] */
-  attention: number[][][][][];
-  /** When asked for: per layer, [head][T][d] of the first row. */
-  qkv?: { q: number[][][][]; k: number[][][][]; v: number[][][][] };
-}
-
-async function forwardTrace(model: GPT, rows: number[][], withQKV = false): Promise<Trace> {
-  const ids = tf.tensor2d(rows, [rows.length, rows[0].length], 'int32');
-  const { logits: logitsT, attention: att = [], qkv = [] } = model.forward(ids, { returnAttention: true, returnQKV: withQKV });
-  ids.dispose();
+  const { nLayer: L, blockSize: bs } = model.config;
+  if (!Number.isInteger(layer) || layer < 0 || layer >= L) throw new Error(`layer ${layer}: the model has layers 0..${L - 1}`);
+  const N = ids.length, T = Math.min(N, bs);
+  // Per layer, blocks of query rows over all N keys: [H, rows, N].
+  const rows: tf.Tensor3D[][] = Array.from({ length: L }, () => []);
+  const losses: tf.Scalar[] = [];
   try {
-    // [B, H, T, X] -> [H][B][T][X]
-    const byHead = async (t: tf.Tensor4D) => {
-      const a = (await t.array()) as number[][][][];
-      return Array.from({ length: t.shape[1] }, (_, h) => a.map((batch) => batch[h]));
+    const first = forward(model, [ids.slice(0, T)], true);
+    let qkv: number[][][][];
+    try {
+      first.attention.forEach((a, l) => rows[l].push(tidy(() => {
+        const heads = tf.reshape(a, [a.shape[1], T, T]) as tf.Tensor3D; // [H, T, T]
+        return N > T ? tf.pad(heads, [[0, 0], [0, 0], [0, N - T]]) : tf.clone(heads);
+      })));
+      const predicted = Math.min(T, N - 1); // rows of the first window with a next token to predict
+      if (predicted > 0) losses.push(tidy(() => nllSum(tf.reshape(tf.slice(first.logits, [0, 0, 0], [1, predicted, -1]), [predicted, -1]) as tf.Tensor2D, ids.slice(1, predicted + 1))));
+      const { q, k, v } = first.qkv[layer];
+      qkv = await Promise.all([q, k, v].map(async (t) => ((await t.array()) as number[][][][])[0]));
+    } finally {
+      first.dispose();
+    }
+    // Past the context: windows ending at each later query, in batches.
+    const B = windowBatch(model.config);
+    for (let start = bs; start < N; start += B) {
+      const ends = Array.from({ length: Math.min(B, N - start) }, (_, i) => start + i);
+      const r = forward(model, ends.map((e) => ids.slice(e - bs + 1, e + 1)), false);
+      try {
+        r.attention.forEach((a, l) => rows[l].push(placeLastRows(a, ends, N)));
+        const targets = ends.filter((e) => e + 1 < N);
+        if (targets.length) losses.push(tidy(() => nllSum(tf.reshape(tf.slice(r.logits, [0, bs - 1, 0], [targets.length, 1, -1]), [targets.length, -1]) as tf.Tensor2D, targets.map((e) => ids[e + 1]))));
+      } finally {
+        r.dispose();
+      }
+    }
+    // Every layer pooled for the grid, one layer at a time (the padding is freed as it goes); one layer read whole.
+    const factor = poolFactor(N, thumbnail);
+    const read = [
+      tidy(() => tf.stack(rows.map((blocks) => tidy(() => poolMax(concatRows(blocks), factor))))),
+      tidy(() => concatRows(rows[layer])),
+      // Not tf.addN: on WebGPU it binds every input at once and fails past the storage-buffer limit (8 on SwiftShader).
+      tidy(() => (losses.length ? losses.reduce((a, b) => tf.add(a, b)) : tf.scalar(0))),
+    ];
+    let thumbData: Float32Array, shownData: Float32Array, lossData: Float32Array;
+    try {
+      [thumbData, shownData, lossData] = (await Promise.all(read.map((t) => t.data()))) as Float32Array[];
+    } finally {
+      tf.dispose(read);
+    }
+    const [q, k, v] = qkv;
+    const H = model.config.nHead, side = Math.ceil(N / factor);
+    const empty = () => [] as never[];
+    return {
+      tokens: ids.map((id) => tokenizer.decode([id])), ids,
+      dropped: all.length - N,
+      layer,
+      attention: Array.from({ length: L }, (_, l) => (l === layer ? Array.from({ length: H }, (_, h) => splitRows(shownData, N, N, h * N * N)) : empty())),
+      thumbnails: { factor, cells: Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => splitRows(thumbData, side, side, (l * H + h) * side * side))) },
+      loss: N > 1 ? lossData[0] / (N - 1) : 0,
+      q: Array.from({ length: L }, (_, l) => (l === layer ? q : empty())),
+      k: Array.from({ length: L }, (_, l) => (l === layer ? k : empty())),
+      v: Array.from({ length: L }, (_, l) => (l === layer ? v : empty())),
     };
-    const firstRow = (which: 'q' | 'k' | 'v') => Promise.all(qkv.map(async (l) => ((await l[which].array()) as number[][][][])[0]));
-    const logits = (await logitsT.array()) as number[][][];
-    const attention = await Promise.all(att.map(byHead));
-    if (!withQKV) return { logits, attention };
-    const [q, k, v] = await Promise.all([firstRow('q'), firstRow('k'), firstRow('v')]);
-    return { logits, attention, qkv: { q, k, v } };
   } finally {
-    tf.dispose([logitsT, ...att, ...qkv.flatMap((l) => [l.q, l.k, l.v])]);
+    tf.dispose([...rows.flat(), ...losses]);
   }
 }
 
-function logSoftmaxAt(row: number[], index: number): number {
-  const max = Math.max(...row);
-  const lse = max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0));
-  return row[index] - lse;
+/** Row blocks [H, rows, N] as one [H, N, N] (one block is returned as it is). */
+function concatRows(blocks: tf.Tensor3D[]): tf.Tensor3D {
+  return blocks.length === 1 ? blocks[0] : tf.concat(blocks, 1);
+}
+
+interface Forward {
+  logits: tf.Tensor3D;
+  /** One [B, H, T, T] per layer. */
+  attention: tf.Tensor4D[];
+  /** When asked for: per layer, Q, K and V [B, H, T, d]. */
+  qkv: Array<{ q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D }>;
+  dispose(): void;
+}
+
+function forward(model: GPT, windows: number[][], withQKV: boolean): Forward {
+  const ids = tf.tensor2d(windows, [windows.length, windows[0].length], 'int32');
+  try {
+    const { logits, attention = [], qkv = [] } = model.forward(ids, { returnAttention: true, returnQKV: withQKV });
+    return { logits, attention, qkv, dispose: () => tf.dispose([logits, ...attention, ...qkv.flatMap((l) => [l.q, l.k, l.v])]) };
+  } finally {
+    ids.dispose();
+  }
 }

@@ -1,7 +1,8 @@
 // View 2, one token's arithmetic: for the picked token, layer and head, the
 // model's real q, the other tokens' k, q·k, the scaling by √d_k, the
 // softmax, and the weighted sum of the v's. The softmax row is checked
-// against the attention the model itself returned.
+// against the attention the model itself returned. A GPT's inspection holds
+// one layer: picking another asks the page to read it (onLayer).
 import { fmt, tokenArithmetic } from '../lib/arithmetic.js';
 import { headColor } from '../lib/colors.js';
 import { displayToken } from '../lib/data.js';
@@ -16,20 +17,36 @@ export class ArithmeticView {
   private token = -1;
   /** The reader chose a layer or head: a coref model's head no longer picks them. */
   private picked = false;
+  private readonly onLayer: (layer: number) => void;
+
+  constructor({ onLayer = () => {} }: { onLayer?: (layer: number) => void } = {}) {
+    this.onLayer = onLayer;
+  }
 
   set(data: Inspection): void {
     this.data = data;
-    const T = data.q[0][0].length;
+    const T = data.q.find((l) => l.length > 0)![0].length; // the first window
     if (this.token < 0 || this.token >= T) this.token = data.pronoun ?? Math.min(T - 1, data.tokens.findIndex((t, i) => t === 'i' && data.tokens[i + 1] === 't') + 1 || T - 1);
     if (data.corefHead && !this.picked) [this.layer, this.head] = data.corefHead; // a coref model: start at the head that answers
+    if (data.layer !== undefined) this.layer = data.layer; // the one layer read
     if (this.layer >= data.q.length) this.layer = 0;
-    if (this.head >= data.q[0].length) this.head = 0;
+    if (this.head >= data.q[this.layer].length) this.head = 0;
+    this.render();
+  }
+
+  private pickLayer(layer: number): void {
+    this.picked = true;
+    if (this.data!.layer !== undefined && layer !== this.data!.layer) {
+      this.onLayer(layer);
+      return;
+    }
+    this.layer = layer;
     this.render();
   }
 
   private render(): void {
     const data = this.data!;
-    const L = data.q.length, H = data.q[0].length, T = data.q[0][0].length;
+    const L = data.q.length, H = data.q[this.layer].length, T = data.q[this.layer][0].length;
     const q = data.q[this.layer][this.head], k = data.k[this.layer][this.head], v = data.v[this.layer][this.head];
     const causal = data.causal ?? true;
     const r = tokenArithmetic(q[this.token], k.slice(0, T), v.slice(0, T), { query: this.token, causal });
@@ -51,7 +68,7 @@ export class ArithmeticView {
       h('td', {}, vec(v[j]))));
     this.root.replaceChildren(
       h('div.controls', {},
-        h('label', {}, 'Layer ', select(Array.from({ length: L }, (_, l) => [String(l), String(l)]), String(this.layer), (x) => { this.layer = Number(x); this.picked = true; this.render(); })),
+        h('label', {}, 'Layer ', select(Array.from({ length: L }, (_, l) => [String(l), String(l)]), String(this.layer), (x) => this.pickLayer(Number(x)))),
         h('label', {}, 'Head ', select(Array.from({ length: H }, (_, i) => [String(i), String(i)]), String(this.head), (x) => { this.head = Number(x); this.picked = true; this.render(); }))),
       h('p', {}, 'Pick the query token:'), chips,
       h('ol.steps', {},

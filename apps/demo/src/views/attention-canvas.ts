@@ -1,11 +1,15 @@
 // Drawing attention: light lines between two columns of tokens, a matrix per
 // head, and a grid of every layer x head. Pure drawing over a 2-D canvas;
-// which lines and how bright comes from lib/lines.ts.
+// which lines and how bright comes from lib/lines.ts. Matrices are images
+// pooled to the pixels they get (lib/downsample.ts), so 1,024 tokens draw as
+// fast as 64.
 import { headColor, rgba } from '../lib/colors.js';
 import { displayToken, type Attention } from '../lib/data.js';
+import { downsampleMax, poolFactor, type Matrix, type Thumbnails } from '../lib/downsample.js';
+import { cellOrigin, layoutGrid, type GridLayout } from '../lib/grid.js';
 import { heatmapPixels, weightColour } from '../lib/heatmap.js';
 import { layoutColumns, rowY, type Layout } from '../lib/layout.js';
-import { attentionLines, type LineOptions } from '../lib/lines.js';
+import { attentionLines, type Line, type LineOptions } from '../lib/lines.js';
 import { sizeCanvas } from '../dom.js';
 
 export interface LinesDrawing {
@@ -14,13 +18,13 @@ export interface LinesDrawing {
 }
 
 /** Draw the head view into `canvas`. `keys` are the right column's tokens (cross-attention), default the same. */
-export function drawLines(canvas: HTMLCanvasElement, attention: Attention, tokens: string[], opts: LineOptions & { width: number; keys?: string[]; maxHeight?: number }): LinesDrawing {
+export function drawLines(canvas: HTMLCanvasElement, attention: Attention, tokens: string[], opts: LineOptions & { width: number; keys?: string[]; maxHeight?: number; lines?: Line[] }): LinesDrawing {
   const keys = opts.keys ?? tokens;
   const layout = layoutColumns(tokens.length, { width: opts.width, keys: keys.length, maxHeight: opts.maxHeight });
   const ctx = sizeCanvas(canvas, layout.width, layout.height);
   ctx.fillStyle = '#0b0e17';
   ctx.fillRect(0, 0, layout.width, layout.height);
-  const lines = attentionLines(attention, opts);
+  const lines = opts.lines ?? attentionLines(attention, opts);
   ctx.globalCompositeOperation = 'lighter';
   ctx.lineWidth = Math.max(1, Math.min(2.5, layout.rowHeight / 6));
   const lx = layout.leftX + 4, rx = layout.rightX - 4;
@@ -73,8 +77,8 @@ export function drawLines(canvas: HTMLCanvasElement, attention: Attention, token
   return { layout, lines: lines.length };
 }
 
-/** One head's weights as a heatmap, rows = queries, columns = keys. */
-export function drawMatrix(canvas: HTMLCanvasElement, matrix: number[][], size: number, opts: { rowLabels?: string[]; colLabels?: string[]; label?: string } = {}): void {
+/** One head's weights as a heatmap, rows = queries, columns = keys; more cells than pixels are max-pooled first. */
+export function drawMatrix(canvas: HTMLCanvasElement, matrix: Matrix, size: number, opts: { rowLabels?: string[]; colLabels?: string[]; label?: string } = {}): void {
   const rows = matrix.length, cols = matrix[0]?.length ?? 0;
   const showLabels = !!opts.rowLabels && size / Math.max(rows, cols) >= 9;
   const margin = showLabels ? 56 : 0;
@@ -82,12 +86,10 @@ export function drawMatrix(canvas: HTMLCanvasElement, matrix: number[][], size: 
   const width = margin + cell * cols, height = margin + cell * rows + (opts.label ? 16 : 0);
   const ctx = sizeCanvas(canvas, width, height);
   ctx.clearRect(0, 0, width, height);
-  const image = new ImageData(heatmapPixels(matrix, weightColour(1)), cols, rows);
-  const off = document.createElement('canvas');
-  off.width = cols; off.height = rows;
-  off.getContext('2d')!.putImageData(image, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(off, margin, margin, cell * cols, cell * rows);
+  const factor = poolFactor(Math.max(rows, cols), Math.round((size - margin) * (canvas.width / width || 1)));
+  const image = factor > 1 ? downsampleMax(matrix, factor) : matrix;
+  drawImage(ctx, image, margin, margin, cell * factor);
+  canvas.dataset.pooled = String(factor);
   if (showLabels) {
     ctx.fillStyle = '#334';
     ctx.font = `${Math.min(12, cell * 0.8)}px ui-monospace, monospace`;
@@ -114,33 +116,58 @@ export function drawMatrix(canvas: HTMLCanvasElement, matrix: number[][], size: 
   }
 }
 
-/** Small multiples: every layer x head, each a tiny matrix, outlined in its head colour. */
-export function drawGrid(container: HTMLElement, attention: Attention, onPick: (layer: number, head: number) => void, selected: { layer: number; head: number }): void {
-  container.replaceChildren();
-  const L = attention.length, H = attention[0].length;
-  const size = Math.max(48, Math.min(120, Math.floor(720 / H)));
-  container.style.gridTemplateColumns = `auto repeat(${H}, ${size + 6}px)`;
-  container.append(document.createElement('span'));
+/** A matrix as pixels at (x, y), each value a `scale`-pixel square, unsmoothed. */
+function drawImage(ctx: CanvasRenderingContext2D, m: Matrix, x: number, y: number, scale: number): void {
+  const rows = m.length, cols = m[0]?.length ?? 0;
+  if (!rows || !cols) return;
+  const off = document.createElement('canvas');
+  off.width = cols; off.height = rows;
+  off.getContext('2d')!.putImageData(new ImageData(heatmapPixels(m, weightColour(1)), cols, rows), 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(off, x, y, scale * cols, scale * rows);
+}
+
+/**
+ * Small multiples on one canvas: every layer x head as its pooled thumbnail,
+ * outlined in its head colour (the selected one thicker). Thumbnails are
+ * pooled where the weights are (for a GPT, on the device), so the grid draws
+ * no more pixels at 1,024 tokens than at 64.
+ */
+export function drawGrid(canvas: HTMLCanvasElement, thumbs: Thumbnails, selected: { layer: number; head: number }, width: number): GridLayout {
+  const L = thumbs.cells.length, H = thumbs.cells[0]?.length ?? 0;
+  const g = layoutGrid(L, H, width);
+  const ctx = sizeCanvas(canvas, g.width, g.height);
+  ctx.clearRect(0, 0, g.width, g.height);
+  ctx.font = '12px system-ui, sans-serif';
+  ctx.textBaseline = 'middle';
   for (let hd = 0; hd < H; hd++) {
-    const s = document.createElement('span');
-    s.className = 'grid-head';
-    s.textContent = `head ${hd}`;
-    s.style.color = headColor(hd);
-    container.append(s);
+    ctx.fillStyle = headColor(hd);
+    ctx.textAlign = 'center';
+    ctx.fillText(`head ${hd}`, cellOrigin(g, 0, hd).x + g.cell / 2, g.top / 2);
   }
+  // Every thumbnail into one image (the atlas), then each cell scaled from it.
+  const rows = thumbs.cells[0]?.[0]?.length ?? 0, cols = thumbs.cells[0]?.[0]?.[0]?.length ?? 0;
+  const atlas = document.createElement('canvas');
+  atlas.width = Math.max(1, H * cols); atlas.height = Math.max(1, L * rows);
+  const actx = atlas.getContext('2d')!;
+  ctx.imageSmoothingEnabled = false;
   for (let l = 0; l < L; l++) {
-    const s = document.createElement('span');
-    s.className = 'grid-layer';
-    s.textContent = `layer ${l}`;
-    container.append(s);
+    ctx.fillStyle = '#456';
+    ctx.textAlign = 'left';
+    ctx.fillText(`layer ${l}`, 0, cellOrigin(g, l, 0).y + g.cell / 2);
     for (let hd = 0; hd < H; hd++) {
-      const c = document.createElement('canvas');
-      c.className = 'grid-cell';
-      c.title = `layer ${l}, head ${hd}`;
-      c.style.outline = l === selected.layer && hd === selected.head ? `3px solid ${headColor(hd)}` : `1px solid ${headColor(hd)}`;
-      drawMatrix(c, attention[l][hd], size);
-      c.addEventListener('click', () => onPick(l, hd));
-      container.append(c);
+      const { x, y } = cellOrigin(g, l, hd);
+      if (rows && cols) {
+        actx.putImageData(new ImageData(heatmapPixels(thumbs.cells[l][hd], weightColour(1)), cols, rows), hd * cols, l * rows);
+        ctx.drawImage(atlas, hd * cols, l * rows, cols, rows, x, y, (g.cell * cols) / Math.max(rows, cols), (g.cell * rows) / Math.max(rows, cols));
+      }
+      const chosen = l === selected.layer && hd === selected.head;
+      ctx.strokeStyle = headColor(hd);
+      ctx.lineWidth = chosen ? 3 : 1;
+      ctx.strokeRect(x - (chosen ? 1.5 : 0.5), y - (chosen ? 1.5 : 0.5), g.cell + (chosen ? 3 : 1), g.cell + (chosen ? 3 : 1));
     }
   }
+  canvas.dataset.cells = String(L * H);
+  canvas.dataset.pooled = String(thumbs.factor);
+  return g;
 }

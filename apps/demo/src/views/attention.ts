@@ -4,12 +4,19 @@
 // adding where heads agree, and each word glowing with the light it
 // receives. With a coref model, its answer ("it = the animal, 99%") stands
 // beside the picture: the coref head's light from "it" is that answer. Long
-// texts get bertviz's head view (two columns) that stays readable at 256+
-// tokens; a matrix per head and the grid of layers x heads are the overview.
+// texts get bertviz's head view (two columns) that stays readable at 1,024
+// tokens (the strongest keys of each query only); a matrix per head and the
+// grid of layers x heads, both pooled images, are the overview.
+//
+// A GPT's inspection holds one layer's weights (InspectData.layer): picking
+// another layer asks the page to read that layer (onLayer), and the picture
+// follows when it arrives.
 import { headColor } from '../lib/colors.js';
-import { shape, type InspectData } from '../lib/data.js';
+import { shape, weightsHeld, type InspectData } from '../lib/data.js';
+import { thumbnailsOf, type Thumbnails } from '../lib/downsample.js';
+import { hitCell, type GridLayout } from '../lib/grid.js';
 import { hitTest } from '../lib/layout.js';
-import { defaultLineOptions, toggleHead } from '../lib/lines.js';
+import { attentionLines, defaultLineOptions, toggleHead, type Line } from '../lib/lines.js';
 import { brightestOther, defaultLayout, hitWord } from '../lib/sentence.js';
 import { h, select } from '../dom.js';
 import { drawGrid, drawLines, drawMatrix, type LinesDrawing } from './attention-canvas.js';
@@ -38,12 +45,20 @@ export class AttentionView {
   private readonly sentenceFigure: HTMLElement;
   private readonly answer = h('div#coref-answer.answer');
   private readonly matrix = h('canvas#attention-matrix');
-  private readonly grid = h('div#attention-grid.grid');
+  private readonly grid = h('canvas#attention-grid', { role: 'img', 'aria-label': 'every layer and head: click one to select it' });
+  private gridLayout: GridLayout | null = null;
+  /** Thumbnails of data that came without them (JSON, the encoder), made once. */
+  private thumbs: { data: InspectData; thumbs: Thumbnails } | null = null;
+  /** Every line of the layer and heads shown, kept while nothing is hovered (a redraw then costs no search). */
+  private lineCache: { key: string; lines: Line[] } | null = null;
   private readonly controls = h('div.controls');
   private readonly info = h('p.info');
   private raf = 0;
+  private readonly onLayer: (layer: number) => void;
 
-  constructor() {
+  /** `onLayer`: read this layer (a GPT's inspection holds one); the page calls set() with it. */
+  constructor({ onLayer = () => {} }: { onLayer?: (layer: number) => void } = {}) {
+    this.onLayer = onLayer;
     this.columnsFigure = h('figure', {}, h('figcaption', {}, 'Head view: each line is a query (left) looking at a key (right). Hover a token to see only its lines.'), this.canvas);
     this.sentenceFigure = h('figure.sentence', {}, h('figcaption#sentence-caption', {}, 'The selected word shines on the words it attends to. Hover a word to see its light; click to keep it.'), h('div.sentence-row', {}, this.sentence, this.answer));
     this.root = h('div.attention', {},
@@ -65,6 +80,30 @@ export class AttentionView {
       this.picked = true;
       this.schedule();
     });
+    this.grid.addEventListener('click', (e) => {
+      if (!this.gridLayout) return;
+      const rect = this.grid.getBoundingClientRect();
+      const cell = hitCell(this.gridLayout, e.clientX - rect.left, e.clientY - rect.top);
+      if (!cell) return;
+      this.matrixHead = cell.head;
+      this.heads = [cell.head];
+      this.pickLayer(cell.layer);
+    });
+  }
+
+  /** Show `layer`: at once if its weights are here, else once the page has read them. */
+  private pickLayer(layer: number): void {
+    const data = this.data!;
+    if (data.layer !== undefined && data.layer !== layer) {
+      this.info.textContent = `Reading layer ${layer}…`;
+      this.root.dataset.reading = String(layer);
+      this.onLayer(layer);
+      return;
+    }
+    this.layer = layer;
+    this.renderControls();
+    this.draw();
+    this.drawSide();
   }
 
   /** Show an inspection. `model` changes: start from that model's coref head (or layer 0, all heads). */
@@ -78,6 +117,9 @@ export class AttentionView {
       this.matrixHead = data.corefHead?.[1] ?? 0;
       this.picked = false;
     }
+    if (data.layer !== undefined) this.layer = data.layer; // the one layer read
+    delete this.root.dataset.reading;
+    this.lineCache = null;
     if (this.layer >= layers) this.layer = layers - 1;
     if (this.heads.length === 0 || this.heads.some((hd) => hd >= heads)) this.heads = Array.from({ length: heads }, (_, i) => i);
     if (this.matrixHead >= heads) this.matrixHead = 0;
@@ -101,7 +143,7 @@ export class AttentionView {
   private renderControls(): void {
     const data = this.data!;
     const { layers, heads } = shape(data.attention);
-    const layerSelect = select(Array.from({ length: layers }, (_, l) => [String(l), `layer ${l}`]), String(this.layer), (v) => { this.layer = Number(v); this.draw(); this.drawSide(); }, { id: 'layer-select', 'aria-label': 'layer' });
+    const layerSelect = select(Array.from({ length: layers }, (_, l) => [String(l), `layer ${l}`]), String(this.layer), (v) => this.pickLayer(Number(v)), { id: 'layer-select', 'aria-label': 'layer' });
     const swatches = Array.from({ length: heads }, (_, hd) => h('button.swatch', {
       type: 'button', title: `head ${hd}: click to toggle`, 'aria-pressed': String(this.heads.includes(hd)),
       dataset: { head: String(hd) },
@@ -118,9 +160,14 @@ export class AttentionView {
       h('span.swatches', {}, 'Heads ', ...swatches),
       h('span.layouts', {}, 'Picture ', layoutButton('sentence', 'words in a sentence'), layoutButton('columns', 'two columns')));
     const opts = defaultLineOptions(data.tokens.length);
+    const dropped = data.dropped ?? 0;
     this.info.textContent = `${data.tokens.length} tokens, ${layers} layers × ${heads} heads` +
       (data.loss !== undefined ? `, loss ${data.loss.toFixed(3)}` : '') +
-      (this.layoutName() === 'columns' && opts.topK < data.tokens.length ? `. Long input: the ${opts.topK} strongest keys per token above ${opts.threshold} are drawn.` : '.');
+      (this.layoutName() === 'columns' && opts.topK < data.tokens.length ? `. Long input: the ${opts.topK} strongest keys per token above ${opts.threshold} are drawn.` : '.') +
+      (dropped > 0 ? ` The text is ${dropped + data.tokens.length} tokens: the last ${data.tokens.length} are read.` : '');
+    // For tests and readers of the DOM: which layer is shown, and how many weights the page holds.
+    this.root.dataset.layer = String(this.layer);
+    this.root.dataset.weightsHeld = String(weightsHeld(data.attention));
   }
 
   private hover(e: MouseEvent): void {
@@ -168,8 +215,14 @@ export class AttentionView {
       this.sentenceDrawing = drawSentence(this.sentence, data.attention, data.tokens, { layer: this.layer, heads: this.heads, selected: shining, width, marked: shining === data.pronoun ? data.referent?.index ?? null : null });
       this.renderAnswer();
     } else {
-      const opts = defaultLineOptions(data.tokens.length);
-      this.drawing = drawLines(this.canvas, data.attention, data.tokens, { layer: this.layer, heads: this.heads, focus: this.focus, width: this.width(), ...opts });
+      const opts = { layer: this.layer, heads: this.heads, ...defaultLineOptions(data.tokens.length) };
+      const key = `${this.layer}|${this.heads.join(',')}`;
+      let lines: Line[] | undefined;
+      if (!this.focus) {
+        if (this.lineCache?.key !== key) this.lineCache = { key, lines: attentionLines(data.attention, opts) };
+        lines = this.lineCache.lines;
+      }
+      this.drawing = drawLines(this.canvas, data.attention, data.tokens, { ...opts, focus: this.focus, width: this.width(), lines });
     }
   }
 
@@ -189,7 +242,7 @@ export class AttentionView {
     el.dataset.referent = data.referent.token;
     el.dataset.p = String(data.referent.p);
     el.dataset.brightest = data.tokens[brightest];
-    el.dataset.corefRow = JSON.stringify(row.map((w) => Math.round(w * 1e4) / 1e4));
+    el.dataset.corefRow = JSON.stringify(Array.from(row, (w) => Math.round(w * 1e4) / 1e4));
     el.replaceChildren(
       h('p.big', {}, `${data.tokens[data.pronoun]} = the ${data.referent.token}, ${Math.round(100 * data.referent.p)}%`),
       h('p.note', {}, 'The coref head is ', h('span.swatch-inline', { style: `--c:${headColor(head)}` }, `layer ${layer}, head ${head}`),
@@ -201,14 +254,13 @@ export class AttentionView {
     const head = this.matrixHead;
     document.getElementById('matrix-caption')!.textContent = `Layer ${this.layer}, head ${head} as a matrix (rows: queries, columns: keys)`;
     drawMatrix(this.matrix, data.attention[this.layer][head], Math.min(480, this.width()), { rowLabels: data.tokens, colLabels: data.tokens });
-    drawGrid(this.grid, data.attention, (l, hd) => {
-      this.layer = l;
-      this.matrixHead = hd;
-      this.heads = [hd];
-      this.renderControls();
-      this.draw();
-      this.drawSide();
-    }, { layer: this.layer, head });
+    this.gridLayout = drawGrid(this.grid, this.thumbnails(data), { layer: this.layer, head }, Math.min(900, (this.root.parentElement?.clientWidth ?? 900) - 16));
+  }
+
+  private thumbnails(data: InspectData): Thumbnails {
+    if (data.thumbnails) return data.thumbnails;
+    if (this.thumbs?.data !== data) this.thumbs = { data, thumbs: thumbnailsOf(data.attention, 64) };
+    return this.thumbs.thumbs;
   }
 }
 

@@ -4,7 +4,7 @@
 // queries over encoder keys) while it writes the ISO date. A loaded
 // `tx inspect` JSON with "cross" shows that encoder-decoder's instead. The
 // first time the view is shown, its default date runs once.
-import { displayToken, type InspectData } from '../lib/data.js';
+import { displayToken, type Attention, type InspectData } from '../lib/data.js';
 import { h, select } from '../dom.js';
 import { drawMatrix } from './attention-canvas.js';
 import type { LoadedEncoderDecoder } from '../model/checkpoint.js';
@@ -15,7 +15,7 @@ export interface Alignment {
   source: string[];
   target: string[];
   /** [layer][head][target][source] */
-  weights: number[][][][];
+  weights: Attention;
   note: string;
 }
 
@@ -93,7 +93,7 @@ export class EncDecView {
   private draw(): void {
     const a = this.alignment!;
     const heads = a.weights[this.layer];
-    const m = this.head >= 0 ? heads[this.head] : heads[0].map((row, i) => row.map((_, j) => heads.reduce((s, hd) => s + hd[i][j], 0) / heads.length));
+    const m = this.head >= 0 ? heads[this.head] : heads[0].map((row, i) => Array.from(row, (_, j) => heads.reduce((s, hd) => s + hd[i][j], 0) / heads.length));
     document.getElementById('alignment-caption')!.textContent = `Alignment, layer ${this.layer}, ${this.head >= 0 ? `head ${this.head}` : 'mean of heads'}: ${a.note}. Output ${a.target.map(displayToken).join('')}`;
     drawMatrix(this.canvas, m, Math.min(720, 14 * Math.max(a.source.length, a.target.length) + 56), { rowLabels: a.target, colLabels: a.source });
     this.canvas.dataset.rows = String(a.target.length);

@@ -162,8 +162,9 @@ export class TrainView {
       this.samples.prepend(h('li', {}, h('span.step', {}, `step ${t.step}: `), out.text.replace(/\n/g, ' · ')));
       const sample = (out.text.split('\n').find((s) => s.length > 3) ?? out.text).slice(0, t.model.config.blockSize);
       if (sample.length) {
-        const r = await inspect(t.model, t.tokenizer, sample);
-        drawLines(this.picture, r.attention, r.tokens, { layer: r.attention.length - 1, heads: r.attention[0].map((_, i) => i), width: 320, maxHeight: 360 });
+        const last = t.model.config.nLayer - 1;
+        const r = await inspect(t.model, t.tokenizer, sample, { layer: last });
+        drawLines(this.picture, r.attention, r.tokens, { layer: last, heads: r.attention[last].map((_, i) => i), width: 320, maxHeight: 360 });
       }
       t.model.train();
     }
