@@ -38,7 +38,7 @@ describe('attentionLines', () => {
     expect(lines.map((l) => `${l.query}-${l.key}`).sort()).toEqual(['0-0', '1-0', '2-2']);
   });
 
-  it('stays fast and bounded at 512 tokens, 12 heads', () => {
+  it('stays bounded at 512 tokens, 12 heads (its speed is the bench\'s: pnpm --filter @tx/demo bench)', () => {
     const T = 512, H = 12;
     const layer = Array.from({ length: H }, (_, h) => Array.from({ length: T }, (_, q) => {
       const row = new Array(T).fill(0);
@@ -46,13 +46,10 @@ describe('attentionLines', () => {
       row[Math.max(0, q - 1 - h)] += 0.5; // each head also looks a fixed distance back
       return row;
     }));
-    const t0 = performance.now();
     const opts = defaultLineOptions(T);
     const lines = attentionLines([layer], { layer: 0, heads: Array.from({ length: H }, (_, h) => h), ...opts });
-    const ms = performance.now() - t0;
     expect(lines.length).toBeLessThanOrEqual(T * opts.topK);
     expect(lines.length).toBeGreaterThan(T);
-    expect(ms).toBeLessThan(2000);
   });
 });
 
