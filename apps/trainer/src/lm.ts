@@ -1,7 +1,7 @@
 // `tx train --task names|text`: a character (or BPE) GPT language model.
 import { readTextFile } from './read.js';
 import { GPT, type GPTConfig } from '@tx/blocks';
-import { Rng, TxError, tf } from '@tx/core';
+import { Rng, TxError, kernelsInfo, tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { BpeTokenizer, CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { TokenDataset, languageModelLoss, type Batch } from '@tx/train';
@@ -84,9 +84,12 @@ async function printSamples(model: GPT, tokenizer: Tokenizer, s: ResolvedSetting
 }
 
 export function emitStart(output: Output, s: ResolvedSettings, parameters: number, vocabSize: number, data?: TokenDataset): void {
-  const event = { event: 'start', task: s.task, backend: tf.getBackend(), parameters, vocabSize, ...(data ? { trainTokens: data.train.length, valTokens: data.val.length } : {}) };
+  const k = kernelsInfo();
+  const kernels = k.active ? { kernels: k.simd, threads: k.threads } : {};
+  const event = { event: 'start', task: s.task, backend: tf.getBackend(), ...kernels, parameters, vocabSize, ...(data ? { trainTokens: data.train.length, valTokens: data.val.length } : {}) };
+  const on = k.active ? ` with @tx's kernels (${k.simd}, ${k.threads} thread${k.threads > 1 ? 's' : ''})` : '';
   if (output.json) output.write(`${JSON.stringify(event)}\n`);
-  else output.write(`task ${s.task} on ${tf.getBackend()}: ${parameters.toLocaleString('en-US')} parameters, vocabulary ${vocabSize}${data ? `, ${data.train.length.toLocaleString('en-US')} train / ${data.val.length.toLocaleString('en-US')} val tokens` : ''}\n`);
+  else output.write(`task ${s.task} on ${tf.getBackend()}${on}: ${parameters.toLocaleString('en-US')} parameters, vocabulary ${vocabSize}${data ? `, ${data.train.length.toLocaleString('en-US')} train / ${data.val.length.toLocaleString('en-US')} val tokens` : ''}\n`);
 }
 
 export function finish(output: Output, checkpoint: string, valLoss: number, aborted: boolean): void {
