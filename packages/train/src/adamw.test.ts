@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '@tx/core';
+import { initBackend, tf, type BackendName } from '@tx/core';
 import { expectNoLeak, onBackend, skipWebGPU } from '@tx/core/testing';
 import { AdamW, clipGradNorm, clipScale } from './adamw.js';
 import { constant, cosineWithWarmup, inverseSqrt } from './schedule.js';
@@ -86,7 +86,8 @@ describe('clipScale', () => {
   const grads = (): Record<string, tf.Tensor> => Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`p${i}`, tf.fill([3], i + 1)]));
   const expected = Math.sqrt(Array.from({ length: 20 }, (_, i) => 3 * (i + 1) ** 2).reduce((a, b) => a + b)); // 92.6...
 
-  it.each(['cpu', 'wasm', ...(skipWebGPU ? [] : ['webgpu'])] as const)('gives the global norm of 20 gradients and min(1, max / norm) on %s', async (backend) => {
+  const backends: BackendName[] = skipWebGPU ? ['cpu', 'wasm'] : ['cpu', 'wasm', 'webgpu'];
+  it.each(backends)('gives the global norm of 20 gradients and min(1, max / norm) on %s', async (backend) => {
     const { norm, scale } = await onBackend(backend, async () => {
       const g = grads();
       const out = clipScale(g, 1);
