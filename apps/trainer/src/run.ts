@@ -48,7 +48,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'train a model and save checkpoints (with no options: a small GPT on English first names)',
     flags: TRAIN_FLAGS,
     notes: [
-      'With no options it trains a small GPT on an embedded corpus of English first names (two to three minutes on 2 cores), saves a checkpoint in runs/names and prints sampled names. Ctrl-C or SIGTERM saves, then exits 130 or 143.',
+      'With no options it trains a small GPT on an embedded corpus of English first names (about a minute on 2 cores), saves a checkpoint in runs/names and prints sampled names. Ctrl-C or SIGTERM saves, then exits 130 or 143.',
       'Settings only a --config file sets: CONFIG_ONLY.',
     ],
     run: train,
