@@ -22,7 +22,7 @@ export interface KernelsInfo {
   simd: KernelSimd | null;
   /** The tfjs kernels replaced, by name. */
   replaced: string[];
-  /** The fused kernels added (GELU, LayerNorm, AdamW, a GPT's decoding step), by name. */
+  /** The fused kernels added (GELU, LayerNorm, AdamW, cross-entropy, attention, a GPT's decoding step), by name. */
   fused: string[];
   /** Threads that large matMuls are split between (1: the calling thread only). */
   threads: number;
