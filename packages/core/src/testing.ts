@@ -29,6 +29,32 @@ export async function expectNoLeak<T>(fn: () => T | Promise<T>, options: NoLeakO
 }
 
 /**
+ * Run fn on the wasm backend and count the allocations JavaScript makes in
+ * tfjs-wasm's heap (tensors, @tx's kernel caches and scratch) minus those it
+ * frees: 0 means fn left the heap as it found it, whatever it replaced on the
+ * way (a training step frees the old parameters and allocates the new ones).
+ */
+export async function wasmAllocations<T>(fn: () => Promise<T>): Promise<{ result: T; outstanding: number }> {
+  if (tf.getBackend() !== 'wasm') throw new Error(`wasmAllocations needs the wasm backend, tfjs is on ${tf.getBackend()}`);
+  const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
+  const { _malloc: malloc, _free: free } = wasm;
+  let outstanding = 0;
+  wasm._malloc = (n) => {
+    outstanding += 1;
+    return malloc(n);
+  };
+  wasm._free = (p) => {
+    outstanding -= 1;
+    free(p);
+  };
+  try {
+    return { result: await fn(), outstanding };
+  } finally {
+    Object.assign(wasm, { _malloc: malloc, _free: free });
+  }
+}
+
+/**
  * WebGPU parity tests may be skipped only on purpose: TX_SKIP_WEBGPU=1, and
  * never in CI (CI=true), where a WebGPU that cannot start must fail the test.
  */

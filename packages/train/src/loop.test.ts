@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GPT } from '@tx/blocks';
 import { Linear, Module, Rng, initBackend, kernelsInfo, tf } from '@tx/core';
+import { wasmAllocations } from '@tx/core/testing';
 import { AdamW } from './adamw.js';
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { TokenDataset, type Batch } from './data.js';
@@ -133,88 +134,82 @@ describe("on wasm with @tx's kernels and 2 threads", () => {
     };
   });
 
+  // Wide enough that the products go to the thread pool (over 1M multiply-adds).
+  const corpus = new TokenDataset(Array.from({ length: 5000 }, (_, i) => (i * 7) % 64));
+  function gptRun(seed: number) {
+    const model = new GPT({ vocabSize: 64, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 64, dropout: 0, bias: true }, { rng: new Rng(seed) });
+    const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3, weightDecay: 0.1 });
+    const rng = new Rng(8);
+    const step = trainStep({ model, optimizer, gradClip: 1, loss: (b: Batch) => languageModelLoss(model, b) });
+    const next = () => step([corpus.batch('train', 16, 32, rng)], 1e-3);
+    const run = async (n: number) => {
+      for (let i = 0; i < n; i++) await next();
+    };
+    const dispose = () => {
+      model.dispose();
+      optimizer.dispose();
+    };
+    return { model, optimizer, rng, next, run, dispose };
+  }
+
   it('keeps tensors and wasm memory flat over 200 GPT training steps', async () => {
     expect(kernelsInfo()).toMatchObject({ active: true, threads: 2 });
-    // Wide enough that the products go to the thread pool (over 1M multiply-adds).
-    const model = new GPT({ vocabSize: 64, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 64, dropout: 0, bias: true }, { rng: new Rng(3) });
-    const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3 });
-    const step = trainStep({ model, optimizer, gradClip: 1, loss: (b: Batch) => languageModelLoss(model, b) });
-    const gpt = new TokenDataset(Array.from({ length: 5000 }, (_, i) => (i * 7) % 64));
-    const rng = new Rng(4);
-    const next = () => step([gpt.batch('train', 16, 32, rng)], 1e-3);
-    for (let i = 0; i < 3; i++) await next(); // the kernels' scratch reaches its size
-    // Allocations made from JavaScript in tfjs-wasm's heap (tensors, the kernels' scratch) minus frees:
-    // each step replaces the parameters and moments (allocated anew, the old ones freed), so 0 is flat.
-    const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
-    const [malloc, free] = [wasm._malloc, wasm._free];
-    let outstanding = 0;
-    wasm._malloc = (n) => {
-      outstanding += 1;
-      return malloc(n);
-    };
-    wasm._free = (p) => {
-      outstanding -= 1;
-      free(p);
-    };
+    const gpt = gptRun(3);
+    await gpt.run(3); // the kernels' scratch reaches its size
     const counts: number[] = [];
-    let first = NaN;
-    let last = NaN;
-    try {
+    const { result: losses, outstanding } = await wasmAllocations(async () => {
+      const losses: number[] = [];
       for (let i = 0; i < 200; i++) {
-        const { loss } = await next();
-        if (i === 0) first = loss;
-        last = loss;
+        losses.push((await gpt.next()).loss);
         counts.push(tf.memory().numTensors);
       }
-    } finally {
-      Object.assign(wasm, { _malloc: malloc, _free: free });
-    }
+      return losses;
+    });
     expect(new Set(counts).size).toBe(1);
     expect(outstanding).toBe(0);
-    expect(last).toBeLessThan(first - 1); // it learns the sequence
-    model.dispose();
-    optimizer.dispose();
+    expect(losses.at(-1)!).toBeLessThan(losses[0] - 1); // it learns the sequence
+    gpt.dispose();
   }, 300_000);
 
   it('resume is bit-identical: 5 steps, save, load, 5 more equals 10 uninterrupted', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'tx-ckpt-')), 'run');
-    const corpus = new TokenDataset(Array.from({ length: 5000 }, (_, i) => (i * 5) % 64));
-    const make = (seed: number) => {
-      const model = new GPT({ vocabSize: 64, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 64, dropout: 0, bias: true }, { rng: new Rng(seed) });
-      const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3, weightDecay: 0.1 });
-      const rng = new Rng(8);
-      const step = trainStep({ model, optimizer, gradClip: 1, loss: (b: Batch) => languageModelLoss(model, b) });
-      const run = async (n: number) => {
-        for (let i = 0; i < n; i++) await step([corpus.batch('train', 8, 32, rng)], 1e-3);
-      };
-      return { model, optimizer, rng, run };
-    };
-    const straight = make(3);
+    const straight = gptRun(3);
     await straight.run(10);
-    const first = make(3);
+    const first = gptRun(3);
     await first.run(5);
-    await saveCheckpoint(dir, {
-      model: first.model,
-      optimizer: first.optimizer,
-      config: { model: { kind: 'gpt' }, training: { step: 5, rngState: first.rng.getState() } },
-      tokenizer: { kind: 'char', chars: 'ab' },
-    });
-    const resumed = make(99); // another init, replaced by the checkpoint
-    const ckpt = await loadCheckpoint(dir);
-    resumed.model.loadStateDict(ckpt.modelState);
-    resumed.optimizer.loadStateDict(ckpt.optimizerState!);
-    resumed.rng.setState(ckpt.config.training!.rngState);
+    const resumed = gptRun(99); // another init, replaced by the checkpoint
+    const loaded = await saveAndLoad(dir, 5, first, resumed);
     await resumed.run(5);
-    for (const [[name, a], [, b]] of straight.model.namedParameters().map((p, i) => [p, resumed.model.namedParameters()[i]] as const)) {
-      expect(Array.from(await b.data()), name).toEqual(Array.from(await a.data()));
-    }
-    tf.dispose([...Object.values(ckpt.modelState), ...Object.values(ckpt.optimizerState!.tensors)]);
-    for (const r of [straight, first, resumed]) {
-      r.model.dispose();
-      r.optimizer.dispose();
-    }
+    await expectSameParameters(straight.model, resumed.model);
+    tf.dispose(loaded);
+    for (const r of [straight, first, resumed]) r.dispose();
   }, 300_000);
 });
+
+/** Save `from` as a checkpoint at `step` and load it into `into` (model, optimizer, rng); returns the loaded tensors to dispose. */
+async function saveAndLoad(dir: string, step: number, from: { model: Module; optimizer: AdamW; rng: Rng }, into: { model: Module; optimizer: AdamW; rng: Rng }): Promise<tf.Tensor[]> {
+  await saveCheckpoint(dir, {
+    model: from.model,
+    optimizer: from.optimizer,
+    config: { model: { kind: 'test' }, training: { step, rngState: from.rng.getState() } },
+    tokenizer: { kind: 'char', chars: 'abcdef' },
+  });
+  const ckpt = await loadCheckpoint(dir);
+  into.model.loadStateDict(ckpt.modelState);
+  into.optimizer.loadStateDict(ckpt.optimizerState!);
+  into.rng.setState(ckpt.config.training!.rngState);
+  expect(ckpt.config.training!.step).toBe(step);
+  expect(ckpt.tokenizer).toEqual({ kind: 'char', chars: 'abcdef' });
+  return [...Object.values(ckpt.modelState), ...Object.values(ckpt.optimizerState!.tensors)];
+}
+
+/** Every parameter of b equals a's, bit for bit. */
+async function expectSameParameters(a: Module, b: Module): Promise<void> {
+  const theirs = b.namedParameters();
+  for (const [i, [name, p]] of a.namedParameters().entries()) {
+    expect(Array.from(await theirs[i][1].data()), name).toEqual(Array.from(await p.data()));
+  }
+}
 
 describe('checkpoints', () => {
   it('resume is exact: 12 steps, save, load, 13 more equals 25 uninterrupted', async () => {
@@ -224,25 +219,11 @@ describe('checkpoints', () => {
 
     const first = setup(5);
     await collect(trainLoop({ ...first.options, maxIters: 12 }));
-    await saveCheckpoint(dir, {
-      model: first.model,
-      optimizer: first.optimizer,
-      config: { model: { kind: 'tiny' }, training: { step: 12, rngState: first.rng.getState() } },
-      tokenizer: { kind: 'char', chars: 'abcdef' },
-    });
-
     const resumed = setup(777); // different init, overwritten by the checkpoint
-    const ckpt = await loadCheckpoint(dir);
-    resumed.model.loadStateDict(ckpt.modelState);
-    resumed.optimizer.loadStateDict(ckpt.optimizerState!);
-    resumed.rng.setState(ckpt.config.training!.rngState);
-    expect(ckpt.tokenizer).toEqual({ kind: 'char', chars: 'abcdef' });
-    await collect(trainLoop({ ...resumed.options, startIter: ckpt.config.training!.step, maxIters: 25 }));
-
-    for (const [[name, a], [, b]] of straight.model.namedParameters().map((p, i) => [p, resumed.model.namedParameters()[i]] as const)) {
-      expect(Array.from(await b.data()), name).toEqual(Array.from(await a.data()));
-    }
-    tf.dispose([...Object.values(ckpt.modelState), ...Object.values(ckpt.optimizerState!.tensors)]);
+    const loaded = await saveAndLoad(dir, 12, first, resumed);
+    await collect(trainLoop({ ...resumed.options, startIter: 12, maxIters: 25 }));
+    await expectSameParameters(straight.model, resumed.model);
+    tf.dispose(loaded);
   });
 
   it('replaces a checkpoint whole and recovers the old one after a crash mid-swap', async () => {

@@ -1,7 +1,7 @@
 // Decoding sessions: the one policy for text past the context, and greedy
 // translation of a batch equal to one example at a time.
 import { Rng, ValueError, initBackend, tf } from '@tx/core';
-import { expectNoLeak, maxAbsDifference } from '@tx/core/testing';
+import { expectNoLeak, maxAbsDifference, wasmAllocations } from '@tx/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seq2seqConfig } from '../models/config.js';
 import { EncoderDecoderTransformer } from '../models/encoder-decoder.js';
@@ -181,10 +181,6 @@ describe('GPTSession on wasm with the fused decoder (@tx/core FusedDecoder)', ()
     fork.dispose();
     session.dispose();
 
-    // Every allocation made from JavaScript in tfjs-wasm's heap (tensors, the decoders' caches), counted.
-    const wasm = (tf.backend() as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void } }).wasm;
-    const [malloc, free] = [wasm._malloc, wasm._free];
-    const live = new Set<number>();
     const run = async () => {
       const s = gpt.startSession({ contextOverflow: 'restart' });
       await s.feed([1, 2, 3]);
@@ -193,23 +189,12 @@ describe('GPTSession on wasm with the fused decoder (@tx/core FusedDecoder)', ()
       s.dispose();
     };
     await run();
-    wasm._malloc = (n) => {
-      const p = malloc(n) >>> 0;
-      live.add(p);
-      return p;
-    };
-    wasm._free = (p) => {
-      live.delete(p >>> 0);
-      free(p);
-    };
-    try {
-      await expectNoLeak(async () => {
+    const { outstanding } = await wasmAllocations(() =>
+      expectNoLeak(async () => {
         for (let i = 0; i < 200; i++) await run();
-      }, { label: '200 fused sessions' });
-    } finally {
-      Object.assign(wasm, { _malloc: malloc, _free: free });
-    }
-    expect(live.size).toBe(0); // each session's caches and scratch (3 allocations) were freed
+      }, { label: '200 fused sessions' }),
+    );
+    expect(outstanding).toBe(0); // each session's caches and scratch (3 allocations) were freed
     gpt.dispose();
   });
 });
