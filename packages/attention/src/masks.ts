@@ -26,8 +26,6 @@ export interface MaskOptions {
   window?: number | null;
   /** Additive bias broadcastable to [B, h, Tq, Tk], e.g. ALiBi's [h, Tq, Tk]. */
   bias?: tf.Tensor | null;
-  /** causalMask(Tq, Tk, window) made once for every layer of a forward pass, used instead of rebuilding it. */
-  causalMask?: tf.Tensor | null;
 }
 
 /** The masks of MaskOptions as one additive term, and which query rows see at least one key (what scoreBias returns). */
@@ -49,7 +47,7 @@ export function scoreBias(B: number, h: number, Tq: number, Tk: number, opts: Ma
 
   if (opts.causal || opts.window != null) {
     if (opts.causal && Tk < Tq) mayBlockWholeRow = true;
-    const byPosition = opts.causalMask !== undefined ? opts.causalMask : causalMask(Tq, Tk, { causal: opts.causal, window: opts.window });
+    const byPosition = causalMask(Tq, Tk, { causal: opts.causal === true, window: opts.window });
     if (byPosition) block(byPosition);
   }
   if (opts.mask) {
@@ -87,11 +85,28 @@ export function scoreBias(B: number, h: number, Tq: number, Tk: number, opts: Ma
  * The blocked entries of causal (and sliding-window) attention, float 1 =
  * blocked [Tq, Tk], or null when nothing is blocked (one query at the end of
  * the keys: a cached decoding step sees them all). Query i sits at position
- * Tk - Tq + i. A model makes it once per forward pass for all its layers.
+ * Tk - Tq + i. The values are remembered for the last few shapes, so every
+ * layer of a forward pass (and the next pass) reuses them: at GPT-2's context
+ * they are 1M entries.
  */
 export function causalMask(Tq: number, Tk: number, { causal = true, window = null }: { causal?: boolean; window?: number | null } = {}): tf.Tensor | null {
   const w = window ?? Infinity;
   if (!(w >= 1)) throw new ShapeError(`attention window must be >= 1, found ${window}`);
+  const key = `${Tq},${Tk},${causal},${w}`;
+  let values = maskValues.get(key);
+  if (values === undefined) {
+    values = blockedValues(Tq, Tk, causal, w);
+    if (maskValues.size >= MASKS_KEPT) maskValues.delete(maskValues.keys().next().value!);
+    maskValues.set(key, values);
+  }
+  return values ? tf.tensor2d(values, [Tq, Tk]) : null;
+}
+
+/** The masks' values by shape, oldest first (a few, each at most Tq x Tk floats). */
+const maskValues = new Map<string, Float32Array | null>();
+const MASKS_KEPT = 4;
+
+function blockedValues(Tq: number, Tk: number, causal: boolean, w: number): Float32Array | null {
   const offset = Tk - Tq;
   const values = new Float32Array(Tq * Tk);
   let anyBlocked = false;
@@ -103,7 +118,7 @@ export function causalMask(Tq: number, Tk: number, { causal = true, window = nul
         anyBlocked = true;
       }
     }
-  return anyBlocked ? tf.tensor2d(values, [Tq, Tk]) : null;
+  return anyBlocked ? values : null;
 }
 
 function checkBroadcast(name: string, t: tf.Tensor, target: number[]): void {

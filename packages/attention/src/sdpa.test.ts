@@ -104,6 +104,17 @@ describe('scaledDotProductAttention', () => {
     for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) expect(w[i][j] > 0).toBe(j <= i && j > i - 3);
   });
 
+  it('a window without causal hides only keys too far back (later keys stay visible)', async () => {
+    const rng = new Rng(8);
+    const q = randomNormal([1, 1, 6, 2], rng), k = randomNormal([1, 1, 6, 2], rng), v = randomNormal([1, 1, 6, 2], rng);
+    for (let round = 0; round < 2; round++) {
+      // twice: the second call reuses the remembered mask values
+      const { weights } = scaledDotProductAttention(q, k, v, { window: 3, returnWeights: true });
+      const w = ((await weights!.array()) as number[][][][])[0][0];
+      for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) expect(w[i][j] > 0, `round ${round} (${i}, ${j})`).toBe(j > i - 3);
+    }
+  });
+
   it('gradients match float64 central differences (masked, two heads)', async () => {
     const rng = new Rng(9);
     const [B, h, Tq, Tk, d] = [1, 2, 3, 4, 3];

@@ -45,8 +45,6 @@ export interface BlockCall {
   memoryPaddingMask?: tf.Tensor | null;
   /** Bool [B, T], true = padding: keys that no query may attend to (self-attention). */
   keyPaddingMask?: tf.Tensor | null;
-  /** @tx/attention's causalMask(T, Tk), made once per forward pass for every layer. */
-  causalMask?: tf.Tensor | null;
   /** KV caches for decoding: self-attention's (appended to) and cross-attention's (filled once). */
   cache?: KVCache;
   crossCache?: KVCache;
@@ -101,7 +99,7 @@ export class Block extends Module {
       const out: Omit<BlockOutput, 'y'> = {};
       const [selfNorm, crossNorm, mlpNorm] = this.cross_attn ? this.norms : [this.norms[0], null, this.norms[1]];
       let h = this.residual(x, selfNorm, (t) => {
-        const a = this.attn.forward(t, { cache: call.cache, keyPaddingMask: call.keyPaddingMask, causalMask: call.causalMask, returnWeights: returnAttention, returnQKV });
+        const a = this.attn.forward(t, { cache: call.cache, keyPaddingMask: call.keyPaddingMask, returnWeights: returnAttention, returnQKV });
         if (a.weights) out.attention = a.weights;
         if (a.qkv) out.qkv = a.qkv;
         return a.output;

@@ -8,7 +8,7 @@
 //   encoder.ln_f, decoder.ln_f         pre-norm only
 //   lm_head                            only when not tied to the target embedding
 import { Dropout, Linear, Module, ModuleDict, ModuleList, Rng, ShapeError, formatShape, matMul2d, tf, tidy } from '@tx/core';
-import { KVCache, causalMask } from '@tx/attention';
+import { KVCache } from '@tx/attention';
 import { conditionOn, type ConditionedModel } from '../decoding/conditioned.js';
 import { Block } from '../layers/block.js';
 import { Embedding, SinusoidalInput } from '../layers/embedding.js';
@@ -119,11 +119,10 @@ export class EncoderDecoderTransformer extends Module {
       const offset = cache?.self?.[0]?.position ?? 0;
       let x = this.embed(tgt, this.tgtEmbed, offset);
       const Tq = tgt.shape[1]!;
-      const mask = causalMask(Tq, offset + Tq); // once for every layer
       const decoder: tf.Tensor4D[] = [];
       const cross: tf.Tensor4D[] = [];
       [...this.decoderBlocks].forEach((block, i) => {
-        const o = block.forward(x, { memory, returnAttention, memoryPaddingMask: srcPaddingMask, causalMask: mask, cache: cache?.self?.[i], crossCache: cache?.cross[i] });
+        const o = block.forward(x, { memory, returnAttention, memoryPaddingMask: srcPaddingMask, cache: cache?.self?.[i], crossCache: cache?.cross[i] });
         x = o.y;
         if (o.attention) decoder.push(o.attention as tf.Tensor4D);
         if (o.crossAttention) cross.push(o.crossAttention as tf.Tensor4D);

@@ -7,7 +7,7 @@
 //   logits = ln_f(x) · wteᵀ
 import { Dropout, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul2d, tf, tidy } from '@tx/core';
 import type { Affine, DecoderWeights, LanguageModel, SessionOptions, StateDict } from '@tx/core';
-import { KVCache, causalMask } from '@tx/attention';
+import { KVCache } from '@tx/attention';
 import { LearnedPositionalEmbedding } from '@tx/positional';
 import { GPTSession } from '../decoding/session.js';
 import { Block } from '../layers/block.js';
@@ -100,10 +100,9 @@ export class GPT extends Module implements LanguageModel {
     }
     return tidy(() => {
       let x = this.drop.forward(tf.add(this.wte.forward(ids), this.wpe.forward(T, offset))); // [B, T, C]
-      const mask = causalMask(T, offset + T); // once for every layer (T x T is 1M entries at GPT-2's context)
       const out: Required<Omit<GPTOutput, 'logits'>> = { attention: [], qkv: [] };
       [...this.h].forEach((block, i) => {
-        const o = block.forward(x, { returnAttention, returnQKV, cache: cache?.[i], causalMask: mask });
+        const o = block.forward(x, { returnAttention, returnQKV, cache: cache?.[i] });
         x = o.y;
         if (o.attention) out.attention.push(o.attention as tf.Tensor4D);
         if (o.qkv) out.qkv.push(o.qkv as LayerQKV);
