@@ -10,6 +10,7 @@ export type { AdapterInfo, BackendInfo, BackendName, BackendPreference, InitBack
 export { Module, ModuleDict, ModuleList } from './module.js';
 export { Dropout, dropout } from './dropout.js';
 export { tidy } from './tidy.js';
+export { addAll } from './add-all.js';
 export type { ContextOverflow, DecodingSession, LanguageModel, SessionOptions, StepOutput } from './generation.js';
 export type { ParamOptions, StateDict } from './module.js';
 export { Rng } from './rng.js';

@@ -6,7 +6,7 @@
 // gradient uses flags when @tx's wasm kernels are on (they run them at full
 // speed) and otherwise an explicit transpose then a flag-free 2-D matMul.
 import { randomNormal } from './init.js';
-import { kernelsInfo } from './kernels/install.js';
+import { kernelsActive } from './kernels/install.js';
 import { Module } from './module.js';
 import type { Rng } from './rng.js';
 import { ShapeError, formatShape } from './errors.js';
@@ -22,7 +22,7 @@ export const matMul2d: (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D = tf.cust
         const [sa, sb] = saved as tf.Tensor2D[];
         const g = dy as tf.Tensor2D;
         // @tx's wasm kernels run transpose flags at full speed; tfjs's need explicit transposes.
-        if (kernelsInfo().active) return [tf.matMul(g, sb, false, true), tf.matMul(sa, g, true, false)];
+        if (kernelsActive()) return [tf.matMul(g, sb, false, true), tf.matMul(sa, g, true, false)];
         return [tf.matMul(g, tf.transpose(sb)), tf.matMul(tf.transpose(sa), g)];
       },
     };

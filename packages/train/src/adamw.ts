@@ -6,7 +6,7 @@
 //
 // nanoGPT decays parameters of rank >= 2 (weights of matmuls and embeddings)
 // and not biases or norm gains; so do we.
-import { TxError, formatShape, fusedAdamW, tf } from '@tx/core';
+import { TxError, addAll, formatShape, fusedAdamW, tf } from '@tx/core';
 
 /** AdamW's hyperparameters, and which parameters decay. */
 export interface AdamWOptions {
@@ -153,23 +153,8 @@ export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number):
  */
 export function clipScale(grads: Record<string, tf.Tensor>, maxNorm: number): { norm: tf.Scalar; scale: tf.Scalar } {
   return tf.tidy(() => {
-    const norm = tf.sqrt(sumAll(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    const norm = tf.sqrt(addAll(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
     return { norm, scale: tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1) as tf.Scalar };
   });
 }
 
-/**
- * The sum of scalars as a tree of pairwise adds. Not tf.addN: on WebGPU it binds
- * every input at once, and past the adapter's storage-buffer limit (8 on SwiftShader,
- * a model's ~20 gradients) the kernel fails to compile and returns garbage silently.
- */
-function sumAll(xs: tf.Tensor[]): tf.Tensor {
-  if (xs.length === 0) return tf.scalar(0);
-  let level = xs;
-  while (level.length > 1) {
-    const next: tf.Tensor[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? tf.add(level[i], level[i + 1]) : level[i]);
-    level = next;
-  }
-  return level[0];
-}

@@ -2,7 +2,7 @@
 // Q/K/V, loss), as `tx inspect` does, all from the model's own forward pass
 // (returnAttention, returnQKV), reading back one layer at a time.
 import type { GPT } from '@tx/blocks';
-import { tf, tidy } from '@tx/core';
+import { addAll, tf, tidy } from '@tx/core';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import type { InspectData } from '../lib/data.js';
 import { poolFactor, splitRows } from '../lib/downsample.js';
@@ -97,8 +97,7 @@ export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { 
     const read = [
       tidy(() => tf.stack(rows.map((blocks) => tidy(() => poolMax(concatRows(blocks), factor))))),
       tidy(() => concatRows(rows[layer])),
-      // Not tf.addN: on WebGPU it binds every input at once and fails past the storage-buffer limit (8 on SwiftShader).
-      tidy(() => (losses.length ? losses.reduce((a, b) => tf.add(a, b)) : tf.scalar(0))),
+      addAll(losses), // not tf.addN, which WebGPU cannot run on many inputs
     ];
     let thumbData: Float32Array, shownData: Float32Array, lossData: Float32Array;
     try {

@@ -167,6 +167,23 @@ describe('GPTSession on wasm with the fused decoder (@tx/core FusedDecoder)', ()
     gpt.dispose();
   });
 
+  it("restart takes a prompt longer than the context (its last blockSize ids), and a fork keeps the session's policy", async () => {
+    const gpt = model(configs[0]);
+    const prompt = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    const session = gpt.startSession({ contextOverflow: 'restart' });
+    expect(maxAbsDifference((await session.feed(prompt)).logits, lastLogits(gpt, prompt.slice(-8)))).toBeLessThan(1e-4);
+    const fork = session.fork();
+    gpt.train(); // both leave the fused path for tfjs's, where restart needs a cache: the fork must still have one
+    const history = [...prompt, 11];
+    expect(maxAbsDifference((await fork.feed([11])).logits, lastLogits(gpt, history.slice(-6)))).toBeLessThan(1e-4);
+    expect(maxAbsDifference((await session.feed([11])).logits, lastLogits(gpt, history.slice(-6)))).toBeLessThan(1e-4);
+    gpt.eval();
+    fork.dispose();
+    session.dispose();
+    session.dispose(); // twice is harmless
+    gpt.dispose();
+  });
+
   it('forks, leaves the fused path when the model trains mid-session, and leaks neither tensors nor wasm memory', async () => {
     const gpt = model(configs[0]);
     const session = gpt.startSession({ contextOverflow: 'restart' });

@@ -18,7 +18,7 @@
 // and values kept in wasm, instead of ~300 tfjs kernels. Past the context,
 // 'restart' refills that cache token by token; 'crop' recomputes the window
 // with tfjs's batched forward, as without the kernels.
-import { FusedDecoder, tf, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
+import { FusedDecoder, tf, type DecoderWeights, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
 import type { KVCache } from '@tx/attention';
 import type { GPT } from '../models/gpt.js';
 import { checkIds } from './ids.js';
@@ -57,14 +57,14 @@ export class GPTSession implements DecodingSession {
     if (this.fused && !weights) this.leaveFused();
     if (this.fused && weights) {
       const fits = this.fused.position + ids.length <= T;
-      if (fits || this.options.contextOverflow === 'restart') return this.feedFused(fits ? ids : this.history.slice(-Math.max(ids.length, Math.ceil(0.75 * T))), !fits, weights);
+      if (fits || this.options.contextOverflow === 'restart') return this.feedFused(fits ? ids : this.history.slice(-this.restartWindow(ids.length)), !fits, weights);
     }
     const held = this.cache?.[0]?.position ?? 0;
     let input: number[];
     if (this.cache && !this.cacheStale && held + ids.length <= T) {
       input = [...ids];
     } else {
-      const keep = this.cache && this.options.contextOverflow === 'restart' ? Math.max(ids.length, Math.ceil(0.75 * T)) : T;
+      const keep = this.cache && this.options.contextOverflow === 'restart' ? this.restartWindow(ids.length) : T;
       input = this.history.slice(-keep);
       if (this.cache) this.resetCache();
       this.cacheStale = false;
@@ -89,11 +89,16 @@ export class GPTSession implements DecodingSession {
   }
 
   fork(): GPTSession {
-    const copy = new GPTSession(this.model, { ...this.options, cache: false });
-    copy.history = [...this.history];
-    copy.cache = this.cache ? this.cache.map((c) => c.clone()) : null;
-    copy.fused = this.fused ? this.fused.clone() : null;
-    return copy;
+    // The same options and state, with copies of the caches (not the constructor, which would allocate new ones).
+    const copy = Object.create(GPTSession.prototype) as GPTSession;
+    return Object.assign(copy, {
+      model: this.model,
+      options: this.options,
+      history: [...this.history],
+      cache: this.cache ? this.cache.map((c) => c.clone()) : null,
+      fused: this.fused ? this.fused.clone() : null,
+      cacheStale: this.cacheStale,
+    });
   }
 
   dispose(): void {
@@ -107,7 +112,7 @@ export class GPTSession implements DecodingSession {
    * from position 0 (a prompt, a restart) go through one batched forward whose
    * keys and values are copied into the fused caches; others one step each.
    */
-  private feedFused(input: readonly number[], fresh: boolean, weights: NonNullable<ReturnType<GPT['decoderWeights']>>): Promise<StepOutput> {
+  private feedFused(input: readonly number[], fresh: boolean, weights: DecoderWeights): Promise<StepOutput> {
     const fused = this.fused!;
     if (fresh) fused.position = 0;
     let logits: tf.Tensor | null = null;
@@ -141,7 +146,13 @@ export class GPTSession implements DecodingSession {
   }
 
   private resetCache(): void {
-    this.dispose();
+    for (const c of this.cache ?? []) c.dispose();
     this.cache = this.model.createCache();
+  }
+
+  /** Past the context, 'restart' recomputes the last 3/4 of it (all the new ids if more, at most the context). */
+  private restartWindow(newIds: number): number {
+    const T = this.model.config.blockSize;
+    return Math.min(T, Math.max(newIds, Math.ceil(0.75 * T)));
   }
 }

@@ -64,6 +64,8 @@ export class GPT extends Module implements LanguageModel {
    * eval(), refreshed by loadStateDict, dropped by train() and dispose().
    */
   private headWeight: tf.Tensor2D | null = null;
+  /** decoderWeights(), made with headWeight (the variables themselves are assigned in place). */
+  private fusedWeights: DecoderWeights | null = null;
 
   constructor(config: GPTConfig, { rng = new Rng(1337) }: GPTOptions = {}) {
     super();
@@ -175,21 +177,27 @@ export class GPT extends Module implements LanguageModel {
   private dropHeadWeight(): void {
     this.headWeight?.dispose();
     this.headWeight = null;
+    this.fusedWeights = null;
   }
 
   /**
-   * The weights as @tx/core's FusedDecoder reads them, or null when the fused
-   * step does not apply: in training mode (no cached wteᵀ), or a model with
-   * grouped-query heads.
+   * The weights as @tx/core's FusedDecoder reads them (the same object until
+   * the model leaves eval mode or loads a state dict), or null in training
+   * mode, where there is no cached wteᵀ.
    */
   decoderWeights(): DecoderWeights | null {
-    if (!this.headWeight || [...this.h].some((b) => b.attn.nKvHead !== b.attn.nHead)) return null;
+    if (!this.headWeight) return null;
+    this.fusedWeights ??= this.collectDecoderWeights(this.headWeight);
+    return this.fusedWeights;
+  }
+
+  private collectDecoderWeights(head: tf.Tensor2D): DecoderWeights {
     const affine = (l: { weight: tf.Variable; bias: tf.Variable | null }): Affine => [l.weight, l.bias];
     return {
       wte: this.wte.weight,
       wpe: this.wpe.weight,
       lnF: affine(this.ln_f),
-      head: this.headWeight,
+      head,
       layers: [...this.h].map((b) => ({
         ln1: affine(b.ln_1),
         attn: affine(b.attn.c_attn),

@@ -1,6 +1,7 @@
 // A GPT's batch-1 decoding step as one wasm call (kernels/decoder.ts), for
 // @tx/blocks' decoding session. The caches and scratch live in tfjs-wasm's
 // heap, owned by this object; the weights are read where tfjs keeps them.
+import { ShapeError, ValueError } from '../errors.js';
 import { tf } from '../tf.js';
 import { FUSED } from './fused.js';
 import { kernelsActive, loadedKernels } from './install.js';
@@ -38,6 +39,8 @@ const ACTIVATIONS = { gelu: 0, gelu_tanh: 1, relu: 2 } as const;
 export class FusedDecoder {
   /** Positions held in the caches (the next token's position). */
   position = 0;
+  private disposed = false;
+  private inputsFor: { weights: DecoderWeights; inputs: Record<string, tf.Tensor>; slots: number } | null = null;
   private readonly cacheBytes: number;
   private readonly blocks: { table: number; k: number; v: number; scratch: number };
 
@@ -77,16 +80,12 @@ export class FusedDecoder {
   /** Feed `token` at `position` and return the next token's logits [V] (the caller disposes them). */
   step(token: number, weights: DecoderWeights): tf.Tensor1D {
     const { nLayer, nHead, nEmbd, vocabSize, blockSize, activation, layerNormEps } = this.shape;
-    if (this.position >= blockSize) throw new RangeError(`FusedDecoder: position ${this.position} is past the context (${blockSize})`);
-    if (!Number.isInteger(token) || token < 0 || token >= vocabSize) throw new RangeError(`FusedDecoder: token ${token} is not in [0, ${vocabSize - 1}]`);
-    const slots: (tf.Tensor | null)[] = [weights.wte, weights.wpe, ...weights.lnF, weights.head];
-    for (const l of weights.layers) slots.push(...l.ln1, ...l.attn, ...l.proj, ...l.ln2, ...l.fc, ...l.mlp);
-    const inputs: Record<string, tf.Tensor> = {};
-    slots.forEach((t, i) => {
-      if (t) inputs[`s${i}`] = t;
-    });
+    if (this.disposed) throw new ValueError('FusedDecoder: used after dispose()');
+    if (this.position >= blockSize) throw new ValueError(`FusedDecoder: position ${this.position} is past the context (${blockSize})`);
+    if (!Number.isInteger(token) || token < 0 || token >= vocabSize) throw new ValueError(`FusedDecoder: token ${token} is not in [0, ${vocabSize - 1}]`);
+    const { inputs, slots } = this.kernelInputs(weights);
     const attrs = {
-      slots: slots.length,
+      slots,
       table: this.blocks.table,
       token,
       pos: this.position,
@@ -106,6 +105,20 @@ export class FusedDecoder {
     return logits;
   }
 
+  /** The weights as the kernel's named inputs s0..s{n-1}, table order (absent biases left out); made once per weights object. */
+  private kernelInputs(weights: DecoderWeights): { inputs: Record<string, tf.Tensor>; slots: number } {
+    if (this.inputsFor?.weights !== weights) {
+      const table: (tf.Tensor | null)[] = [weights.wte, weights.wpe, ...weights.lnF, weights.head];
+      for (const l of weights.layers) table.push(...l.ln1, ...l.attn, ...l.proj, ...l.ln2, ...l.fc, ...l.mlp);
+      const inputs: Record<string, tf.Tensor> = {};
+      table.forEach((t, i) => {
+        if (t) inputs[`s${i}`] = t;
+      });
+      this.inputsFor = { weights, inputs, slots: table.length };
+    }
+    return this.inputsFor;
+  }
+
   /**
    * Fill the caches from a batched forward's keys and values (one [1, H, t, d]
    * pair per layer, as @tx/attention's KVCache holds them): the positions
@@ -116,7 +129,7 @@ export class FusedDecoder {
     const d = nEmbd / nHead;
     const t = layers[0]?.[0].shape[2] ?? 0;
     if (layers.length !== nLayer || t > blockSize || layers.some(([k, v]) => k.shape.join() !== `1,${nHead},${t},${d}` || v.shape.join() !== k.shape.join())) {
-      throw new RangeError(`FusedDecoder.load: expected ${nLayer} layers of keys and values [1, ${nHead}, t <= ${blockSize}, ${d}]`);
+      throw new ShapeError(`FusedDecoder.load: expected ${nLayer} layers of keys and values [1, ${nHead}, t <= ${blockSize}, ${d}]`);
     }
     const { backend } = loadedKernels()!;
     const bytes = this.heap.bytes();
@@ -135,7 +148,8 @@ export class FusedDecoder {
 
   /** An independent copy: the same positions, caches copied. */
   clone(): FusedDecoder {
-    const copy = FusedDecoder.create(this.shape)!;
+    const copy = FusedDecoder.create(this.shape);
+    if (!copy) throw new ValueError("FusedDecoder.clone: @tx's wasm kernels are off; the copy could not be made");
     const bytes = this.heap.bytes(); // after create(): allocating may have grown the memory
     bytes.copyWithin(copy.blocks.k, this.blocks.k, this.blocks.k + this.cacheBytes);
     bytes.copyWithin(copy.blocks.v, this.blocks.v, this.blocks.v + this.cacheBytes);
@@ -143,8 +157,10 @@ export class FusedDecoder {
     return copy;
   }
 
-  /** Free the caches. */
+  /** Free the caches (once: a second call does nothing). */
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const offset of Object.values(this.blocks)) this.heap.free(offset);
   }
 }

@@ -4,6 +4,7 @@
 // call them, with gradients, and fall back to tfjs compositions when off.
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
+import { ValueError } from '../errors.js';
 import { offsetOf, type KernelModule, type WasmBackend } from './wasm.js';
 
 /** The names of the fused kernels (tfjs's registry is keyed by name and backend). */
@@ -133,6 +134,6 @@ function checkTargets(backend: WasmBackend, targets: TensorInfo, V: number, { ha
   const ids = new Int32Array((backend as unknown as { wasm: { HEAP32: Int32Array } }).wasm.HEAP32.buffer, offsetOf(backend, targets), util.sizeFromShape(targets.shape));
   for (let n = 0; n < ids.length; n++) {
     const t = ids[n];
-    if ((t < 0 || t >= V) && !(hasIgnore && t === ignore)) throw new RangeError(`crossEntropy: target id ${t} at row ${n} is out of range [0, ${V})`);
+    if ((t < 0 || t >= V) && !(hasIgnore && t === ignore)) throw new ValueError(`crossEntropy: target id ${t} at row ${n} is out of range [0, ${V})`);
   }
 }

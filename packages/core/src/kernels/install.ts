@@ -5,6 +5,7 @@
 // calls tf.matMul runs them with no change. TX_KERNELS=off (or
 // useKernels(false)) puts tfjs's own kernels back: the plain path stays one
 // flag away, for tests and comparisons.
+import { ValueError } from '../errors.js';
 import { tf } from '../tf.js';
 import { enableRelaxedSimd } from '#platform';
 import { concatConfig, gatherConfig, splitVConfig } from './copies.js';
@@ -83,7 +84,7 @@ export interface UseKernelsOptions {
  */
 export async function useKernels(on: boolean, options: UseKernelsOptions = {}): Promise<KernelsInfo> {
   const threads = options.threads ?? threadsFromEnv();
-  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1) throw new ValueError(`threads must be an integer >= 1, got ${threads}`);
   restoreOriginals();
   if (!on) {
     pool?.stop();
@@ -135,7 +136,7 @@ function threadsFromEnv(): number {
   const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TX_THREADS;
   if (!raw) return 1;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`TX_THREADS must be an integer >= 1, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 1) throw new ValueError(`TX_THREADS must be an integer >= 1, got "${raw}"`);
   return n;
 }
 

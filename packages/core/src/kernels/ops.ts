@@ -114,18 +114,25 @@ export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, { scale
  * Mean softmax cross-entropy of logits [N, V] against int32 targets [N], in one
  * fused kernel each way (no [N, V] target tensor): targets equal to `ignoreIndex`
  * count for nothing; `labelSmoothing` eps makes the target (1 - eps) one-hot + eps / V.
- * A target out of [0, V) is a RangeError. Null when the kernels are off.
+ * A target out of [0, V) is a ValueError naming it. Null when the kernels are off.
  */
 export function fusedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor, options: { ignoreIndex?: number; labelSmoothing?: number } = {}): tf.Scalar | null {
   if (!kernelsActive() || logits.rank !== 2 || targets.rank !== 1 || logits.dtype !== 'float32' || targets.dtype !== 'int32') return null;
   const attrs = { hasIgnore: options.ignoreIndex !== undefined, ignore: options.ignoreIndex ?? 0, eps: options.labelSmoothing ?? 0 };
-  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const key = `${attrs.hasIgnore}/${attrs.ignore}/${attrs.eps}`;
+  let f = crossEntropies.get(key);
+  if (!f) crossEntropies.set(key, (f = crossEntropyWith(attrs)));
+  return f(logits, targets);
+}
+
+const crossEntropyWith = (attrs: { hasIgnore: boolean; ignore: number; eps: number }) =>
+  tf.customGrad(((x: tf.Tensor, targets: tf.Tensor, save: tf.GradSaveFunc) => {
     const [loss, lse] = run(FUSED.crossEntropy, { logits: x, targets }, attrs) as tf.Tensor[];
-    save([x, lse, targets]); // targets too: the caller's tidy may dispose them before the backward pass
+    save([x, lse, targets]);
     return {
       value: loss,
-      gradFunc: (dy: tf.Tensor, [sx, sLse, sTargets]: tf.Tensor[]) => run(FUSED.crossEntropyGrad, { logits: sx, targets: sTargets, lse: sLse, dy }, attrs) as tf.Tensor,
+      // The integer targets get no gradient (zeros, as tfjs wants one per input).
+      gradFunc: (dy: tf.Tensor, [sx, sLse, sTargets]: tf.Tensor[]) => [run(FUSED.crossEntropyGrad, { logits: sx, targets: sTargets, lse: sLse, dy }, attrs) as tf.Tensor, tf.zerosLike(sTargets)],
     };
-  }) as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Scalar;
-  return f(logits);
-}
+  }) as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, targets: tf.Tensor) => tf.Scalar;
+const crossEntropies = new Map<string, ReturnType<typeof crossEntropyWith>>();
