@@ -11,7 +11,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const args = process.argv.slice(2);
-const rounds = Number(args[args.indexOf('--rounds') + 1] || 3);
+const at = args.indexOf('--rounds');
+const rounds = at < 0 ? 3 : Number(args[at + 1]);
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error(`w1.mjs: --rounds must be an integer >= 1, got "${args[at + 1]}"`);
+  process.exit(2);
+}
 const tx = (env, threads) => () => {
   const out = execFileSync('node', ['apps/trainer/dist/cli.js', 'bench', '--backend', 'wasm', '--threads', String(threads), '--steps', '20', '--json'], { cwd: root, env: { ...process.env, ...env } });
   const j = JSON.parse(out.toString());

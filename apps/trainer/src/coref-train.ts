@@ -88,10 +88,19 @@ export async function answer(model: Encoder, tokenizer: WordTokenizer, text: str
   const ids = tokenizer.encode(text);
   const tokens = ids.map((id) => tokenizer.decode([id]));
   const at = pronoun ?? tokens.indexOf('it');
-  const { pointer, attention: att } = tf.tidy(() => {
-    const out = model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), { query: tf.tensor1d([at], 'int32'), returnAttention: attention });
-    return { pointer: tf.softmax(out.pointer!), attention: out.attention ?? [] };
-  });
+  if (at < 0 || at >= ids.length) throw new TxError(`"${text}": no pronoun to resolve (no "it", and none given)`);
+  const wasTraining = model.training;
+  model.eval(); // answers are read without dropout, whatever mode training left the model in
+  let read: { pointer: tf.Tensor; attention: tf.Tensor[] };
+  try {
+    read = tf.tidy(() => {
+      const out = model.forward(tf.tensor2d([ids], [1, ids.length], 'int32'), { query: tf.tensor1d([at], 'int32'), returnAttention: attention });
+      return { pointer: tf.softmax(out.pointer!), attention: out.attention ?? [] };
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  const { pointer, attention: att } = read;
   const p = Array.from(await pointer.data());
   const weights = await Promise.all(att.map(async (a) => ((await a.array()) as number[][][][])[0]));
   tf.dispose([pointer, ...att]);

@@ -108,12 +108,9 @@ describe('BpeTokenizer.train', () => {
     expect(() => trainBpe('abc', { vocabSize: 256, specialTokens: ['<s>'] })).toThrow('expected vocabSize an integer from 257 (256 bytes + 1 special tokens)');
   });
 
-  it('trains vocab 512 on the first 1 MB of Tiny Shakespeare in seconds', () => {
+  it('trains vocab 512 on the first 1 MB of Tiny Shakespeare (its speed is the bench\'s: pnpm --filter @tx/tokenizer bench)', () => {
     const text = tinyShakespeare().slice(0, 1_000_000);
-    const t0 = performance.now();
     const tok = BpeTokenizer.train(text, { vocabSize: 512 });
-    const seconds = (performance.now() - t0) / 1000;
-    expect(seconds).toBeLessThan(10);
     expect(tok.vocabSize).toBe(512);
     const ids = tok.encode(text);
     expect(tok.decode(ids)).toBe(text);

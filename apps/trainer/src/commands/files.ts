@@ -150,10 +150,14 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
   };
   let written: string[];
   if (format === 'hf') {
-    await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
-    const opened = await openCheckpoint(dir, { bytes: Infinity, reason: 'export' });
-    const files = huggingFaceFiles(opened.model as GPT, opened.tokenizer);
-    opened.model.dispose();
+    const info = await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
+    const opened = await openCheckpoint(dir, memoryBudget(info.backend));
+    let files: ReturnType<typeof huggingFaceFiles>;
+    try {
+      files = huggingFaceFiles(opened.model as GPT, opened.tokenizer);
+    } finally {
+      opened.model.dispose();
+    }
     try {
       await replaceFolder(out, async (temp) => {
         await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(files.config, null, 2)}\n`);

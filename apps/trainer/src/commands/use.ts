@@ -181,11 +181,23 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
   const { config, model, tokenizer } = opened;
   if (config.model.kind === 'encoder') return corefInspect(opened, text, values, io);
   // Long texts and big models: only the layers and heads asked for, and logits only when wanted.
-  const layerCount = config.model.kind === 'gpt' ? config.model.config.nLayer : Infinity;
+  const layerCount = config.model.kind === 'gpt' ? config.model.config.nLayer : Math.max(config.model.config.nEncoderLayer, config.model.config.nDecoderLayer);
   const pickLayers = indexList(values.layers, '--layers', layerCount);
   const pickHeads = indexList(values.heads, '--heads', config.model.config.nHead);
-  const pick = (layers: number[][][][]) => layers.filter((_, l) => !pickLayers || pickLayers.includes(l)).map((heads) => heads.filter((_, h) => !pickHeads || pickHeads.includes(h)));
   const round = (rows: number[][]) => rows.map((r) => r.map((v) => Math.round(v * 1e6) / 1e6));
+  // Only the chosen layers are read back, and of them only the chosen heads (gathered on the device).
+  const readAttention = (layers: tf.Tensor[]) =>
+    Promise.all(
+      layers
+        .filter((_, l) => !pickLayers || pickLayers.includes(l))
+        .map(async (a) => {
+          const heads = pickHeads ? tf.gather(a, pickHeads, 1) : a;
+          const rows = ((await heads.array()) as number[][][][])[0];
+          if (heads !== a) heads.dispose();
+          return rows.map(round);
+        }),
+    );
+  const readLogits = async (logits: tf.Tensor) => (values['no-logits'] ? {} : { logits: round(((await logits.array()) as number[][][])[0]) });
   let result: Record<string, unknown>;
   if (config.model.kind === 'gpt') {
     const gpt = model as GPT;
@@ -195,8 +207,8 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     const input = row(ids);
     const { logits, attention } = gpt.forward(input, { returnAttention: true });
     input.dispose();
-    const logitRows = ((await logits.array()) as number[][][])[0];
-    const att = pick(await Promise.all(attention!.map(async (a) => ((await a.array()) as number[][][][])[0]))).map((heads) => heads.map(round));
+    const logitsOut = await readLogits(logits);
+    const att = await readAttention(attention!);
     let loss: number | null = null;
     if (ids.length > 1) {
       const l = tf.tidy(() => crossEntropy(tf.slice(logits, [0, 0, 0], [1, ids.length - 1, -1]), tf.tensor2d([ids.slice(1)], [1, ids.length - 1], 'int32')));
@@ -204,7 +216,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
       l.dispose();
     }
     tf.dispose([logits, ...attention!]);
-    result = { tokens: ids.map((id) => tokenizer.decode([id])), ids, ...(values['no-logits'] ? {} : { logits: round(logitRows) }), attention: att, loss };
+    result = { tokens: ids.map((id) => tokenizer.decode([id])), ids, ...logitsOut, attention: att, loss };
     if (pickLayers) result.layers = pickLayers;
     if (pickHeads) result.heads = pickHeads;
   } else {
@@ -219,17 +231,16 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     const { logits, attention } = ed.forward(src, tgt, { returnAttention: true });
     tf.dispose([src, tgt]);
     const l = tf.tidy(() => crossEntropy(logits, tf.tensor2d([tgtOut], [1, tgtOut.length], 'int32')));
-    const toArrays = async (ts: tf.Tensor4D[]) => pick(await Promise.all(ts.map(async (a) => ((await a.array()) as number[][][][])[0]))).map((heads) => heads.map(round));
     result = {
       tokens: tgtIn.map((id) => tokenizer.decode([id])),
       ids: tgtIn,
-      logits: round(((await logits.array()) as number[][][])[0]),
-      attention: await toArrays(attention!.decoder),
+      ...(await readLogits(logits)),
+      attention: await readAttention(attention!.decoder),
       loss: (await l.data())[0],
       sourceTokens: srcIds.map((id) => tokenizer.decode([id])),
       sourceIds: srcIds,
-      cross: await toArrays(attention!.cross),
-      encoderAttention: await toArrays(attention!.encoder),
+      cross: await readAttention(attention!.cross),
+      encoderAttention: await readAttention(attention!.encoder),
       prediction: targetText,
     };
     tf.dispose([logits, l, ...attention!.decoder, ...attention!.cross, ...attention!.encoder]);
