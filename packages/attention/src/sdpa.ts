@@ -10,7 +10,7 @@
 // (no other mask, no dropout, weights not asked for) is one fused kernel each
 // way, which never builds the [B, h, Tq, Tk] scores; everything else takes the
 // tfjs ops below, whose batched products the kernels also run at full speed.
-import { ShapeError, dropout as dropoutMask, formatShape, fusedAttention, tf, type Rng } from '@tx/core';
+import { ShapeError, dropout as dropoutMask, formatShape, fusedAttention, tf, tidy, type Rng } from '@tx/core';
 import { scoreBias, type MaskOptions } from './masks.js';
 
 /** Options of scaledDotProductAttention: masks, the scale, dropout on the weights, and whether to return them. */
@@ -53,13 +53,13 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
   if (Tv !== Tk || hv !== hk) throw new ShapeError(`scaledDotProductAttention: k and v must have the same heads and length: ${shapes}`);
   if (h % hk !== 0) throw new ShapeError(`scaledDotProductAttention: q's ${h} heads are not a multiple of k's ${hk}: ${shapes}`);
 
-  return tf.tidy(() => {
+  return tidy((): AttentionResult => {
     let [q4, k4, v4] = threeD ? [q, k, v].map((t) => tf.expandDims(t, 1)) : [q, k, v];
     if (hk !== h) [k4, v4] = [repeatHeads(k4, h / hk), repeatHeads(v4, h / hk)];
     const scale = options.scale ?? 1 / Math.sqrt(d);
     const plain = !options.mask && !options.keyPaddingMask && !options.bias && options.window == null && !options.dropout && !options.returnWeights;
     const fused = plain ? fusedAttention(q4, k4, v4, { scale, causal: options.causal === true }) : null;
-    if (fused) return { output: threeD ? tf.squeeze(fused, [1]) : fused, weights: null } as unknown as tf.TensorContainerObject;
+    if (fused) return { output: threeD ? tf.squeeze(fused, [1]) : fused, weights: null };
     // [B, h, Tq, d] x [B, h, d, Tk] -> [B, h, Tq, Tk]
     let scores = tf.matMul(tf.mul(q4, scale), tf.transpose(k4, [0, 1, 3, 2]));
     const { additive, rowVisible } = scoreBias(B, h, Tq, Tk, options);
@@ -72,8 +72,8 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
       output = tf.squeeze(output, [1]);
       weights = tf.squeeze(weights, [1]);
     }
-    return { output, weights: options.returnWeights ? weights : null } as unknown as tf.TensorContainerObject;
-  }) as unknown as AttentionResult;
+    return { output, weights: options.returnWeights ? weights : null };
+  });
 }
 
 /** [B, hk, T, d] -> [B, hk * n, T, d], each head repeated n times in place (0,0,..,1,1,..). */

@@ -11,19 +11,8 @@
 //   forward:  P = softmax(scale · Q Kᵀ);  O = P V;  lse_i = log Σ_t e^(s_it)
 //   backward: dV = Pᵀ dO;  dP = dO Vᵀ;  dS = P ∘ (dP - rowsum(dO ∘ O)) · scale
 //             dQ = dS K;  dK = dSᵀ Q
-import { exp4 } from './math';
-import { matmulPanels, matmulScratch } from './matmul';
-
-// @ts-ignore: decorator
-@inline function panels(N: i32): i32 {
-  return (N + 7) / 8;
-}
-
-/** C[M, N] = op(A) · op(B) with strides (in floats), through the packed micro-kernel. */
-// @ts-ignore: decorator
-@inline function product(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, M: i32, N: i32, K: i32, scratch: usize): void {
-  matmulPanels(a, aRow, aCol, b, bRow, bCol, c, M, N, K, 0, panels(N), scratch);
-}
+import { exp4, hsum } from './math';
+import { matmul as product, matmulScratch } from './matmul';
 
 /** Row i's visible keys: all Tk, or with `causal` those up to its position. */
 // @ts-ignore: decorator
@@ -52,13 +41,14 @@ export function attentionScratch(Tq: i32, Tk: i32, d: i32): usize {
     for (let t = 0; t < n; t++) shift = Mathf.max(shift, load<f32>(s + (<usize>t << 2)) * scale);
   }
   const sh = f32x4.splat(shift);
-  let sum: f32 = 0;
+  let total = f32x4.splat(0);
   for (let t = 0; t < whole; t += 4) {
     const at = <usize>t << 2;
     const e = exp4(f32x4.sub(f32x4.mul(v128.load(s + at), sv), sh));
     v128.store(s + at, e);
-    sum += f32x4.extract_lane(e, 0) + f32x4.extract_lane(e, 1) + f32x4.extract_lane(e, 2) + f32x4.extract_lane(e, 3);
+    total = f32x4.add(total, e);
   }
+  let sum = hsum(total);
   for (let t = whole; t < n; t++) {
     const at = <usize>t << 2;
     const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(s + at) * scale - shift)), 0);

@@ -12,6 +12,7 @@
 // values go to caches laid out [layer][head][position][d].
 import { gelu } from './gelu';
 import { layerNorm } from './layernorm';
+import { hsum, madd } from './math';
 
 // The table: header entries, then per layer.
 const WTE = 0, WPE = 1, LNF_W = 2, LNF_B = 3, HEAD = 4, HEADER = 5;
@@ -23,11 +24,6 @@ const LN2_W = 6, LN2_B = 7, FC_W = 8, FC_B = 9, MLP_W = 10, MLP_B = 11, PER_LAYE
   return <usize>load<u32>(table + (<usize>i << 2));
 }
 
-// @ts-ignore: decorator
-@inline function madd(x: v128, y: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(x, y, acc);
-  return f32x4.add(acc, f32x4.mul(x, y));
-}
 
 /** y[N] = x[K] · W[K, N] (+ b[N] when b != 0), W row-major; 16 columns at a time in registers. */
 export function matvec(x: usize, w: usize, b: usize, y: usize, K: i32, N: i32): void {
@@ -135,7 +131,7 @@ export function decodeStep(
         const k = keys + <usize>t * (<usize>d << 2);
         let s = f32x4.splat(0);
         for (let i = 0; i < d; i += 4) s = madd(v128.load(q + (<usize>i << 2)), v128.load(k + (<usize>i << 2)), s);
-        const score = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3)) * scale;
+        const score = hsum(s) * scale;
         store<f32>(att + (<usize>t << 2), score);
         if (score > max) max = score;
       }

@@ -6,10 +6,7 @@
 //             dw = Σ_rows dy · x̂, db = Σ_rows dy
 // mean and rstd go out per row, so the backward pass recomputes x̂ from x.
 
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
+import { hsum } from './math';
 
 /** y[N, C] = LayerNorm(x) · w (+ b when b != 0); mean[N] and rstd[N] for the backward pass. */
 export function layerNorm(x: usize, w: usize, b: usize, y: usize, mean: usize, rstd: usize, N: i32, C: i32, eps: f32): void {

@@ -20,6 +20,19 @@ function ivec(c: i32): v128 {
   return i32x4.splat(c * <i32>one());
 }
 
+/** acc + x · y: one fused instruction with relaxed SIMD, else a multiply then an add. */
+// @ts-ignore: decorator
+@inline export function madd(x: v128, y: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(x, y, acc);
+  return f32x4.add(acc, f32x4.mul(x, y));
+}
+
+/** The sum of a vector's four lanes. */
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
 export const ONE = vec(1);
 export const HALF = vec(0.5);
 export const TWO = vec(2);

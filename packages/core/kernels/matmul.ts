@@ -10,14 +10,16 @@
 // Element (i, k) of op(A) is at a + 4 * (i * aRow + k * aCol): the caller's
 // strides encode the transpose, so A·Bᵀ and Aᵀ·B cost no transpose copy.
 
-const MR: i32 = 4;
-const NR: i32 = 8;
+import { madd } from './math';
 
-// acc + x * y: one fused instruction with relaxed SIMD, else mul then add.
+const MR: i32 = 4;
+/** Columns per packed panel of B. */
+export const NR: i32 = 8;
+
+/** Panels of NR columns that N columns take. */
 // @ts-ignore: decorator
-@inline function madd(x: v128, y: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(x, y, acc);
-  return f32x4.add(acc, f32x4.mul(x, y));
+@inline export function panelCount(N: i32): i32 {
+  return (N + NR - 1) / NR;
 }
 
 /** Copies columns j0..j0+NR of op(B) (K rows) into a panel, zero-padded past n. */
@@ -100,7 +102,7 @@ function kernel4x8(pa: usize, pb: usize, K: i32, c: usize, ldc: i32): void {
 
 /** Bytes of scratch that matmul needs for these sizes. */
 export function matmulScratch(M: i32, N: i32, K: i32): usize {
-  const panels = (N + NR - 1) / NR;
+  const panels = panelCount(N);
   return (<usize>(panels * NR * K) << 2) + (<usize>(MR * K) << 2) + (MR * NR << 2);
 }
 
@@ -113,7 +115,7 @@ export function matmul(
   b: usize, bRow: i32, bCol: i32,
   c: usize, M: i32, N: i32, K: i32, scratch: usize,
 ): void {
-  matmulPanels(a, aRow, aCol, b, bRow, bCol, c, M, N, K, 0, (N + NR - 1) / NR, scratch);
+  matmulPanels(a, aRow, aCol, b, bRow, bCol, c, M, N, K, 0, panelCount(N), scratch);
 }
 
 /**

@@ -4,10 +4,9 @@
 //
 // Control block (i32 words): 0 generation, 1 threads done (both for the
 // JavaScript side's Atomics), 2 the job's op, 4.. its arguments.
-import { matmulPanels } from './matmul';
+import { matmulPanels, panelCount } from './matmul';
 
 const OP_MATMUL = 1;
-const NR = 8;
 
 // @ts-ignore: decorator
 @inline function arg(control: usize, i: i32): i32 {
@@ -25,7 +24,7 @@ export function work(control: usize, thread: i32, threads: i32): void {
     const batch = arg(control, 10);
     const aStep = <usize>arg(control, 11), bStep = <usize>arg(control, 12), cStep = <usize>arg(control, 13);
     const scratch = <usize>arg(control, 14) + <usize>thread * <usize>arg(control, 15);
-    const panels = (N + NR - 1) / NR;
+    const panels = panelCount(N);
     if (batch >= threads) {
       // Whole products per thread (attention's heads).
       const i0 = (batch * thread) / threads;

@@ -10,7 +10,7 @@ import { offsetOf, type WasmBackend } from './wasm.js';
 
 interface Args {
   inputs: TensorInfo[] | Record<string, TensorInfo>;
-  backend: WasmBackend & { wasm: { HEAPU8: Uint8Array; HEAP32: Int32Array } };
+  backend: WasmBackend;
   attrs: NamedAttrMap;
 }
 

@@ -64,7 +64,7 @@ export class FusedDecoder {
     const loaded = loadedKernels();
     const d = shape.nEmbd / shape.nHead;
     if (!kernelsActive() || !loaded || shape.nEmbd % 4 !== 0 || !Number.isInteger(d) || d % 4 !== 0) return null;
-    const { wasm } = loaded.backend as unknown as { wasm: { _malloc(n: number): number; _free(p: number): void; HEAPU8: Uint8Array } };
+    const { wasm } = loaded.backend;
     return new FusedDecoder(shape, {
       malloc: (bytes) => wasm._malloc(bytes) >>> 0,
       free: (offset) => wasm._free(offset),

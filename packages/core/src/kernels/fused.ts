@@ -62,16 +62,14 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       const dx = backend.makeOutput([N, C], 'float32');
       const dw = backend.makeOutput([C], 'float32');
       const db = attrs.bias ? backend.makeOutput([C], 'float32') : null;
-      const at = (t: TensorInfo) => offsetOf(backend, t);
-      w.layerNormGrad(at(x!), at(weight!), at(mean!), at(rstd!), at(dy!), at(dx), at(dw), db ? at(db) : 0, N, C);
+      w.layerNormGrad(offsetOf(backend, x!), offsetOf(backend, weight!), offsetOf(backend, mean!), offsetOf(backend, rstd!), offsetOf(backend, dy!), offsetOf(backend, dx), offsetOf(backend, dw), db ? offsetOf(backend, db) : 0, N, C);
       return db ? [dx, dw, db] : [dx, dw];
     }),
     // -> the new param, m and v; attrs are AdamW's numbers for this step.
     config(FUSED.adamW, ({ inputs: { param, m, v, grad, scale }, backend, attrs }) => {
       const outs = [param!, m!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
-      const at = (t: TensorInfo) => offsetOf(backend, t);
       const a = attrs as Record<string, number>;
-      w.adamW(at(param!), at(m!), at(v!), at(grad!), scale ? at(scale) : 0, at(outs[0]), at(outs[1]), at(outs[2]), util.sizeFromShape(param!.shape),
+      w.adamW(offsetOf(backend, param!), offsetOf(backend, m!), offsetOf(backend, v!), offsetOf(backend, grad!), scale ? offsetOf(backend, scale) : 0, offsetOf(backend, outs[0]), offsetOf(backend, outs[1]), offsetOf(backend, outs[2]), util.sizeFromShape(param!.shape),
         a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.correction2, a.eps, a.decay, a.stepSize);
       return outs;
     }),
@@ -89,8 +87,7 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       const [N, V] = logits!.shape;
       const a = attrs as { hasIgnore: boolean; ignore: number; eps: number };
       const dx = backend.makeOutput([N, V], 'float32');
-      const at = (t: TensorInfo) => offsetOf(backend, t);
-      w.crossEntropyGrad(at(logits!), at(targets!), at(lse!), at(dy!), N, V, a.hasIgnore, a.ignore, a.eps, at(dx));
+      w.crossEntropyGrad(offsetOf(backend, logits!), offsetOf(backend, targets!), offsetOf(backend, lse!), offsetOf(backend, dy!), N, V, a.hasIgnore, a.ignore, a.eps, offsetOf(backend, dx));
       return dx;
     }),
     // q [B, h, Tq, d], k and v [B, h, Tk, d] -> out [B, h, Tq, d] and lse [B, h, Tq].
@@ -99,8 +96,7 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       const Tk = keys!.shape[2];
       const out = backend.makeOutput([B, h, Tq, d], 'float32');
       const lse = backend.makeOutput([B, h, Tq], 'float32');
-      const at = (t: TensorInfo) => offsetOf(backend, t);
-      w.attentionForward(at(q!), at(keys!), at(v!), at(out), at(lse), B * h, Tq, Tk, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(Tq, Tk, d)));
+      w.attentionForward(offsetOf(backend, q!), offsetOf(backend, keys!), offsetOf(backend, v!), offsetOf(backend, out), offsetOf(backend, lse), B * h, Tq, Tk, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(Tq, Tk, d)));
       return [out, lse];
     }),
     // -> dq, dk, dv, recomputing the weights from lse.
@@ -108,8 +104,7 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       const [B, h, Tq, d] = q!.shape;
       const Tk = keys!.shape[2];
       const grads = [q!, keys!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
-      const at = (t: TensorInfo) => offsetOf(backend, t);
-      w.attentionBackward(at(q!), at(keys!), at(v!), at(out!), at(lse!), at(dout!), at(grads[0]), at(grads[1]), at(grads[2]), B * h, Tq, Tk, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(Tq, Tk, d)));
+      w.attentionBackward(offsetOf(backend, q!), offsetOf(backend, keys!), offsetOf(backend, v!), offsetOf(backend, out!), offsetOf(backend, lse!), offsetOf(backend, dout!), offsetOf(backend, grads[0]), offsetOf(backend, grads[1]), offsetOf(backend, grads[2]), B * h, Tq, Tk, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(Tq, Tk, d)));
       return grads;
     }),
     // A GPT's decoding step (decoder.ts): inputs s0..s{slots-1} are the table's tensors, absent = no bias.
@@ -122,7 +117,7 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       }
       const logits = backend.makeOutput([a.vocabSize], 'float32');
       // Written after makeOutput, which may grow (and so replace) the heap's buffer.
-      (backend as unknown as { wasm: { HEAPU32: Uint32Array } }).wasm.HEAPU32.set(table, a.table >>> 2);
+      backend.wasm.HEAPU32.set(table, a.table >>> 2);
       w.decodeStep(a.table, a.token, a.pos, a.nLayer, a.nHead, a.nEmbd, a.vocabSize, a.blockSize, a.activation, a.eps, a.kCache, a.vCache, a.scratch, offsetOf(backend, logits));
       return logits;
     }),
@@ -131,7 +126,7 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
 
 /** Every target id is in [0, V) or the ignored one: the kernels index rows with them. */
 function checkTargets(backend: WasmBackend, targets: TensorInfo, V: number, { hasIgnore, ignore }: { hasIgnore: boolean; ignore: number }): void {
-  const ids = new Int32Array((backend as unknown as { wasm: { HEAP32: Int32Array } }).wasm.HEAP32.buffer, offsetOf(backend, targets), util.sizeFromShape(targets.shape));
+  const ids = new Int32Array(backend.wasm.HEAP32.buffer, offsetOf(backend, targets), util.sizeFromShape(targets.shape));
   for (let n = 0; n < ids.length; n++) {
     const t = ids[n];
     if ((t < 0 || t >= V) && !(hasIgnore && t === ignore)) throw new ValueError(`crossEntropy: target id ${t} at row ${n} is out of range [0, ${V})`);

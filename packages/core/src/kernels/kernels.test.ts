@@ -275,14 +275,27 @@ describe('fusedAdamW', () => {
     }
   });
 
-  it('leaves no tensors behind, forward and backward', async () => {
-    const x = tf.randomNormal([6, 10]);
-    const w = tf.ones([10]);
-    await expectNoLeak(() => {
-      tf.tidy(() => {
-        tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(fusedGelu(fusedLayerNorm(a, b, null, 1e-5)!)!))([x, w]);
-        tf.matMul(x, x, false, true);
-      });
-    }, { warmup: 1 });
+});
+
+describe('the fused ops together', () => {
+  it('leave no tensors behind, forward and backward (no tidy around them: only what they return is disposed)', async () => {
+    const x = tf.randomNormal([6, 8]);
+    const w = tf.ones([8]);
+    const targets = tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32');
+    const q = tf.randomNormal([1, 2, 6, 4]);
+    const square = tf.ones([8, 8]);
+    await expectNoLeak(
+      () => {
+        const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
+          const h = fusedGelu(fusedLayerNorm(tf.matMul(a, b, false, true), w, null, 1e-5)!)!;
+          const att = fusedAttention(c, c, c, { scale: 0.5, causal: true })!;
+          return tf.add(fusedCrossEntropy(h, targets)!, tf.sum(att));
+        })([x, square, q]);
+        const [p, m, v] = fusedAdamW(x, x, x, grads[0], null, { beta1: 0.9, beta2: 0.99, eps: 1e-8, correction2: 0.01, decay: 1, stepSize: 0.1 })!;
+        tf.dispose([...grads, p, m, v]);
+      },
+      { warmup: 1 },
+    );
+    tf.dispose([x, w, targets, q, square]);
   });
 });

@@ -8,7 +8,7 @@
 // against n, non-float32) go to tfjs's kernel.
 import { broadcast_util, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { CONTROL_BYTES, type ThreadPool } from './pool.js';
-import type { KernelModule, WasmBackend } from './wasm.js';
+import { offsetOf, type KernelModule, type WasmBackend } from './wasm.js';
 
 /** Products smaller than this many multiply-adds stay on one thread (copying them costs more than it saves). */
 const THREADED_MACS = 1 << 20;
@@ -48,9 +48,9 @@ export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig,
     // Element (i, k) of op(A) is at (i * aRow + k * aCol) floats; likewise op(B).
     const [aRow, aCol] = transposeA ? [1, M] : [K, 1];
     const [bRow, bCol] = transposeB ? [1, K] : [N, 1];
-    let aOffset = backend.dataIdMap.get(a.dataId)!.memoryOffset;
-    let bOffset = backend.dataIdMap.get(b.dataId)!.memoryOffset;
-    let cOffset = backend.dataIdMap.get(out.dataId)!.memoryOffset;
+    let aOffset = offsetOf(backend, a);
+    let bOffset = offsetOf(backend, b);
+    let cOffset = offsetOf(backend, out);
     const { matmul, matmulScratch } = kernels.exports;
     const fold = batchB === 1 && !transposeA; // [n, M, K] x [K, N]: one [n * M, K] x [K, N] product, B packed once
     const [m, items] = fold ? [batch * M, 1] : [M, batch];
@@ -94,7 +94,7 @@ function threaded(
   const per = align(scratchPerThread);
   pool.ensure(scratch - CONTROL_BYTES + per * pool.threads);
   const arena = pool.bytes();
-  const heap = (backend as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8;
+  const heap = backend.wasm.HEAPU8;
   arena.set(heap.subarray(io.aOffset, io.aOffset + io.aBytes), a);
   arena.set(heap.subarray(io.bOffset, io.bOffset + io.bBytes), b);
   pool.run(OP_MATMUL, [a, aRow, aCol, b, bRow, bCol, c, M, N, K, batch, aStep, bStep, cStep, scratch, per]);

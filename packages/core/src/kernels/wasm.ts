@@ -6,7 +6,16 @@ import { RELAXED_SIMD, RELAXED_SIMD_SHARED, SIMD128, SIMD128_SHARED } from './bi
 
 /** What the kernels need of tfjs's wasm backend (BackendWasm, structurally). */
 export interface WasmBackend {
-  wasm: { asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory; _malloc(bytes: number): number; _free(offset: number): void };
+  wasm: {
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    _malloc(bytes: number): number;
+    _free(offset: number): void;
+    /** Views of the heap: replaced when the memory grows, so read them after allocating. */
+    HEAPU8: Uint8Array;
+    HEAP32: Int32Array;
+    HEAPU32: Uint32Array;
+  };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
