@@ -20,7 +20,7 @@ import { bytesKey, fromBase64, toBase64, utf8Bytes, utf8Encode } from './utf8.js
 import { parseTiktoken, type TiktokenRanks } from './tiktoken.js';
 import { huggingFaceFromVocabAndMerges, parseHuggingFace } from './huggingface.js';
 import { trainBpe, type TrainOptions } from './train.js';
-import { MAX_ID, describeValue, expectArray, expectId, expectObject, idLimit, parseJSON } from './validate.js';
+import { MAX_ID, describeValue, expectArray, expectId, expectObject, expectTokenizerJSON, idLimit } from './validate.js';
 
 /** What a BpeTokenizer is made of: the split pattern, the bytes of each id, the merges and the special tokens. */
 export interface BpeTokenizerSpec {
@@ -151,10 +151,7 @@ export class BpeTokenizer implements Tokenizer {
 
   /** From our own JSON format (toJSON's output), as text or parsed. */
   static fromJSON(json: BpeTokenizerJSON | string, options: LoadOptions = {}): BpeTokenizer {
-    const data = (typeof json === 'string' ? parseJSON(json) : json) as Record<string, unknown> | null;
-    if (data === null || typeof data !== 'object' || data.kind !== 'bpe') {
-      throw new TokenizerError(`expected a tokenizer JSON with kind "bpe", found ${data !== null && typeof data === 'object' ? `kind ${describeValue(data.kind)}` : describeValue(data)}`);
-    }
+    const data = expectTokenizerJSON(json, 'bpe');
     if (data.version !== 1) throw new TokenizerError(`expected bpe tokenizer JSON version 1, found ${describeValue(data.version)}`);
     if (typeof data.pattern !== 'string') throw new TokenizerError(`pattern: expected a regex source string, found ${describeValue(data.pattern)}`);
     const vocab = expectArray(data.vocab, 'vocab').map((b64, id) => {

@@ -149,29 +149,27 @@ export interface CorefScore {
 export async function evaluateCoref(model: Encoder, tokenizer: WordTokenizer, examples: CorefExample[], { batchSize = 250 } = {}): Promise<CorefScore> {
   const wasTraining = model.training;
   model.eval();
-  const [layer, head] = model.config.pointerHead;
   let correct = 0;
   let headCorrect = 0;
   let probability = 0;
   try {
     for (let start = 0; start < examples.length; start += batchSize) {
       const b = corefBatch(tokenizer, examples.slice(start, start + batchSize));
-      const [probs, att] = tf.tidy(() => {
+      // The pointer's softmax is the pointer head's attention row from the pronoun (encoder.ts): no attention is read.
+      const probs = tf.tidy(() => {
         const { ids, options } = pointerInputs(b);
-        const { pointer, attention } = model.forward(ids, { ...options, returnAttention: true });
-        return [tf.softmax(pointer!), tf.slice(attention![layer], [0, head, 0, 0], [b.batchSize, 1, b.length, b.length])];
+        return tf.softmax(model.forward(ids, options).pointer!);
       });
-      const [p, a] = [await probs.data(), await att.data()];
-      tf.dispose([probs, att]);
+      const p = await probs.data();
+      probs.dispose();
       const T = b.length;
       for (let i = 0; i < b.batchSize; i++) {
         const q = b.query[i];
         const target = b.target[i];
         const row = p.subarray(i * T, (i + 1) * T);
-        const weights = a.subarray((i * T + q) * T, (i * T + q + 1) * T); // the head's row from the pronoun
         probability += row[target];
         if (argmax(row, -1) === target) correct++;
-        if (argmax(weights, q) === target) headCorrect++;
+        if (argmax(row, q) === target) headCorrect++; // the brightest word other than the pronoun itself
       }
     }
   } finally {

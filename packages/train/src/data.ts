@@ -1,6 +1,7 @@
 // Batches for training: random language-model windows (nanoGPT's get_batch),
 // padded sequence-to-sequence pairs, and padded pointer examples (a sequence,
 // a query position and the position it should point at).
+import { checkIds } from '@tx/blocks';
 import { TxError, type Rng } from '@tx/core';
 
 /** A language-model batch: inputs and their next-token targets, row-major [batchSize, blockSize]. */
@@ -22,11 +23,8 @@ export class TokenDataset {
   constructor(tokens: ArrayLike<number>, { trainFraction = 0.9, name = 'dataset', vocabSize }: { trainFraction?: number; name?: string; vocabSize?: number } = {}) {
     if (tokens.length === 0) throw new TxError(`${name} is empty: there is nothing to train on`);
     if (!(trainFraction > 0 && trainFraction <= 1)) throw new RangeError(`trainFraction must be in (0, 1], got ${trainFraction}`);
+    if (vocabSize !== undefined) checkIds(tokens, vocabSize, name); // before Int32Array.from, which would truncate 1.5 and wrap 2^32
     const all = Int32Array.from(tokens);
-    if (vocabSize !== undefined) {
-      const bad = all.findIndex((id) => id < 0 || id >= vocabSize);
-      if (bad >= 0) throw new TxError(`${name}: token id ${all[bad]} at index ${bad} is out of range [0, ${vocabSize})`);
-    }
     const n = Math.floor(all.length * trainFraction);
     this.train = all.subarray(0, n);
     this.val = all.subarray(n);
