@@ -5,22 +5,27 @@
 import { tf, tidy } from '@tx/core';
 
 /**
- * Each window's last query row, placed at its keys: window b ends at query
- * ends[b] and covers keys ends[b] - T + 1 .. ends[b]; the other keys are 0.
- * att: [B, H, T, T] -> [H, B, N]
+ * Where placeLastRows takes each of the N keys of window b's row from: window b
+ * ends at query ends[b] and covers keys ends[b] - T + 1 .. ends[b]; the others
+ * point at the zero padded after each row. The same for every layer of a batch.
  */
-export function placeLastRows(att: tf.Tensor4D, ends: readonly number[], N: number): tf.Tensor3D {
+export function lastRowIndex(ends: readonly number[], T: number, N: number): tf.Tensor1D {
+  const index = new Int32Array(ends.length * N);
+  ends.forEach((q, b) => {
+    const first = q - T + 1;
+    for (let c = 0; c < N; c++) index[b * N + c] = b * (T + 1) + (c >= first && c <= q ? c - first : T);
+  });
+  return tf.tensor1d(index, 'int32');
+}
+
+/** Each window's last query row, placed at its keys by lastRowIndex's index. att: [B, H, T, T] -> [H, B, N] */
+export function placeLastRows(att: tf.Tensor4D, index: tf.Tensor1D, N: number): tf.Tensor3D {
   const [B, H, , T] = att.shape;
   return tidy(() => {
     const last = tf.transpose(tf.reshape(tf.slice(att, [0, 0, T - 1, 0], [B, H, 1, T]), [B, H, T]), [1, 0, 2]); // [H, B, T]
     // One gather places every row: a zero after each row stands for the keys outside its window.
     const flat = tf.reshape(tf.pad(last, [[0, 0], [0, 0], [0, 1]]), [H, B * (T + 1)]);
-    const index = new Int32Array(B * N);
-    ends.forEach((q, b) => {
-      const first = q - T + 1;
-      for (let c = 0; c < N; c++) index[b * N + c] = b * (T + 1) + (c >= first && c <= q ? c - first : T);
-    });
-    return tf.reshape(tf.gather(flat, tf.tensor1d(index, 'int32'), 1), [H, B, N]) as tf.Tensor3D;
+    return tf.reshape(tf.gather(flat, index, 1), [H, B, N]) as tf.Tensor3D;
   });
 }
 

@@ -7,7 +7,7 @@ import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import type { InspectData } from '../lib/data.js';
 import { poolFactor, splitRows } from '../lib/downsample.js';
 import { windowBatch } from '../lib/memory.js';
-import { nllSum, placeLastRows, poolMax } from './attention-device.js';
+import { lastRowIndex, nllSum, placeLastRows, poolMax } from './attention-device.js';
 
 export interface Inspection extends InspectData {
   /** Per layer, per head: [T][D] arrays of queries, keys, values (of the first window); [] for a layer not read. */
@@ -84,11 +84,13 @@ export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { 
     for (let start = bs; start < N; start += B) {
       const ends = Array.from({ length: Math.min(B, N - start) }, (_, i) => start + i);
       const r = forward(model, ends.map((e) => ids.slice(e - bs + 1, e + 1)), false);
+      const index = lastRowIndex(ends, bs, N); // built once for all the batch's layers
       try {
-        r.attention.forEach((a, l) => rows[l].push(placeLastRows(a, ends, N)));
+        r.attention.forEach((a, l) => rows[l].push(placeLastRows(a, index, N)));
         const targets = ends.filter((e) => e + 1 < N);
         if (targets.length) losses.push(tidy(() => nllSum(tf.reshape(tf.slice(r.logits, [0, bs - 1, 0], [targets.length, 1, -1]), [targets.length, -1]) as tf.Tensor2D, targets.map((e) => ids[e + 1]))));
       } finally {
+        index.dispose();
         r.dispose();
       }
     }
