@@ -5,7 +5,7 @@ export { matmul, matmulScratch } from './matmul';
 export { gelu, geluGrad } from './gelu';
 export { layerNorm, layerNormGrad } from './layernorm';
 export { adamW } from './adamw';
-export { decodeScratch, decodeStep } from './decoder';
+export { decode, decodeScratch } from './decoder';
 export { work } from './threads';
 export { attentionBackward, attentionForward, attentionScratch } from './attention';
 export { crossEntropy, crossEntropyGrad } from './crossentropy';

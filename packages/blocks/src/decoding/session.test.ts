@@ -1,6 +1,6 @@
 // Decoding sessions: the one policy for text past the context, and greedy
 // translation of a batch equal to one example at a time.
-import { Rng, ValueError, initBackend, tf } from '@tx/core';
+import { Rng, ValueError, initBackend, tf, type StepOutput } from '@tx/core';
 import { expectNoLeak, maxAbsDifference, wasmAllocations } from '@tx/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { seq2seqConfig } from '../models/config.js';
@@ -138,32 +138,40 @@ describe('GPTSession on wasm with the fused decoder (@tx/core FusedDecoder)', ()
   const model = (c: (typeof configs)[number]) =>
     new GPT({ vocabSize: 13, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, ...c }, { rng: new Rng(21) }).eval();
 
-  it.each(configs)('runs one fused kernel per token, and every step equals recomputing its window ($activation, bias $bias)', async (c) => {
+  /** The names of the kernels that one feed runs. */
+  const kernelsOf = async (feed: () => Promise<unknown>) => (await tf.profile(async () => (await feed(), []))).kernels.map((k) => k.name);
+
+  it.each(configs)('runs no tfjs kernel (one wasm call per feed), in and past the context, and every step equals recomputing its window ($activation, bias $bias)', async (c) => {
     const gpt = model(c);
     for (const contextOverflow of ['crop', 'restart'] as const) {
       const session = gpt.startSession({ contextOverflow });
       const history = [1, 2, 3];
-      let out = await session.feed(history);
+      let out: StepOutput | undefined;
+      expect(await kernelsOf(async () => (out = await session.feed(history)))).toEqual([]); // the prompt: one wasm call, no tfjs kernel
       let window = 3;
       const rng = new Rng(4);
       for (let step = 0; step < 30; step++) {
-        expect(maxAbsDifference(out.logits, lastLogits(gpt, history.slice(-window))), `${contextOverflow} step ${step}`).toBeLessThan(1e-4);
+        expect(maxAbsDifference(out!.logits, lastLogits(gpt, history.slice(-window))), `${contextOverflow} step ${step}`).toBeLessThan(1e-4);
         const id = rng.int(13);
         history.push(id);
-        if (window < 8) {
-          const { kernels } = await tf.profile(async () => {
-            out = await session.feed([id]);
-            return [];
-          });
-          expect(kernels.map((k) => k.name)).toContain('TxDecodeStep');
-          window += 1;
-        } else {
-          out = await session.feed([id]);
-          window = contextOverflow === 'crop' ? 8 : 6;
-        }
+        // Past the context, the recomputed window is one call too.
+        expect(await kernelsOf(async () => (out = await session.feed([id])))).toEqual([]);
+        window = window < 8 ? window + 1 : contextOverflow === 'crop' ? 8 : 6;
       }
       session.dispose();
     }
+    gpt.dispose();
+  });
+
+  it('feeds a prompt longer than one call takes (64 rows) in blocks, equal to the batched forward', async () => {
+    const gpt = new GPT({ vocabSize: 13, blockSize: 160, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true }, { rng: new Rng(5) }).eval();
+    const rng = new Rng(6);
+    const prompt = Array.from({ length: 150 }, () => rng.int(13));
+    const session = gpt.startSession();
+    expect(maxAbsDifference((await session.feed(prompt)).logits, lastLogits(gpt, prompt))).toBeLessThan(1e-4);
+    // The caches hold all 150 positions: the next step sees them.
+    expect(maxAbsDifference((await session.feed([3])).logits, lastLogits(gpt, [...prompt, 3]))).toBeLessThan(1e-4);
+    session.dispose();
     gpt.dispose();
   });
 
@@ -211,7 +219,7 @@ describe('GPTSession on wasm with the fused decoder (@tx/core FusedDecoder)', ()
         for (let i = 0; i < 200; i++) await run();
       }, { label: '200 fused sessions' }),
     );
-    expect(outstanding).toBe(0); // each session's caches and scratch (3 allocations) were freed
+    expect(outstanding).toBe(0); // each session's caches (2 allocations per decoder) were freed
     gpt.dispose();
   });
 });

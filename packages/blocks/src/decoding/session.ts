@@ -14,11 +14,10 @@
 // relative positions (RoPE, ALiBi) could slide it exactly.
 //
 // On wasm with @tx's kernels, in eval mode and without attention weights asked
-// for, each token is one fused call (@tx/core's FusedDecoder) with its keys
-// and values kept in wasm, instead of ~300 tfjs kernels. Past the context,
-// 'restart' refills that cache token by token; 'crop' recomputes the window
-// with tfjs's batched forward, as without the kernels.
-import { FusedDecoder, tf, type DecoderWeights, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
+// for, each feed is one fused call (@tx/core's FusedDecoder) with its keys and
+// values kept in wasm, instead of ~300 tfjs kernels per token: a step, a
+// prompt, or past the context the window either policy recomputes.
+import { FusedDecoder, tf, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
 import type { KVCache } from '@tx/attention';
 import type { GPT } from '../models/gpt.js';
 import { checkIds } from './ids.js';
@@ -56,8 +55,10 @@ export class GPTSession implements DecodingSession {
     const weights = this.fused?.usable() ? this.model.decoderWeights() : null;
     if (this.fused && !weights) this.leaveFused();
     if (this.fused && weights) {
-      const fits = this.fused.position + ids.length <= T;
-      if (fits || this.options.contextOverflow === 'restart') return this.feedFused(fits ? ids : this.history.slice(-this.restartWindow(ids.length)), !fits, weights);
+      if (this.fused.position + ids.length <= T) return { logits: this.fused.feed(ids, weights) };
+      const keep = this.options.contextOverflow === 'restart' ? this.restartWindow(ids.length) : T;
+      this.fused.position = 0;
+      return { logits: this.fused.feed(this.history.slice(-keep), weights) };
     }
     const held = this.cache?.[0]?.position ?? 0;
     let input: number[];
@@ -105,36 +106,6 @@ export class GPTSession implements DecodingSession {
     for (const c of this.cache ?? []) c.dispose();
     this.fused?.dispose();
     this.fused = null;
-  }
-
-  /**
-   * Feed ids to the fused decoder: from position 0 when `fresh`. Several ids
-   * from position 0 (a prompt, a restart) go through one batched forward whose
-   * keys and values are copied into the fused caches; others one step each.
-   */
-  private feedFused(input: readonly number[], fresh: boolean, weights: DecoderWeights): Promise<StepOutput> {
-    const fused = this.fused!;
-    if (fresh) fused.position = 0;
-    let logits: tf.Tensor | null = null;
-    if (fused.position === 0 && input.length > 1) {
-      const caches = this.model.createCache();
-      logits = tf.tidy(() => {
-        const out = this.model.forward(tf.tensor2d([[...input]], [1, input.length], 'int32'), { cache: caches });
-        return tf.reshape(tf.slice(out.logits, [0, input.length - 1, 0], [1, 1, -1]), [-1]);
-      });
-      fused.load(caches.map((c) => [c.k!, c.v!] as const));
-      for (const c of caches) c.dispose();
-    } else {
-      for (const id of input) {
-        logits?.dispose();
-        logits = fused.step(id, weights);
-      }
-    }
-    const next = logits!;
-    return next.data().then((data) => {
-      next.dispose();
-      return { logits: data as Float32Array };
-    });
   }
 
   /** The model left eval mode, or the kernels were turned off: continue with tfjs's path and a fresh cache. */

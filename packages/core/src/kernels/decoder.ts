@@ -1,9 +1,13 @@
-// A GPT's batch-1 decoding step as one wasm call (kernels/decoder.ts), for
-// @tx/blocks' decoding session. The caches and scratch live in tfjs-wasm's
-// heap, owned by this object; the weights are read where tfjs keeps them.
-import { ShapeError, ValueError } from '../errors.js';
-import { tf } from '../tf.js';
-import { FUSED } from './fused.js';
+// A GPT's batch-1 decoding as one wasm call per feed (kernels/decoder.ts), for
+// @tx/blocks' decoding session: one token (a step) or many (a prompt, or a
+// window recomputed past the context). The caches live in tfjs-wasm's heap,
+// owned by this object; the weights are read where tfjs keeps them.
+//
+// The call goes to the kernel module directly, not through tfjs's engine: a
+// step is ~150 µs of work, and a tfjs kernel call, its output tensor and the
+// asynchronous read-back of the logits added ~50 µs to each.
+import { ValueError } from '../errors.js';
+import type { tf } from '../tf.js';
 import { kernelsActive, loadedKernels } from './install.js';
 import { offsetOf } from './wasm.js';
 
@@ -22,7 +26,7 @@ export interface DecoderShape {
 export type Affine = [tf.Tensor, tf.Tensor | null];
 
 /**
- * The weights, as tensors of the model (read in place at every step). Linear
+ * The weights, as tensors of the model (read in place at every feed). Linear
  * weights are [in, out]; head is the output layer [C, V] (wteᵀ when tied).
  */
 export interface DecoderWeights {
@@ -34,29 +38,27 @@ export interface DecoderWeights {
 }
 
 const ACTIVATIONS = { gelu: 0, gelu_tanh: 1, relu: 2 } as const;
+/** Tokens per kernel call: a longer prompt goes in blocks of this many rows, so the scratch stays small. */
+const ROWS = 64;
 
-/** A fused decoder: feed one token at a time, get the next token's logits; keys and values stay in wasm. */
+/** A fused decoder: feed tokens, get the next token's logits; keys and values stay in wasm. */
 export class FusedDecoder {
   /** Positions held in the caches (the next token's position). */
   position = 0;
   private disposed = false;
-  private inputsFor: { weights: DecoderWeights; inputs: Record<string, tf.Tensor>; slots: number } | null = null;
   private readonly cacheBytes: number;
-  private readonly blocks: { table: number; k: number; v: number; scratch: number };
+  /** The caches, and one block for the weights' table, a block of token ids and the logits. */
+  private readonly blocks: { k: number; v: number; io: number };
+  private readonly slots: number;
 
   private constructor(
     readonly shape: DecoderShape,
-    private readonly heap: { malloc(bytes: number): number; free(offset: number): void; bytes(): Uint8Array },
+    private readonly heap: { malloc(bytes: number): number; free(offset: number): void },
   ) {
-    const { nLayer, nEmbd, blockSize } = shape;
+    const { nLayer, nEmbd, blockSize, vocabSize } = shape;
     this.cacheBytes = 4 * nLayer * blockSize * nEmbd;
-    const kernels = loadedKernels()!;
-    this.blocks = {
-      table: heap.malloc(4 * (5 + 12 * nLayer)),
-      k: heap.malloc(this.cacheBytes),
-      v: heap.malloc(this.cacheBytes),
-      scratch: heap.malloc(kernels.exports.decodeScratch(nEmbd, blockSize)),
-    };
+    this.slots = 5 + 12 * nLayer;
+    this.blocks = { k: heap.malloc(this.cacheBytes), v: heap.malloc(this.cacheBytes), io: heap.malloc(4 * (this.slots + ROWS + vocabSize)) };
   }
 
   /** A decoder for this shape, or null when @tx's wasm kernels are off or the widths are not multiples of 4. */
@@ -65,11 +67,7 @@ export class FusedDecoder {
     const d = shape.nEmbd / shape.nHead;
     if (!kernelsActive() || !loaded || shape.nEmbd % 4 !== 0 || !Number.isInteger(d) || d % 4 !== 0) return null;
     const { wasm } = loaded.backend;
-    return new FusedDecoder(shape, {
-      malloc: (bytes) => wasm._malloc(bytes) >>> 0,
-      free: (offset) => wasm._free(offset),
-      bytes: () => wasm.HEAPU8,
-    });
+    return new FusedDecoder(shape, { malloc: (bytes) => wasm._malloc(bytes) >>> 0, free: (offset) => wasm._free(offset) });
   }
 
   /** False once the kernels were turned off or the backend changed: the caller falls back. */
@@ -77,80 +75,56 @@ export class FusedDecoder {
     return kernelsActive();
   }
 
-  /** Feed `token` at `position` and return the next token's logits [V] (the caller disposes them). */
-  step(token: number, weights: DecoderWeights): tf.Tensor1D {
+  /**
+   * Feed tokens at positions `position`.. (a step, a prompt or a recomputed
+   * window) and return the logits [V] of the token after the last. Set
+   * `position = 0` first to start afresh.
+   */
+  feed(tokens: readonly number[], weights: DecoderWeights): Float32Array {
     const { nLayer, nHead, nEmbd, vocabSize, blockSize, activation, layerNormEps } = this.shape;
     if (this.disposed) throw new ValueError('FusedDecoder: used after dispose()');
-    if (this.position >= blockSize) throw new ValueError(`FusedDecoder: position ${this.position} is past the context (${blockSize})`);
-    if (!Number.isInteger(token) || token < 0 || token >= vocabSize) throw new ValueError(`FusedDecoder: token ${token} is not in [0, ${vocabSize - 1}]`);
-    const { inputs, slots } = this.kernelInputs(weights);
-    const attrs = {
-      slots,
-      table: this.blocks.table,
-      token,
-      pos: this.position,
-      nLayer,
-      nHead,
-      nEmbd,
-      vocabSize,
-      blockSize,
-      activation: ACTIVATIONS[activation],
-      eps: layerNormEps,
-      kCache: this.blocks.k,
-      vCache: this.blocks.v,
-      scratch: this.blocks.scratch,
-    };
-    const logits = tf.engine().runKernel(FUSED.decodeStep, inputs as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor1D;
-    this.position += 1;
-    return logits;
-  }
-
-  /** The weights as the kernel's named inputs s0..s{n-1}, table order (absent biases left out); made once per weights object. */
-  private kernelInputs(weights: DecoderWeights): { inputs: Record<string, tf.Tensor>; slots: number } {
-    if (this.inputsFor?.weights !== weights) {
-      const table: (tf.Tensor | null)[] = [weights.wte, weights.wpe, ...weights.lnF, weights.head];
-      for (const l of weights.layers) table.push(...l.ln1, ...l.attn, ...l.proj, ...l.ln2, ...l.fc, ...l.mlp);
-      const inputs: Record<string, tf.Tensor> = {};
-      table.forEach((t, i) => {
-        if (t) inputs[`s${i}`] = t;
-      });
-      this.inputsFor = { weights, inputs, slots: table.length };
+    if (tokens.length === 0) throw new ValueError('FusedDecoder.feed: needs at least one token');
+    if (this.position + tokens.length > blockSize) {
+      throw new ValueError(`FusedDecoder: ${tokens.length} token(s) at position ${this.position} go past the context (${blockSize})`);
     }
-    return this.inputsFor;
-  }
-
-  /**
-   * Fill the caches from a batched forward's keys and values (one [1, H, t, d]
-   * pair per layer, as @tx/attention's KVCache holds them): the positions
-   * 0..t-1, computed in one pass instead of t steps. The next step is at t.
-   */
-  load(layers: readonly (readonly [tf.Tensor, tf.Tensor])[]): void {
-    const { nLayer, nHead, nEmbd, blockSize } = this.shape;
-    const d = nEmbd / nHead;
-    const t = layers[0]?.[0].shape[2] ?? 0;
-    if (layers.length !== nLayer || t > blockSize || layers.some(([k, v]) => k.shape.join() !== `1,${nHead},${t},${d}` || v.shape.join() !== k.shape.join())) {
-      throw new ShapeError(`FusedDecoder.load: expected ${nLayer} layers of keys and values [1, ${nHead}, t <= ${blockSize}, ${d}]`);
+    for (const token of tokens) {
+      if (!Number.isInteger(token) || token < 0 || token >= vocabSize) throw new ValueError(`FusedDecoder: token ${token} is not in [0, ${vocabSize - 1}]`);
     }
-    const { backend } = loadedKernels()!;
-    const bytes = this.heap.bytes();
-    const row = 4 * t * d;
-    layers.forEach(([k, v], l) => {
-      for (const [tensor, cache] of [[k, this.blocks.k], [v, this.blocks.v]] as const) {
-        const src = offsetOf(backend, tensor);
-        for (let h = 0; h < nHead; h++) {
-          const from = src + h * row;
-          bytes.copyWithin(cache + 4 * (l * nHead + h) * blockSize * d, from, from + row);
-        }
-      }
+    const loaded = loadedKernels();
+    if (!loaded) throw new ValueError("FusedDecoder: @tx's wasm kernels are off; check usable() before feeding");
+    const { exports: kernels, backend } = loaded;
+    const rows = Math.min(tokens.length, ROWS);
+    const scratch = loaded.scratch(kernels.decodeScratch(nEmbd, nHead, blockSize, rows));
+    // Offsets read now, after the scratch (which may grow the heap); a weight assigned new data moves, so every feed.
+    const table = this.tableOf(weights).map((t, i) => {
+      if (t?.isDisposed) throw new ValueError(`FusedDecoder: the weight in slot ${i} of the decoder's table was disposed`);
+      return t ? offsetOf(backend, t) : 0;
     });
-    this.position = t;
+    const { io } = this.blocks;
+    const ids = io + 4 * this.slots;
+    const logits = ids + 4 * ROWS;
+    backend.wasm.HEAPU32.set(table, io >>> 2);
+    for (let at = 0; at < tokens.length; at += rows) {
+      const chunk = tokens.slice(at, at + rows);
+      backend.wasm.HEAP32.set(chunk, ids >>> 2);
+      kernels.decode(io, ids, chunk.length, this.position + at, nLayer, nHead, nEmbd, vocabSize, blockSize, ACTIVATIONS[activation], layerNormEps, this.blocks.k, this.blocks.v, scratch, logits);
+    }
+    this.position += tokens.length;
+    return new Float32Array(backend.wasm.HEAPU8.buffer, logits, vocabSize).slice();
+  }
+
+  /** The weights in the kernel's table order (absent biases as null). */
+  private tableOf(weights: DecoderWeights): (tf.Tensor | null)[] {
+    const table: (tf.Tensor | null)[] = [weights.wte, weights.wpe, ...weights.lnF, weights.head];
+    for (const l of weights.layers) table.push(...l.ln1, ...l.attn, ...l.proj, ...l.ln2, ...l.fc, ...l.mlp);
+    return table;
   }
 
   /** An independent copy: the same positions, caches copied. */
   clone(): FusedDecoder {
     const copy = FusedDecoder.create(this.shape);
     if (!copy) throw new ValueError("FusedDecoder.clone: @tx's wasm kernels are off; the copy could not be made");
-    const bytes = this.heap.bytes(); // after create(): allocating may have grown the memory
+    const bytes = loadedKernels()!.backend.wasm.HEAPU8; // after create(): allocating may have grown the memory
     bytes.copyWithin(copy.blocks.k, this.blocks.k, this.blocks.k + this.cacheBytes);
     bytes.copyWithin(copy.blocks.v, this.blocks.v, this.blocks.v + this.cacheBytes);
     copy.position = this.position;

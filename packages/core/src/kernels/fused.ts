@@ -14,7 +14,6 @@ export const FUSED = {
   layerNorm: 'TxLayerNorm',
   layerNormGrad: 'TxLayerNormGrad',
   adamW: 'TxAdamW',
-  decodeStep: 'TxDecodeStep',
   crossEntropy: 'TxCrossEntropy',
   crossEntropyGrad: 'TxCrossEntropyGrad',
   attention: 'TxAttention',
@@ -106,20 +105,6 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       const grads = [q!, keys!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
       w.attentionBackward(offsetOf(backend, q!), offsetOf(backend, keys!), offsetOf(backend, v!), offsetOf(backend, out!), offsetOf(backend, lse!), offsetOf(backend, dout!), offsetOf(backend, grads[0]), offsetOf(backend, grads[1]), offsetOf(backend, grads[2]), B * h, Tq, Tk, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(Tq, Tk, d)));
       return grads;
-    }),
-    // A GPT's decoding step (decoder.ts): inputs s0..s{slots-1} are the table's tensors, absent = no bias.
-    config(FUSED.decodeStep, ({ inputs, backend, attrs }) => {
-      const a = attrs as Record<string, number>;
-      const table = new Uint32Array(a.slots);
-      for (let i = 0; i < a.slots; i++) {
-        const t = inputs[`s${i}`];
-        table[i] = t ? offsetOf(backend, t) : 0;
-      }
-      const logits = backend.makeOutput([a.vocabSize], 'float32');
-      // Written after makeOutput, which may grow (and so replace) the heap's buffer.
-      backend.wasm.HEAPU32.set(table, a.table >>> 2);
-      w.decodeStep(a.table, a.token, a.pos, a.nLayer, a.nHead, a.nEmbd, a.vocabSize, a.blockSize, a.activation, a.eps, a.kCache, a.vCache, a.scratch, offsetOf(backend, logits));
-      return logits;
     }),
   ];
 }

@@ -51,9 +51,9 @@ function disabledByEnv(): boolean {
   return env?.TX_KERNELS === 'off';
 }
 
-/** The loaded kernel module and the backend it runs on, while the kernels are on. */
-export function loadedKernels(): { exports: KernelModule['exports']; backend: WasmBackend } | null {
-  return kernelsActive() && module ? { exports: module.exports, backend: moduleBackend as WasmBackend } : null;
+/** The loaded kernel module (exports and shared scratch) and the backend it runs on, while the kernels are on. */
+export function loadedKernels(): { exports: KernelModule['exports']; scratch: KernelModule['scratch']; backend: WasmBackend } | null {
+  return kernelsActive() && module ? { exports: module.exports, scratch: module.scratch, backend: moduleBackend as WasmBackend } : null;
 }
 
 /** The kernels' state now. */

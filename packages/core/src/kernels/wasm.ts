@@ -28,9 +28,9 @@ export interface KernelExports {
   geluGrad(x: number, dy: number, dx: number, n: number, approximate: boolean): void;
   layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, N: number, C: number, eps: number): void;
   layerNormGrad(x: number, w: number, mean: number, rstd: number, dy: number, dx: number, dw: number, db: number, N: number, C: number): void;
-  decodeScratch(C: number, T: number): number;
-  decodeStep(
-    table: number, token: number, pos: number, L: number, H: number, C: number, V: number, T: number, activation: number, eps: number,
+  decodeScratch(C: number, H: number, T: number, rows: number): number;
+  decode(
+    table: number, tokens: number, n: number, pos: number, L: number, H: number, C: number, V: number, T: number, activation: number, eps: number,
     kCache: number, vCache: number, scratch: number, logits: number,
   ): void;
   attentionScratch(Tq: number, Tk: number, d: number): number;
