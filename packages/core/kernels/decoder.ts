@@ -18,7 +18,7 @@ import { attentionForward, attentionScratch } from './attention';
 import { gelu } from './gelu';
 import { layerNorm } from './layernorm';
 import { exp4, hsum, madd } from './math';
-import { matmulPanels, NR, panelCount } from './matmul';
+import { matmulPanels, MR, NR, panelCount } from './matmul';
 
 // The table: header entries, then per layer.
 const WTE = 0, WPE = 1, LNF_W = 2, LNF_B = 3, HEAD = 4, HEADER = 5;
@@ -182,7 +182,7 @@ function attendRow(q: usize, keys: usize, values: usize, last: i32, d: i32, scal
 /** Bytes of scratch that decode needs for up to `rows` tokens per call. */
 export function decodeScratch(C: i32, H: i32, T: i32, rows: i32): usize {
   // The work area: the packed matmul's, or attention's for rows > 1 (never both at once).
-  const packed = <usize>(BLOCK_PANELS * NR * 4 * C + 4 * 4 * C + 4 * NR) << 2;
+  const packed = <usize>(BLOCK_PANELS * NR * 4 * C + MR * 4 * C + MR * NR) << 2;
   const work = rows > 1 ? max(packed, attentionScratch(rows, T, C / H)) : 0;
   return (<usize>bufferFloats(C, H, T, rows) << 2) + 16 + work;
 }

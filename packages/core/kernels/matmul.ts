@@ -1,18 +1,26 @@
 // C = op(A) · op(B) for float32 matrices in tfjs-wasm's own memory.
 //
 // The classic packed-panel scheme (GotoBLAS, BLIS): B is copied once into
-// panels of NR = 8 columns, each row-block of A into a panel of MR = 4 rows,
-// so the micro-kernel reads both with unit stride whatever the transposes of
-// the inputs were. The micro-kernel keeps a 4 x 8 block of C in eight SIMD
-// registers over the whole K loop: per k, two loads of B, four broadcasts of
-// A and eight multiply-adds (fused with relaxed SIMD where the engine has it).
+// panels of NR = 8 columns, each row-block of A into a panel of MR rows, so
+// the micro-kernel reads both with unit stride whatever the transposes of the
+// inputs were. The micro-kernel keeps an MR x 8 block of C in SIMD registers
+// over the whole K loop: per k, two loads of B, MR broadcasts of A and 2 MR
+// multiply-adds.
+//
+// MR is 6 with relaxed SIMD's fused multiply-add: each accumulator's FMA
+// waits 4-5 cycles for its previous one, so 8 accumulators (4 x 8) cannot
+// keep both FMA ports busy; 12 can, and 12 + 2 + 1 is all the SIMD registers
+// V8 gives (15; a 4 x 12 block spills). Alone, 6 x 8 ran 1.4-1.6x faster than
+// 4 x 8 here. With plain SIMD128 each multiply-add needs a temporary register,
+// 6 x 8 spills and runs slower, so MR stays 4.
 //
 // Element (i, k) of op(A) is at a + 4 * (i * aRow + k * aCol): the caller's
 // strides encode the transpose, so A·Bᵀ and Aᵀ·B cost no transpose copy.
 
 import { madd } from './math';
 
-const MR: i32 = 4;
+/** Rows per packed panel of A (above). */
+export const MR: i32 = ASC_FEATURE_RELAXED_SIMD ? 6 : 4;
 /** Columns per packed panel of B. */
 export const NR: i32 = 8;
 
@@ -47,9 +55,12 @@ function packB(b: usize, bRow: i32, bCol: i32, K: i32, j0: i32, n: i32, panel: u
 /** Copies rows i0..i0+MR of op(A) (K columns) into a panel, k-major, zero-padded past m. */
 function packA(a: usize, aRow: i32, aCol: i32, K: i32, i0: i32, m: i32, panel: usize): void {
   if (i0 + MR <= m && aRow == 1) {
-    // op(A) = Aᵀ: the four rows at one k are contiguous.
+    // op(A) = Aᵀ: the MR rows at one k are contiguous (four floats, then two when MR is 6).
     for (let k = 0; k < K; k++) {
-      v128.store(panel + (<usize>k << 4), v128.load(a + (<usize>(k * aCol + i0) << 2)));
+      const src = a + (<usize>(k * aCol + i0) << 2);
+      const dst = panel + <usize>(k * MR) * 4;
+      v128.store(dst, v128.load(src));
+      if (MR == 6) store<u64>(dst, load<u64>(src, 16), 16);
     }
     return;
   }
@@ -73,12 +84,17 @@ function packA(a: usize, aRow: i32, aCol: i32, K: i32, i0: i32, m: i32, panel: u
   }
 }
 
-/** The 4 x 8 block of C at c (row stride ldc floats) from packed panels pa and pb. */
-function kernel4x8(pa: usize, pb: usize, K: i32, c: usize, ldc: i32): void {
+/**
+ * The MR x 8 block of C at c (row stride ldc floats) from packed panels pa and
+ * pb. MR is a compile-time constant: the rows 4 and 5 are compiled in or out.
+ */
+function kernel(pa: usize, pb: usize, K: i32, c: usize, ldc: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
   for (let k = 0; k < K; k++) {
     const b0 = v128.load(pb);
     const b1 = v128.load(pb, 16);
@@ -90,14 +106,25 @@ function kernel4x8(pa: usize, pb: usize, K: i32, c: usize, ldc: i32): void {
     c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
     a = v128.load32_splat(pa, 12);
     c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-    pa += 16;
-    pb += 32;
+    if (MR == 6) {
+      a = v128.load32_splat(pa, 16);
+      c40 = madd(a, b0, c40); c41 = madd(a, b1, c41);
+      a = v128.load32_splat(pa, 20);
+      c50 = madd(a, b0, c50); c51 = madd(a, b1, c51);
+    }
+    pa += MR << 2;
+    pb += NR << 2;
   }
   const row = <usize>ldc << 2;
   v128.store(c, c00); v128.store(c, c01, 16); c += row;
   v128.store(c, c10); v128.store(c, c11, 16); c += row;
   v128.store(c, c20); v128.store(c, c21, 16); c += row;
   v128.store(c, c30); v128.store(c, c31, 16);
+  if (MR == 6) {
+    c += row;
+    v128.store(c, c40); v128.store(c, c41, 16); c += row;
+    v128.store(c, c50); v128.store(c, c51, 16);
+  }
 }
 
 /** Bytes of scratch that matmul needs for these sizes. */
@@ -140,10 +167,10 @@ export function matmulPanels(
       const pb = packedB + (<usize>((p - p0) * NR * K) << 2);
       const dst = c + (<usize>(i0 * N + j0) << 2);
       if (rows == MR && cols == NR) {
-        kernel4x8(packedA, pb, K, dst, N);
+        kernel(packedA, pb, K, dst, N);
       } else {
-        // An edge block: compute the full 4 x 8 into the tile, copy what fits.
-        kernel4x8(packedA, pb, K, tile, NR);
+        // An edge block: compute the full MR x 8 into the tile, copy what fits.
+        kernel(packedA, pb, K, tile, NR);
         for (let r = 0; r < rows; r++) {
           for (let q = 0; q < cols; q++) {
             store<f32>(dst + (<usize>(r * N + q) << 2), load<f32>(tile + (<usize>(r * NR + q) << 2)));
