@@ -322,7 +322,13 @@ async function start(): Promise<void> {
     // the ones it may use by importing them (here as chunks loaded on demand).
     if (prefer === 'auto' || prefer === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
     if (prefer === 'webgl') await import('@tensorflow/tfjs-backend-webgl');
-    const info = await initBackend({ prefer, allowSoftwareWebGPU: true });
+    // A cross-origin-isolated page (vite.config.ts sends the headers) may share memory with workers: @tx's wasm kernels then
+    // split large products between threads. tfjs-wasm's own threaded build would load there too, but its pthread workers
+    // cannot find its code inside a bundle (tfjs issue 4107: "ReferenceError: e is not defined"), so it keeps its
+    // single-threaded build and @tx's pool works beside it.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    const threads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    const info = await initBackend({ prefer, allowSoftwareWebGPU: true, threads });
     status.textContent = backendLabel(info);
     status.dataset.backend = info.backend;
     document.body.dataset.backend = info.backend;

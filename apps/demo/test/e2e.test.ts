@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { initBackend } from '@tx/core';
 import { LONG_STORY, NAME, writeHuggingFaceFixture } from './hf-fixture.js';
-import { CHROMIUM, DEMO, LONG_TEXT, openSite, serve, type Site } from './site.js';
+import { CHROMIUM, DEMO, DIST, LONG_TEXT, openSite, serve, type Site } from './site.js';
 
 const shots = join(DEMO, 'screenshots');
 const haveChromium = existsSync(CHROMIUM);
@@ -370,6 +370,56 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     expect(Math.abs(result.on.second - result.off.second)).toBeLessThan(1e-4);
     expect(Math.abs(result.on.norm - result.off.norm)).toBeLessThan(1e-4);
   }, 300_000);
+
+  it("splits products between threads on a cross-origin-isolated page, with one thread's bits", async () => {
+    // The same site from a server that sends COOP and COEP (as vite.config.ts does): the page may share memory with
+    // Web Workers, and the kernels' pool starts them (tfjs-wasm keeps its single-threaded build: see main.ts).
+    const server = await serve(DIST, { isolated: true });
+    const isolated = await site.context.newPage();
+    const pageErrors: string[] = [];
+    isolated.on('console', (m) => { if (m.type() === 'error') pageErrors.push(m.text()); });
+    isolated.on('pageerror', (e) => pageErrors.push(String(e)));
+    try {
+      await isolated.goto(`${server.url}?backend=wasm&view=attention&iters=40`, { timeout: 360_000 });
+      await isolated.waitForSelector('body[data-ready="true"]', { timeout: 360_000 });
+      const result = await isolated.evaluate(async () => {
+        const tx = (globalThis as any).tx;
+        const atStart = tx.kernelsInfo();
+        const shared = tx.tf.backend().wasm.HEAPU8.buffer instanceof SharedArrayBuffer;
+        // Products of [256, 128] x [128, 512]: over the 1M multiply-adds that go to the pool.
+        const steps = async (on: boolean, threads: number) => {
+          await tx.useKernels(on, { threads });
+          const model = new tx.GPT({ vocabSize: 20, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 128, dropout: 0, bias: true });
+          const optimizer = new tx.AdamW(model.namedParameters(), { lr: 1e-3 });
+          const update = tx.trainStep({ model, optimizer, gradClip: 1, loss: (b: unknown) => tx.languageModelLoss(model, b) });
+          const x = Int32Array.from({ length: 256 }, (_, i) => (i * 7) % 20);
+          const y = Int32Array.from({ length: 256 }, (_, i) => (i * 7 + 1) % 20);
+          const batch = { x, y, batchSize: 4, blockSize: 64 };
+          const losses = [];
+          for (let i = 0; i < 3; i++) losses.push((await update([batch], 1e-3)).loss);
+          model.dispose();
+          optimizer.dispose();
+          return { losses, threads: tx.kernelsInfo().threads };
+        };
+        const two = await steps(true, 2);
+        const one = await steps(true, 1);
+        const off = await steps(false, 1);
+        await tx.useKernels(true, { threads: atStart.threads });
+        return { isolated: crossOriginIsolated, shared, atStart, two, one, off };
+      });
+      expect(result.isolated).toBe(true);
+      expect(result.shared).toBe(false); // operands go to the pool's own shared memory and back
+      expect(result.atStart.active).toBe(true);
+      expect(result.atStart.threads).toBeGreaterThanOrEqual(2); // main.ts asks for the cores (at most 4)
+      expect(result.two.threads).toBe(2);
+      expect(result.two.losses).toEqual(result.one.losses); // bit for bit
+      result.two.losses.forEach((loss: number, i: number) => expect(Math.abs(loss - result.off.losses[i]), `step ${i}`).toBeLessThan(1e-4));
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await isolated.close();
+      await server.close();
+    }
+  }, 600_000);
 
   it('logged no console errors', () => {
     expect(errors).toEqual([]);

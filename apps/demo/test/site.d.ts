@@ -6,7 +6,7 @@ export declare const CHROMIUM: string;
 export declare const CHROMIUM_ARGS: string[];
 export declare const LONG_TEXT: string;
 
-export declare function serve(root: string): Promise<{ url: string; close: () => Promise<void> }>;
+export declare function serve(root: string, options?: { isolated?: boolean }): Promise<{ url: string; close: () => Promise<void> }>;
 
 export interface Site {
   url: string;

@@ -24,8 +24,12 @@ const TYPES = {
   '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream', '.svg': 'image/svg+xml', '.png': 'image/png', '.txt': 'text/plain; charset=utf-8',
 };
 
-/** Serve `root` on a free port of 127.0.0.1. */
-export async function serve(root) {
+/** Cross-origin isolation, as vite.config.ts sends it (and CORP, so that an isolated page may also load from this server as another origin). */
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'cross-origin' };
+
+/** Serve `root` on a free port of 127.0.0.1; `isolated` adds the cross-origin-isolation headers (threads for the kernels). */
+export async function serve(root, { isolated = false } = {}) {
+  const extra = isolated ? ISOLATION : {};
   const base = resolve(root);
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -35,9 +39,9 @@ export async function serve(root) {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
       // Any origin may fetch: the browser tests serve a model folder beside the site (a model by URL).
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store', 'access-control-allow-origin': '*' }).end(body);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-store', 'access-control-allow-origin': '*', ...extra }).end(body);
     } catch {
-      res.writeHead(404, { 'access-control-allow-origin': '*' }).end('not found');
+      res.writeHead(404, { 'access-control-allow-origin': '*', ...extra }).end('not found');
     }
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));

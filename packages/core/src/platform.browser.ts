@@ -32,9 +32,27 @@ export function enableRelaxedSimd(): boolean {
 }
 
 /**
- * Browsers get no kernel threads yet: the pool's caller waits with Atomics.wait, which a page's
- * main thread may not do. (A worker-hosted tfjs could; not done.)
+ * A Web Worker running `main(data, ready)` from its source (a blob: URL, so it
+ * needs no file of its own in any bundler); resolves once it called ready().
+ * Null where a pool cannot share memory with it: no Worker, or a page that is
+ * not cross-origin isolated (no SharedArrayBuffer).
  */
-export async function spawnWorker(_main: string, _data: unknown): Promise<null> {
-  return null;
+export function spawnWorker(main: string, data: unknown): Promise<{ terminate(): unknown } | null> {
+  const g = globalThis as { Worker?: typeof Worker; crossOriginIsolated?: boolean };
+  if (!g.Worker || typeof SharedArrayBuffer === 'undefined' || g.crossOriginIsolated === false) return Promise.resolve(null);
+  const source = `onmessage = (event) => { onmessage = null; (${main})(event.data, () => postMessage('ready')); };`;
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const worker = new g.Worker(url);
+  return new Promise((resolve) => {
+    worker.onmessage = () => {
+      URL.revokeObjectURL(url);
+      resolve(worker);
+    };
+    worker.onerror = () => {
+      URL.revokeObjectURL(url);
+      worker.terminate();
+      resolve(null);
+    };
+    worker.postMessage(data);
+  });
 }

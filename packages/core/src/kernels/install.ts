@@ -12,8 +12,8 @@ import { concatConfig, gatherConfig, splitVConfig } from './copies.js';
 import { fusedConfigs } from './fused.js';
 import { identityConfig } from './identity.js';
 import { batchMatMulConfig } from './matmul.js';
-import { ThreadPool } from './pool.js';
-import { compileShared, instantiateKernels, type KernelModule, type KernelSimd, type WasmBackend } from './wasm.js';
+import { ThreadPool, type SharedHeap } from './pool.js';
+import { compileShared, instantiateKernels, wasmMemory, type KernelModule, type KernelSimd, type WasmBackend } from './wasm.js';
 
 /** Whether @tx/core's wasm kernels are in use, and how they were built. */
 export interface KernelsInfo {
@@ -38,6 +38,8 @@ let moduleBackend: unknown = null;
 let originals: KernelConfig[] = [];
 let added: KernelConfig[] = [];
 let pool: ThreadPool | null = null;
+/** The backend whose memory the pool was started beside (or on). */
+let poolBackend: WasmBackend | null = null;
 let reason: string | null = 'the backend is not wasm';
 
 /** True while our kernels are registered (cheap: called by every fused op). */
@@ -73,7 +75,8 @@ export function kernelsInfo(): KernelsInfo {
 export interface UseKernelsOptions {
   /**
    * Threads for large matMuls, the calling one included (default: TX_THREADS, else 1).
-   * In Node they are worker threads; browsers run one thread for now.
+   * In Node they are worker threads; in browsers, Web Workers on cross-origin-isolated pages
+   * (COOP and COEP headers; elsewhere one thread runs).
    */
   threads?: number;
 }
@@ -107,9 +110,10 @@ export async function useKernels(on: boolean, options: UseKernelsOptions = {}): 
     }
     moduleBackend = backend;
   }
-  if ((pool?.threads ?? 1) !== threads) {
+  if ((pool?.threads ?? 1) !== threads || poolBackend !== backend) {
     pool?.stop();
-    pool = threads > 1 ? await ThreadPool.start(threads, await compileShared(module.simd)) : null;
+    pool = threads > 1 ? await ThreadPool.start(threads, await compileShared(module.simd), sharedHeap(backend)) : null;
+    poolBackend = backend;
   }
   const kernels = module;
   const threadPool = pool;
@@ -130,6 +134,13 @@ export async function useKernels(on: boolean, options: UseKernelsOptions = {}): 
   added = fusedConfigs(kernels);
   for (const config of added) tf.registerKernel(config);
   return kernelsInfo();
+}
+
+/** tfjs-wasm's memory and allocator when the memory is shared (its threaded build): the pool then works on it. */
+function sharedHeap(backend: WasmBackend): SharedHeap | null {
+  const memory = wasmMemory(backend);
+  if (typeof SharedArrayBuffer === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return null;
+  return { memory, malloc: (bytes) => backend.wasm._malloc(bytes) >>> 0, free: (offset) => backend.wasm._free(offset) };
 }
 
 function threadsFromEnv(): number {

@@ -76,8 +76,9 @@ export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig,
 }
 
 /**
- * The products on the pool: operands copied into its shared arena, every
- * thread computing its share (kernels/threads.ts), the result copied back.
+ * The products on the pool, every thread computing its share
+ * (kernels/threads.ts): in place when the pool works on tfjs's memory, else
+ * with the operands copied into the pool's arena and the result copied back.
  */
 function threaded(
   pool: ThreadPool,
@@ -87,16 +88,21 @@ function threaded(
   [aRow, aCol, bRow, bCol, M, N, K, batch, aStep, bStep, cStep]: number[],
 ): void {
   const align = (n: number) => (n + 63) & ~63;
+  const per = align(scratchPerThread);
+  const job = (a: number, b: number, c: number, scratch: number) => [a, aRow, aCol, b, bRow, bCol, c, M, N, K, batch, aStep, bStep, cStep, scratch, per];
+  if (pool.inPlace) {
+    pool.run(OP_MATMUL, job(io.aOffset, io.bOffset, io.cOffset, pool.scratchInPlace(per * pool.threads)));
+    return;
+  }
   const a = CONTROL_BYTES;
   const b = a + align(io.aBytes);
   const c = b + align(io.bBytes);
   const scratch = c + align(io.cBytes);
-  const per = align(scratchPerThread);
   pool.ensure(scratch - CONTROL_BYTES + per * pool.threads);
   const arena = pool.bytes();
   const heap = backend.wasm.HEAPU8;
   arena.set(heap.subarray(io.aOffset, io.aOffset + io.aBytes), a);
   arena.set(heap.subarray(io.bOffset, io.bOffset + io.bBytes), b);
-  pool.run(OP_MATMUL, [a, aRow, aCol, b, bRow, bCol, c, M, N, K, batch, aStep, bStep, cStep, scratch, per]);
+  pool.run(OP_MATMUL, job(a, b, c, scratch));
   heap.set(arena.subarray(c, c + io.cBytes), io.cOffset);
 }

@@ -1,14 +1,19 @@
 // A pool of threads for the kernels: N-1 workers plus the calling thread,
-// sharing one WebAssembly.Memory (the arena). A job is written into a control
-// block at the arena's start; Atomics wake the workers (no postMessage per
-// job), every thread runs the kernels' work() on its share, and the caller
-// waits until all are done.
+// sharing one WebAssembly.Memory. A job is written into a control block in
+// it; Atomics wake the workers (no postMessage per job), every thread runs
+// the kernels' work() on its share, and the caller waits until all are done.
 //
-// tfjs-wasm's own memory cannot be shared (its Node build is single-threaded),
-// so operands are copied into the arena and results back: a few hundred kB
-// per product, small next to the product itself; small products stay on one
-// thread in tfjs's memory. Results do not depend on the number of threads:
-// each output is computed whole by one thread, with the same arithmetic.
+// Which memory: where tfjs-wasm's own is shared (its threaded build, which
+// browsers load on cross-origin-isolated pages), the pool works on it and a
+// product's operands are read where tfjs keeps them. Elsewhere (Node, whose
+// tfjs-wasm build is single-threaded) the pool has its own memory, the
+// arena, and operands are copied into it and results back: a few hundred kB
+// per product, small next to the product itself.
+//
+// The caller waits with Atomics.wait where it may; a page's main thread may
+// not, so there it spins on Atomics.load for the few milliseconds a product
+// takes. Results do not depend on the number of threads: each output is
+// computed whole by one thread, with the same arithmetic.
 import { spawnWorker } from '#platform';
 
 /** Words of the control block (Int32). */
@@ -18,7 +23,7 @@ const OP = 2;
 const ARGS = 4;
 /** The op that stops the workers. */
 const STOP = -1;
-/** Bytes before the arena's data: the control block. */
+/** Bytes of the control block (at the arena's start, or allocated in tfjs's memory). */
 export const CONTROL_BYTES = 256;
 
 /**
@@ -26,83 +31,138 @@ export const CONTROL_BYTES = 256;
  * its own in any bundler): instantiate the kernels on the shared memory, then
  * wait for a generation, work, count itself done, and wait again.
  */
-function workerMain(start: { module: WebAssembly.Module; memory: WebAssembly.Memory; index: number; threads: number }, ready: () => void): void {
+function workerMain(start: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; index: number; threads: number }, ready: () => void): void {
   const instance = new WebAssembly.Instance(start.module, { env: { memory: start.memory } });
   const work = instance.exports.work as (control: number, thread: number, threads: number) => void;
-  const control = new Int32Array(start.memory.buffer, 0, 64);
+  const control = new Int32Array(start.memory.buffer, start.control, 64);
   let generation = Atomics.load(control, 0);
   ready();
   for (;;) {
     Atomics.wait(control, 0, generation);
     generation = Atomics.load(control, 0);
     if (Atomics.load(control, 2) === -1) return;
-    work(0, start.index, start.threads);
+    work(start.control, start.index, start.threads);
     Atomics.add(control, 1, 1);
     Atomics.notify(control, 1);
   }
 }
 
+/** tfjs-wasm's memory when it is shared, with its allocator: the pool then works on it in place. */
+export interface SharedHeap {
+  memory: WebAssembly.Memory;
+  malloc(bytes: number): number;
+  free(offset: number): void;
+}
+
 /** A started pool; `run` is synchronous, like every tfjs-wasm kernel. */
 export class ThreadPool {
   readonly memory: WebAssembly.Memory;
+  /** True when the pool works on tfjs's memory: operands are read in place, nothing is copied. */
+  readonly inPlace: boolean;
   private readonly work: (control: number, thread: number, threads: number) => void;
-  private readonly workers: { terminate(): unknown }[];
+  private readonly control: Int32Array;
+  /** Atomics.wait is allowed on this thread (not on a page's main thread). */
+  private readonly canWait: boolean;
+  private scratch = { offset: 0, bytes: 0 };
 
-  private constructor(readonly threads: number, memory: WebAssembly.Memory, instance: WebAssembly.Instance, workers: { terminate(): unknown }[]) {
+  private constructor(
+    readonly threads: number,
+    memory: WebAssembly.Memory,
+    private readonly controlOffset: number,
+    /** tfjs's heap when in place, and what its malloc returned for the control block. */
+    private readonly heap: SharedHeap | null,
+    private readonly allocation: number,
+    instance: WebAssembly.Instance,
+    private readonly workers: { terminate(): unknown }[],
+  ) {
     this.memory = memory;
+    this.inPlace = heap !== null;
     this.work = instance.exports.work as ThreadPool['work'];
-    this.workers = workers;
+    this.control = new Int32Array(memory.buffer, controlOffset, CONTROL_BYTES / 4);
+    this.canWait = mayWait(this.control);
   }
 
-  /** Start `threads` - 1 workers on the shared-memory build of the kernels; null where threads cannot run here. */
-  static async start(threads: number, module: WebAssembly.Module): Promise<ThreadPool | null> {
-    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+  /**
+   * Start `threads` - 1 workers on the shared-memory build of the kernels: on
+   * `heap` (tfjs's shared memory) when given, else on a memory of their own.
+   * Null where threads cannot run here (no workers, or no SharedArrayBuffer).
+   */
+  static async start(threads: number, module: WebAssembly.Module, heap: SharedHeap | null = null): Promise<ThreadPool | null> {
+    if (typeof SharedArrayBuffer === 'undefined') return null;
+    const memory = heap?.memory ?? new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+    const control = heap ? heap.malloc(CONTROL_BYTES + 64) : 0;
+    const aligned = (control + 63) & ~63;
+    new Int32Array(memory.buffer, aligned, CONTROL_BYTES / 4).fill(0);
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const workers: { terminate(): unknown }[] = [];
     for (let index = 1; index < threads; index++) {
-      const worker = await spawnWorker(`(${workerMain.toString()})`, { module, memory, index, threads });
+      const worker = await spawnWorker(`(${workerMain.toString()})`, { module, memory, control: aligned, index, threads }).catch(() => null);
       if (!worker) {
         for (const w of workers) w.terminate();
+        if (heap) heap.free(control);
         return null;
       }
       workers.push(worker);
     }
-    return new ThreadPool(threads, memory, instance, workers);
+    return new ThreadPool(threads, memory, aligned, heap, control, instance, workers);
   }
 
-  /** The arena's bytes now (grown by ensure). */
+  /** The arena's bytes now (grown by ensure); only for a pool with its own memory. */
   bytes(): Uint8Array {
     return new Uint8Array(this.memory.buffer);
   }
 
-  /** Grow the arena to hold at least `bytes` past the control block. */
+  /** Grow the arena to hold at least `bytes` past the control block; only for a pool with its own memory. */
   ensure(bytes: number): void {
     const needed = CONTROL_BYTES + bytes;
     const have = this.memory.buffer.byteLength;
     if (needed > have) this.memory.grow(Math.ceil((needed - have) / 65536));
   }
 
+  /** A 64-byte-aligned block of at least `bytes` in tfjs's memory, reused between jobs; only for a pool in place. */
+  scratchInPlace(bytes: number): number {
+    if (bytes > this.scratch.bytes) {
+      if (this.scratch.offset) this.heap!.free(this.scratch.offset);
+      this.scratch = { offset: this.heap!.malloc(bytes + 64), bytes };
+    }
+    return (this.scratch.offset + 63) & ~63;
+  }
+
   /** Run job `op` with integer `args` on every thread; returns when all are done. */
   run(op: number, args: number[]): void {
-    const control = new Int32Array(this.memory.buffer, 0, CONTROL_BYTES / 4);
+    const control = this.control;
     control.set(args, ARGS);
     control[OP] = op;
     Atomics.store(control, DONE, 0);
     Atomics.add(control, GEN, 1);
     Atomics.notify(control, GEN);
-    this.work(0, 0, this.threads);
+    this.work(this.controlOffset, 0, this.threads);
     const others = this.threads - 1;
     for (let done = Atomics.load(control, DONE); done < others; done = Atomics.load(control, DONE)) {
-      Atomics.wait(control, DONE, done);
+      if (this.canWait) Atomics.wait(control, DONE, done);
     }
   }
 
-  /** Stop the workers. */
+  /** Stop the workers (and free what the pool took from tfjs's memory). */
   stop(): void {
-    const control = new Int32Array(this.memory.buffer, 0, CONTROL_BYTES / 4);
+    const control = this.control;
     control[OP] = STOP;
     Atomics.add(control, GEN, 1);
     Atomics.notify(control, GEN);
     for (const w of this.workers) w.terminate();
+    if (this.heap) {
+      this.heap.free(this.allocation);
+      if (this.scratch.offset) this.heap.free(this.scratch.offset);
+    }
+  }
+}
+
+/** Whether this thread may block in Atomics.wait (a page's main thread may not: it throws). */
+function mayWait(control: Int32Array): boolean {
+  try {
+    Atomics.wait(control, CONTROL_BYTES / 4 - 1, 1, 0); // the value differs: returns at once
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -65,11 +65,16 @@ export interface KernelModule {
 
 const decode = (base64: string): Uint8Array<ArrayBuffer> => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 
-/** Instantiate the kernels on tfjs-wasm's memory; relaxed SIMD when `relaxed` is allowed and the engine validates it. */
-export async function instantiateKernels(backend: WasmBackend, relaxed: boolean): Promise<KernelModule> {
-  // tfjs-wasm exports its memory; its threaded build (cross-origin-isolated pages) imports a shared one.
+/** tfjs-wasm's WebAssembly.Memory: exported by its plain builds; its threaded build (cross-origin-isolated pages) imports a shared one. */
+export function wasmMemory(backend: WasmBackend): WebAssembly.Memory {
   const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) throw new Error("tfjs-wasm's WebAssembly.Memory is not reachable");
+  return memory;
+}
+
+/** Instantiate the kernels on tfjs-wasm's memory; relaxed SIMD when `relaxed` is allowed and the engine validates it. */
+export async function instantiateKernels(backend: WasmBackend, relaxed: boolean): Promise<KernelModule> {
+  const memory = wasmMemory(backend);
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const relaxedBytes = decode(shared ? RELAXED_SIMD_SHARED : RELAXED_SIMD);
   const simd: KernelSimd = relaxed && WebAssembly.validate(relaxedBytes) ? 'relaxed-simd' : 'simd128';

@@ -1,0 +1,68 @@
+// The thread pool working in place on a shared memory, as it does on
+// tfjs-wasm's threaded build in cross-origin-isolated pages: here a shared
+// WebAssembly.Memory with a bump allocator stands for tfjs's heap. The
+// products it splits between threads must equal one thread's, bit for bit,
+// and it must give back what it took from the heap.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend.js';
+import { kernelsInfo } from './install.js';
+import { ThreadPool, type SharedHeap } from './pool.js';
+import { compileShared, type KernelExports } from './wasm.js';
+
+/** A shared memory and a bump allocator over it that counts what is still allocated. */
+function bumpHeap(): SharedHeap & { live: Set<number> } {
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
+  let top = 1 << 16;
+  const live = new Set<number>();
+  return {
+    memory,
+    live,
+    malloc(bytes) {
+      const at = top;
+      top += (bytes + 63) & ~63;
+      live.add(at);
+      return at;
+    },
+    free(offset) {
+      if (!live.delete(offset)) throw new Error(`free of ${offset}, which is not allocated`);
+    },
+  };
+}
+
+describe('ThreadPool in place (tfjs-wasm threaded build)', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm' });
+  });
+  afterAll(async () => {
+    await initBackend({ prefer: 'cpu' });
+  });
+
+  it('splits a product between 2 threads on the shared heap, with the bits of one thread, and frees what it took', async () => {
+    const module = await compileShared(kernelsInfo().simd!);
+    const heap = bumpHeap();
+    const pool = (await ThreadPool.start(2, module, heap))!;
+    expect(pool.inPlace).toBe(true);
+    const one = (await WebAssembly.instantiate(module, { env: { memory: heap.memory } })).exports as unknown as KernelExports;
+    const [M, K, N] = [70, 130, 90];
+    const a = heap.malloc(4 * M * K);
+    const b = heap.malloc(4 * K * N);
+    const [c1, c2] = [heap.malloc(4 * M * N), heap.malloc(4 * M * N)];
+    const floats = new Float32Array(heap.memory.buffer);
+    for (let i = 0; i < M * K; i++) floats[a / 4 + i] = Math.sin(i);
+    for (let i = 0; i < K * N; i++) floats[b / 4 + i] = Math.cos(i * 0.7);
+    const scratch = heap.malloc(one.matmulScratch(M, N, K) + 64);
+    one.matmul(a, K, 1, b, N, 1, c1, M, N, K, (scratch + 15) & ~15);
+    const per = (one.matmulScratch(M, N, K) + 63) & ~63;
+    // The job threads.ts reads: a aRow aCol b bRow bCol c M N K batch aStep bStep cStep scratch scratchPerThread.
+    pool.run(1, [a, K, 1, b, N, 1, c2, M, N, K, 1, 0, 0, 0, pool.scratchInPlace(2 * per), per]);
+    const view = new Float32Array(heap.memory.buffer);
+    expect(Array.from(view.subarray(c2 / 4, c2 / 4 + M * N))).toEqual(Array.from(view.subarray(c1 / 4, c1 / 4 + M * N)));
+    // Check by hand one entry, so that two wrong threads cannot agree: C[3][5] = Σ_k A[3][k] B[k][5].
+    let expected = 0;
+    for (let k = 0; k < K; k++) expected += Math.sin(3 * K + k) * Math.cos((k * N + 5) * 0.7);
+    expect(view[c2 / 4 + 3 * N + 5]).toBeCloseTo(expected, 3);
+    for (const offset of [a, b, c1, c2, scratch]) heap.free(offset);
+    pool.stop();
+    expect(heap.live.size).toBe(0); // the control block and the threads' scratch were given back
+  }, 60_000);
+});
