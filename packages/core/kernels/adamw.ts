@@ -1,6 +1,8 @@
 // AdamW for one parameter in one pass, with the gradient-clipping scale
 // applied on the way in: the same operations, in the same order and float32
-// precision, as the tfjs composite in @tx/train, so both agree exactly.
+// precision, as the tfjs composite in @tx/train, so both agree exactly. The
+// clipping norm comes from sumOfSquares over every gradient first (its scale
+// depends on all of them, so it cannot be folded into the update's sweep).
 //
 //   g = grad · scale;  m' = b1 m + (1 - b1) g;  v' = b2 v + (1 - b2) g²
 //   p' = p · decay - (m' / (√(v' / c2) + eps)) · (lr / c1)
@@ -37,4 +39,20 @@ export function adamW(
       store<f32>(vOut + at, f32x4.extract_lane(v2, 0));
     }
   }
+}
+
+/** Σ x² over n floats (four lanes, then the tail). */
+export function sumOfSquares(x: usize, n: i32): f32 {
+  const whole = n & ~3;
+  let acc = f32x4.splat(0);
+  for (let i = 0; i < whole; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    acc = f32x4.add(acc, f32x4.mul(v, v));
+  }
+  let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  for (let i = whole; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    sum += v * v;
+  }
+  return sum;
 }

@@ -4,7 +4,7 @@
 export { matmul, matmulScratch } from './matmul';
 export { gelu, geluGrad } from './gelu';
 export { layerNorm, layerNormGrad } from './layernorm';
-export { adamW } from './adamw';
+export { adamW, sumOfSquares } from './adamw';
 export { decode, decodeScratch } from './decoder';
 export { work } from './threads';
 export { attentionBackward, attentionForward, attentionScratch } from './attention';

@@ -32,7 +32,7 @@ export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, Va
 export { Linear, matMul2d } from './linear.js';
 export { kernelsInfo, useKernels } from './kernels/install.js';
 export { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm } from './kernels/ops.js';
-export type { AdamWStep } from './kernels/ops.js';
+export type { AdamWSlot, AdamWStep } from './kernels/ops.js';
 export { FusedDecoder } from './kernels/decoder.js';
 export type { Affine, DecoderShape, DecoderWeights } from './kernels/decoder.js';
 export type { KernelsInfo, UseKernelsOptions } from './kernels/install.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf, type BackendName } from '@tx/core';
+import { initBackend, kernelsInfo, tf, type BackendName } from '@tx/core';
 import { expectNoLeak, onBackend, skipWebGPU } from '@tx/core/testing';
 import { AdamW, clipGradNorm, clipScale } from './adamw.js';
 import { constant, cosineWithWarmup, inverseSqrt } from './schedule.js';
@@ -13,25 +13,41 @@ beforeAll(async () => {
 });
 
 describe('AdamW', () => {
-  it('matches torch.optim.AdamW + clip_grad_norm_ over 6 steps, decaying only the matrix', async () => {
-    const W = tf.variable(tf.tensor2d(ref.W0));
-    const b = tf.variable(tf.tensor1d(ref.b0));
-    const x = tf.tensor2d(ref.x);
-    const c = tf.tensor2d(ref.c);
-    const d = tf.tensor1d(ref.d);
-    const opt = new AdamW([['W', W], ['b', b]], { beta1: ref.beta1, beta2: ref.beta2, eps: ref.eps, weightDecay: ref.weightDecay });
-    expect(opt.decayedNames()).toEqual(['W']);
-    for (const [i, lr] of (ref.lrs as number[]).entries()) {
-      const { grads } = tf.variableGrads(() => tf.add(tf.sum(tf.mul(tf.sin(tf.matMul(W, x)), c)), tf.sum(tf.mul(tf.mul(b, b), d))) as tf.Scalar, [W, b]);
-      const clipped = clipGradNorm({ W: grads[W.name], b: grads[b.name] }, ref.clip);
-      expect((await clipped.norm.data())[0]).toBeCloseTo(ref.norms[i], 5);
-      opt.apply(clipped.grads, lr);
-      tf.dispose([clipped.norm, ...Object.values(grads), ...Object.values(clipped.grads)]);
-    }
+  it.each(['cpu', 'wasm'] as const)('matches torch.optim.AdamW + clip_grad_norm_ over 6 steps, decaying only the matrix, on %s', async (backend) => {
+    // On wasm the update is @tx/core's fused kernel (clipping included), on cpu tfjs's ops: both against PyTorch.
+    const { W, b } = await onBackend(backend, async () => {
+      const W = tf.variable(tf.tensor2d(ref.W0));
+      const b = tf.variable(tf.tensor1d(ref.b0));
+      const x = tf.tensor2d(ref.x);
+      const c = tf.tensor2d(ref.c);
+      const d = tf.tensor1d(ref.d);
+      const opt = new AdamW([['W', W], ['b', b]], { beta1: ref.beta1, beta2: ref.beta2, eps: ref.eps, weightDecay: ref.weightDecay });
+      expect(opt.decayedNames()).toEqual(['W']);
+      expect(kernelsInfo().active).toBe(backend === 'wasm' && process.env.TX_KERNELS !== 'off');
+      for (const [i, lr] of (ref.lrs as number[]).entries()) {
+        const { grads } = tf.variableGrads(() => tf.add(tf.sum(tf.mul(tf.sin(tf.matMul(W, x)), c)), tf.sum(tf.mul(tf.mul(b, b), d))) as tf.Scalar, [W, b]);
+        const norm = opt.apply({ W: grads[W.name], b: grads[b.name] }, lr, { maxNorm: ref.clip })!;
+        expect((await norm.data())[0], `step ${i}`).toBeCloseTo(ref.norms[i], 5);
+        tf.dispose([norm, ...Object.values(grads)]);
+      }
+      const out = { W: Array.from(await W.data()), b: Array.from(await b.data()) };
+      opt.dispose();
+      tf.dispose([W, b, x, c, d]);
+      return out;
+    });
+    await initBackend({ prefer: 'cpu' });
     const close = (got: number[], want: number[]) => got.forEach((g, i) => expect(Math.abs(g - want[i])).toBeLessThan(1e-5));
-    close(Array.from(await W.data()), (ref.W as number[][]).flat());
-    close(Array.from(await b.data()), ref.b);
-    opt.dispose();
+    close(W, (ref.W as number[][]).flat());
+    close(b, ref.b);
+  });
+
+  it('clipGradNorm scales the gradients to the same norm as clip_grad_norm_', async () => {
+    const g = { W: tf.tensor2d([[3, 0], [0, 0]]), b: tf.tensor1d([4]) };
+    const clipped = clipGradNorm(g, 1);
+    expect((await clipped.norm.data())[0]).toBeCloseTo(5, 6);
+    expect(Array.from(await clipped.grads.W.data())[0]).toBeCloseTo(0.6, 6);
+    expect(Array.from(await clipped.grads.b.data())[0]).toBeCloseTo(0.8, 6);
+    tf.dispose([clipped.norm, ...Object.values(clipped.grads), ...Object.values(g)]);
   });
 
   it('round-trips its state and names misfits', () => {

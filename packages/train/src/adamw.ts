@@ -62,37 +62,47 @@ export class AdamW {
   }
 
   /**
-   * Apply one update. grads maps parameter names to gradients (missing names are skipped);
-   * each is multiplied by `gradScale` first when given (gradient clipping's factor).
+   * Apply one update. grads maps parameter names to gradients (missing names are skipped).
+   * With `maxNorm` > 0 they are clipped first to a global L2 norm of at most maxNorm, as
+   * torch's clip_grad_norm_ over them: the norm before clipping is returned as a scalar
+   * tensor the caller disposes (null without clipping). Nothing is read back to JavaScript.
    */
-  apply(grads: Record<string, tf.Tensor>, lr = this.lr, gradScale: tf.Scalar | null = null): void {
+  apply(grads: Record<string, tf.Tensor>, lr = this.lr, { maxNorm = 0 }: { maxNorm?: number } = {}): tf.Scalar | null {
     this.step += 1;
     const t = this.step;
     const correction1 = 1 - this.beta1 ** t;
     const correction2 = 1 - this.beta2 ** t;
+    const live = this.slots.filter((s) => grads[s.name]);
+    const decay = (s: Slot) => (s.decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1);
+    // On wasm, one fused call for every parameter, clipping included, doing exactly the operations below.
+    const step = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, correction2, stepSize: lr / correction1 };
+    const fused = fusedAdamW(live.map((s) => ({ param: s.param, m: s.m, v: s.v, grad: grads[s.name], decay: decay(s) })), step, maxNorm);
+    if (fused) {
+      live.forEach((s, i) => {
+        s.param.assign(fused.params[i]);
+        s.m.assign(fused.m[i]);
+        s.v.assign(fused.v[i]);
+      });
+      tf.dispose([...fused.params, ...fused.m, ...fused.v]);
+      if (maxNorm > 0) return fused.norm;
+      fused.norm.dispose();
+      return null;
+    }
+    const clip = maxNorm > 0 ? clipScale(Object.fromEntries(live.map((s) => [s.name, grads[s.name]])), maxNorm) : null;
     tf.tidy(() => {
-      for (const s of this.slots) {
-        let g = grads[s.name];
-        if (!g) continue;
-        const decay = s.decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1;
-        // On wasm, one fused pass per parameter doing exactly the operations below.
-        const fused = fusedAdamW(s.param, s.m, s.v, g, gradScale, { beta1: this.beta1, beta2: this.beta2, eps: this.eps, correction2, decay, stepSize: lr / correction1 });
-        if (fused) {
-          s.param.assign(fused[0]);
-          s.m.assign(fused[1]);
-          s.v.assign(fused[2]);
-          continue;
-        }
-        if (gradScale) g = tf.mul(g, gradScale);
+      for (const s of live) {
+        const g = clip ? tf.mul(grads[s.name], clip.scale) : grads[s.name];
         const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        const decayed = decay !== 1 ? tf.mul(s.param, decay) : s.param;
+        const decayed = decay(s) !== 1 ? tf.mul(s.param, decay(s)) : s.param;
         const denom = tf.add(tf.sqrt(tf.div(v, correction2)), this.eps);
         s.param.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), lr / correction1)));
         s.m.assign(m);
         s.v.assign(v);
       }
     });
+    clip?.scale.dispose();
+    return clip?.norm ?? null;
   }
 
   /** Moments and step, for optimizer.safetensors: "exp_avg.<name>", "exp_avg_sq.<name>" (PyTorch's words). Caller disposes. */
@@ -149,7 +159,7 @@ export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number):
 
 /**
  * The global L2 norm of the gradients and clipping's factor min(1, maxNorm / (norm + 1e-6)),
- * both scalar tensors the caller owns: AdamW.apply takes the factor, so no scaled copy is made.
+ * both scalar tensors the caller owns (AdamW.apply's clipping, where the fused kernels are off).
  */
 export function clipScale(grads: Record<string, tf.Tensor>, maxNorm: number): { norm: tf.Scalar; scale: tf.Scalar } {
   return tf.tidy(() => {

@@ -10,7 +10,6 @@
 // TrainingError on a NaN or infinite loss, before anything is updated with it.
 import { Rng, TxError, tf, type Module } from '@tx/core';
 import type { AdamW } from './adamw.js';
-import { clipScale } from './adamw.js';
 import type { Schedule } from './schedule.js';
 
 /** Training cannot go on (the loss is NaN or infinite); nothing of the failing step was applied. */
@@ -128,11 +127,10 @@ export function trainStep<B>({ model, optimizer, loss, gradClip }: TrainStepOpti
       tf.dispose(Object.values(grads));
       throw new TrainingError(`loss is ${meanLoss} at step ${step} (lr ${lr.toExponential(3)}): training stopped before applying the update; the last saved checkpoint is untouched`);
     }
-    const clip = gradClip > 0 ? clipScale(grads, gradClip) : null;
-    optimizer.apply(grads, lr, clip?.scale ?? null);
+    const norm = optimizer.apply(grads, lr, { maxNorm: gradClip });
     tf.dispose(Object.values(grads));
-    const gradNorm = clip ? (await clip.norm.data())[0] : NaN;
-    tf.dispose([clip?.norm, clip?.scale].filter((t) => t !== undefined));
+    const gradNorm = norm ? (await norm.data())[0] : NaN;
+    norm?.dispose();
     return { loss: meanLoss, gradNorm };
   };
 }

@@ -64,13 +64,27 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       w.layerNormGrad(offsetOf(backend, x!), offsetOf(backend, weight!), offsetOf(backend, mean!), offsetOf(backend, rstd!), offsetOf(backend, dy!), offsetOf(backend, dx), offsetOf(backend, dw), db ? offsetOf(backend, db) : 0, N, C);
       return db ? [dx, dw, db] : [dx, dw];
     }),
-    // -> the new param, m and v; attrs are AdamW's numbers for this step.
-    config(FUSED.adamW, ({ inputs: { param, m, v, grad, scale }, backend, attrs }) => {
-      const outs = [param!, m!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
-      const a = attrs as Record<string, number>;
-      w.adamW(offsetOf(backend, param!), offsetOf(backend, m!), offsetOf(backend, v!), offsetOf(backend, grad!), scale ? offsetOf(backend, scale) : 0, offsetOf(backend, outs[0]), offsetOf(backend, outs[1]), offsetOf(backend, outs[2]), util.sizeFromShape(param!.shape),
-        a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.correction2, a.eps, a.decay, a.stepSize);
-      return outs;
+    // Every parameter's AdamW update in one call: inputs p0.., m0.., v0.., g0.. (attrs.count of each) -> the new
+    // params, then m's, then v's, then the gradients' global L2 norm (a scalar). With attrs.maxNorm > 0 the gradients
+    // are scaled by min(1, maxNorm / (norm + 1e-6)) on the way in, as clip_grad_norm_; attrs.decays[i] is p_i's factor.
+    config(FUSED.adamW, ({ inputs, backend, attrs }) => {
+      const a = attrs as Record<string, number> & { decays: number[] };
+      const tensor = (prefix: string, i: number) => inputs[`${prefix}${i}`]!;
+      const slots = Array.from({ length: a.count }, (_, i) => ({ p: tensor('p', i), m: tensor('m', i), v: tensor('v', i), g: tensor('g', i) }));
+      const outs = ['p', 'm', 'v'].map((k) => slots.map((s) => backend.makeOutput(s[k as 'p'].shape, 'float32')));
+      const norm = backend.makeOutput([], 'float32');
+      let total = 0; // float64 across parameters; float32 within one, as tf.sum
+      for (const s of slots) total += w.sumOfSquares(offsetOf(backend, s.g), util.sizeFromShape(s.g.shape));
+      const value = Math.fround(Math.sqrt(total));
+      const scale = a.maxNorm > 0 ? k.scratch(16) : 0; // 0: no scaling
+      const floats = new Float32Array(backend.wasm.HEAPU8.buffer); // after every allocation, which may grow the heap
+      if (scale) floats[scale >>> 2] = Math.min(1, Math.fround(a.maxNorm / Math.fround(value + 1e-6)));
+      floats[offsetOf(backend, norm) >>> 2] = value;
+      slots.forEach((s, i) => {
+        w.adamW(offsetOf(backend, s.p), offsetOf(backend, s.m), offsetOf(backend, s.v), offsetOf(backend, s.g), scale, offsetOf(backend, outs[0][i]), offsetOf(backend, outs[1][i]), offsetOf(backend, outs[2][i]), util.sizeFromShape(s.p.shape),
+          a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.correction2, a.eps, a.decays[i], a.stepSize);
+      });
+      return [...outs.flat(), norm];
     }),
     // logits [N, V], int32 targets [N] -> the mean loss (a scalar) and each row's log-sum-exp [N].
     config(FUSED.crossEntropy, ({ inputs: { logits, targets }, backend, attrs }) => {

@@ -41,8 +41,9 @@ interface AdamWCase {
   beta2: number;
   eps: number;
   weight_decay: number;
-  param: number[];
-  steps: { grad: number[]; scale: number; param: number[]; m: number[]; v: number[] }[];
+  max_norm: number;
+  init: { W: number[]; b: number[] };
+  steps: { grad_W: number[]; grad_b: number[]; norm: number; W: number[]; b: number[]; m_W: number[]; v_W: number[]; m_b: number[]; v_b: number[] }[];
 }
 interface AttentionCase {
   shape: [number, number, number, number, number];
@@ -256,25 +257,29 @@ describe('fusedCrossEntropy', () => {
 });
 
 describe('fusedAdamW', () => {
-  it('takes the steps of torch.optim.AdamW, the gradient scaled first', async () => {
+  it('takes the steps of clip_grad_norm_ then torch.optim.AdamW over two parameters, one decayed, in one call', async () => {
     const f = fixture.adamw;
-    let [p, m, v]: tf.Tensor[] = [tf.tensor1d(f.param), tf.zeros([f.param.length]), tf.zeros([f.param.length])];
+    let slots: { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor; decayed: boolean }[] = [
+      { param: tf.tensor2d(f.init.W, [3, 5]), m: tf.zeros([3, 5]), v: tf.zeros([3, 5]), decayed: true },
+      { param: tf.tensor1d(f.init.b), m: tf.zeros([7]), v: tf.zeros([7]), decayed: false },
+    ];
     for (const [i, s] of f.steps.entries()) {
       const t = i + 1;
-      [p, m, v] = fusedAdamW(p, m, v, tf.tensor1d(s.grad), tf.scalar(s.scale), {
-        beta1: f.beta1,
-        beta2: f.beta2,
-        eps: f.eps,
-        correction2: 1 - f.beta2 ** t,
-        decay: 1 - f.lr * f.weight_decay,
-        stepSize: f.lr / (1 - f.beta1 ** t),
-      })!;
-      expect(maxAbsDifference(await values(p), s.param), `step ${t}`).toBeLessThan(1e-6);
-      expect(maxAbsDifference(await values(m), s.m)).toBeLessThan(1e-7);
-      expect(maxAbsDifference(await values(v), s.v)).toBeLessThan(1e-7);
+      const grads = [tf.tensor2d(s.grad_W, [3, 5]), tf.tensor1d(s.grad_b)];
+      const out = fusedAdamW(
+        slots.map((x, j) => ({ ...x, grad: grads[j], decay: x.decayed ? 1 - f.lr * f.weight_decay : 1 })),
+        { beta1: f.beta1, beta2: f.beta2, eps: f.eps, correction2: 1 - f.beta2 ** t, stepSize: f.lr / (1 - f.beta1 ** t) },
+        f.max_norm,
+      )!;
+      expect((await out.norm.data())[0], `step ${t}: the norm before clipping`).toBeCloseTo(s.norm, 5);
+      slots = slots.map((x, j) => ({ ...x, param: out.params[j], m: out.m[j], v: out.v[j] }));
+      for (const [j, [p, m, v]] of ([[s.W, s.m_W, s.v_W], [s.b, s.m_b, s.v_b]] as const).entries()) {
+        expect(maxAbsDifference(await values(slots[j].param), p), `step ${t} param ${j}`).toBeLessThan(1e-6);
+        expect(maxAbsDifference(await values(slots[j].m), m)).toBeLessThan(1e-7);
+        expect(maxAbsDifference(await values(slots[j].v), v)).toBeLessThan(1e-7);
+      }
     }
   });
-
 });
 
 describe('the fused ops together', () => {
@@ -291,8 +296,8 @@ describe('the fused ops together', () => {
           const att = fusedAttention(c, c, c, { scale: 0.5, causal: true })!;
           return tf.add(fusedCrossEntropy(h, targets)!, tf.sum(att));
         })([x, square, q]);
-        const [p, m, v] = fusedAdamW(x, x, x, grads[0], null, { beta1: 0.9, beta2: 0.99, eps: 1e-8, correction2: 0.01, decay: 1, stepSize: 0.1 })!;
-        tf.dispose([...grads, p, m, v]);
+        const { params, m, v, norm } = fusedAdamW([{ param: x, m: x, v: x, grad: grads[0], decay: 1 }], { beta1: 0.9, beta2: 0.99, eps: 1e-8, correction2: 0.01, stepSize: 0.1 }, 1)!;
+        tf.dispose([...grads, ...params, ...m, ...v, norm]);
       },
       { warmup: 1 },
     );

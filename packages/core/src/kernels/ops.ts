@@ -57,29 +57,41 @@ export function fusedLayerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor 
   return bias ? f(x, weight, bias) : f(x, weight);
 }
 
-/** AdamW's numbers for one step (see @tx/train's AdamW for the formulas). */
+/** AdamW's numbers for one step, the same for every parameter (see @tx/train's AdamW for the formulas). */
 export interface AdamWStep {
   beta1: number;
   beta2: number;
   eps: number;
   /** 1 - beta2^t. */
   correction2: number;
-  /** The factor weight decay multiplies the parameter by: 1 - lr · wd (1 when it does not decay). */
-  decay: number;
   /** lr / (1 - beta1^t). */
   stepSize: number;
 }
 
+/** One parameter of a fused AdamW update: its tensors, and the factor weight decay multiplies it by (1 - lr · wd; 1 when it does not decay). */
+export interface AdamWSlot {
+  param: tf.Tensor;
+  m: tf.Tensor;
+  v: tf.Tensor;
+  grad: tf.Tensor;
+  decay: number;
+}
+
 /**
- * One AdamW update of a parameter in one pass: the new [param, m, v], with the
- * gradient multiplied first by `scale` (gradient clipping's factor, a scalar
- * tensor read in the kernel, never by JavaScript). Null when the kernels are off.
+ * Every parameter's AdamW update in one fused call, gradient clipping
+ * included: with `maxNorm` > 0 the gradients are first scaled by
+ * min(1, maxNorm / (norm + 1e-6)), norm their global L2 norm (as torch's
+ * clip_grad_norm_). Returns the new params, m's and v's in slot order and the
+ * norm (computed either way). Null when the kernels are off.
  */
-export function fusedAdamW(param: tf.Tensor, m: tf.Tensor, v: tf.Tensor, grad: tf.Tensor, scale: tf.Scalar | null, s: AdamWStep): [tf.Tensor, tf.Tensor, tf.Tensor] | null {
-  if (!kernelsActive() || param.dtype !== 'float32' || grad.dtype !== 'float32') return null;
-  const inputs: Record<string, tf.Tensor> = scale ? { param, m, v, grad, scale } : { param, m, v, grad };
-  const attrs = { beta1: s.beta1, oneMinusBeta1: 1 - s.beta1, beta2: s.beta2, oneMinusBeta2: 1 - s.beta2, correction2: s.correction2, eps: s.eps, decay: s.decay, stepSize: s.stepSize };
-  return run(FUSED.adamW, inputs, attrs) as [tf.Tensor, tf.Tensor, tf.Tensor];
+export function fusedAdamW(slots: readonly AdamWSlot[], s: AdamWStep, maxNorm = 0): { params: tf.Tensor[]; m: tf.Tensor[]; v: tf.Tensor[]; norm: tf.Scalar } | null {
+  if (!kernelsActive() || slots.some((x) => x.param.dtype !== 'float32' || x.grad.dtype !== 'float32')) return null;
+  const inputs: Record<string, tf.Tensor> = {};
+  slots.forEach((x, i) => Object.assign(inputs, { [`p${i}`]: x.param, [`m${i}`]: x.m, [`v${i}`]: x.v, [`g${i}`]: x.grad }));
+  const attrs = { count: slots.length, decays: slots.map((x) => x.decay), maxNorm, beta1: s.beta1, oneMinusBeta1: 1 - s.beta1, beta2: s.beta2, oneMinusBeta2: 1 - s.beta2, correction2: s.correction2, eps: s.eps, stepSize: s.stepSize };
+  const out = run(FUSED.adamW, inputs, attrs) as tf.Tensor[];
+  const n = slots.length;
+  return { params: out.slice(0, n), m: out.slice(n, 2 * n), v: out.slice(2 * n, 3 * n), norm: out[3 * n] as tf.Scalar };
 }
 
 const attentionWith = (scale: number, causal: boolean) =>
