@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, ShapeError, ValueError, initBackend, randomNormal, tf } from '@tx/core';
+import { Rng, ShapeError, ValueError, initBackend, randomNormal, tf, useKernels } from '@tx/core';
 import { expectNoLeak, flatten, maxAbsDifference as maxAbsDiff, readFixture } from '@tx/core/testing';
 import { RotaryEmbedding } from '@tx/positional';
 import { KVCache } from './cache.js';
@@ -86,6 +86,36 @@ describe('SelfAttention and CrossAttention against PyTorch nn.MultiheadAttention
       mha.dispose();
     });
   }
+});
+
+describe("SelfAttention on wasm with @tx's kernels", () => {
+  it("reads Q, K, V straight from c_attn's output: one fused kernel each way, no split, transposes or concat, equal to tfjs's path", async () => {
+    const mha = new SelfAttention({ dModel: 16, nHead: 4, causal: true, rng: new Rng(5) });
+    const x = randomNormal([2, 7, 16], new Rng(6));
+    const g = randomNormal([2, 7, 16], new Rng(7));
+    const run = () => {
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(mha.forward(t).output, g)))(x);
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(mha.forward(x).output, g)) as tf.Scalar);
+      return [dx, grads[mha.c_attn.weight.name], grads[mha.c_proj.weight.name], mha.forward(x).output];
+    };
+    const { kernels } = await tf.profile(() => run());
+    const names = kernels.map((k) => k.name);
+    expect(names).toContain('TxAttentionPacked');
+    expect(names).toContain('TxAttentionPackedGrad');
+    for (const absent of ['Transpose', 'SplitV', 'Concat', 'TxAttention']) expect(names, absent).not.toContain(absent);
+    const fused = await Promise.all(run().map((t) => t.data()));
+    await useKernels(false);
+    try {
+      const plain = await Promise.all(run().map((t) => t.data()));
+      fused.forEach((f, i) => expect(maxAbsDiff(f, plain[i]), `output ${i}`).toBeLessThan(1e-5));
+    } finally {
+      await useKernels(true);
+    }
+    // With the weights asked for, a KV cache or rotary positions, the general path runs (and the kernels still do its products).
+    const { kernels: general } = await tf.profile(() => mha.forward(x, { returnWeights: true }).output);
+    expect(general.map((k) => k.name)).not.toContain('TxAttentionPacked');
+    mha.dispose();
+  });
 });
 
 describe('multi-head attention', () => {

@@ -7,11 +7,11 @@
 // from the decoder (q_proj) and K, V from the encoder output (kv_proj). Only
 // the projections differ: the shared base splits heads, attends, merges, and
 // applies W_O (c_proj). Each projection is core's Linear, wasm's fast path.
-import { Dropout, Linear, Module, ShapeError, ValueError, formatShape, tf, tidy, type Rng } from '@tx/core';
+import { Dropout, Linear, Module, ShapeError, ValueError, formatShape, fusedSelfAttention, tf, tidy, type Rng } from '@tx/core';
 import type { KVCache } from './cache.js';
 import { mergeHeads, permute, splitHeads } from './heads.js';
 import type { MaskOptions } from './masks.js';
-import { scaledDotProductAttention } from './sdpa.js';
+import { isPlain, scaledDotProductAttention } from './sdpa.js';
 
 /** Anything that rotates [B, h, T, d] queries/keys by absolute position, e.g. @tx/positional's RotaryEmbedding. */
 export interface PositionRotation {
@@ -89,10 +89,14 @@ export abstract class MultiHeadAttention extends Module {
 
   // q: [B, h, Tq, d], k, v: [B, hk, Tk, d] -> Concat(head_1..head_h) W_O: [B, Tq, C]
   protected attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, call: AttentionCall): AttentionOutput {
-    const dropout = this.training && this.attn_dropout.p > 0 ? { p: this.attn_dropout.p, rng: this.attn_dropout.rng } : undefined;
-    const { output, weights } = scaledDotProductAttention(q, k, v, { ...call, dropout, returnWeights: call.returnWeights });
+    const { output, weights } = scaledDotProductAttention(q, k, v, { ...call, dropout: this.weightsDropout(), returnWeights: call.returnWeights });
     const y = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(output)));
     return { output: y, weights, qkv: call.returnQKV ? { q, k, v } : null };
+  }
+
+  /** Dropout on the attention weights while training (attn_dropout), as scaledDotProductAttention takes it. */
+  protected weightsDropout(): { p: number; rng: Rng } | undefined {
+    return this.training && this.attn_dropout.p > 0 ? { p: this.attn_dropout.p, rng: this.attn_dropout.rng } : undefined;
   }
 
   protected checkInput(x: tf.Tensor, name: string, width: number): void {
@@ -121,17 +125,25 @@ export class SelfAttention extends MultiHeadAttention {
     const [B, T] = x.shape;
     const { nHead: h, nKvHead: hk, headDim: d } = this;
     return tidy(() => {
+      const projected = this.c_attn.forward(x);
+      const cache = call.cache ?? null;
+      const causal = call.causal ?? this.causal;
+      // On wasm with @tx's kernels, plain attention reads Q, K and V straight from c_attn's
+      // output and writes the heads merged: no split, transposes or concatenation, either way.
+      if (!this.rotary && !cache && hk === h && !call.returnQKV && isPlain({ ...call, dropout: this.weightsDropout() })) {
+        const merged = fusedSelfAttention(projected, h, { scale: 1 / Math.sqrt(d), causal });
+        if (merged) return { output: this.resid_dropout.forward(this.c_proj.forward(merged)), weights: null, qkv: null };
+      }
       // [B, T, (h + 2hk) d] -> [h + 2hk, B, T, d]: splitting the leading axis copies
       // contiguous blocks (a split of the last axis is tfjs cpu's slowest kernel here).
-      const qkv = permute(tf.reshape(this.c_attn.forward(x), [B, T, h + 2 * hk, d]), [2, 0, 1, 3]);
+      const qkv = permute(tf.reshape(projected, [B, T, h + 2 * hk, d]), [2, 0, 1, 3]);
       let [q, k, v] = tf.split(qkv, [h, hk, hk], 0).map((t) => permute(t, [1, 0, 2, 3])); // [B, n, T, d]
-      const cache = call.cache ?? null;
       if (this.rotary) {
         const offset = cache ? cache.position : 0;
         [q, k] = [this.rotary.apply(q, offset), this.rotary.apply(k, offset)];
       }
       if (cache) ({ k, v } = cache.append(k, v));
-      return this.attend(q, k, v, { ...call, causal: call.causal ?? this.causal });
+      return this.attend(q, k, v, { ...call, causal });
     });
   }
 }

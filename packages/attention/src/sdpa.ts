@@ -31,6 +31,11 @@ export interface AttentionResult {
   weights: tf.Tensor | null;
 }
 
+/** Plain causal or full attention (no other mask, no dropout, no weights asked for): what the fused kernels do. */
+export function isPlain(options: AttentionOptions): boolean {
+  return !options.mask && !options.keyPaddingMask && !options.bias && options.window == null && !options.dropout && !options.returnWeights;
+}
+
 /**
  * softmax(q kᵀ * scale + masks) v, and the weights when asked for.
  * q: [B, h, Tq, d], k: [B, hk, Tk, d], v: [B, hk, Tk, dv] with h % hk == 0; or all 3-D [B, T, d] (one head).
@@ -57,7 +62,7 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
     let [q4, k4, v4] = threeD ? [q, k, v].map((t) => tf.expandDims(t, 1)) : [q, k, v];
     if (hk !== h) [k4, v4] = [repeatHeads(k4, h / hk), repeatHeads(v4, h / hk)];
     const scale = options.scale ?? 1 / Math.sqrt(d);
-    const plain = !options.mask && !options.keyPaddingMask && !options.bias && options.window == null && !options.dropout && !options.returnWeights;
+    const plain = isPlain(options);
     const fused = plain ? fusedAttention(q4, k4, v4, { scale, causal: options.causal === true }) : null;
     if (fused) return { output: threeD ? tf.squeeze(fused, [1]) : fused, weights: null };
     // [B, h, Tq, d] x [B, h, d, Tk] -> [B, h, Tq, Tk]

@@ -7,5 +7,5 @@ export { layerNorm, layerNormGrad } from './layernorm';
 export { adamW, sumOfSquares } from './adamw';
 export { decode, decodeScratch } from './decoder';
 export { work } from './threads';
-export { attentionBackward, attentionForward, attentionScratch } from './attention';
+export { attentionBackward, attentionForward, attentionPackedBackward, attentionPackedForward, attentionScratch } from './attention';
 export { crossEntropy, crossEntropyGrad } from './crossentropy';

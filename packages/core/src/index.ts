@@ -31,7 +31,7 @@ export type { ParsedSafetensors, SafetensorsReadOptions, RawTensor } from './saf
 export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, ValueError, formatShape } from './errors.js';
 export { Linear, matMul2d } from './linear.js';
 export { kernelsInfo, useKernels } from './kernels/install.js';
-export { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm } from './kernels/ops.js';
+export { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedSelfAttention } from './kernels/ops.js';
 export type { AdamWSlot, AdamWStep } from './kernels/ops.js';
 export { FusedDecoder } from './kernels/decoder.js';
 export type { Affine, DecoderShape, DecoderWeights } from './kernels/decoder.js';

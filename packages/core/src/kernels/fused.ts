@@ -18,6 +18,8 @@ export const FUSED = {
   crossEntropyGrad: 'TxCrossEntropyGrad',
   attention: 'TxAttention',
   attentionGrad: 'TxAttentionGrad',
+  attentionPacked: 'TxAttentionPacked',
+  attentionPackedGrad: 'TxAttentionPackedGrad',
 } as const;
 
 interface Args {
@@ -119,6 +121,25 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       const grads = [q!, keys!, v!].map((t) => backend.makeOutput(t.shape, 'float32'));
       w.attentionBackward(offsetOf(backend, q!), offsetOf(backend, keys!), offsetOf(backend, v!), offsetOf(backend, out!), offsetOf(backend, lse!), offsetOf(backend, dout!), offsetOf(backend, grads[0]), offsetOf(backend, grads[1]), offsetOf(backend, grads[2]), B * h, Tq, Tk, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(Tq, Tk, d)));
       return grads;
+    }),
+    // qkv [B, T, 3C] (q, k, v side by side) -> out [B, T, C] (heads merged) and lse [B, H, T]; attrs.heads = H.
+    config(FUSED.attentionPacked, ({ inputs: { qkv }, backend, attrs }) => {
+      const [B, T, C3] = qkv!.shape;
+      const H = attrs.heads as number;
+      const d = C3 / 3 / H;
+      const out = backend.makeOutput([B, T, C3 / 3], 'float32');
+      const lse = backend.makeOutput([B, H, T], 'float32');
+      w.attentionPackedForward(offsetOf(backend, qkv!), offsetOf(backend, out), offsetOf(backend, lse), B, H, T, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(T, T, d)));
+      return [out, lse];
+    }),
+    // -> dqkv [B, T, 3C], recomputing the weights from lse.
+    config(FUSED.attentionPackedGrad, ({ inputs: { qkv, out, lse, dout }, backend, attrs }) => {
+      const [B, T, C3] = qkv!.shape;
+      const H = attrs.heads as number;
+      const d = C3 / 3 / H;
+      const dqkv = backend.makeOutput([B, T, C3], 'float32');
+      w.attentionPackedBackward(offsetOf(backend, qkv!), offsetOf(backend, out!), offsetOf(backend, lse!), offsetOf(backend, dout!), offsetOf(backend, dqkv), B, H, T, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(T, T, d)));
+      return dqkv;
     }),
   ];
 }

@@ -5,7 +5,7 @@ import { initBackend } from '../backend.js';
 import { expectNoLeak, maxAbsDifference, readFixture } from '../testing.js';
 import { tf } from '../tf.js';
 import { kernelsInfo, useKernels } from './install.js';
-import { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm } from './ops.js';
+import { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedSelfAttention } from './ops.js';
 
 interface MatMulCase {
   a_shape: number[];
@@ -226,13 +226,32 @@ describe('fusedAttention', () => {
     expect(maxAbsDifference(await values(dv), c.dv)).toBeLessThan(1e-5);
   });
 
+  // The packed layout of self-attention: qkv [B, T, 3C] in, [B, T, C] out, against the same PyTorch cases.
+  const toRows = (t: tf.Tensor) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [t.shape[0]!, t.shape[2]!, -1]); // [B, h, T, d] -> [B, T, h d]
+  it.each(fixture.attention.filter((c) => c.shape[2] === c.shape[3]).map((c) => [`${c.shape.join('x')}${c.causal ? ', causal' : ''}`, c] as const))(
+    'fusedSelfAttention matches PyTorch from one packed [B, T, 3C] tensor (B h T T d = %s), with its gradient',
+    async (_, c) => {
+      const [B, h, T, , d] = c.shape;
+      const heads = (x: number[]) => tf.tensor(x, [B, h, T, d]);
+      const qkv = tf.concat([toRows(heads(c.q)), toRows(heads(c.k)), toRows(heads(c.v))], 2);
+      const dout = toRows(heads(c.dout));
+      const options = { scale: c.scale, causal: c.causal };
+      expect(maxAbsDifference(await values(fusedSelfAttention(qkv, h, options)!), await values(toRows(heads(c.out))))).toBeLessThan(1e-5);
+      const dqkv = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(fusedSelfAttention(x, h, options)!, dout)))(qkv);
+      const expected = tf.concat([toRows(heads(c.dq)), toRows(heads(c.dk)), toRows(heads(c.dv))], 2);
+      expect(maxAbsDifference(await values(dqkv), await values(expected))).toBeLessThan(1e-5);
+    },
+  );
+
   it('declines what it does not cover: other ranks, mismatched heads, the kernels off', async () => {
     const x = tf.zeros([2, 3, 6]);
     expect(fusedAttention(x, x, x, { scale: 1, causal: true })).toBeNull();
     const y = tf.zeros([1, 2, 3, 4]);
     expect(fusedAttention(y, tf.zeros([1, 1, 3, 4]), tf.zeros([1, 1, 3, 4]), { scale: 1, causal: false })).toBeNull();
+    expect(fusedSelfAttention(tf.zeros([1, 3, 10]), 2, { scale: 1, causal: true })).toBeNull(); // 10 is not 3 x 2 heads x d
     await useKernels(false);
     expect(fusedAttention(y, y, y, { scale: 1, causal: false })).toBeNull();
+    expect(fusedSelfAttention(tf.zeros([1, 3, 12]), 2, { scale: 1, causal: true })).toBeNull();
     await useKernels(true);
   });
 });
@@ -294,7 +313,9 @@ describe('the fused ops together', () => {
         const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => {
           const h = fusedGelu(fusedLayerNorm(tf.matMul(a, b, false, true), w, null, 1e-5)!)!;
           const att = fusedAttention(c, c, c, { scale: 0.5, causal: true })!;
-          return tf.add(fusedCrossEntropy(h, targets)!, tf.sum(att));
+          const rows = tf.reshape(c, [1, 6, 8]);
+          const packed = fusedSelfAttention(tf.concat([rows, rows, rows], 2), 2, { scale: 0.5, causal: true })!;
+          return tf.add(fusedCrossEntropy(h, targets)!, tf.add(tf.sum(att), tf.sum(packed)));
         })([x, square, q]);
         const { params, m, v, norm } = fusedAdamW([{ param: x, m: x, v: x, grad: grads[0], decay: 1 }], { beta1: 0.9, beta2: 0.99, eps: 1e-8, correction2: 0.01, stepSize: 0.1 }, 1)!;
         tf.dispose([...grads, ...params, ...m, ...v, norm]);

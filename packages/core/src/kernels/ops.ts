@@ -122,6 +122,33 @@ export function fusedAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, { scale
   return f(q, k, v);
 }
 
+const packedAttentionWith = (heads: number, scale: number, causal: boolean) =>
+  tf.customGrad(((qkv: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [out, lse] = run(FUSED.attentionPacked, { qkv }, { heads, scale, causal }) as tf.Tensor[];
+    save([qkv, out, lse]);
+    return {
+      value: out,
+      gradFunc: (dout: tf.Tensor, [sqkv, sOut, sLse]: tf.Tensor[]) => run(FUSED.attentionPackedGrad, { qkv: sqkv, out: sOut, lse: sLse, dout }, { heads, scale, causal }) as tf.Tensor,
+    };
+  }) as Parameters<typeof tf.customGrad>[0]) as unknown as (qkv: tf.Tensor) => tf.Tensor;
+const packedAttentions = new Map<string, ReturnType<typeof packedAttentionWith>>();
+
+/**
+ * Multi-head self-attention straight from a fused projection: qkv [B, T, 3C]
+ * holds Q, K and V side by side (as nanoGPT's c_attn gives them, heads of
+ * d = C / heads), and the result is [B, T, C] with the heads merged, ready for
+ * W_O. One fused kernel each way, with no split, transposes or concatenation,
+ * and the weights recomputed in the backward pass. Null when the kernels are
+ * off or the shape does not fit.
+ */
+export function fusedSelfAttention(qkv: tf.Tensor, heads: number, { scale, causal }: { scale: number; causal: boolean }): tf.Tensor | null {
+  if (!kernelsActive() || qkv.rank !== 3 || qkv.dtype !== 'float32' || qkv.shape[2]! % (3 * heads) !== 0) return null;
+  const key = `${heads}/${scale}/${causal}`;
+  let f = packedAttentions.get(key);
+  if (!f) packedAttentions.set(key, (f = packedAttentionWith(heads, scale, causal)));
+  return f(qkv);
+}
+
 /**
  * Mean softmax cross-entropy of logits [N, V] against int32 targets [N], in one
  * fused kernel each way (no [N, V] target tensor): targets equal to `ignoreIndex`
