@@ -15,7 +15,7 @@
 //   forward:  P = softmax(scale · Q Kᵀ);  O = P V;  lse_i = log Σ_t e^(s_it)
 //   backward: dV = Pᵀ dO;  dP = dO Vᵀ;  dS = P ∘ (dP - rowsum(dO ∘ O)) · scale
 //             dQ = dS K;  dK = dSᵀ Q
-import { exp4, hsum } from './math';
+import { exp4, hsum, logf } from './math';
 import { matmul as product, matmulScratch } from './matmul';
 
 /** Row i's visible keys: all Tk, or with `causal` those up to its position. */
@@ -63,7 +63,7 @@ export function attentionScratch(Tq: i32, Tk: i32, d: i32): usize {
   if (given) return lse;
   const inv = <f32>1 / sum;
   for (let t = 0; t < n; t++) store<f32>(s + (<usize>t << 2), load<f32>(s + (<usize>t << 2)) * inv);
-  return shift + Mathf.log(sum);
+  return shift + logf(sum);
 }
 
 /** Copies n rows of d floats from a (row stride aRow floats) to b (row stride bRow). */
@@ -172,36 +172,40 @@ export function attentionBackward(
   }
 }
 
-/** Packed layout: qkv [B, T, 3C] (q, k, v side by side, C = H d) -> out [B, T, C] and lse [B, H, T]. */
-export function attentionPackedForward(qkv: usize, out: usize, lse: usize, B: i32, H: i32, T: i32, d: i32, scale: f32, causal: bool, scratch: usize): void {
+/**
+ * Packed layout: qkv [B, T, 3C] (q, k, v side by side, C = H d) -> out [B, T, C]
+ * and lse [B, H, T], for the heads bh = b H + h in [first, last) (all of them:
+ * 0, B H; a thread of a pool takes a range).
+ */
+export function attentionPackedForward(qkv: usize, out: usize, lse: usize, H: i32, T: i32, d: i32, scale: f32, causal: bool, first: i32, last: i32, scratch: usize): void {
   const C = H * d;
   const o = areas(scratch, T, T);
   const work = (o + (<usize>(T * d) << 2) + 63) & ~63;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const q = qkv + (<usize>(b * T * 3 * C + h * d) << 2);
-      const y = out + (<usize>(b * T * C + h * d) << 2);
-      const k = q + (<usize>C << 2);
-      headForward(q, 3 * C, k, 3 * C, k + (<usize>C << 2), 3 * C, y, C, lse + (<usize>((b * H + h) * T) << 2), T, T, d, scale, causal, scratch, o, work);
-    }
+  for (let bh = first; bh < last; bh++) {
+    const b = bh / H;
+    const h = bh % H;
+    const q = qkv + (<usize>(b * T * 3 * C + h * d) << 2);
+    const y = out + (<usize>(b * T * C + h * d) << 2);
+    const k = q + (<usize>C << 2);
+    headForward(q, 3 * C, k, 3 * C, k + (<usize>C << 2), 3 * C, y, C, lse + (<usize>(bh * T) << 2), T, T, d, scale, causal, scratch, o, work);
   }
 }
 
-/** Packed layout: dqkv [B, T, 3C] from qkv, out, lse and dout [B, T, C]. */
-export function attentionPackedBackward(qkv: usize, out: usize, lse: usize, dout: usize, dqkv: usize, B: i32, H: i32, T: i32, d: i32, scale: f32, causal: bool, scratch: usize): void {
+/** Packed layout: dqkv [B, T, 3C] from qkv, out, lse and dout [B, T, C], for the heads in [first, last). */
+export function attentionPackedBackward(qkv: usize, out: usize, lse: usize, dout: usize, dqkv: usize, H: i32, T: i32, d: i32, scale: f32, causal: bool, first: i32, last: i32, scratch: usize): void {
   const C = H * d;
   const dS = scratch + (<usize>(T * T) << 2);
   const o = areas(scratch, T, T);
   const work = (o + (<usize>(T * d) << 2) + 63) & ~63;
-  for (let b = 0; b < B; b++) {
-    for (let h = 0; h < H; h++) {
-      const at = <usize>(b * T * 3 * C + h * d) << 2;
-      const q = qkv + at;
-      const k = q + (<usize>C << 2);
-      const dq = dqkv + at;
-      const dk = dq + (<usize>C << 2);
-      const y = <usize>(b * T * C + h * d) << 2;
-      headBackward(q, 3 * C, k, 3 * C, k + (<usize>C << 2), 3 * C, out + y, C, lse + (<usize>((b * H + h) * T) << 2), dout + y, dq, dk, dk + (<usize>C << 2), 3 * C, T, T, d, scale, causal, scratch, dS, o, work);
-    }
+  for (let bh = first; bh < last; bh++) {
+    const b = bh / H;
+    const h = bh % H;
+    const at = <usize>(b * T * 3 * C + h * d) << 2;
+    const q = qkv + at;
+    const k = q + (<usize>C << 2);
+    const dq = dqkv + at;
+    const dk = dq + (<usize>C << 2);
+    const y = <usize>(b * T * C + h * d) << 2;
+    headBackward(q, 3 * C, k, 3 * C, k + (<usize>C << 2), 3 * C, out + y, C, lse + (<usize>(bh * T) << 2), dout + y, dq, dk, dk + (<usize>C << 2), 3 * C, T, T, d, scale, causal, scratch, dS, o, work);
   }
 }

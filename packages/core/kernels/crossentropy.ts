@@ -6,7 +6,7 @@
 //   loss_n = lse_n - (1 - eps) x_n[t] - (eps / V) Σ_v x_n[v]
 //   dx_n   = (softmax(x_n) - q_n) · dy / count
 // over the rows whose target is not `ignore` (count of them, at least 1).
-import { exp4, hsum } from './math';
+import { exp4, hsum, logf } from './math';
 
 // @ts-ignore: decorator
 @inline function kept(targets: usize, n: i32, hasIgnore: bool, ignore: i32): bool {
@@ -36,7 +36,7 @@ export function crossEntropy(x: usize, targets: usize, N: i32, V: i32, hasIgnore
     for (let v = 0; v < whole; v += 4) s = f32x4.add(s, exp4(f32x4.sub(v128.load(row + (<usize>v << 2)), mv)));
     let sum = hsum(s);
     for (let v = whole; v < V; v++) sum += f32x4.extract_lane(exp4(f32x4.splat(load<f32>(row + (<usize>v << 2)) - m)), 0);
-    const l = m + Mathf.log(sum);
+    const l = m + logf(sum);
     store<f32>(lse + (<usize>n << 2), l);
     const t = load<i32>(targets + (<usize>n << 2));
     total += <f64>(l - (1 - eps) * load<f32>(row + (<usize>t << 2)) - (eps / <f32>V) * sumX);

@@ -108,3 +108,36 @@ const A5 = vec(1.061405429);
   const e = exp4(f32x4.add(x, x));
   return f32x4.sub(ONE, f32x4.div(TWO, f32x4.add(e, ONE)));
 }
+
+/**
+ * ln(x) for x > 0 (Cephes' logf: x = m 2^e, m in [√½, √2), a polynomial in
+ * m - 1): relative error < 1e-7; +∞ gives +∞. Written out because Mathf.log
+ * brings a lookup table, that is a data segment, and this module may own no
+ * memory of its own: it is instantiated on tfjs's heap and on a pool's arena.
+ */
+export function logf(x: f32): f32 {
+  const bits = reinterpret<u32>(x);
+  if (x <= 0 || (bits >>> 23) >= 0xff) return x <= 0 ? (x == 0 ? -Infinity : NaN) : x;
+  let e = <f32>(<i32>(bits >>> 23) - 126);
+  let m = reinterpret<f32>((bits & 0x007fffff) | 0x3f000000); // [0.5, 1)
+  if (m < <f32>0.70710678) {
+    e -= 1;
+    m = m + m - 1;
+  } else {
+    m = m - 1;
+  }
+  const z = m * m;
+  let y: f32 = <f32>7.0376836292e-2;
+  y = y * m - <f32>1.1514610310e-1;
+  y = y * m + <f32>1.1676998740e-1;
+  y = y * m - <f32>1.2420140846e-1;
+  y = y * m + <f32>1.4249322787e-1;
+  y = y * m - <f32>1.6668057665e-1;
+  y = y * m + <f32>2.0000714765e-1;
+  y = y * m - <f32>2.4999993993e-1;
+  y = y * m + <f32>3.3333331174e-1;
+  y = y * m * z;
+  y += <f32>-2.12194440e-4 * e;
+  y += <f32>-0.5 * z;
+  return m + y + <f32>0.693359375 * e;
+}

@@ -4,9 +4,16 @@
 //
 // Control block (i32 words): 0 generation, 1 threads done (both for the
 // JavaScript side's Atomics), 2 the job's op, 4.. its arguments.
+import { attentionPackedBackward, attentionPackedForward } from './attention';
+import { gelu, geluGrad } from './gelu';
 import { matmulPanels, panelCount } from './matmul';
 
+// The ops (src/kernels/pool.ts's POOL_OPS says the same).
 const OP_MATMUL = 1;
+const OP_ATTENTION = 2;
+const OP_ATTENTION_GRAD = 3;
+const OP_GELU = 4;
+const OP_GELU_GRAD = 5;
 
 // @ts-ignore: decorator
 @inline function arg(control: usize, i: i32): i32 {
@@ -15,7 +22,36 @@ const OP_MATMUL = 1;
 
 /** Thread `thread` of `threads` does its share of the job at `control`. */
 export function work(control: usize, thread: i32, threads: i32): void {
-  if (load<i32>(control + 8) == OP_MATMUL) {
+  const op = load<i32>(control + 8);
+  if (op == OP_ATTENTION || op == OP_ATTENTION_GRAD) {
+    // Packed self-attention, whole heads per thread; args: qkv out lse dout dqkv H T d scale(f32 bits)
+    // causal heads scratch scratchPerThread.
+    const H = arg(control, 5), T = arg(control, 6), d = arg(control, 7);
+    const scale = reinterpret<f32>(arg(control, 8));
+    const causal = arg(control, 9) != 0;
+    const heads = arg(control, 10);
+    const scratch = <usize>arg(control, 11) + <usize>thread * <usize>arg(control, 12);
+    const first = (heads * thread) / threads;
+    const last = (heads * (thread + 1)) / threads;
+    const qkv = <usize>arg(control, 0), out = <usize>arg(control, 1), lse = <usize>arg(control, 2);
+    if (op == OP_ATTENTION) attentionPackedForward(qkv, out, lse, H, T, d, scale, causal, first, last, scratch);
+    else attentionPackedBackward(qkv, out, lse, <usize>arg(control, 3), <usize>arg(control, 4), H, T, d, scale, causal, first, last, scratch);
+    return;
+  }
+  if (op == OP_GELU || op == OP_GELU_GRAD) {
+    // Element-wise, in blocks of 4; args: x dy out n approximate.
+    const n = arg(control, 3);
+    const blocks = (n + 3) / 4;
+    const i0 = ((blocks * thread) / threads) * 4;
+    const i1 = min(n, ((blocks * (thread + 1)) / threads) * 4);
+    if (i1 <= i0) return;
+    const at = <usize>i0 << 2;
+    const approximate = arg(control, 4) != 0;
+    if (op == OP_GELU) gelu(<usize>arg(control, 0) + at, <usize>arg(control, 2) + at, i1 - i0, approximate);
+    else geluGrad(<usize>arg(control, 0) + at, <usize>arg(control, 1) + at, <usize>arg(control, 2) + at, i1 - i0, approximate);
+    return;
+  }
+  if (op == OP_MATMUL) {
     // A batch of products C_i = op(A_i) · op(B_i); args: a aRow aCol b bRow bCol c M N K batch
     // aStep bStep cStep (bytes between items) scratch scratchPerThread.
     const a = <usize>arg(control, 0), aRow = arg(control, 1), aCol = arg(control, 2);

@@ -20,6 +20,28 @@ function sourcesHash() {
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * The ids of a wasm binary's sections. The kernels must have no data section: an
+ * active segment would be written into tfjs's heap (or a pool's arena) at
+ * instantiation, over what tfjs keeps there (Mathf.log's table once did that).
+ */
+function sectionIds(binary) {
+  const ids = [];
+  let at = 8; // magic and version
+  while (at < binary.length) {
+    const id = binary[at++];
+    let size = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = binary[at++];
+      size |= (byte & 0x7f) << shift;
+      if (!(byte & 0x80)) break;
+    }
+    ids.push(id);
+    at += size;
+  }
+  return ids;
+}
+
 async function compile(extra) {
   let binary = null;
   const { error, stderr } = await asc.main([ENTRY, '--outFile', 'kernels.wasm', ...common, ...extra], {
@@ -28,6 +50,8 @@ async function compile(extra) {
     },
   });
   if (error) throw new Error(`asc failed: ${error.message}\n${stderr.toString()}`);
+  const ids = sectionIds(binary);
+  if (ids.includes(11) || ids.includes(12)) throw new Error('the kernels have a data segment (a lookup table, a string, a static array), which would be written over tfjs\'s heap: compute it instead');
   return Buffer.from(binary);
 }
 

@@ -5,6 +5,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
 import { ValueError } from '../errors.js';
+import { POOL_OPS, runPooled, type ThreadPool } from './pool.js';
 import { offsetOf, type KernelModule, type WasmBackend } from './wasm.js';
 
 /** The names of the fused kernels (tfjs's registry is keyed by name and backend). */
@@ -34,18 +35,38 @@ const config = (kernelName: string, fn: (args: Args) => TensorInfo | TensorInfo[
   kernelFunc: fn as unknown as KernelFunc,
 });
 
-/** The kernel configs of the fused ops, running on `k`. */
-export function fusedConfigs(k: KernelModule): KernelConfig[] {
+/** Element-wise kernels at least this long are split between a pool's threads (copying smaller ones costs more than it saves). */
+const POOLED_ELEMENTS = 1 << 16;
+/** Attention with at least this many multiply-adds per product pair goes to a pool, whole heads per thread. */
+const POOLED_MACS = 1 << 20;
+
+/** A float's bits as an int32 (how a pool job's arguments carry a float). */
+const f32Bits = (x: number): number => new Int32Array(new Float32Array([x]).buffer)[0];
+
+/** The kernel configs of the fused ops, running on `k` (and `pool`'s threads for the large ones). */
+export function fusedConfigs(k: KernelModule, pool: ThreadPool | null): KernelConfig[] {
   const { exports: w } = k;
   return [
     config(FUSED.gelu, ({ inputs: { x }, backend, attrs }) => {
       const y = backend.makeOutput(x!.shape, 'float32');
-      w.gelu(offsetOf(backend, x!), offsetOf(backend, y), util.sizeFromShape(x!.shape), attrs.approximate as boolean);
+      const n = util.sizeFromShape(x!.shape);
+      if (pool && n >= POOLED_ELEMENTS) {
+        const buffers = [{ offset: offsetOf(backend, x!), bytes: 4 * n }, { offset: offsetOf(backend, y), bytes: 4 * n, out: true }];
+        runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.gelu, buffers, 0, ([xAt, yAt]) => [xAt, 0, yAt, n, attrs.approximate ? 1 : 0]);
+      } else {
+        w.gelu(offsetOf(backend, x!), offsetOf(backend, y), n, attrs.approximate as boolean);
+      }
       return y;
     }),
     config(FUSED.geluGrad, ({ inputs: { x, dy }, backend, attrs }) => {
       const dx = backend.makeOutput(x!.shape, 'float32');
-      w.geluGrad(offsetOf(backend, x!), offsetOf(backend, dy!), offsetOf(backend, dx), util.sizeFromShape(x!.shape), attrs.approximate as boolean);
+      const n = util.sizeFromShape(x!.shape);
+      if (pool && n >= POOLED_ELEMENTS) {
+        const buffers = [{ offset: offsetOf(backend, x!), bytes: 4 * n }, { offset: offsetOf(backend, dy!), bytes: 4 * n }, { offset: offsetOf(backend, dx), bytes: 4 * n, out: true }];
+        runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.geluGrad, buffers, 0, ([xAt, dyAt, dxAt]) => [xAt, dyAt, dxAt, n, attrs.approximate ? 1 : 0]);
+      } else {
+        w.geluGrad(offsetOf(backend, x!), offsetOf(backend, dy!), offsetOf(backend, dx), n, attrs.approximate as boolean);
+      }
       return dx;
     }),
     // x: [N, C], weight and bias: [C] -> y [N, C], mean [N], rstd [N].
@@ -123,13 +144,20 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       return grads;
     }),
     // qkv [B, T, 3C] (q, k, v side by side) -> out [B, T, C] (heads merged) and lse [B, H, T]; attrs.heads = H.
+    // On a pool, whole heads per thread.
     config(FUSED.attentionPacked, ({ inputs: { qkv }, backend, attrs }) => {
       const [B, T, C3] = qkv!.shape;
       const H = attrs.heads as number;
       const d = C3 / 3 / H;
       const out = backend.makeOutput([B, T, C3 / 3], 'float32');
       const lse = backend.makeOutput([B, H, T], 'float32');
-      w.attentionPackedForward(offsetOf(backend, qkv!), offsetOf(backend, out), offsetOf(backend, lse), B, H, T, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(T, T, d)));
+      const [scale, causal] = [attrs.scale as number, attrs.causal as boolean];
+      if (pool && B * H >= 2 && B * H * T * T * d >= POOLED_MACS) {
+        const buffers = [{ offset: offsetOf(backend, qkv!), bytes: 4 * B * T * C3 }, { offset: offsetOf(backend, out), bytes: (4 * B * T * C3) / 3, out: true }, { offset: offsetOf(backend, lse), bytes: 4 * B * H * T, out: true }];
+        runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.attention, buffers, w.attentionScratch(T, T, d), ([q, o, l], scratch, per) => [q, o, l, 0, 0, H, T, d, f32Bits(scale), causal ? 1 : 0, B * H, scratch, per]);
+      } else {
+        w.attentionPackedForward(offsetOf(backend, qkv!), offsetOf(backend, out), offsetOf(backend, lse), H, T, d, scale, causal, 0, B * H, k.scratch(w.attentionScratch(T, T, d)));
+      }
       return [out, lse];
     }),
     // -> dqkv [B, T, 3C], recomputing the weights from lse.
@@ -138,7 +166,19 @@ export function fusedConfigs(k: KernelModule): KernelConfig[] {
       const H = attrs.heads as number;
       const d = C3 / 3 / H;
       const dqkv = backend.makeOutput([B, T, C3], 'float32');
-      w.attentionPackedBackward(offsetOf(backend, qkv!), offsetOf(backend, out!), offsetOf(backend, lse!), offsetOf(backend, dout!), offsetOf(backend, dqkv), B, H, T, d, attrs.scale as number, attrs.causal as boolean, k.scratch(w.attentionScratch(T, T, d)));
+      const [scale, causal] = [attrs.scale as number, attrs.causal as boolean];
+      if (pool && B * H >= 2 && B * H * T * T * d >= POOLED_MACS) {
+        const buffers = [
+          { offset: offsetOf(backend, qkv!), bytes: 4 * B * T * C3 },
+          { offset: offsetOf(backend, out!), bytes: (4 * B * T * C3) / 3 },
+          { offset: offsetOf(backend, lse!), bytes: 4 * B * H * T },
+          { offset: offsetOf(backend, dout!), bytes: (4 * B * T * C3) / 3 },
+          { offset: offsetOf(backend, dqkv), bytes: 4 * B * T * C3, out: true },
+        ];
+        runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.attentionGrad, buffers, w.attentionScratch(T, T, d), ([q, o, l, g, dq], scratch, per) => [q, o, l, g, dq, H, T, d, f32Bits(scale), causal ? 1 : 0, B * H, scratch, per]);
+      } else {
+        w.attentionPackedBackward(offsetOf(backend, qkv!), offsetOf(backend, out!), offsetOf(backend, lse!), offsetOf(backend, dout!), offsetOf(backend, dqkv), H, T, d, scale, causal, 0, B * H, k.scratch(w.attentionScratch(T, T, d)));
+      }
       return dqkv;
     }),
   ];

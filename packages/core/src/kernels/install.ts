@@ -131,7 +131,7 @@ export async function useKernels(on: boolean, options: UseKernelsOptions = {}): 
     tf.registerKernel(config);
     originals.push(original);
   }
-  added = fusedConfigs(kernels);
+  added = fusedConfigs(kernels, threadPool);
   for (const config of added) tf.registerKernel(config);
   return kernelsInfo();
 }

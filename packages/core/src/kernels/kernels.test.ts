@@ -86,7 +86,7 @@ describe('the kernels on wasm', () => {
     // Node 20 gets relaxed SIMD from a V8 flag set before compiling; TX_RELAXED_SIMD=off (the test script's second run) keeps SIMD128.
     expect(info.simd).toBe(process.env.TX_RELAXED_SIMD === 'off' ? 'simd128' : 'relaxed-simd');
     expect(info.replaced).toEqual(['BatchMatMul', 'Identity', 'SplitV', 'Concat', 'GatherV2']);
-    expect(info.fused).toEqual(['TxGelu', 'TxGeluGrad', 'TxLayerNorm', 'TxLayerNormGrad', 'TxAdamW', 'TxCrossEntropy', 'TxCrossEntropyGrad', 'TxAttention', 'TxAttentionGrad']);
+    expect(info.fused).toEqual(['TxGelu', 'TxGeluGrad', 'TxLayerNorm', 'TxLayerNormGrad', 'TxAdamW', 'TxCrossEntropy', 'TxCrossEntropyGrad', 'TxAttention', 'TxAttentionGrad', 'TxAttentionPacked', 'TxAttentionPackedGrad']);
   });
 
   it('turn off and on again, and the fused ops then return null', async () => {
@@ -146,14 +146,26 @@ describe('matMul', () => {
 });
 
 describe('threads', () => {
-  it('split large products between threads with the same bits as one thread', async () => {
+  it('split large products, GELU and attention heads between threads with the same bits as one thread', async () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[300, 130], [130, 70], false, false], // one product, split by column panels (70 = 8 panels + a tail)
       [[130, 300], [70, 130], true, true],
       [[12, 4, 64, 32], [12, 4, 64, 32], false, true], // attention: whole products per thread
       [[5, 200, 64], [64, 90], false, false], // a batch folded into one product
     ];
-    const run = async () => Promise.all(cases.map(([sa, sb, ta, tb]) => values(tf.matMul(tf.randomNormal(sa, 0, 1, 'float32', 3), tf.randomNormal(sb, 0, 1, 'float32', 4), ta, tb))));
+    // Over the pool's thresholds: GELU of 89,999 elements (a tail of 3), attention of 4 x 4 heads of 64 x 64 x 16, each way.
+    const x = tf.randomNormal([301, 299], 0, 2, 'float32', 5);
+    const qkv = tf.randomNormal([4, 64, 3 * 64], 0, 1, 'float32', 6);
+    const dout = tf.randomNormal([4, 64, 64], 0, 1, 'float32', 7);
+    const fused = () => [
+      ...[false, true].flatMap((approximate) => [fusedGelu(x, approximate)!, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(fusedGelu(t, approximate)!, x)))(x)]),
+      fusedSelfAttention(qkv, 4, { scale: 0.25, causal: true })!,
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(fusedSelfAttention(t, 4, { scale: 0.25, causal: true })!, dout)))(qkv),
+    ];
+    const run = async () => [
+      ...(await Promise.all(cases.map(([sa, sb, ta, tb]) => values(tf.matMul(tf.randomNormal(sa, 0, 1, 'float32', 3), tf.randomNormal(sb, 0, 1, 'float32', 4), ta, tb))))),
+      ...(await Promise.all(fused().map(values))),
+    ];
     const one = await run();
     expect((await useKernels(true, { threads: 2 })).threads).toBe(2);
     try {

@@ -7,13 +7,11 @@
 // micro-kernel. Shapes it does not cover (a batch broadcast other than 1
 // against n, non-float32) go to tfjs's kernel.
 import { broadcast_util, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { CONTROL_BYTES, type ThreadPool } from './pool.js';
+import { POOL_OPS, runPooled, type ThreadPool } from './pool.js';
 import { offsetOf, type KernelModule, type WasmBackend } from './wasm.js';
 
 /** Products smaller than this many multiply-adds stay on one thread (copying them costs more than it saves). */
 const THREADED_MACS = 1 << 20;
-/** The pool's op for a batch of products (kernels/threads.ts). */
-const OP_MATMUL = 1;
 
 interface MatMulArgs {
   inputs: { a: TensorInfo; b: TensorInfo };
@@ -75,11 +73,7 @@ export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig,
   return { kernelName: original.kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
-/**
- * The products on the pool, every thread computing its share
- * (kernels/threads.ts): in place when the pool works on tfjs's memory, else
- * with the operands copied into the pool's arena and the result copied back.
- */
+/** The products on the pool (kernels/threads.ts), every thread computing its share. */
 function threaded(
   pool: ThreadPool,
   backend: WasmBackend,
@@ -87,22 +81,6 @@ function threaded(
   io: { aOffset: number; bOffset: number; cOffset: number; aBytes: number; bBytes: number; cBytes: number },
   [aRow, aCol, bRow, bCol, M, N, K, batch, aStep, bStep, cStep]: number[],
 ): void {
-  const align = (n: number) => (n + 63) & ~63;
-  const per = align(scratchPerThread);
-  const job = (a: number, b: number, c: number, scratch: number) => [a, aRow, aCol, b, bRow, bCol, c, M, N, K, batch, aStep, bStep, cStep, scratch, per];
-  if (pool.inPlace) {
-    pool.run(OP_MATMUL, job(io.aOffset, io.bOffset, io.cOffset, pool.scratchInPlace(per * pool.threads)));
-    return;
-  }
-  const a = CONTROL_BYTES;
-  const b = a + align(io.aBytes);
-  const c = b + align(io.bBytes);
-  const scratch = c + align(io.cBytes);
-  pool.ensure(scratch - CONTROL_BYTES + per * pool.threads);
-  const arena = pool.bytes();
-  const heap = backend.wasm.HEAPU8;
-  arena.set(heap.subarray(io.aOffset, io.aOffset + io.aBytes), a);
-  arena.set(heap.subarray(io.bOffset, io.bOffset + io.bBytes), b);
-  pool.run(OP_MATMUL, job(a, b, c, scratch));
-  heap.set(arena.subarray(c, c + io.cBytes), io.cOffset);
+  const buffers = [{ offset: io.aOffset, bytes: io.aBytes }, { offset: io.bOffset, bytes: io.bBytes }, { offset: io.cOffset, bytes: io.cBytes, out: true }];
+  runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.matmul, buffers, scratchPerThread, ([a, b, c], scratch, per) => [a, aRow, aCol, b, bRow, bCol, c, M, N, K, batch, aStep, bStep, cStep, scratch, per]);
 }

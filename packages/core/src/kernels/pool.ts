@@ -166,3 +166,52 @@ function mayWait(control: Int32Array): boolean {
     return false;
   }
 }
+
+/** The pool's ops (kernels/threads.ts). */
+export const POOL_OPS = { matmul: 1, attention: 2, attentionGrad: 3, gelu: 4, geluGrad: 5 } as const;
+
+/** A buffer of tfjs's memory that a pool job reads, or writes when `out`. */
+export interface PoolBuffer {
+  offset: number;
+  bytes: number;
+  out?: boolean;
+}
+
+/**
+ * Run `op` on every thread over buffers of tfjs's memory (`heap()`: its bytes
+ * now): in place where the pool shares that memory, else with the inputs
+ * copied into the pool's arena and the outputs copied back. `args` gets each
+ * buffer's offset as the threads see it, the scratch base and the scratch
+ * bytes of each thread.
+ */
+export function runPooled(
+  pool: ThreadPool,
+  heap: () => Uint8Array,
+  op: number,
+  buffers: readonly PoolBuffer[],
+  scratchPerThread: number,
+  args: (at: number[], scratch: number, per: number) => number[],
+): void {
+  const align = (n: number) => (n + 63) & ~63;
+  const per = align(scratchPerThread);
+  if (pool.inPlace) {
+    pool.run(op, args(buffers.map((b) => b.offset), pool.scratchInPlace(per * pool.threads), per));
+    return;
+  }
+  const at: number[] = [];
+  let end = CONTROL_BYTES;
+  for (const b of buffers) {
+    at.push(end);
+    end += align(b.bytes);
+  }
+  pool.ensure(end - CONTROL_BYTES + per * pool.threads);
+  const arena = pool.bytes();
+  const bytes = heap();
+  buffers.forEach((b, i) => {
+    if (!b.out) arena.set(bytes.subarray(b.offset, b.offset + b.bytes), at[i]);
+  });
+  pool.run(op, args(at, end, per));
+  buffers.forEach((b, i) => {
+    if (b.out) bytes.set(arena.subarray(at[i], at[i] + b.bytes), b.offset);
+  });
+}

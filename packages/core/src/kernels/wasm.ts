@@ -39,8 +39,8 @@ export interface KernelExports {
     q: number, k: number, v: number, out: number, lse: number, dout: number, dq: number, dk: number, dv: number,
     BH: number, Tq: number, Tk: number, d: number, scale: number, causal: boolean, scratch: number,
   ): void;
-  attentionPackedForward(qkv: number, out: number, lse: number, B: number, H: number, T: number, d: number, scale: number, causal: boolean, scratch: number): void;
-  attentionPackedBackward(qkv: number, out: number, lse: number, dout: number, dqkv: number, B: number, H: number, T: number, d: number, scale: number, causal: boolean, scratch: number): void;
+  attentionPackedForward(qkv: number, out: number, lse: number, H: number, T: number, d: number, scale: number, causal: boolean, first: number, last: number, scratch: number): void;
+  attentionPackedBackward(qkv: number, out: number, lse: number, dout: number, dqkv: number, H: number, T: number, d: number, scale: number, causal: boolean, first: number, last: number, scratch: number): void;
   crossEntropy(x: number, targets: number, N: number, V: number, hasIgnore: boolean, ignore: number, eps: number, lse: number, out: number): void;
   crossEntropyGrad(x: number, targets: number, lse: number, dy: number, N: number, V: number, hasIgnore: boolean, ignore: number, eps: number, dx: number): void;
   sumOfSquares(x: number, n: number): number;
