@@ -112,8 +112,17 @@ describe("SelfAttention on wasm with @tx's kernels", () => {
       await useKernels(true);
     }
     // With the weights asked for, a KV cache or rotary positions, the general path runs (and the kernels still do its products).
-    const { kernels: general } = await tf.profile(() => mha.forward(x, { returnWeights: true }).output);
-    expect(general.map((k) => k.name)).not.toContain('TxAttentionPacked');
+    const packedIn = async (f: () => tf.Tensor) => (await tf.profile(f)).kernels.some((k) => k.name === 'TxAttentionPacked');
+    expect(await packedIn(() => mha.forward(x, { returnWeights: true }).output)).toBe(false);
+    const cache = new KVCache();
+    expect(await packedIn(() => mha.forward(x, { cache }).output)).toBe(false);
+    cache.dispose();
+    const rope = new RotaryEmbedding(4);
+    const rotated = new SelfAttention({ dModel: 16, nHead: 4, causal: true, rotary: rope, rng: new Rng(5) });
+    expect(await packedIn(() => rotated.forward(x).output)).toBe(false);
+    expect(await packedIn(() => mha.forward(x).output)).toBe(true);
+    rotated.dispose();
+    rope.dispose();
     mha.dispose();
   });
 });

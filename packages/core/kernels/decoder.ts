@@ -31,7 +31,7 @@ const LN2_W = 6, LN2_B = 7, FC_W = 8, FC_B = 9, MLP_W = 10, MLP_B = 11, PER_LAYE
 }
 
 
-/** Columns of B that one matmul call packs: bounds the scratch for wide layers. */
+/** Panels of B (NR = 8 columns each) that one matmul call packs: bounds the scratch for wide layers. */
 const BLOCK_PANELS: i32 = 32;
 
 /**
@@ -190,7 +190,7 @@ export function decodeScratch(C: i32, H: i32, T: i32, rows: i32): usize {
 /**
  * Feed n tokens (int32 at `tokens`) at positions pos..pos+n-1 (those before
  * are in the caches): append their keys and values, and write the logits [V]
- * of the token after the last at `logits`. pos + n <= T; scratch holds
+ * of the token after the last at `logits` (unless 0: a prompt's earlier blocks). pos + n <= T; scratch holds
  * decodeScratch(C, H, T, n) bytes. activation: 0 exact GELU, 1 tanh GELU,
  * 2 ReLU. C and C / H must be multiples of 4.
  */
@@ -272,6 +272,7 @@ export function decode(
     addInto(xm, h, m * C);
   }
   // The last row, through the final LayerNorm and the head.
+  if (!logits) return;
   layerNorm(x + <usize>(n - 1) * rowBytes, entry(table, LNF_W), entry(table, LNF_B), h, stats, stats + 4, 1, C, eps);
   matvec(h, entry(table, HEAD), 0, logits, C, V);
 }

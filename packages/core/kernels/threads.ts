@@ -3,7 +3,7 @@
 // the caller wrote into a control block in shared memory, and takes its part.
 //
 // Control block (i32 words): 0 generation, 1 threads done (both for the
-// JavaScript side's Atomics), 2 the job's op, 4.. its arguments.
+// JavaScript side's Atomics), 2 the job's op, 3 a failure flag, 4.. its arguments.
 import { attentionPackedBackward, attentionPackedForward } from './attention';
 import { gelu, geluGrad } from './gelu';
 import { matmulPanels, panelCount } from './matmul';

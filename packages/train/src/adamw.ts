@@ -6,7 +6,7 @@
 //
 // nanoGPT decays parameters of rank >= 2 (weights of matmuls and embeddings)
 // and not biases or norm gains; so do we.
-import { TxError, addAll, formatShape, fusedAdamW, tf } from '@tx/core';
+import { TxError, ValueError, addAll, formatShape, fusedAdamW, tf } from '@tx/core';
 
 /** AdamW's hyperparameters, and which parameters decay. */
 export interface AdamWOptions {
@@ -64,10 +64,15 @@ export class AdamW {
   /**
    * Apply one update. grads maps parameter names to gradients (missing names are skipped).
    * With `maxNorm` > 0 they are clipped first to a global L2 norm of at most maxNorm, as
-   * torch's clip_grad_norm_ over them: the norm before clipping is returned as a scalar
+   * torch's clip_grad_norm_ over those this optimizer holds: the norm before clipping is returned as a scalar
    * tensor the caller disposes (null without clipping). Nothing is read back to JavaScript.
    */
-  apply(grads: Record<string, tf.Tensor>, lr = this.lr, { maxNorm = 0 }: { maxNorm?: number } = {}): tf.Scalar | null {
+  apply(grads: Record<string, tf.Tensor>, lr = this.lr, options: { maxNorm?: number } = {}): tf.Scalar | null {
+    if (options instanceof tf.Tensor || typeof options !== 'object' || options === null) {
+      throw new ValueError('AdamW.apply: the third argument is { maxNorm } (clipping is done here now), not a scale tensor');
+    }
+    const maxNorm = options.maxNorm ?? 0;
+    if (!Number.isFinite(maxNorm) || maxNorm < 0) throw new ValueError(`AdamW.apply: maxNorm must be a finite number >= 0, got ${maxNorm}`);
     this.step += 1;
     const t = this.step;
     const correction1 = 1 - this.beta1 ** t;

@@ -57,8 +57,14 @@ export class GPTSession implements DecodingSession {
     if (this.fused && weights) {
       if (this.fused.position + ids.length <= T) return { logits: this.fused.feed(ids, weights) };
       const keep = this.options.contextOverflow === 'restart' ? this.restartWindow(ids.length) : T;
+      const held = this.fused.position;
       this.fused.position = 0;
-      return { logits: this.fused.feed(this.history.slice(-keep), weights) };
+      try {
+        return { logits: this.fused.feed(this.history.slice(-keep), weights) };
+      } catch (err) {
+        this.fused.position = held; // feed checks before it writes: the caches still hold what they held
+        throw err;
+      }
     }
     const held = this.cache?.[0]?.position ?? 0;
     let input: number[];

@@ -9,9 +9,9 @@
 import { ValueError } from '../errors.js';
 import type { tf } from '../tf.js';
 import { kernelsActive, loadedKernels } from './install.js';
-import { offsetOf } from './wasm.js';
+import { offsetOf, wasmMemory, type WasmBackend } from './wasm.js';
 
-/** A GPT's shape, as the fused step needs it (nanoGPT's architecture: pre-norm, learned positions, tied head). */
+/** A GPT's shape, as FusedDecoder needs it (nanoGPT's architecture: pre-norm, learned positions, tied head). */
 export interface DecoderShape {
   nLayer: number;
   nHead: number;
@@ -53,6 +53,8 @@ export class FusedDecoder {
 
   private constructor(
     readonly shape: DecoderShape,
+    /** The backend whose heap holds the caches: another one (a new wasm backend) must not be written. */
+    private readonly backend: WasmBackend,
     private readonly heap: { malloc(bytes: number): number; free(offset: number): void },
   ) {
     const { nLayer, nEmbd, blockSize, vocabSize } = shape;
@@ -67,12 +69,12 @@ export class FusedDecoder {
     const d = shape.nEmbd / shape.nHead;
     if (!kernelsActive() || !loaded || shape.nEmbd % 4 !== 0 || !Number.isInteger(d) || d % 4 !== 0) return null;
     const { wasm } = loaded.backend;
-    return new FusedDecoder(shape, { malloc: (bytes) => wasm._malloc(bytes) >>> 0, free: (offset) => wasm._free(offset) });
+    return new FusedDecoder(shape, loaded.backend, { malloc: (bytes) => wasm._malloc(bytes) >>> 0, free: (offset) => wasm._free(offset) });
   }
 
   /** False once the kernels were turned off or the backend changed: the caller falls back. */
   usable(): boolean {
-    return kernelsActive();
+    return kernelsActive() && loadedKernels()?.backend === this.backend;
   }
 
   /**
@@ -84,6 +86,7 @@ export class FusedDecoder {
     const { nLayer, nHead, nEmbd, vocabSize, blockSize, activation, layerNormEps } = this.shape;
     if (this.disposed) throw new ValueError('FusedDecoder: used after dispose()');
     if (tokens.length === 0) throw new ValueError('FusedDecoder.feed: needs at least one token');
+    if (!Number.isInteger(this.position) || this.position < 0) throw new ValueError(`FusedDecoder: position must be an integer >= 0, got ${this.position}`);
     if (this.position + tokens.length > blockSize) {
       throw new ValueError(`FusedDecoder: ${tokens.length} token(s) at position ${this.position} go past the context (${blockSize})`);
     }
@@ -91,7 +94,7 @@ export class FusedDecoder {
       if (!Number.isInteger(token) || token < 0 || token >= vocabSize) throw new ValueError(`FusedDecoder: token ${token} is not in [0, ${vocabSize - 1}]`);
     }
     const loaded = loadedKernels();
-    if (!loaded) throw new ValueError("FusedDecoder: @tx's wasm kernels are off; check usable() before feeding");
+    if (!loaded || !this.usable()) throw new ValueError("FusedDecoder: @tx's wasm kernels are off, or on another backend than this decoder's caches; check usable() before feeding");
     const { exports: kernels, backend } = loaded;
     const rows = Math.min(tokens.length, ROWS);
     const scratch = loaded.scratch(kernels.decodeScratch(nEmbd, nHead, blockSize, rows));
@@ -103,14 +106,17 @@ export class FusedDecoder {
     const { io } = this.blocks;
     const ids = io + 4 * this.slots;
     const logits = ids + 4 * ROWS;
-    backend.wasm.HEAPU32.set(table, io >>> 2);
+    // Views of the memory itself (not tfjs's HEAP views, which another thread's growth may leave stale).
+    const memory = wasmMemory(backend);
+    new Uint32Array(memory.buffer).set(table, io >>> 2);
     for (let at = 0; at < tokens.length; at += rows) {
       const chunk = tokens.slice(at, at + rows);
-      backend.wasm.HEAP32.set(chunk, ids >>> 2);
-      kernels.decode(io, ids, chunk.length, this.position + at, nLayer, nHead, nEmbd, vocabSize, blockSize, ACTIVATIONS[activation], layerNormEps, this.blocks.k, this.blocks.v, scratch, logits);
+      new Int32Array(memory.buffer).set(chunk, ids >>> 2);
+      const last = at + rows >= tokens.length; // only the last block's logits are wanted
+      kernels.decode(io, ids, chunk.length, this.position + at, nLayer, nHead, nEmbd, vocabSize, blockSize, ACTIVATIONS[activation], layerNormEps, this.blocks.k, this.blocks.v, scratch, last ? logits : 0);
     }
     this.position += tokens.length;
-    return new Float32Array(backend.wasm.HEAPU8.buffer, logits, vocabSize).slice();
+    return new Float32Array(memory.buffer, logits, vocabSize).slice();
   }
 
   /** The weights in the kernel's table order (absent biases as null). */
@@ -124,7 +130,7 @@ export class FusedDecoder {
   clone(): FusedDecoder {
     const copy = FusedDecoder.create(this.shape);
     if (!copy) throw new ValueError("FusedDecoder.clone: @tx's wasm kernels are off; the copy could not be made");
-    const bytes = loadedKernels()!.backend.wasm.HEAPU8; // after create(): allocating may have grown the memory
+    const bytes = new Uint8Array(wasmMemory(this.backend).buffer); // after create(): allocating may have grown the memory
     bytes.copyWithin(copy.blocks.k, this.blocks.k, this.blocks.k + this.cacheBytes);
     bytes.copyWithin(copy.blocks.v, this.blocks.v, this.blocks.v + this.cacheBytes);
     copy.position = this.position;

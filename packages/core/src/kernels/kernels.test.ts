@@ -166,6 +166,7 @@ describe('threads', () => {
       ...(await Promise.all(cases.map(([sa, sb, ta, tb]) => values(tf.matMul(tf.randomNormal(sa, 0, 1, 'float32', 3), tf.randomNormal(sb, 0, 1, 'float32', 4), ta, tb))))),
       ...(await Promise.all(fused().map(values))),
     ];
+    expect((await useKernels(true, { threads: 1 })).threads).toBe(1); // whatever TX_THREADS says
     const one = await run();
     expect((await useKernels(true, { threads: 2 })).threads).toBe(2);
     try {

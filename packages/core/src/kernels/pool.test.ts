@@ -61,7 +61,19 @@ describe('ThreadPool in place (tfjs-wasm threaded build)', () => {
     let expected = 0;
     for (let k = 0; k < K; k++) expected += Math.sin(3 * K + k) * Math.cos((k * N + 5) * 0.7);
     expect(view[c2 / 4 + 3 * N + 5]).toBeCloseTo(expected, 3);
-    for (const offset of [a, b, c1, c2, scratch]) heap.free(offset);
+    // GELU split by ranges, in place (a tail of 3 elements), against one thread.
+    const n = 70_003;
+    const [x, y1, y2] = [heap.malloc(4 * n), heap.malloc(4 * n), heap.malloc(4 * n)];
+    const xs = new Float32Array(heap.memory.buffer, x, n);
+    for (let i = 0; i < n; i++) xs[i] = Math.sin(i) * 4;
+    one.gelu(x, y1, n, false);
+    pool.run(4, [x, 0, y2, n, 0]);
+    const after = new Float32Array(heap.memory.buffer);
+    expect(Array.from(after.subarray(y2 / 4, y2 / 4 + n))).toEqual(Array.from(after.subarray(y1 / 4, y1 / 4 + n)));
+    // A job that traps (operands past the end of memory) throws here, on every thread, instead of hanging; the pool still works.
+    expect(() => pool.run(1, [0x7ff00000, K, 1, b, N, 1, c2, M, N, K, 1, 0, 0, 0, pool.scratchInPlace(2 * per), per])).toThrow('a kernel thread failed (op 1)');
+    pool.run(4, [x, 0, y2, n, 0]);
+    for (const offset of [a, b, c1, c2, scratch, x, y1, y2]) heap.free(offset);
     pool.stop();
     expect(heap.live.size).toBe(0); // the control block and the threads' scratch were given back
   }, 60_000);

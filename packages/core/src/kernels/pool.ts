@@ -20,6 +20,8 @@ import { spawnWorker } from '#platform';
 const GEN = 0;
 const DONE = 1;
 const OP = 2;
+/** Set by a thread whose work threw (a kernel trapped): run() then throws instead of returning garbage. */
+const FAILED = 3;
 const ARGS = 4;
 /** The op that stops the workers. */
 const STOP = -1;
@@ -29,7 +31,10 @@ export const CONTROL_BYTES = 256;
 /**
  * The worker's whole program, run from its source text (so it needs no file of
  * its own in any bundler): instantiate the kernels on the shared memory, then
- * wait for a generation, work, count itself done, and wait again.
+ * wait for a generation, work, count itself done, and wait again. It counts
+ * itself done whatever happens, a trap included (flagged in word 3), and on
+ * STOP too, so that the caller never waits forever and frees the control
+ * block only once no worker reads it.
  */
 function workerMain(start: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; index: number; threads: number }, ready: () => void): void {
   const instance = new WebAssembly.Instance(start.module, { env: { memory: start.memory } });
@@ -40,10 +45,17 @@ function workerMain(start: { module: WebAssembly.Module; memory: WebAssembly.Mem
   for (;;) {
     Atomics.wait(control, 0, generation);
     generation = Atomics.load(control, 0);
-    if (Atomics.load(control, 2) === -1) return;
-    work(start.control, start.index, start.threads);
+    const stop = Atomics.load(control, 2) === -1;
+    if (!stop) {
+      try {
+        work(start.control, start.index, start.threads);
+      } catch {
+        Atomics.store(control, 3, 1);
+      }
+    }
     Atomics.add(control, 1, 1);
     Atomics.notify(control, 1);
+    if (stop) return;
   }
 }
 
@@ -133,26 +145,43 @@ export class ThreadPool {
     const control = this.control;
     control.set(args, ARGS);
     control[OP] = op;
-    Atomics.store(control, DONE, 0);
-    Atomics.add(control, GEN, 1);
-    Atomics.notify(control, GEN);
-    this.work(this.controlOffset, 0, this.threads);
-    const others = this.threads - 1;
-    for (let done = Atomics.load(control, DONE); done < others; done = Atomics.load(control, DONE)) {
-      if (this.canWait) Atomics.wait(control, DONE, done);
+    this.start();
+    let failed = false;
+    try {
+      this.work(this.controlOffset, 0, this.threads);
+    } catch {
+      failed = true;
     }
+    this.waitForWorkers();
+    const flagged = Atomics.exchange(control, FAILED, 0) !== 0; // read (and reset) whatever this thread did
+    if (failed || flagged) throw new Error(`a kernel thread failed (op ${op}): the wasm kernels trapped`);
   }
 
-  /** Stop the workers (and free what the pool took from tfjs's memory). */
+  /** Stop the workers once each has seen the stop (and then free what the pool took from tfjs's memory). */
   stop(): void {
-    const control = this.control;
-    control[OP] = STOP;
-    Atomics.add(control, GEN, 1);
-    Atomics.notify(control, GEN);
+    this.control[OP] = STOP;
+    this.start();
+    this.waitForWorkers();
     for (const w of this.workers) w.terminate();
     if (this.heap) {
       this.heap.free(this.allocation);
       if (this.scratch.offset) this.heap.free(this.scratch.offset);
+    }
+  }
+
+  /** Wake the workers on a new generation of the control block. */
+  private start(): void {
+    Atomics.store(this.control, DONE, 0);
+    Atomics.add(this.control, GEN, 1);
+    Atomics.notify(this.control, GEN);
+  }
+
+  /** Until every worker counted itself done: blocking where this thread may, else spinning. */
+  private waitForWorkers(): void {
+    const control = this.control;
+    const others = this.threads - 1;
+    for (let done = Atomics.load(control, DONE); done < others; done = Atomics.load(control, DONE)) {
+      if (this.canWait) Atomics.wait(control, DONE, done);
     }
   }
 }
