@@ -5,7 +5,7 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { util } from '@tensorflow/tfjs-core';
 import { ValueError } from '../errors.js';
-import { POOL_OPS, runPooled, type ThreadPool } from './pool.js';
+import { POOL_OPS, runJob, type PoolBuffer, type ThreadPool } from './pool.js';
 import { offsetOf, type KernelModule, type WasmBackend } from './wasm.js';
 
 /** The names of the fused kernels (tfjs's registry is keyed by name and backend). */
@@ -43,30 +43,39 @@ const POOLED_MACS = 1 << 20;
 /** A float's bits as an int32 (how a pool job's arguments carry a float). */
 const f32Bits = (x: number): number => new Int32Array(new Float32Array([x]).buffer)[0];
 
+/**
+ * Packed attention's sizes, whether it is large enough for a pool, and the
+ * job's arguments after its buffers: H T d scale causal heads (threads.ts).
+ */
+function packedShape(qkv: TensorInfo, attrs: NamedAttrMap) {
+  const [B, T, C3] = qkv.shape;
+  const H = attrs.heads as number;
+  const d = C3 / 3 / H;
+  const bytes = { qkv: 4 * B * T * C3, out: (4 * B * T * C3) / 3, lse: 4 * B * H * T };
+  const tail = [H, T, d, f32Bits(attrs.scale as number), attrs.causal ? 1 : 0, B * H];
+  return { B, T, H, d, bytes, big: B * H >= 2 && B * H * T * T * d >= POOLED_MACS, tail };
+}
+
 /** The kernel configs of the fused ops, running on `k` (and `pool`'s threads for the large ones). */
 export function fusedConfigs(k: KernelModule, pool: ThreadPool | null): KernelConfig[] {
   const { exports: w } = k;
+  /** A pool job: on the pool when there is one and the work is `big`, else here, through the same code. */
+  const job = (backend: WasmBackend, big: boolean, op: number, buffers: PoolBuffer[], perThread: number, args: Parameters<typeof runJob>[6]) =>
+    runJob(big ? pool : null, k, () => backend.wasm.HEAPU8, op, buffers, perThread, args);
   return [
+    // GELU and its gradient are pool jobs (kernels/threads.ts), on the pool's threads when long enough.
     config(FUSED.gelu, ({ inputs: { x }, backend, attrs }) => {
       const y = backend.makeOutput(x!.shape, 'float32');
       const n = util.sizeFromShape(x!.shape);
-      if (pool && n >= POOLED_ELEMENTS) {
-        const buffers = [{ offset: offsetOf(backend, x!), bytes: 4 * n }, { offset: offsetOf(backend, y), bytes: 4 * n, out: true }];
-        runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.gelu, buffers, 0, ([xAt, yAt]) => [xAt, 0, yAt, n, attrs.approximate ? 1 : 0]);
-      } else {
-        w.gelu(offsetOf(backend, x!), offsetOf(backend, y), n, attrs.approximate as boolean);
-      }
+      const buffers = [{ offset: offsetOf(backend, x!), bytes: 4 * n }, { offset: offsetOf(backend, y), bytes: 4 * n, out: true }];
+      job(backend, n >= POOLED_ELEMENTS, POOL_OPS.gelu, buffers, 0, ([xAt, yAt]) => [xAt, 0, yAt, n, attrs.approximate ? 1 : 0]);
       return y;
     }),
     config(FUSED.geluGrad, ({ inputs: { x, dy }, backend, attrs }) => {
       const dx = backend.makeOutput(x!.shape, 'float32');
       const n = util.sizeFromShape(x!.shape);
-      if (pool && n >= POOLED_ELEMENTS) {
-        const buffers = [{ offset: offsetOf(backend, x!), bytes: 4 * n }, { offset: offsetOf(backend, dy!), bytes: 4 * n }, { offset: offsetOf(backend, dx), bytes: 4 * n, out: true }];
-        runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.geluGrad, buffers, 0, ([xAt, dyAt, dxAt]) => [xAt, dyAt, dxAt, n, attrs.approximate ? 1 : 0]);
-      } else {
-        w.geluGrad(offsetOf(backend, x!), offsetOf(backend, dy!), offsetOf(backend, dx), n, attrs.approximate as boolean);
-      }
+      const buffers = [{ offset: offsetOf(backend, x!), bytes: 4 * n }, { offset: offsetOf(backend, dy!), bytes: 4 * n }, { offset: offsetOf(backend, dx), bytes: 4 * n, out: true }];
+      job(backend, n >= POOLED_ELEMENTS, POOL_OPS.geluGrad, buffers, 0, ([xAt, dyAt, dxAt]) => [xAt, dyAt, dxAt, n, attrs.approximate ? 1 : 0]);
       return dx;
     }),
     // x: [N, C], weight and bias: [C] -> y [N, C], mean [N], rstd [N].
@@ -144,41 +153,27 @@ export function fusedConfigs(k: KernelModule, pool: ThreadPool | null): KernelCo
       return grads;
     }),
     // qkv [B, T, 3C] (q, k, v side by side) -> out [B, T, C] (heads merged) and lse [B, H, T]; attrs.heads = H.
-    // On a pool, whole heads per thread.
+    // A pool job: on the pool's threads, whole heads each, when large enough.
     config(FUSED.attentionPacked, ({ inputs: { qkv }, backend, attrs }) => {
-      const [B, T, C3] = qkv!.shape;
-      const H = attrs.heads as number;
-      const d = C3 / 3 / H;
-      const out = backend.makeOutput([B, T, C3 / 3], 'float32');
+      const { B, T, H, d, bytes, big, tail } = packedShape(qkv!, attrs);
+      const out = backend.makeOutput([B, T, H * d], 'float32');
       const lse = backend.makeOutput([B, H, T], 'float32');
-      const [scale, causal] = [attrs.scale as number, attrs.causal as boolean];
-      if (pool && B * H >= 2 && B * H * T * T * d >= POOLED_MACS) {
-        const buffers = [{ offset: offsetOf(backend, qkv!), bytes: 4 * B * T * C3 }, { offset: offsetOf(backend, out), bytes: (4 * B * T * C3) / 3, out: true }, { offset: offsetOf(backend, lse), bytes: 4 * B * H * T, out: true }];
-        runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.attention, buffers, w.attentionScratch(T, T, d), ([q, o, l], scratch, per) => [q, o, l, 0, 0, H, T, d, f32Bits(scale), causal ? 1 : 0, B * H, scratch, per]);
-      } else {
-        w.attentionPackedForward(offsetOf(backend, qkv!), offsetOf(backend, out), offsetOf(backend, lse), H, T, d, scale, causal, 0, B * H, k.scratch(w.attentionScratch(T, T, d)));
-      }
+      const buffers = [{ offset: offsetOf(backend, qkv!), bytes: bytes.qkv }, { offset: offsetOf(backend, out), bytes: bytes.out, out: true }, { offset: offsetOf(backend, lse), bytes: bytes.lse, out: true }];
+      job(backend, big, POOL_OPS.attention, buffers, w.attentionScratch(T, T, d), ([q, o, l], scratch, per) => [q, o, l, 0, 0, ...tail, scratch, per]);
       return [out, lse];
     }),
     // -> dqkv [B, T, 3C], recomputing the weights from lse.
     config(FUSED.attentionPackedGrad, ({ inputs: { qkv, out, lse, dout }, backend, attrs }) => {
-      const [B, T, C3] = qkv!.shape;
-      const H = attrs.heads as number;
-      const d = C3 / 3 / H;
-      const dqkv = backend.makeOutput([B, T, C3], 'float32');
-      const [scale, causal] = [attrs.scale as number, attrs.causal as boolean];
-      if (pool && B * H >= 2 && B * H * T * T * d >= POOLED_MACS) {
-        const buffers = [
-          { offset: offsetOf(backend, qkv!), bytes: 4 * B * T * C3 },
-          { offset: offsetOf(backend, out!), bytes: (4 * B * T * C3) / 3 },
-          { offset: offsetOf(backend, lse!), bytes: 4 * B * H * T },
-          { offset: offsetOf(backend, dout!), bytes: (4 * B * T * C3) / 3 },
-          { offset: offsetOf(backend, dqkv), bytes: 4 * B * T * C3, out: true },
-        ];
-        runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.attentionGrad, buffers, w.attentionScratch(T, T, d), ([q, o, l, g, dq], scratch, per) => [q, o, l, g, dq, H, T, d, f32Bits(scale), causal ? 1 : 0, B * H, scratch, per]);
-      } else {
-        w.attentionPackedBackward(offsetOf(backend, qkv!), offsetOf(backend, out!), offsetOf(backend, lse!), offsetOf(backend, dout!), offsetOf(backend, dqkv), H, T, d, scale, causal, 0, B * H, k.scratch(w.attentionScratch(T, T, d)));
-      }
+      const { B, T, H, d, bytes, big, tail } = packedShape(qkv!, attrs);
+      const dqkv = backend.makeOutput([B, T, 3 * H * d], 'float32');
+      const buffers = [
+        { offset: offsetOf(backend, qkv!), bytes: bytes.qkv },
+        { offset: offsetOf(backend, out!), bytes: bytes.out },
+        { offset: offsetOf(backend, lse!), bytes: bytes.lse },
+        { offset: offsetOf(backend, dout!), bytes: bytes.out },
+        { offset: offsetOf(backend, dqkv), bytes: bytes.qkv, out: true },
+      ];
+      job(backend, big, POOL_OPS.attentionGrad, buffers, w.attentionScratch(T, T, d), ([q, o, l, g, dq], scratch, per) => [q, o, l, g, dq, ...tail, scratch, per]);
       return dqkv;
     }),
   ];

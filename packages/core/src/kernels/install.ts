@@ -23,9 +23,9 @@ export interface KernelsInfo {
   simd: KernelSimd | null;
   /** The tfjs kernels replaced, by name. */
   replaced: string[];
-  /** The fused kernels added (GELU, LayerNorm, AdamW, cross-entropy, attention, a GPT's decoding step), by name. */
+  /** The fused kernels added (GELU, LayerNorm, AdamW, cross-entropy, attention in both layouts), by name. */
   fused: string[];
-  /** Threads that large matMuls are split between (1: the calling thread only). */
+  /** Threads that large products, GELU and attention heads are split between (1: the calling thread only). */
   threads: number;
   /** Why they are off, or null when active. */
   reason: string | null;
@@ -74,7 +74,7 @@ export function kernelsInfo(): KernelsInfo {
 /** Options of useKernels. */
 export interface UseKernelsOptions {
   /**
-   * Threads for large matMuls, the calling one included (default: TX_THREADS, else 1).
+   * Threads for large products, GELU and attention heads, the calling one included (default: TX_THREADS, else 1).
    * In Node they are worker threads; in browsers, Web Workers on cross-origin-isolated pages
    * (COOP and COEP headers; elsewhere one thread runs).
    */

@@ -7,7 +7,7 @@
 // micro-kernel. Shapes it does not cover (a batch broadcast other than 1
 // against n, non-float32) go to tfjs's kernel.
 import { broadcast_util, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
-import { POOL_OPS, runPooled, type ThreadPool } from './pool.js';
+import { POOL_OPS, runJob, type ThreadPool } from './pool.js';
 import { offsetOf, type KernelModule, type WasmBackend } from './wasm.js';
 
 /** Products smaller than this many multiply-adds stay on one thread (copying them costs more than it saves). */
@@ -54,7 +54,7 @@ export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig,
     const [m, items] = fold ? [batch * M, 1] : [M, batch];
     const [aStep, bStep, cStep] = [batchA === 1 ? 0 : 4 * M * K, batchB === 1 ? 0 : 4 * K * N, 4 * M * N];
     if (pool && items * m * N * K >= THREADED_MACS) {
-      threaded(pool, backend, matmulScratch(m, N, K), { aOffset, bOffset, cOffset, aBytes: 4 * M * K * batchA, bBytes: 4 * K * N * batchB, cBytes: 4 * M * N * batch }, [aRow, aCol, bRow, bCol, m, N, K, items, aStep, bStep, cStep]);
+      threaded(pool, kernels, backend, matmulScratch(m, N, K), { aOffset, bOffset, cOffset, aBytes: 4 * M * K * batchA, bBytes: 4 * K * N * batchB, cBytes: 4 * M * N * batch }, [aRow, aCol, bRow, bCol, m, N, K, items, aStep, bStep, cStep]);
       return out;
     }
     if (fold) {
@@ -76,11 +76,12 @@ export function batchMatMulConfig(kernels: KernelModule, original: KernelConfig,
 /** The products on the pool (kernels/threads.ts), every thread computing its share. */
 function threaded(
   pool: ThreadPool,
+  kernels: KernelModule,
   backend: WasmBackend,
   scratchPerThread: number,
   io: { aOffset: number; bOffset: number; cOffset: number; aBytes: number; bBytes: number; cBytes: number },
   [aRow, aCol, bRow, bCol, M, N, K, batch, aStep, bStep, cStep]: number[],
 ): void {
   const buffers = [{ offset: io.aOffset, bytes: io.aBytes }, { offset: io.bOffset, bytes: io.bBytes }, { offset: io.cOffset, bytes: io.cBytes, out: true }];
-  runPooled(pool, () => backend.wasm.HEAPU8, POOL_OPS.matmul, buffers, scratchPerThread, ([a, b, c], scratch, per) => [a, aRow, aCol, b, bRow, bCol, c, M, N, K, batch, aStep, bStep, cStep, scratch, per]);
+  runJob(pool, kernels, () => backend.wasm.HEAPU8, POOL_OPS.matmul, buffers, scratchPerThread, ([a, b, c], scratch, per) => [a, aRow, aCol, b, bRow, bCol, c, M, N, K, batch, aStep, bStep, cStep, scratch, per]);
 }

@@ -207,14 +207,18 @@ export interface PoolBuffer {
 }
 
 /**
- * Run `op` on every thread over buffers of tfjs's memory (`heap()`: its bytes
- * now): in place where the pool shares that memory, else with the inputs
- * copied into the pool's arena and the outputs copied back. `args` gets each
- * buffer's offset as the threads see it, the scratch base and the scratch
- * bytes of each thread.
+ * Run pool job `op` (kernels/threads.ts) over buffers of tfjs's memory
+ * (`heap()`: its bytes now). `args` gets each buffer's offset as the threads
+ * see it, the scratch base and the scratch bytes of each thread.
+ * - On `pool`'s threads: in place where the pool shares tfjs's memory, else
+ *   with the inputs copied into the pool's arena and the outputs copied back.
+ * - Without a pool: on the calling thread, in place, through the kernel
+ *   module's own work() with its control block in the module's scratch. One
+ *   code path for any thread count, so the results cannot differ.
  */
-export function runPooled(
-  pool: ThreadPool,
+export function runJob(
+  pool: ThreadPool | null,
+  kernels: { exports: { work(control: number, thread: number, threads: number): void }; scratch(bytes: number): number },
   heap: () => Uint8Array,
   op: number,
   buffers: readonly PoolBuffer[],
@@ -223,6 +227,15 @@ export function runPooled(
 ): void {
   const align = (n: number) => (n + 63) & ~63;
   const per = align(scratchPerThread);
+  if (!pool) {
+    const control = kernels.scratch(CONTROL_BYTES + per + 64);
+    const scratch = align(control + CONTROL_BYTES);
+    const words = new Int32Array(heap().buffer, control, CONTROL_BYTES / 4); // after scratch(), which may grow the heap
+    words[OP] = op;
+    words.set(args(buffers.map((b) => b.offset), scratch, per), ARGS);
+    kernels.exports.work(control, 0, 1);
+    return;
+  }
   if (pool.inPlace) {
     pool.run(op, args(buffers.map((b) => b.offset), pool.scratchInPlace(per * pool.threads), per));
     return;

@@ -44,6 +44,8 @@ export interface KernelExports {
   crossEntropy(x: number, targets: number, N: number, V: number, hasIgnore: boolean, ignore: number, eps: number, lse: number, out: number): void;
   crossEntropyGrad(x: number, targets: number, lse: number, dy: number, N: number, V: number, hasIgnore: boolean, ignore: number, eps: number, dx: number): void;
   sumOfSquares(x: number, n: number): number;
+  /** Thread `thread` of `threads` does its share of the pool job whose control block is at `control` (kernels/threads.ts). */
+  work(control: number, thread: number, threads: number): void;
   adamW(
     p: number, m: number, v: number, g: number, scale: number, pOut: number, mOut: number, vOut: number, n: number,
     beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, correction2: number, eps: number, decay: number, stepSize: number,
