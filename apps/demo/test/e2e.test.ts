@@ -35,6 +35,32 @@ if (!haveChromium && inCI) {
   });
 }
 
+/**
+ * In the page (passed to page.evaluate, so it closes over nothing): train a
+ * small GPT for `steps` steps with @tx's kernels on or off on `threads`
+ * threads, from the same weights and batch (ids i·7 mod 20, each target the
+ * next): the losses, the first gradient norm and what the kernels said.
+ */
+async function trainInPage({ on, threads, batchSize, blockSize, nEmbd, nHead, steps }: { on: boolean; threads: number; batchSize: number; blockSize: number; nEmbd: number; nHead: number; steps: number }) {
+  const tx = (globalThis as any).tx;
+  await tx.useKernels(on, { threads });
+  const model = new tx.GPT({ vocabSize: 20, blockSize, nLayer: 2, nHead, nEmbd, dropout: 0, bias: true });
+  const optimizer = new tx.AdamW(model.namedParameters(), { lr: 1e-3 });
+  const update = tx.trainStep({ model, optimizer, gradClip: 1, loss: (b: unknown) => tx.languageModelLoss(model, b) });
+  const n = batchSize * blockSize;
+  const batch = { x: Int32Array.from({ length: n }, (_, i) => (i * 7) % 20), y: Int32Array.from({ length: n }, (_, i) => (i * 7 + 1) % 20), batchSize, blockSize };
+  const losses: number[] = [];
+  let norm = NaN;
+  for (let i = 0; i < steps; i++) {
+    const r = await update([batch], 1e-3);
+    losses.push(r.loss);
+    if (i === 0) norm = r.gradNorm;
+  }
+  model.dispose();
+  optimizer.dispose();
+  return { losses, norm, info: tx.kernelsInfo() };
+}
+
 describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
   let site: Site;
   let page: Page;
@@ -340,29 +366,17 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
   });
 
   it("trains one step on wasm with @tx's kernels, with the loss of tfjs's own kernels", async () => {
-    const result = await page.evaluate(async () => {
+    const before = await page.evaluate(async () => {
       const tx = (globalThis as any).tx;
-      const before = tx.tf.getBackend();
+      const was = tx.tf.getBackend();
       await tx.initBackend({ prefer: 'wasm' });
-      const step = async (on: boolean) => {
-        await tx.useKernels(on);
-        const model = new tx.GPT({ vocabSize: 20, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0, bias: true });
-        const optimizer = new tx.AdamW(model.namedParameters(), { lr: 1e-3 });
-        const update = tx.trainStep({ model, optimizer, gradClip: 1, loss: (b: unknown) => tx.languageModelLoss(model, b) });
-        const x = Int32Array.from({ length: 32 }, (_, i) => (i * 7) % 20);
-        const y = Int32Array.from({ length: 32 }, (_, i) => (i * 7 + 1) % 20);
-        const batch = { x, y, batchSize: 2, blockSize: 16 };
-        const first = await update([batch], 1e-3);
-        const second = await update([batch], 1e-3); // after one AdamW update
-        model.dispose();
-        optimizer.dispose();
-        return { first: first.loss, second: second.loss, norm: first.gradNorm, info: tx.kernelsInfo() };
-      };
-      const off = await step(false);
-      const on = await step(true);
-      await tx.initBackend({ prefer: before });
-      return { on, off };
+      return was;
     });
+    const small = { threads: 1, batchSize: 2, blockSize: 16, nEmbd: 32, nHead: 2, steps: 2 }; // the second step after one AdamW update
+    const off = await page.evaluate(trainInPage, { ...small, on: false });
+    const on = await page.evaluate(trainInPage, { ...small, on: true });
+    await page.evaluate((name) => (globalThis as any).tx.initBackend({ prefer: name }), before);
+    const result = { on: { ...on, first: on.losses[0], second: on.losses[1] }, off: { ...off, first: off.losses[0], second: off.losses[1] } };
     expect(result.on.info.active).toBe(true);
     expect(result.on.info.simd).toBe('relaxed-simd'); // Chromium has relaxed SIMD
     expect(result.off.info.active).toBe(false);
@@ -382,31 +396,18 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     try {
       await isolated.goto(`${server.url}?backend=wasm&view=attention&iters=40`, { timeout: 360_000 });
       await isolated.waitForSelector('body[data-ready="true"]', { timeout: 360_000 });
-      const result = await isolated.evaluate(async () => {
+      const atStart = await isolated.evaluate(() => {
         const tx = (globalThis as any).tx;
-        const atStart = tx.kernelsInfo();
-        const shared = tx.tf.backend().wasm.HEAPU8.buffer instanceof SharedArrayBuffer;
-        // Products of [256, 128] x [128, 512]: over the 1M multiply-adds that go to the pool.
-        const steps = async (on: boolean, threads: number) => {
-          await tx.useKernels(on, { threads });
-          const model = new tx.GPT({ vocabSize: 20, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 128, dropout: 0, bias: true });
-          const optimizer = new tx.AdamW(model.namedParameters(), { lr: 1e-3 });
-          const update = tx.trainStep({ model, optimizer, gradClip: 1, loss: (b: unknown) => tx.languageModelLoss(model, b) });
-          const x = Int32Array.from({ length: 256 }, (_, i) => (i * 7) % 20);
-          const y = Int32Array.from({ length: 256 }, (_, i) => (i * 7 + 1) % 20);
-          const batch = { x, y, batchSize: 4, blockSize: 64 };
-          const losses = [];
-          for (let i = 0; i < 3; i++) losses.push((await update([batch], 1e-3)).loss);
-          model.dispose();
-          optimizer.dispose();
-          return { losses, threads: tx.kernelsInfo().threads };
-        };
-        const two = await steps(true, 2);
-        const one = await steps(true, 1);
-        const off = await steps(false, 1);
-        await tx.useKernels(true, { threads: atStart.threads });
-        return { isolated: crossOriginIsolated, shared, atStart, cores: navigator.hardwareConcurrency, two, one, off };
+        // Operands go to the pool's own shared memory unless tfjs-wasm's heap is shared.
+        return { info: tx.kernelsInfo(), shared: tx.tf.backend().wasm.HEAPU8.buffer instanceof SharedArrayBuffer, isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency };
       });
+      // Products of [256, 128] x [128, 512]: over the 1M multiply-adds that go to the pool.
+      const big = { batchSize: 4, blockSize: 64, nEmbd: 128, nHead: 4, steps: 3 };
+      const two = await isolated.evaluate(trainInPage, { ...big, on: true, threads: 2 });
+      const one = await isolated.evaluate(trainInPage, { ...big, on: true, threads: 1 });
+      const off = await isolated.evaluate(trainInPage, { ...big, on: false, threads: 1 });
+      await isolated.evaluate((threads) => (globalThis as any).tx.useKernels(true, { threads }), atStart.info.threads);
+      const result = { ...atStart, atStart: atStart.info, two: { ...two, threads: two.info.threads }, one, off };
       expect(result.isolated).toBe(true);
       expect(result.shared).toBe(false); // operands go to the pool's own shared memory and back
       expect(result.atStart.active).toBe(true);

@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { openCheckpoint } from './model-io.js';
 import { runTx, tinyConfig, tmp } from '../test/run-tx.js';
 import { greedyDecode } from './seq2seq-train.js';
+import { threadsFlag } from './run.js';
+import { availableParallelism } from 'node:os';
 
 const cli = join(import.meta.dirname, '../dist/cli.js');
 const fixtures = join(import.meta.dirname, '../../../packages/blocks/test/fixtures');
@@ -253,5 +255,22 @@ describe('tx export and tx bench', () => {
     expect(r).toMatchObject({ preset: 'nanogpt-cpu', backend: 'wasm', batchSize: 12, blockSize: 64 });
     expect(r.trainTokensPerSecond).toBeGreaterThan(0);
     expect(r.generateTokensPerSecondCached).toBeGreaterThan(0);
+  });
+});
+
+describe('--threads', () => {
+  it('takes the flag, else leaves TX_THREADS to @tx/core, else every core', () => {
+    const saved = process.env.TX_THREADS;
+    try {
+      delete process.env.TX_THREADS;
+      expect(threadsFlag({ threads: '3' })).toBe(3);
+      expect(threadsFlag({})).toBe(availableParallelism());
+      process.env.TX_THREADS = '1';
+      expect(threadsFlag({})).toBeUndefined(); // @tx/core reads (and checks) it
+      expect(threadsFlag({ threads: '2' })).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.TX_THREADS;
+      else process.env.TX_THREADS = saved;
+    }
   });
 });

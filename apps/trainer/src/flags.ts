@@ -32,7 +32,7 @@ const backend = (what = 'the tfjs backend'): Flag => ({
   value: 'auto|webgpu|wasm|cpu',
   help: `${what} (default auto: webgpu where there is a GPU and the optional webgpu packages, else wasm)`,
 });
-const threads: Flag = { type: 'string', value: 'N', help: 'threads for the wasm kernels\' large matMuls (default: the number of cores); results do not depend on it' };
+const threads: Flag = { type: 'string', value: 'N', help: 'threads for the wasm kernels (default: TX_THREADS, else the number of cores); results do not depend on it' };
 const json: Flag = { type: 'boolean', help: 'print JSON (one object per line) instead of text' };
 const force: Flag = { type: 'boolean', help: 'replace --out even when it holds something tx did not write' };
 const checkpoint: Flag = { type: 'string', value: 'DIR', required: true, help: 'the checkpoint folder (what tx train --out wrote)' };

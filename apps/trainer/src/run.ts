@@ -236,9 +236,9 @@ export function positive(values: Record<string, unknown>, flag: string, integer:
   return n;
 }
 
-/** --threads, or every core of this machine. */
-export function threadsFlag(values: Record<string, unknown>): number {
-  return positive(values, 'threads', true) ?? availableParallelism();
+/** --threads; else TX_THREADS, read (and checked) by @tx/core (undefined here); else every core of this machine. */
+export function threadsFlag(values: Record<string, unknown>): number | undefined {
+  return positive(values, 'threads', true) ?? (process.env.TX_THREADS ? undefined : availableParallelism());
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

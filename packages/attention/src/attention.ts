@@ -90,8 +90,12 @@ export abstract class MultiHeadAttention extends Module {
   // q: [B, h, Tq, d], k, v: [B, hk, Tk, d] -> Concat(head_1..head_h) W_O: [B, Tq, C]
   protected attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, call: AttentionCall): AttentionOutput {
     const { output, weights } = scaledDotProductAttention(q, k, v, { ...call, dropout: this.weightsDropout(), returnWeights: call.returnWeights });
-    const y = this.resid_dropout.forward(this.c_proj.forward(mergeHeads(output)));
-    return { output: y, weights, qkv: call.returnQKV ? { q, k, v } : null };
+    return { output: this.project(mergeHeads(output)), weights, qkv: call.returnQKV ? { q, k, v } : null };
+  }
+
+  /** W_O and the residual dropout, on the merged heads [B, Tq, C]. */
+  protected project(merged: tf.Tensor): tf.Tensor {
+    return this.resid_dropout.forward(this.c_proj.forward(merged));
   }
 
   /** Dropout on the attention weights while training (attn_dropout), as scaledDotProductAttention takes it. */
@@ -132,7 +136,7 @@ export class SelfAttention extends MultiHeadAttention {
       // output and writes the heads merged: no split, transposes or concatenation, either way.
       if (!this.rotary && !cache && hk === h && !call.returnQKV && isPlain({ ...call, dropout: this.weightsDropout() })) {
         const merged = fusedSelfAttention(projected, h, { scale: 1 / Math.sqrt(d), causal });
-        if (merged) return { output: this.resid_dropout.forward(this.c_proj.forward(merged)), weights: null, qkv: null };
+        if (merged) return { output: this.project(merged), weights: null, qkv: null };
       }
       // [B, T, (h + 2hk) d] -> [h + 2hk, B, T, d]: splitting the leading axis copies
       // contiguous blocks (a split of the last axis is tfjs cpu's slowest kernel here).

@@ -65,12 +65,12 @@ describe('AdamW', () => {
     );
   });
 
-  it("names an old call's scale tensor, and a bad maxNorm", () => {
+  it('names a bad maxNorm and applies nothing', () => {
     const W = tf.variable(tf.ones([2]));
     const opt = new AdamW([['W', W]]);
     const g = { W: tf.ones([2]) };
-    expect(() => opt.apply(g, 1e-3, tf.scalar(0.5) as never)).toThrow('AdamW.apply: the third argument is { maxNorm } (clipping is done here now), not a scale tensor');
     expect(() => opt.apply(g, 1e-3, { maxNorm: -1 })).toThrow('AdamW.apply: maxNorm must be a finite number >= 0, got -1');
+    expect(() => opt.apply(g, 1e-3, { maxNorm: Number.NaN })).toThrow('AdamW.apply: maxNorm must be a finite number >= 0, got NaN');
     expect(opt.step).toBe(0); // nothing applied
     opt.dispose();
   });

@@ -68,9 +68,6 @@ export class AdamW {
    * tensor the caller disposes (null without clipping). Nothing is read back to JavaScript.
    */
   apply(grads: Record<string, tf.Tensor>, lr = this.lr, options: { maxNorm?: number } = {}): tf.Scalar | null {
-    if (options instanceof tf.Tensor || typeof options !== 'object' || options === null) {
-      throw new ValueError('AdamW.apply: the third argument is { maxNorm } (clipping is done here now), not a scale tensor');
-    }
     const maxNorm = options.maxNorm ?? 0;
     if (!Number.isFinite(maxNorm) || maxNorm < 0) throw new ValueError(`AdamW.apply: maxNorm must be a finite number >= 0, got ${maxNorm}`);
     this.step += 1;
