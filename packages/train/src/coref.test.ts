@@ -5,7 +5,7 @@ import { Encoder, encoderConfig } from '@tx/blocks';
 import { Rng, initBackend, tf } from '@tx/core';
 import { expectNoLeak } from '@tx/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { COREF_GRAMMAR as G, COREF_MAX_LENGTH, corefBatch, corefSentence, corefTokenizer, corefTriples, evaluateCoref, findPronouns, isHeldOut, makeCorefExamples } from './coref.js';
+import { COREF_GRAMMAR as G, COREF_MAX_LENGTH, corefBatch, corefReading, corefSentence, corefTokenizer, corefTriples, evaluateCoref, findPronouns, isHeldOut, makeCorefExamples } from './coref.js';
 import { pointerBatch, type PointerBatch } from './data.js';
 import { pointerLoss, type PointerModelLike } from './losses.js';
 
@@ -81,6 +81,34 @@ describe('the coref task', () => {
     for (const w of ['the', 'it', 'was', '.']) grammarWords.add(w);
     expect(tok.vocabSize).toBe(grammarWords.size + 2);
     expect(tok.decode(ids)).toBe("the animal didn't cross the street because it was too tired.");
+  });
+
+  it('reads a text as the model may answer it: "it", the nouns it may refer to, and whether the sentence is of the grammar', () => {
+    const tok = corefTokenizer();
+    const read = (text: string) => corefReading(tok.split(text).map((p) => p.word));
+    // Every sentence of both splits fits, and its candidates are exactly its subject and object.
+    for (const split of ['train', 'val'] as const) {
+      for (const e of makeCorefExamples(2000, new Rng(8), split)) {
+        const r = corefReading(e.words);
+        expect(r.fitsGrammar, e.text).toBe(true);
+        expect(r.pronoun).toBe(e.pronoun);
+        expect(r.candidates).toHaveLength(2);
+        expect(r.candidates).toContain(e.referent);
+      }
+    }
+    expect(read(SENTENCE)).toEqual({ pronoun: 7, candidates: [1, 5], fitsGrammar: true });
+    expect(read("In the end, the little dog couldn't swim across the old road as it was so icy.")).toEqual({ pronoun: 14, candidates: [6, 12], fitsGrammar: true });
+    expect(corefReading(['The', 'ANIMAL', "didn't", 'cross', 'the', 'street', 'because', 'It', 'was', 'too', 'tired', '.'])).toEqual({ pronoun: 7, candidates: [1, 5], fitsGrammar: true });
+    // The repros: no noun to point at, or the grammar's roles swapped, or the sentence cut short.
+    expect(read('it')).toEqual({ pronoun: 0, candidates: [], fitsGrammar: false });
+    expect(read('it .')).toEqual({ pronoun: 0, candidates: [], fitsGrammar: false });
+    expect(read('The it')).toEqual({ pronoun: 1, candidates: [], fitsGrammar: false });
+    expect(read('It was too wide.')).toEqual({ pronoun: 0, candidates: [], fitsGrammar: false });
+    expect(read("The street didn't cross the animal because it was too tired.")).toEqual({ pronoun: 7, candidates: [1, 5], fitsGrammar: false });
+    expect(read("The animal didn't cross the street because it was too tired")).toEqual({ pronoun: 7, candidates: [1, 5], fitsGrammar: false });
+    expect(read("The animal didn't cross the street because it was too wide. The dog")).toEqual({ pronoun: 7, candidates: [1, 5, 13], fitsGrammar: false });
+    expect(read('it was it.')).toEqual({ pronoun: null, candidates: [], fitsGrammar: false });
+    expect(read('')).toEqual({ pronoun: null, candidates: [], fitsGrammar: false });
   });
 
   it('batches examples with padding, the pronoun as query and the referent as target', () => {

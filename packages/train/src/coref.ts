@@ -124,6 +124,65 @@ export function findPronouns(tokens: readonly string[]): number[] {
   return tokens.flatMap((t, i) => (PRONOUNS.includes(t) ? [i] : []));
 }
 
+/** How a text reads to the coref task: what the model may answer, and whether the sentence is one it was trained on. */
+export interface CorefReading {
+  /** The index of the text's one "it"; null when it has none, or more than one. */
+  pronoun: number | null;
+  /**
+   * The words "it" may refer to: the indices of the grammar's nouns (its
+   * subjects and objects), never the pronoun itself. A model's answer is the
+   * candidate its pointer likes best; with no candidate there is no answer.
+   */
+  candidates: number[];
+  /** Whether the tokens are a sentence of the grammar (held-out triples included); if not, any answer is "outside what this model was trained on". */
+  fitsGrammar: boolean;
+}
+
+const NOUNS: readonly string[] = [...G.subject, ...G.object];
+
+/** The grammar's sentence as slots of token sequences; `optional` slots may be left out. */
+const SLOTS: Array<{ options: string[][]; optional?: boolean }> = [
+  { options: G.opener.map(words), optional: true },
+  { options: [['the']] },
+  { options: G.neutral.map(words), optional: true },
+  { options: G.subject.map(words) },
+  { options: G.verb.map(words) },
+  { options: [['the']] },
+  { options: G.place.map(words), optional: true },
+  { options: G.object.map(words) },
+  { options: G.connective.map(words) },
+  { options: [['it']] },
+  { options: [['was']] },
+  { options: G.degree.map(words) },
+  { options: ADJECTIVES.map(words) },
+  { options: [['.']] },
+];
+
+/** Whether tokens[from..] matches SLOTS[slot..] to the end (backtracking over optional slots; the grammar is 14 slots). */
+function matches(tokens: readonly string[], from: number, slot: number): boolean {
+  if (slot === SLOTS.length) return from === tokens.length;
+  const { options, optional } = SLOTS[slot];
+  for (const option of options) {
+    if (option.every((w, k) => tokens[from + k] === w) && matches(tokens, from + option.length, slot + 1)) return true;
+  }
+  return optional === true && matches(tokens, from, slot + 1);
+}
+
+/**
+ * How the coref task reads `tokens` (a text split as the task's
+ * WordTokenizer splits it; case is ignored): where "it" is, which words it
+ * may refer to (the grammar's nouns), and whether the sentence fits the
+ * grammar the model was trained on. `tx inspect` and the demo site answer by
+ * this one rule: the pointer lands only on a candidate, and a sentence that
+ * does not fit is flagged.
+ */
+export function corefReading(tokens: readonly string[]): CorefReading {
+  const lower = tokens.map((t) => t.toLowerCase());
+  const pronouns = findPronouns(lower);
+  const candidates = lower.flatMap((t, i) => (NOUNS.includes(t) ? [i] : []));
+  return { pronoun: pronouns.length === 1 ? pronouns[0] : null, candidates, fitsGrammar: matches(lower, 0, 0) };
+}
+
 /** Examples as a padded batch: ids, the pronoun (query) and the referent (target) of each. */
 export function corefBatch(tokenizer: WordTokenizer, examples: CorefExample[]): PointerBatch {
   const padId = tokenizer.specialTokens[COREF_SPECIALS.pad];

@@ -20,5 +20,5 @@ export type { HuggingFaceFiles } from './huggingface.js';
 export type { TxCheckpointConfig, TxExportManifest } from './manifest.js';
 export { DATE_FORMATS, SEQ2SEQ_SPECIALS, exactMatch, examplesBatch, makeExamples, maxTargetLength, randomDate, specialsOf, taskAlphabet, taskTokenizer } from './tasks.js';
 export type { Example, Seq2SeqTask } from './tasks.js';
-export { COREF_GRAMMAR, COREF_MAX_LENGTH, COREF_SPECIALS, PRONOUNS, corefBatch, corefSentence, corefTokenizer, corefTriples, evaluateCoref, findPronouns, isHeldOut, makeCorefExamples } from './coref.js';
-export type { CorefExample, CorefScore } from './coref.js';
+export { COREF_GRAMMAR, COREF_MAX_LENGTH, COREF_SPECIALS, PRONOUNS, corefBatch, corefReading, corefSentence, corefTokenizer, corefTriples, evaluateCoref, findPronouns, isHeldOut, makeCorefExamples } from './coref.js';
+export type { CorefExample, CorefReading, CorefScore } from './coref.js';
