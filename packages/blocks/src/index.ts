@@ -25,6 +25,7 @@ export { estimateGPTMemory, estimateEncoderDecoderMemory, estimateEncoderMemory,
 export type { MemoryEstimate, MemoryUse } from './models/memory.js';
 
 export { GPTSession } from './decoding/session.js';
+export type { SessionModel } from './decoding/session.js';
 export type { ConditionedModel } from './decoding/conditioned.js';
 export { greedyTranslate } from './decoding/greedy.js';
 export { checkIds } from './decoding/ids.js';

@@ -17,10 +17,24 @@
 // for, each feed is one fused call (@tx/core's FusedDecoder) with its keys and
 // values kept in wasm, instead of ~300 tfjs kernels per token: a step, a
 // prompt, or past the context the window either policy recomputes.
-import { FusedDecoder, tf, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
+//
+// The session knows its model only through SessionModel, the few members it
+// uses, so models/gpt.ts imports this file and not the other way round.
+import { FusedDecoder, tf, type DecoderWeights, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
 import type { KVCache } from '@tx/attention';
-import type { GPT } from '../models/gpt.js';
+import type { GPTConfig } from '../models/config.js';
 import { checkIds } from './ids.js';
+
+/** What a GPTSession needs of its model (GPT has it): its shape, fresh KV caches, a forward over ids, and the fused decoder's weights. */
+export interface SessionModel {
+  readonly config: Readonly<Pick<GPTConfig, 'vocabSize' | 'blockSize' | 'nLayer' | 'nHead' | 'nEmbd' | 'activation' | 'layerNormEps'>>;
+  /** Empty KV caches, one per layer. */
+  createCache(): KVCache[];
+  /** ids: int32 [1, T], continuing the sequence held in the caches -> logits [1, T, vocabSize], and each layer's attention when asked for. */
+  forward(ids: tf.Tensor, options: { cache?: KVCache[]; returnAttention?: boolean }): { logits: tf.Tensor3D; attention?: tf.Tensor4D[] };
+  /** The weights as FusedDecoder reads them, or null where the fused path may not run (training mode). */
+  decoderWeights(): DecoderWeights | null;
+}
 
 /** A GPT's decoding session (the DecodingSession of `@tx/core`): feed ids, get the next token's logits, with a KV cache and a context-overflow policy. */
 export class GPTSession implements DecodingSession {
@@ -31,7 +45,7 @@ export class GPTSession implements DecodingSession {
   private cacheStale = false;
 
   constructor(
-    private readonly model: GPT,
+    private readonly model: SessionModel,
     private readonly options: SessionOptions = {},
   ) {
     const c = model.config;
