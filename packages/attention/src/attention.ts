@@ -52,6 +52,7 @@ export interface AttentionCall extends MaskOptions {
 export interface AttentionOutput {
   /** [B, Tq, dModel] */
   output: tf.Tensor;
+  /** [B, h, Tq, Tk] when the call set returnWeights (then typed as a tensor), else null. */
   weights: tf.Tensor | null;
   qkv: { q: tf.Tensor; k: tf.Tensor; v: tf.Tensor } | null;
 }
@@ -124,6 +125,8 @@ export class SelfAttention extends MultiHeadAttention {
   }
 
   // x: [B, T, C] -> [B, T, C]
+  forward(x: tf.Tensor, call: AttentionCall & { returnWeights: true }): AttentionOutput & { weights: tf.Tensor };
+  forward(x: tf.Tensor, call?: AttentionCall): AttentionOutput;
   forward(x: tf.Tensor, call: AttentionCall = {}): AttentionOutput {
     this.checkInput(x, 'x', this.dModel);
     const [B, T] = x.shape;
@@ -168,6 +171,8 @@ export class CrossAttention extends MultiHeadAttention {
   }
 
   // x: [B, T, C], context: [B, S, kvDim] (may be null once the cache holds its keys and values) -> [B, T, C]
+  forward(x: tf.Tensor, context: tf.Tensor | null, call: AttentionCall & { returnWeights: true }): AttentionOutput & { weights: tf.Tensor };
+  forward(x: tf.Tensor, context: tf.Tensor | null, call?: AttentionCall): AttentionOutput;
   forward(x: tf.Tensor, context: tf.Tensor | null, call: AttentionCall = {}): AttentionOutput {
     this.checkInput(x, 'x', this.dModel);
     const cache = call.cache ?? null;

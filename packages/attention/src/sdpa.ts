@@ -37,9 +37,11 @@ export function isPlain(options: AttentionOptions): boolean {
 }
 
 /**
- * softmax(q kᵀ * scale + masks) v, and the weights when asked for.
+ * softmax(q kᵀ * scale + masks) v, and the weights when asked for (`returnWeights: true` types them as a tensor, not null).
  * q: [B, h, Tq, d], k: [B, hk, Tk, d], v: [B, hk, Tk, dv] with h % hk == 0; or all 3-D [B, T, d] (one head).
  */
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions & { returnWeights: true }): AttentionResult & { weights: tf.Tensor };
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options?: AttentionOptions): AttentionResult;
 export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): AttentionResult {
   const threeD = q.rank === 3;
   for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {

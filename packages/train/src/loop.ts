@@ -25,11 +25,11 @@ export type TrainEvent =
 export interface TrainLoopOptions<B> {
   model: Module;
   /** Mean loss of the model on a batch (forward pass + cross-entropy). */
-  loss: (batch: B) => tf.Scalar;
-  /** Draw a batch of a split. */
+  loss: (batch: NoInfer<B>) => tf.Scalar;
+  /** Draw a batch of a split. The batch type is inferred from here only (see trainLoop on the order of the fields). */
   sample: (split: 'train' | 'val', rng: Rng) => B;
   /** Tokens in a batch, for tokens/s: a number, or counted from each batch (padded seq2seq batches vary). */
-  tokensPerBatch: number | ((batch: B) => number);
+  tokensPerBatch: number | ((batch: NoInfer<B>) => number);
   optimizer: AdamW;
   schedule: Schedule;
   rng: Rng;
@@ -50,8 +50,13 @@ export interface TrainLoopOptions<B> {
   signal?: AbortSignal;
 }
 
+// The batch type B comes from `sample` alone (NoInfer elsewhere). TypeScript
+// types an object literal's arrow functions in the order they are written, so
+// a `loss` written before `sample` must be typed before B is known: B then
+// defaults to `any` (it compiles; the batch in `loss` is not checked). Written
+// after `sample`, `loss` gets the batch's real type.
 /** nanoGPT's training loop as an async iterator of TrainEvent: scheduled steps with gradient accumulation and clipping, evaluations, and a stop on its AbortSignal. */
-export async function* trainLoop<B>(opts: TrainLoopOptions<B>): AsyncGenerator<TrainEvent> {
+export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGenerator<TrainEvent> {
   const { model, optimizer, rng, maxIters } = opts;
   const accum = opts.gradAccumSteps ?? 1;
   const gradClip = opts.gradClip ?? 1.0;
