@@ -9,7 +9,7 @@
 import { Encoder, encoderConfig, type EncoderConfig } from '@tx/blocks';
 import { Rng, TxError, tf } from '@tx/core';
 import { WordTokenizer, type Tokenizer } from '@tx/tokenizer';
-import { COREF_MAX_LENGTH, corefBatch, corefTokenizer, evaluateCoref, makeCorefExamples, pointerLoss, type PointerBatch } from '@tx/train';
+import { COREF_GRAMMAR, COREF_MAX_LENGTH, corefBatch, corefReading, corefTokenizer, evaluateCoref, makeCorefExamples, pointerLoss, type PointerBatch } from '@tx/train';
 import { checkMemory, memoryBudget } from './budget.js';
 import { emitStart, finish } from './lm.js';
 import type { OpenedCheckpoint } from './model-io.js';
@@ -74,21 +74,35 @@ export interface Answer {
   tokens: string[];
   ids: number[];
   pronoun: number;
+  /** The words the answer may be: the grammar's nouns in the text (@tx/train's corefReading), never the pronoun. */
+  candidates: number[];
+  /** Whether the text is a sentence of the coref grammar; if not, the answer is outside what the model was trained on. */
+  fitsGrammar: boolean;
+  /** The candidate the pointer likes best, and the pointer's probability on it (of all the words, as the model gives it). */
   referent: { index: number; token: string; p: number };
   /** [layer][head][query][key], when asked for. */
   attention?: number[][][][];
 }
 
+/** The grammar's nouns, for messages: "animal, dog, ..., highway". */
+export const COREF_NOUNS: readonly string[] = [...COREF_GRAMMAR.subject, ...COREF_GRAMMAR.object];
+
 /**
- * What the model answers for one text: the most likely referent of the
- * pronoun at `pronoun` (default: the text's only "it") and its probability,
- * which is the pointer head's attention weight on it.
+ * What the model answers for one text: the pronoun at `pronoun` (default: the
+ * text's only "it") refers to the candidate noun the pointer likes best, with
+ * the pointer's probability on it (the pointer head's attention weight). The
+ * pointer may put weight on any word, "it" itself included, but only a noun
+ * of the grammar can be the answer (@tx/train's corefReading, the rule the
+ * site uses too); a text without one has no answer.
  */
 export async function answer(model: Encoder, tokenizer: WordTokenizer, text: string, { pronoun, attention = false }: { pronoun?: number; attention?: boolean } = {}): Promise<Answer> {
   const ids = tokenizer.encode(text);
   const tokens = ids.map((id) => tokenizer.decode([id]));
-  const at = pronoun ?? tokens.indexOf('it');
-  if (at < 0 || at >= ids.length) throw new TxError(`"${text}": no pronoun to resolve (no "it", and none given)`);
+  const reading = corefReading(tokens);
+  const at = pronoun ?? reading.pronoun ?? -1;
+  if (at < 0 || at >= ids.length) throw new TxError(`"${text}": no pronoun to resolve (no single "it", and none given)`);
+  const candidates = reading.candidates.filter((i) => i !== at);
+  if (candidates.length === 0) throw new TxError(`"${text}": no noun "it" could refer to (the model's nouns: ${COREF_NOUNS.join(', ')})`);
   const wasTraining = model.training;
   model.eval(); // answers are read without dropout, whatever mode training left the model in
   let read: { pointer: tf.Tensor; attention: tf.Tensor[] };
@@ -104,6 +118,6 @@ export async function answer(model: Encoder, tokenizer: WordTokenizer, text: str
   const p = Array.from(await pointer.data());
   const weights = await Promise.all(att.map(async (a) => ((await a.array()) as number[][][][])[0]));
   tf.dispose([pointer, ...att]);
-  const index = p.indexOf(Math.max(...p));
-  return { tokens, ids, pronoun: at, referent: { index, token: tokens[index], p: p[index] }, ...(attention ? { attention: weights } : {}) };
+  const index = candidates.reduce((best, i) => (p[i] > p[best] ? i : best)); // the first of equals, in word order
+  return { tokens, ids, pronoun: at, candidates, fitsGrammar: reading.fitsGrammar, referent: { index, token: tokens[index], p: p[index] }, ...(attention ? { attention: weights } : {}) };
 }

@@ -2,16 +2,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Encoder } from '@tx/blocks';
-import { Rng } from '@tx/core';
+import { Rng, initBackend, tf } from '@tx/core';
 import { WordTokenizer } from '@tx/tokenizer';
-import { evaluateCoref, makeCorefExamples } from '@tx/train';
+import { corefTokenizer, evaluateCoref, makeCorefExamples } from '@tx/train';
 import { describe, expect, it } from 'vitest';
+import { OUTSIDE } from './commands/coref.js';
+import { answer } from './coref-train.js';
 import { openCheckpoint } from './model-io.js';
 import { runTx, tinyConfig, tmp } from '../test/run-tx.js';
 
 const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line));
 const TIRED = "The animal didn't cross the street because it was too tired.";
 const WIDE = "The animal didn't cross the street because it was too wide.";
+const NO_NOUN = 'tx: --text has no noun "it" could refer to; the model answers with one of its 20 nouns (animal, dog, cat, horse, cow, fox, child, boy, girl, man, woman, street, road, river, bridge, field, square, track, stream, highway)\n';
 
 describe('tx: the coref task', () => {
   const out = join(tmp(), 'coref');
@@ -55,7 +58,8 @@ describe('tx: the coref task', () => {
       const { code, stdout } = await runTx(['inspect', '--checkpoint', out, '--text', text, '--json']);
       expect(code).toBe(0);
       const r = JSON.parse(stdout);
-      expect(Object.keys(r).sort()).toEqual(['attention', 'corefHead', 'ids', 'pronoun', 'referent', 'tokens']);
+      expect(Object.keys(r).sort()).toEqual(['attention', 'candidates', 'corefHead', 'fitsGrammar', 'ids', 'pronoun', 'referent', 'tokens']);
+      expect([r.candidates, r.fitsGrammar]).toEqual([[1, 5], true]);
       expect(r.tokens).toEqual(['the', 'animal', "didn't", 'cross', 'the', 'street', 'because', 'it', 'was', 'too', text.includes('tired') ? 'tired' : 'wide', '.']);
       expect(r.ids).toHaveLength(12);
       expect(r.pronoun).toBe(7);
@@ -70,6 +74,21 @@ describe('tx: the coref task', () => {
     }
     const plain = await runTx(['inspect', '--checkpoint', out, '--text', WIDE]);
     expect(plain.stdout).toMatch(/^it = street \(word 5, p [01]\.\d{4}\): layer 1, head 0's attention from "it" \(word 7\)$/m);
+    expect(plain.stdout).not.toContain('outside what this model was trained on');
+  }, 120_000);
+
+  it('flags a sentence outside the grammar, and still answers with one of its nouns', async () => {
+    // The issue's repro: the grammar's roles swapped (a street does not cross an animal).
+    const text = "The street didn't cross the animal because it was too tired.";
+    const json = await runTx(['inspect', '--checkpoint', out, '--text', text, '--json']);
+    expect(json.code).toBe(0);
+    const r = JSON.parse(json.stdout);
+    expect([r.pronoun, r.candidates, r.fitsGrammar]).toEqual([7, [1, 5], false]);
+    expect([1, 5]).toContain(r.referent.index);
+    const plain = await runTx(['inspect', '--checkpoint', out, '--text', text]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^tokens: /), expect.stringMatching(/^it = (street|animal) \(word [15], /), OUTSIDE, expect.stringMatching(/^attention: 2 layers x 4 heads/)]);
+    expect(OUTSIDE).toContain('outside what this model was trained on');
   }, 120_000);
 
   it.each([
@@ -77,10 +96,12 @@ describe('tx: the coref task', () => {
     [['inspect', '--text', 'The dog crossed it.'], 'tx: --text: "crossed" is not in the model\'s vocabulary of 78 words (the coref grammar\'s)\n'],
     [['inspect', '--text', "The animal didn't cross the street."], 'tx: --text has no pronoun ("it"): the coref model says which word "it" refers to\n'],
     [['inspect', '--text', 'it was it.'], 'tx: --text has 2 pronouns ("it" at words 0, 2); give a text with one\n'],
+    // The issue's repros: no noun to point at, so no answer (not "it = it", nor oneHot's "depth must be >=2").
+    ...['it', 'it .', 'The it', 'It was too wide.'].map((text): [string[], string] => [['inspect', '--text', text], NO_NOUN]),
     [['inspect', '--text', TIRED, '--layers', '0'], 'tx: --layers is not for a coref model: it shows every layer and head of the sentence\n'],
     [['sample'], null],
     [['eval', '--data', 'x.txt'], 'tx: --data is for language models; the coref task makes its own test sentences\n'],
-  ])('%j on a coref checkpoint: one line, exit code 2', async (args, message) => {
+  ] as Array<[string[], string | null]>)('%j on a coref checkpoint: one line, exit code 2', async (args, message) => {
     const { code, stderr } = await runTx([args[0], '--checkpoint', out, ...args.slice(1)]);
     expect(code).toBe(2);
     expect(stderr).toBe(message ?? `tx: this is a coref model: it answers instead of generating; ask it with tx inspect --checkpoint ${out} --text TEXT\n`);
@@ -90,5 +111,20 @@ describe('tx: the coref task', () => {
     const { code, stderr } = await runTx(['train', '--task', 'coref', '--config', tinyConfig({ blockSize: 8 }), '--out', join(tmp(), 'x')]);
     expect(code).toBe(2);
     expect(stderr).toBe('tx: --task coref needs blockSize >= 19 (its longest sentence, in words), got 8\n');
+  });
+});
+
+describe('answer: the pointer lands only on a noun of the text', () => {
+  it('takes the likeliest candidate even when the pointer likes "it" itself best, and reports the pointer\'s own probability', async () => {
+    await initBackend({ prefer: 'cpu' });
+    const words = corefTokenizer();
+    // A stand-in encoder whose pointer logits are 10 on "it" (word 7), 2 on "animal" (1), 3 on "street" (5), 0 elsewhere.
+    const logits = [0, 2, 0, 0, 0, 3, 0, 10, 0, 0, 0, 0];
+    const model = { training: true, eval() {}, train() {}, forward: () => ({ pointer: tf.tensor2d([logits]) }) } as unknown as Encoder;
+    const a = await answer(model, words, TIRED);
+    const z = logits.reduce((s, v) => s + Math.exp(v), 0);
+    expect(a).toMatchObject({ pronoun: 7, candidates: [1, 5], fitsGrammar: true, referent: { index: 5, token: 'street' } });
+    expect(a.referent.p).toBeCloseTo(Math.exp(3) / z, 6);
+    await expect(answer(model, words, 'The it')).rejects.toThrow('"The it": no noun "it" could refer to');
   });
 });

@@ -3,11 +3,13 @@
 //            and how often the pointer head's attention from "it" is largest
 //            on the referent among the other tokens
 //   inspect  {tokens, ids, attention[layer][head][query][key], pronoun,
-//            referent: {index, token, p}, corefHead: [layer, head]}
+//            candidates, fitsGrammar, referent: {index, token, p},
+//            corefHead: [layer, head]}; the answer is one of the text's
+//            nouns (never "it"), and a sentence outside the grammar says so
 import type { Encoder } from '@tx/blocks';
 import { Rng, TxError } from '@tx/core';
-import { PRONOUNS, evaluateCoref, findPronouns, makeCorefExamples } from '@tx/train';
-import { answer, wordTokenizer } from '../coref-train.js';
+import { PRONOUNS, corefReading, evaluateCoref, findPronouns, makeCorefExamples } from '@tx/train';
+import { COREF_NOUNS, answer, wordTokenizer } from '../coref-train.js';
 import type { OpenedCheckpoint } from '../model-io.js';
 import { UsageError, type Io } from '../run.js';
 
@@ -28,6 +30,9 @@ export async function corefEval({ config, model, tokenizer, raw }: OpenedCheckpo
   }
 }
 
+/** What inspect says of a sentence that is not of the coref grammar: the answer is a guess. */
+export const OUTSIDE = 'warning: this sentence is outside what this model was trained on (the coref grammar: "[Opener] The [Neutral] SUBJ VERB the [Place] OBJ CONN it was DEG ADJ."), so its answer is a guess';
+
 export async function corefInspect({ model, tokenizer, raw }: OpenedCheckpoint, text: string, values: Record<string, unknown>, io: Io): Promise<void> {
   for (const flag of ['target', 'layers', 'heads']) if (values[flag] !== undefined) throw new UsageError(`--${flag} is not for a coref model: it shows every layer and head of the sentence`);
   const words = wordTokenizer(tokenizer, raw.dir);
@@ -44,6 +49,7 @@ export async function corefInspect({ model, tokenizer, raw }: OpenedCheckpoint, 
   const names = PRONOUNS.map((p) => `"${p}"`).join(', ');
   if (pronouns.length === 0) throw new UsageError(`--text has no pronoun (${names}): the coref model says which word "it" refers to`);
   if (pronouns.length > 1) throw new UsageError(`--text has ${pronouns.length} pronouns (${names} at words ${pronouns.join(', ')}); give a text with one`);
+  if (corefReading(tokens).candidates.length === 0) throw new UsageError(`--text has no noun "it" could refer to; the model answers with one of its ${COREF_NOUNS.length} nouns (${COREF_NOUNS.join(', ')})`);
   if (tokens.length > encoder.config.blockSize) throw new TxError(`--text is ${tokens.length} words, longer than the model's context (${encoder.config.blockSize})`);
   const a = await answer(encoder, words, text, { pronoun: pronouns[0], attention: true });
   const round = (v: number) => Math.round(v * 1e6) / 1e6;
@@ -52,6 +58,8 @@ export async function corefInspect({ model, tokenizer, raw }: OpenedCheckpoint, 
     ids: a.ids,
     attention: a.attention!.map((layer) => layer.map((head) => head.map((row) => row.map(round)))),
     pronoun: a.pronoun,
+    candidates: a.candidates,
+    fitsGrammar: a.fitsGrammar,
     referent: { index: a.referent.index, token: a.referent.token, p: round(a.referent.p) },
     corefHead: encoder.config.pointerHead,
   };
@@ -60,6 +68,7 @@ export async function corefInspect({ model, tokenizer, raw }: OpenedCheckpoint, 
     const [layer, head] = result.corefHead;
     io.stdout.write(`tokens: ${JSON.stringify(result.tokens)}\n`);
     io.stdout.write(`it = ${a.referent.token} (word ${a.referent.index}, p ${a.referent.p.toFixed(4)}): layer ${layer}, head ${head}'s attention from "it" (word ${a.pronoun})\n`);
+    if (!a.fitsGrammar) io.stdout.write(`${OUTSIDE}\n`);
     io.stdout.write(`attention: ${result.attention.length} layers x ${result.attention[0].length} heads (use --json for the weights)\n`);
   }
 }
