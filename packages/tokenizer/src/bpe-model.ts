@@ -14,6 +14,7 @@
 // Short pieces merge with a plain scan (the common case: words are short).
 // Long ones (a 100 kB line without spaces) use a heap over a linked list, so
 // they cost O(n log n) instead of O(n^2).
+import type { PatternName } from './patterns.js';
 import { PairTable } from './pair-table.js';
 import { TokenizerError } from './errors.js';
 import { swapAt } from './swap.js';
@@ -29,6 +30,24 @@ export interface BpeModelSpec {
   vocab: (Uint8Array | null)[];
   /** [left, right, merged] in priority order; null selects tiktoken's rule. */
   merges: readonly (readonly [number, number, number])[] | null;
+}
+
+/**
+ * What a BpeTokenizer is made of: the split pattern, the bytes of each id, the
+ * merges and the special tokens. Declared here, beside the model it carries,
+ * so that its makers (train.ts, huggingface.ts) need not import bpe.ts, which
+ * imports them.
+ */
+export interface BpeTokenizerSpec {
+  /** Split pattern: 'gpt2', 'cl100k' or a regex source (JS syntax, used with the "gu" flags). */
+  pattern: PatternName | string;
+  /** The bytes of each id; null for special or unused ids. */
+  vocab: (Uint8Array | null)[];
+  /** [left, right, merged] in priority order; omit for tiktoken's rule (rank = id of the concatenated bytes). */
+  merges?: readonly (readonly [number, number, number])[] | null;
+  /** With merges: a piece that is a whole token is that token (tiktoken always does this). Default: true without merges, false with. */
+  ignoreMerges?: boolean;
+  specialTokens?: Readonly<Record<string, number>>;
 }
 
 export class BpeModel {

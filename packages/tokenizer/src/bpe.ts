@@ -10,7 +10,7 @@
 // The last three read files, which are data: their split pattern must be
 // known or pass a static check (patterns.ts), unless the caller passes
 // trustPattern; a pattern given by code to the constructor or train is code.
-import { BpeModel } from './bpe-model.js';
+import { BpeModel, type BpeTokenizerSpec } from './bpe-model.js';
 import { TokenizerError } from './errors.js';
 import { checkSplitPattern, compilePattern, patternSource, type PatternName } from './patterns.js';
 import { forEachPiece } from './scan.js';
@@ -21,19 +21,6 @@ import { parseTiktoken, type TiktokenRanks } from './tiktoken.js';
 import { huggingFaceFromVocabAndMerges, parseHuggingFace } from './huggingface.js';
 import { trainBpe, type TrainOptions } from './train.js';
 import { MAX_ID, describeValue, expectArray, expectId, expectObject, expectTokenizerJSON, idLimit } from './validate.js';
-
-/** What a BpeTokenizer is made of: the split pattern, the bytes of each id, the merges and the special tokens. */
-export interface BpeTokenizerSpec {
-  /** Split pattern: 'gpt2', 'cl100k' or a regex source (JS syntax, used with the "gu" flags). */
-  pattern: PatternName | string;
-  /** The bytes of each id; null for special or unused ids. */
-  vocab: (Uint8Array | null)[];
-  /** [left, right, merged] in priority order; omit for tiktoken's rule (rank = id of the concatenated bytes). */
-  merges?: readonly (readonly [number, number, number])[] | null;
-  /** With merges: a piece that is a whole token is that token (tiktoken always does this). Default: true without merges, false with. */
-  ignoreMerges?: boolean;
-  specialTokens?: Readonly<Record<string, number>>;
-}
 
 /** Options for reading a tokenizer file. */
 export interface LoadOptions {

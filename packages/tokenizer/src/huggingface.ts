@@ -11,7 +11,7 @@
 import { TokenizerError } from './errors.js';
 import { GPT2_PATTERN } from './patterns.js';
 import { describeValue, expectArray, expectId, expectObject, expectString, idLimit, parseJSON } from './validate.js';
-import type { BpeTokenizerSpec } from './bpe.js';
+import type { BpeTokenizerSpec } from './bpe-model.js';
 
 /** GPT-2's byte -> printable character table, and its inverse. */
 export function bytesToUnicode(): string[] {

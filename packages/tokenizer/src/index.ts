@@ -2,7 +2,8 @@
 export type { Tokenizer, TextStream, EncodeOptions, AllowedSpecial, TokenizerJSON, CharTokenizerJSON, BpeTokenizerJSON, WordTokenizerJSON } from './tokenizer.js';
 export { CharTokenizer, type CharTokenizerOptions } from './char.js';
 export { WordTokenizer, type WordTokenizerOptions, type WordVocabularyOptions, type WordPiece } from './word.js';
-export { BpeTokenizer, type BpeTokenizerSpec, type FromTiktokenOptions, type LoadOptions } from './bpe.js';
+export { BpeTokenizer, type FromTiktokenOptions, type LoadOptions } from './bpe.js';
+export type { BpeTokenizerSpec } from './bpe-model.js';
 export type { TrainOptions } from './train.js';
 export type { TiktokenRanks } from './tiktoken.js';
 export { loadTokenizer } from './load.js';

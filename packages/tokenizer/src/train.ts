@@ -16,7 +16,7 @@ import { TokenizerError } from './errors.js';
 import { compilePattern, patternSource, type PatternName } from './patterns.js';
 import { forEachPiece } from './scan.js';
 import { buildSpecialRegex } from './special.js';
-import type { BpeTokenizerSpec } from './bpe.js';
+import type { BpeTokenizerSpec } from './bpe-model.js';
 import { swapAt } from './swap.js';
 import { utf8Bytes } from './utf8.js';
 
