@@ -18,9 +18,9 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { GPT } from '@tx/blocks';
-import { initBackend, kernelsInfo, tf, useKernels, type BackendPreference } from '@tx/core';
+import { initBackend, kernelsInfo, tf, useKernels } from '@tx/core';
 import { AdamW, languageModelLoss, trainStep } from '@tx/train';
-import { backendLabel } from './backend-label.js';
+import { backendChoice, backendLabel } from './backend-label.js';
 import { h } from './dom.js';
 import { parseInspect, type InspectData } from './lib/data.js';
 import { inspectNeed, parseBytes, refusal } from './lib/memory.js';
@@ -316,7 +316,7 @@ inspectPicker.addEventListener('change', async () => {
 });
 
 async function start(): Promise<void> {
-  const prefer = (params.get('backend') ?? 'auto') as BackendPreference;
+  const { prefer, allowSoftwareWebGPU } = backendChoice(params);
   try {
     // tfjs's WebGPU and WebGL backends are optional in @tx/core: a page registers
     // the ones it may use by importing them (here as chunks loaded on demand).
@@ -328,7 +328,7 @@ async function start(): Promise<void> {
     // single-threaded build and @tx's pool works beside it.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     const threads = globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-    const info = await initBackend({ prefer, allowSoftwareWebGPU: true, threads });
+    const info = await initBackend({ prefer, allowSoftwareWebGPU, threads });
     status.textContent = backendLabel(info);
     status.dataset.backend = info.backend;
     document.body.dataset.backend = info.backend;

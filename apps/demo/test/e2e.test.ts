@@ -73,7 +73,7 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     page.setDefaultTimeout(120_000);
     page.on('console', (m) => { if (m.type() === 'error') errors.push(`${expect.getState().currentTestName ?? 'load'}: ${m.text()}`); });
     page.on('pageerror', (e) => errors.push(`${expect.getState().currentTestName ?? 'load'}: ${String(e)}`));
-    await site.load('view=attention&iters=40', { timeout: 360_000 });
+    await site.load('backend=webgpu&view=attention&iters=40', { timeout: 360_000 }); // WebGPU on purpose: on SwiftShader the site would pick wasm by itself
   }, 600_000);
 
   afterAll(async () => {

@@ -1,7 +1,11 @@
-// One colour per head: d3's category10, as bertviz. Where several heads light
-// the same pair, their colours mix in proportion to their weights.
+// One colour per head: the Okabe–Ito palette, which readers with red-green
+// colour blindness tell apart (bertviz's category10 put red and green heads
+// side by side), bright enough on the dark picture, black replaced by grey.
+// Where several heads light the same pair, their colours mix in proportion
+// to their weights.
 
-export const CATEGORY10 = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+/** Head colours, in head order: sky blue, orange, bluish green, reddish purple, yellow, blue, vermillion, grey. */
+export const HEAD_COLORS = ['#56b4e9', '#e69f00', '#009e73', '#cc79a7', '#f0e442', '#0072b2', '#d55e00', '#999999'];
 
 export type Rgb = [number, number, number];
 
@@ -11,10 +15,10 @@ export function hexToRgb(hex: string): Rgb {
 }
 
 export function headColor(head: number): string {
-  return CATEGORY10[head % CATEGORY10.length];
+  return HEAD_COLORS[head % HEAD_COLORS.length];
 }
 
-const RGB = CATEGORY10.map(hexToRgb);
+const RGB = HEAD_COLORS.map(hexToRgb);
 export function headRgb(head: number): Rgb {
   return RGB[head % RGB.length];
 }
@@ -36,6 +40,24 @@ export function blend(heads: readonly number[], weights: readonly number[]): { r
   }
   if (total === 0) return { rgb: [0, 0, 0], alpha: 0 };
   return { rgb: [Math.round(r / total), Math.round(g / total), Math.round(b / total)], alpha: 1 - dark };
+}
+
+/** WCAG relative luminance of an sRGB colour. */
+function luminance([r, g, b]: Rgb): number {
+  const lin = (c: number) => { const s = c / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; };
+  return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+}
+
+/** WCAG contrast ratio between two colours (1 to 21). */
+export function contrast(a: Rgb, b: Rgb): number {
+  const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}
+
+/** The digit colour on a swatch: white or black, whichever contrasts more with the swatch. */
+export function digitColor(background: string): string {
+  const bg = hexToRgb(background);
+  return contrast(bg, [255, 255, 255]) >= contrast(bg, [0, 0, 0]) ? '#ffffff' : '#000000';
 }
 
 export function rgba([r, g, b]: Rgb, alpha: number): string {

@@ -11,7 +11,7 @@
 // A GPT's inspection holds one layer's weights (InspectData.layer): picking
 // another layer asks the page to read that layer (onLayer), and the picture
 // follows when it arrives.
-import { headColor } from '../lib/colors.js';
+import { digitColor, headColor } from '../lib/colors.js';
 import { shape, weightsHeld, type InspectData } from '../lib/data.js';
 import { thumbnailsOf, type Thumbnails } from '../lib/downsample.js';
 import { hitCell, type GridLayout } from '../lib/grid.js';
@@ -148,7 +148,7 @@ export class AttentionView {
       type: 'button', title: `head ${hd}: click to toggle`, 'aria-pressed': String(this.heads.includes(hd)),
       dataset: { head: String(hd) },
       class: data.corefHead && data.corefHead[1] === hd && data.corefHead[0] === this.layer ? 'coref' : '',
-      style: `--c:${headColor(hd)}`,
+      style: `--c:${headColor(hd)};--fg:${digitColor(headColor(hd))}`,
       onclick: () => { this.heads = toggleHead(this.heads, hd); this.matrixHead = hd; this.renderControls(); this.draw(); this.drawSide(); },
     }, String(hd)));
     const layoutButton = (name: LayoutName, label: string) => h('button', {
