@@ -1,0 +1,54 @@
+// loadModel(dir): a model folder on disk in one call. The folder may be a
+// `tx train` checkpoint (after a crash, its newest complete copy: see
+// folder.ts), a `tx export`, or a Hugging Face GPT-2 folder (config.json with
+// `model_type: "gpt2"`, model.safetensors, and tokenizer.json or vocab.json +
+// merges.txt). See ./load.ts for what comes back.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TxError, tf } from '@tx/core';
+import { loadSafetensorsFile } from '@tx/core/node';
+import type { HuggingFaceFiles } from './huggingface.js';
+import { modelFromFiles, modelFromHuggingFace, type LoadedModel } from './load.js';
+import { findCompleteCopy } from './folder.js';
+
+/**
+ * Load a model folder: a `tx train` checkpoint, a `tx export` or a Hugging Face
+ * GPT-2 folder. The result is narrowed by `kind` (`'gpt'`, `'encoder-decoder'`,
+ * `'encoder'`) and carries the tokenizer and the task's generation defaults.
+ */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const copy = await findCompleteCopy(dir);
+  if (!copy) throw new TxError(`no model at ${dir}: the folder does not exist`);
+  const folder = copy.path;
+  const read = async (name: string): Promise<string | null> => {
+    try {
+      return await readFile(join(folder, name), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new TxError(`${join(folder, name)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  const json = async (name: string): Promise<unknown> => {
+    const text = await read(name);
+    if (text === null) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new TxError(`${join(folder, name)}: not valid JSON (${(err as Error).message})`);
+    }
+  };
+  const config = await json('config.json');
+  if (config === undefined) throw new TxError(`no model at ${dir}: config.json is missing`);
+  const { tensors } = await loadSafetensorsFile(join(folder, 'model.safetensors'), { requireFinite: true });
+  try {
+    if (typeof config === 'object' && config !== null && 'format' in config) {
+      return modelFromFiles({ config, weights: tensors, tokenizer: await json('tokenizer.json') }, folder);
+    }
+    const files: HuggingFaceFiles = { config, tensors, tokenizerJson: await json('tokenizer.json'), txTokenizer: await json('tx-tokenizer.json') };
+    const [vocab, merges] = [await read('vocab.json'), await read('merges.txt')];
+    if (vocab !== null && merges !== null) Object.assign(files, { vocabJson: vocab, mergesTxt: merges });
+    return modelFromHuggingFace(files, folder);
+  } finally {
+    tf.dispose(Object.values(tensors));
+  }
+}
