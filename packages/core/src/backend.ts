@@ -46,8 +46,11 @@ export interface InitBackendOptions {
    */
   allowSoftwareWebGPU?: boolean;
   /**
-   * On wasm: threads for @tx's kernels' large matMuls, the calling one included
-   * (default TX_THREADS, else 1). Results do not depend on it. Node only for now.
+   * On wasm: threads for @tx's kernels' large products, GELU and attention
+   * heads, the calling one included (default TX_THREADS, else 1): an integer
+   * from 1 to 64 (MAX_THREADS; more is a ValueError), of which at most this
+   * machine's cores are started (kernelsInfo() tells both). Results do not
+   * depend on it. Node, and cross-origin-isolated pages.
    */
   threads?: number;
 }

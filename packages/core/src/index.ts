@@ -30,7 +30,7 @@ export {
 export type { ParsedSafetensors, SafetensorsReadOptions, RawTensor } from './safetensors.js';
 export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, ValueError, formatShape } from './errors.js';
 export { Linear, matMul2d } from './linear.js';
-export { kernelsInfo, useKernels } from './kernels/install.js';
+export { MAX_THREADS, kernelsInfo, useKernels } from './kernels/install.js';
 export { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedSelfAttention } from './kernels/ops.js';
 export type { AdamWSlot, AdamWStep } from './kernels/ops.js';
 export { FusedDecoder } from './kernels/decoder.js';

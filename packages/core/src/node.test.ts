@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { TxError } from './errors.js';
 import { fileError, systemErrorReason } from './fs-errors.js';
-import { fsyncDirectory, loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from './node.js';
+import { READ_LIMITS, fsyncDirectory, loadSafetensorsFile, readFileWithin, readTextFileWithin, saveSafetensorsFile, writeFileAtomic } from './node.js';
 import { tf } from './tf.js';
 
 beforeAll(async () => {
@@ -105,5 +106,48 @@ describe('loadSafetensorsFile', () => {
     writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.from([0])]));
     await expect(loadSafetensorsFile(path)).rejects.toThrow(`${path}: 1 trailing data bytes belong to no tensor`);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('reading only regular files, within a size limit', () => {
+  const config = { maxBytes: READ_LIMITS.config, kind: 'a config file' };
+
+  it('refuses a FIFO without blocking, a folder, and links to /dev/zero and /dev/urandom, in one line naming the path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tx-read-'));
+    const fifo = join(dir, 'model.safetensors');
+    execFileSync('mkfifo', [fifo]); // no writer ever opens it: a blocking open would hang here
+    expect((await failure(readFileWithin(fifo, config))).message).toBe(`${fifo}: a FIFO (named pipe), not a regular file; tx reads only regular files`);
+    expect((await failure(loadSafetensorsFile(fifo))).message).toBe(`${fifo}: a FIFO (named pipe), not a regular file; tx reads only regular files`);
+
+    const folder = join(dir, 'weights.safetensors');
+    mkdirSync(folder);
+    expect((await failure(loadSafetensorsFile(folder))).message).toBe(`${folder}: a folder, not a regular file; tx reads only regular files`);
+
+    const zero = join(dir, 'config.json');
+    symlinkSync('/dev/zero', zero);
+    expect((await failure(readTextFileWithin(zero, config))).message).toBe(`${zero} (a link to /dev/zero): a character device, not a regular file; tx reads only regular files`);
+    const random = join(dir, 'tokenizer.json');
+    symlinkSync('/dev/urandom', random);
+    expect((await failure(readFileWithin(random, { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' }))).message).toBe(
+      `${random} (a link to /dev/urandom): a character device, not a regular file; tx reads only regular files`,
+    );
+    const missing = join(dir, 'missing.json');
+    expect((await failure(readFileWithin(missing, config))).message).toBe(`${missing}: cannot read it (ENOENT: no such file or directory)`);
+  });
+
+  it('refuses a file over the limit before reading it (a sparse file: no disk used)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tx-read-'));
+    const big = join(dir, 'config.json');
+    writeFileSync(big, '');
+    truncateSync(big, 16 * 1024 * 1024); // exactly the limit: read (16 MiB of zeros, all a hole)
+    expect((await readFileWithin(big, config)).length).toBe(16 * 1024 * 1024);
+    truncateSync(big, 17 * 1024 * 1024);
+    expect((await failure(readFileWithin(big, config))).message).toBe(`${big}: 17.0 MB, more than the 16.0 MB a config file may be`);
+    truncateSync(big, 643 * 1024 * 1024);
+    expect((await failure(readFileWithin(big, config))).message).toBe(`${big}: 643.0 MB, more than the 16.0 MB a config file may be`);
+    const small = join(dir, 'small.json');
+    writeFileSync(small, '\ufeff{"a": "é"}');
+    expect(await readTextFileWithin(small, config)).toBe('\ufeff{"a": "é"}'); // as readFile(path, 'utf8') reads it, the mark kept
+    expect(await readFileWithin(small, { maxBytes: 15, kind: 'x' })).toEqual(new Uint8Array(readFileSync(small)));
   });
 });

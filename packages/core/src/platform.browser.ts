@@ -31,6 +31,11 @@ export function enableRelaxedSimd(): boolean {
   return true;
 }
 
+/** The threads this page may run at once (navigator.hardwareConcurrency; 1 where it is not told). */
+export function availableCores(): number {
+  return globalThis.navigator?.hardwareConcurrency || 1;
+}
+
 /**
  * A Web Worker running `main(data, ready)` from its source (a blob: URL, so it
  * needs no file of its own in any bundler); resolves once it called ready().

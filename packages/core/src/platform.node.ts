@@ -19,7 +19,7 @@
 import { spawn } from 'node:child_process';
 import { access, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { homedir, tmpdir } from 'node:os';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -226,6 +226,11 @@ export function enableRelaxedSimd(): boolean {
   if (process.env.TX_RELAXED_SIMD === 'off') return false;
   setFlagsFromString('--experimental-wasm-relaxed-simd');
   return true;
+}
+
+/** The threads this process may run at once (os.availableParallelism: cores, or fewer where the CPU set is limited). */
+export function availableCores(): number {
+  return availableParallelism();
 }
 
 /**

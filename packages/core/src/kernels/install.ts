@@ -7,7 +7,7 @@
 // flag away, for tests and comparisons.
 import { ValueError } from '../errors.js';
 import { tf } from '../tf.js';
-import { enableRelaxedSimd } from '#platform';
+import { availableCores, enableRelaxedSimd } from '#platform';
 import { concatConfig, gatherConfig, splitVConfig } from './copies.js';
 import { fusedConfigs } from './fused.js';
 import { identityConfig } from './identity.js';
@@ -27,6 +27,8 @@ export interface KernelsInfo {
   fused: string[];
   /** Threads that large products, GELU and attention heads are split between (1: the calling thread only). */
   threads: number;
+  /** The threads asked for (the option, else TX_THREADS, else 1): more than `threads` where this machine has fewer cores. */
+  threadsAsked: number;
   /** Why they are off, or null when active. */
   reason: string | null;
 }
@@ -41,6 +43,16 @@ let pool: ThreadPool | null = null;
 /** The backend whose memory the pool was started beside (or on). */
 let poolBackend: WasmBackend | null = null;
 let reason: string | null = 'the backend is not wasm';
+let threadsAsked = 1;
+
+/**
+ * The most threads the kernels may be asked for. Each job waits for its
+ * slowest thread, so threads beyond the cores only wait on each other, and
+ * every worker costs memory: 2,000 asked for once printed nothing at all and
+ * 400 never exited. Asking for more is refused; asking for more than the
+ * cores gets the cores.
+ */
+export const MAX_THREADS = 64;
 
 /** True while our kernels are registered (cheap: called by every fused op). */
 export function kernelsActive(): boolean {
@@ -67,6 +79,7 @@ export function kernelsInfo(): KernelsInfo {
     replaced: originals.map((k) => k.kernelName),
     fused: added.map((k) => k.kernelName),
     threads: active ? (pool?.threads ?? 1) : 1,
+    threadsAsked,
     reason: active ? null : reason,
   };
 }
@@ -74,7 +87,8 @@ export function kernelsInfo(): KernelsInfo {
 /** Options of useKernels. */
 export interface UseKernelsOptions {
   /**
-   * Threads for large products, GELU and attention heads, the calling one included (default: TX_THREADS, else 1).
+   * Threads for large products, GELU and attention heads, the calling one included (default: TX_THREADS, else 1):
+   * an integer from 1 to MAX_THREADS (64), of which at most this machine's cores are started.
    * In Node they are worker threads; in browsers, Web Workers on cross-origin-isolated pages
    * (COOP and COEP headers; elsewhere one thread runs).
    */
@@ -86,8 +100,10 @@ export interface UseKernelsOptions {
  * wasm backend to be current for `true`; returns the resulting state.
  */
 export async function useKernels(on: boolean, options: UseKernelsOptions = {}): Promise<KernelsInfo> {
-  const threads = options.threads ?? threadsFromEnv();
-  if (!Number.isInteger(threads) || threads < 1) throw new ValueError(`threads must be an integer >= 1, got ${threads}`);
+  const asked = options.threads ?? threadsFromEnv();
+  if (!Number.isInteger(asked) || asked < 1 || asked > MAX_THREADS) throw new ValueError(`threads must be an integer from 1 to ${MAX_THREADS}, got ${asked}`);
+  const threads = Math.min(asked, availableCores());
+  threadsAsked = asked;
   restoreOriginals();
   if (!on) {
     pool?.stop();
@@ -146,8 +162,8 @@ function sharedHeap(backend: WasmBackend): SharedHeap | null {
 function threadsFromEnv(): number {
   const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TX_THREADS;
   if (!raw) return 1;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ValueError(`TX_THREADS must be an integer >= 1, got "${raw}"`);
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : NaN; // decimal digits only: not "0x10", " 4", "1e1"
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new ValueError(`TX_THREADS must be an integer from 1 to ${MAX_THREADS}, got "${raw}"`);
   return n;
 }
 

@@ -1,5 +1,6 @@
 // @tx/core's wasm kernels against PyTorch (tooling/fixtures/kernels.py) and
 // against tfjs's own kernels (TX_KERNELS=off's path), outputs and gradients.
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { expectNoLeak, maxAbsDifference, readFixture } from '../testing.js';
@@ -175,7 +176,23 @@ describe('threads', () => {
     } finally {
       expect((await useKernels(true, { threads: 1 })).threads).toBe(1);
     }
-    await expect(useKernels(true, { threads: 0 })).rejects.toThrow('threads must be an integer >= 1, got 0');
+    await expect(useKernels(true, { threads: 0 })).rejects.toThrow('threads must be an integer from 1 to 64, got 0');
+    await expect(useKernels(true, { threads: 65 })).rejects.toThrow('threads must be an integer from 1 to 64, got 65');
+    // More than the cores gets the cores, and says what was asked.
+    expect(await useKernels(true, { threads: 64 })).toMatchObject({ threads: Math.min(64, availableParallelism()), threadsAsked: 64 });
+    expect(await useKernels(true, { threads: 1 })).toMatchObject({ threads: 1, threadsAsked: 1 });
+    const saved = process.env.TX_THREADS;
+    try {
+      for (const raw of ['2000', '65', '0', '0x10', ' 4', '1e1', '2.5']) {
+        process.env.TX_THREADS = raw;
+        await expect(useKernels(true), raw).rejects.toThrow(`TX_THREADS must be an integer from 1 to 64, got "${raw}"`);
+      }
+      process.env.TX_THREADS = '400';
+      await expect(useKernels(true)).rejects.toThrow('TX_THREADS must be an integer from 1 to 64, got "400"');
+    } finally {
+      if (saved === undefined) delete process.env.TX_THREADS;
+      else process.env.TX_THREADS = saved;
+    }
     expect(kernelsInfo().active).toBe(true); // a bad option changes nothing
   });
 });
