@@ -8,6 +8,7 @@ import { TxError, initBackend } from '@tx/core';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { trainLanguageModel } from './lm.js';
+import { decimal } from './numbers.js';
 import { memoryBudget } from './budget.js';
 import { openCheckpoint, readCheckpointConfig } from './model-io.js';
 import { checkOut } from './out.js';
@@ -227,12 +228,12 @@ export function required(values: Record<string, unknown>, flag: string): string 
   return v;
 }
 
-/** A flag that must be a positive number (or integer), or undefined when absent. */
+/** A flag that must be a positive number (or integer) in plain decimal (numbers.ts), or undefined when absent. */
 export function positive(values: Record<string, unknown>, flag: string, integer: boolean): number | undefined {
   const raw = values[flag];
   if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  const n = typeof raw === 'string' ? decimal(raw, { integer }) : null;
+  if (n === null || n <= 0) throw new UsageError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
   return n;
 }
 
@@ -248,7 +249,7 @@ async function train(argv: string[], io: Io): Promise<number> {
   const flags: TrainSettings = {};
   for (const [flag, { field }] of Object.entries(TRAIN_FLAGS as Spec)) {
     const raw = values[flag];
-    if (field && raw !== undefined) (flags as Record<string, unknown>)[field] = checkField(field, raw, `--${flag}`);
+    if (field && raw !== undefined) (flags as Record<string, unknown>)[field] = checkField(field, raw, `--${flag}`, { text: true });
   }
   const fromFile: TrainSettings = {};
   if (typeof values.config === 'string') {

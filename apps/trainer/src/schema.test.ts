@@ -4,7 +4,7 @@ import { ConfigError, checkField, parseConfigFile } from './schema.js';
 
 describe('settings schema', () => {
   it('parses flags and config values to their types', () => {
-    expect(checkField('maxIters', '200', '--max-iters')).toBe(200);
+    expect(checkField('maxIters', '200', '--max-iters', { text: true })).toBe(200);
     expect(checkField('lr', 0.001, 'lr')).toBe(0.001);
     expect(checkField('backend', 'wasm', '--backend')).toBe('wasm');
   });
@@ -16,7 +16,7 @@ describe('settings schema', () => {
     ['beta2', 1.5, '--max-iters must be a number >= 0 and <= 1, got 1.5'],
     ['backend', 'tpu', '--max-iters must be one of auto, webgpu, wasm, cpu, got "tpu"'],
   ] as const)('rejects %s = %j', (name, value, message) => {
-    expect(() => checkField(name, value, '--max-iters')).toThrow(message);
+    expect(() => checkField(name, value, '--max-iters', { text: true })).toThrow(message);
   });
 
   it('names the file, line and field of a bad config value', () => {

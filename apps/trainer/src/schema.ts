@@ -2,6 +2,7 @@
 // Each field says its type and bounds; a bad value gives one message naming
 // the field (and, for a config file, the file and line).
 import { TxError } from '@tx/core';
+import { decimal } from './numbers.js';
 
 export class ConfigError extends TxError {}
 
@@ -44,21 +45,27 @@ export const TRAIN_FIELDS = {
 export type TrainSettings = { -readonly [K in keyof typeof TRAIN_FIELDS]?: FieldValue<(typeof TRAIN_FIELDS)[K]> };
 type FieldValue<F> = F extends { type: 'int' | 'number' } ? number : F extends { type: 'boolean' } ? boolean : string;
 
-/** Check one value against its field; `where` names it in errors ("--max-iters", 'config.json:4: field "maxIters"'). */
-export function checkField(name: keyof typeof TRAIN_FIELDS, value: unknown, where: string): number | string | boolean {
+/**
+ * Check one value against its field; `where` names it in errors ("--max-iters",
+ * 'config.json:4: field "maxIters"'). With `text` (a flag's value) a number is
+ * read from plain decimal only (numbers.ts); in JSON it must be a JSON number.
+ */
+export function checkField(name: keyof typeof TRAIN_FIELDS, value: unknown, where: string, { text = false }: { text?: boolean } = {}): number | string | boolean {
   const field: Field = TRAIN_FIELDS[name];
   const bad = (expected: string) => new ConfigError(`${where} must be ${expected}, got ${JSON.stringify(value)}`);
   switch (field.type) {
     case 'int':
     case 'number': {
-      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      const n = typeof value === 'string' && text ? decimal(value, { integer: field.type === 'int' }) : value;
       const kind = field.type === 'int' ? 'an integer' : 'a number';
       const range = [
         field.min !== undefined ? `${'exclusiveMin' in field && field.exclusiveMin ? '>' : '>='} ${field.min}` : '',
         field.max !== undefined ? `<= ${field.max}` : '',
       ].filter(Boolean).join(' and ');
-      const expected = range ? `${kind} ${range}` : kind;
-      if (typeof n !== 'number' || !Number.isFinite(n) || (field.type === 'int' && !Number.isInteger(n))) throw bad(expected);
+      const json = typeof value === 'string' && !text ? ' (a JSON number, not a string)' : '';
+      const expected = `${range ? `${kind} ${range}` : kind}${json}`;
+      // An integer must be exact (a step of 1e20 is not one a double can count).
+      if (typeof n !== 'number' || !Number.isFinite(n) || (field.type === 'int' && !Number.isSafeInteger(n))) throw bad(expected);
       if (field.min !== undefined && ('exclusiveMin' in field && field.exclusiveMin ? n <= field.min : n < field.min)) throw bad(expected);
       if (field.max !== undefined && n > field.max) throw bad(expected);
       return n;

@@ -29,7 +29,7 @@ async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> 
 const row = (ids: number[]) => tf.tensor2d([ids], [1, ids.length], 'int32');
 
 const num = (values: Record<string, unknown>, flag: string, name: Parameters<typeof checkField>[0]) =>
-  values[flag] === undefined ? undefined : (checkField(name, values[flag], `--${flag}`) as number);
+  values[flag] === undefined ? undefined : (checkField(name, values[flag], `--${flag}`, { text: true }) as number);
 
 
 // ---- tx sample ----------------------------------------------------------------
@@ -258,7 +258,7 @@ function indexList(raw: unknown, flag: string, count: number): number[] | undefi
   if (raw === undefined) return undefined;
   const out = new Set<number>();
   for (const part of String(raw).split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part); // plain decimal, no spaces, as every number flag
     const [from, to] = m ? [Number(m[1]), Number(m[2] ?? m[1])] : [NaN, NaN];
     if (!m || from > to || to >= count) throw new UsageError(`${flag} must list indices below ${count}, such as 0,2 or 0-3; got "${raw}"`);
     for (let i = from; i <= to; i++) out.add(i);
