@@ -6,7 +6,11 @@
 // its log-probability and the most likely alternatives; generate() collects
 // the stream. Sampling draws from a seeded Rng, so the same seed gives the
 // same text.
-import { Rng } from '@tx/core';
+//
+// Nothing here needs tfjs: logits are Float32Arrays, @tx/core gives only types
+// and its Rng, imported from '@tx/core/rng' (a file that imports nothing), so
+// any model that returns logits can be decoded without loading a backend.
+import { Rng } from '@tx/core/rng';
 import type { ContextOverflow, LanguageModel } from '@tx/core';
 import { applyProcessors, argmax, repetitionPenalty, softmax, topIndices, temperature as temperatureProcessor, topK as topKProcessor, topP as topPProcessor, type LogitsProcessor } from './processors.js';
 import { streamingText, type TextDecoderLike } from './text.js';
@@ -150,8 +154,8 @@ export async function generate(model: LanguageModel, promptIds: readonly number[
   return { ids, text, tokens, finishReason: result.value, tokensPerSecond: tokens.length / seconds };
 }
 
-/** Draw an index with probability probs[i] (probs sums to 1). */
-export function sample(probs: ArrayLike<number>, rng: Rng): number {
+/** Draw an index with probability probs[i] (probs sums to 1), using one rng.random() in [0, 1): @tx/core's Rng, or any source with that method. */
+export function sample(probs: ArrayLike<number>, rng: { random(): number }): number {
   let u = rng.random();
   for (let i = 0; i < probs.length; i++) {
     u -= probs[i];
