@@ -136,10 +136,10 @@ describe('checkpoints that do not fit', () => {
   });
 
   it('resume into another folder writes it, says which flags it ignores, and takes --data for a moved corpus', async () => {
-    const r = await tx('train', '--resume', ckpt, '--out', join(dir, 'resumed'), '--lr', '0.5', '--batch-size', '3', '--json');
+    const r = await tx('train', '--resume', ckpt, '--out', join(dir, 'resumed'), '--max-iters', '3', '--lr', '0.5', '--batch-size', '3', '--json');
     expect(r.stderr).toBe("tx: note: a resumed run keeps its checkpoint's settings; ignoring --batch-size, --lr\n");
     expect(r.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(dir, 'resumed', 'config.json'), 'utf8')).training.step).toBe(2);
+    expect(JSON.parse(readFileSync(join(dir, 'resumed', 'config.json'), 'utf8')).training.step).toBe(3);
 
     const corpus = join(dir, 'corpus.txt');
     writeFileSync(corpus, 'to be or not to be, that is the question\n'.repeat(50));

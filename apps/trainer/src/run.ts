@@ -2,9 +2,9 @@
 // into one line on stderr with exit code 2 (a stack trace only with --debug).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readTextFile } from './read.js';
+import { CONFIG_LIMIT, readTextFile } from './read.js';
 import { availableParallelism } from 'node:os';
-import { TxError, initBackend } from '@tx/core';
+import { MAX_THREADS, TxError, initBackend } from '@tx/core';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { trainLanguageModel } from './lm.js';
@@ -237,9 +237,14 @@ export function positive(values: Record<string, unknown>, flag: string, integer:
   return n;
 }
 
-/** --threads; else TX_THREADS, read (and checked) by @tx/core (undefined here); else every core of this machine. */
+/**
+ * --threads, 1 to 64; else TX_THREADS, read (and checked) by @tx/core (undefined here); else every core of
+ * this machine, up to 64. @tx/core starts at most as many threads as there are cores (the start line says so).
+ */
 export function threadsFlag(values: Record<string, unknown>): number | undefined {
-  return positive(values, 'threads', true) ?? (process.env.TX_THREADS ? undefined : availableParallelism());
+  const n = positive(values, 'threads', true);
+  if (n !== undefined && n > MAX_THREADS) throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS}, got "${values.threads}"`);
+  return n ?? (process.env.TX_THREADS ? undefined : Math.min(availableParallelism(), MAX_THREADS));
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -253,12 +258,20 @@ async function train(argv: string[], io: Io): Promise<number> {
   }
   const fromFile: TrainSettings = {};
   if (typeof values.config === 'string') {
-    Object.assign(fromFile, parseConfigFile(await readTextFile(values.config, '--config'), values.config));
+    Object.assign(fromFile, parseConfigFile(await readTextFile(values.config, '--config', CONFIG_LIMIT), values.config));
   }
 
   const output: Output = { json: values.json === true, tty: !!io.stdout.isTTY && values.json !== true, write: (s) => void io.stdout.write(s) };
   const resumeDir = flags.resume ?? fromFile.resume;
-  const settings = resumeDir ? await resumedSettings(resumeDir, fromFile, flags, io) : resolveSettings([fromFile, flags]);
+  const resuming = resumeDir ? await resumedSettings(resumeDir, fromFile, flags, io) : undefined;
+  const settings = resuming?.settings ?? resolveSettings([fromFile, flags]);
+  if (resumeDir && resuming?.finished) {
+    // A finished run has nothing left to train: nothing is written, to --out or to the checkpoint (not even a recovery).
+    const { step } = resuming;
+    if (output.json) output.write(`${JSON.stringify({ event: 'nothing-to-do', step, maxIters: settings.maxIters, checkpoint: resumeDir })}\n`);
+    else output.write(`nothing to do: ${resumeDir} is at step ${step}, ${step === settings.maxIters ? 'which is' : 'past'} --max-iters ${settings.maxIters}; give a larger --max-iters to train on\n`);
+    return 0;
+  }
   // Where the checkpoint goes is checked before any work: nothing the user has is replaced by surprise.
   const reads = [
     ...(settings.data ? [{ flag: '--data', path: settings.data }] : []),
@@ -277,7 +290,11 @@ async function train(argv: string[], io: Io): Promise<number> {
   return result.signal === 'SIGINT' ? 130 : result.signal === 'SIGTERM' ? 143 : 0;
 }
 
-/** A resumed run keeps its saved settings; flags may change the budget, output, backend and the corpus's path. */
+/**
+ * A resumed run keeps its saved settings; flags may change the budget, output,
+ * backend and the corpus's path. `finished`: the checkpoint's step is already
+ * at or past maxIters, so there is nothing to train.
+ */
 async function resumedSettings(resumeDir: string, fromFile: TrainSettings, flags: TrainSettings, io: Io) {
   const { config } = await readCheckpointConfig(resumeDir);
   const kept: Array<keyof typeof TRAIN_FIELDS> = ['maxIters', 'evalInterval', 'backend', 'out', 'data'];
@@ -287,12 +304,14 @@ async function resumedSettings(resumeDir: string, fromFile: TrainSettings, flags
   }
   const settings = resolveSettings([config.settings as TrainSettings, pickKeys(fromFile, kept), pickKeys(flags, kept)]);
   if (!flags.out && !fromFile.out) settings.out = resumeDir;
+  const step = config.training.step;
+  if (step >= settings.maxIters) return { settings, step, finished: true };
   if (settings.data && !flags.data && !fromFile.data) {
     await access(settings.data).catch((err: NodeJS.ErrnoException) => {
       throw new UsageError(`--resume ${resumeDir}: its corpus ${settings.data} cannot be read (${err.code}); give its new path with --data`);
     });
   }
-  return settings;
+  return { settings, step, finished: false };
 }
 
 function pickKeys(s: TrainSettings, keys: Array<keyof typeof TRAIN_FIELDS>): TrainSettings {
