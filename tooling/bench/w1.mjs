@@ -1,4 +1,4 @@
-// Workload W1 (GUIDE §4) side by side, in one script: @tx's training step with
+// Workload W1 (docs/performance.md §5) side by side, in one script: @tx's training step with
 // its wasm kernels on 1 and 2 threads, with the kernels off (tfjs's own), and
 // PyTorch's nanoGPT step (tooling/bench/w1_pytorch.py) on 1 and 2 threads,
 // interleaved over rounds so that a noisy machine hits all alike. Prints the

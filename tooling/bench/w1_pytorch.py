@@ -1,5 +1,5 @@
 """Workload W1's training step in PyTorch, as the baseline @tx measures itself
-against (GUIDE §4): nanoGPT's model (n_layer 4, n_head 4, n_embd 128,
+against (docs/performance.md §5): nanoGPT's model (n_layer 4, n_head 4, n_embd 128,
 block 64, vocab 65, bias=False, dropout 0), batch 12, cross-entropy, backward,
 clip_grad_norm_(1.0) and AdamW, on random tokens, on the CPU.
 

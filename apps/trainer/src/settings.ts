@@ -38,7 +38,7 @@ const COMMON = { tokenizer: 'char', vocabSize: 512, weightDecay: 0.1, beta2: 0.9
 
 /**
  * Task defaults. `names` is sized to finish in about a minute on 2 cores (1,500 steps at under 40 ms with @tx's wasm kernels);
- * `text` is nanoGPT's CPU configuration (GUIDE §4); the seq2seq tasks are a
+ * `text` is nanoGPT's CPU configuration (docs/performance.md §5); the seq2seq tasks are a
  * small encoder-decoder (nLayer layers each side, dModel = nEmbd).
  */
 export const TASK_DEFAULTS: Record<Task, Omit<ResolvedSettings, 'task' | 'data' | 'out'>> = {

@@ -2,7 +2,7 @@
 //
 // Why a custom gradient: with tfjs-wasm's own kernels only a plain 2-D matMul
 // without transpose flags takes the fast (XNNPACK) path; a transpose flag runs
-// ~15x slower (GUIDE §3), and tfjs's matMul gradient uses them. `matMul2d`'s
+// ~15x slower (docs/performance.md §2), and tfjs's matMul gradient uses them. `matMul2d`'s
 // gradient uses flags when @tx's wasm kernels are on (they run them at full
 // speed) and otherwise an explicit transpose then a flag-free 2-D matMul.
 import { randomNormal } from './init.js';

@@ -31,7 +31,7 @@ const DAWN = 'webgpu';
 const TFJS_WEBGPU = '@tensorflow/tfjs-backend-webgpu';
 /** What `npm install` needs to be told, per optional package (the versions @tx/core is tested with). */
 const INSTALL: Record<string, string> = { [DAWN]: 'webgpu@0.6', [TFJS_WEBGPU]: `${TFJS_WEBGPU}@4.22.0` };
-/** Debian's chromium package installs this Vulkan driver: a GPU emulated on the CPU (GUIDE §3). */
+/** Debian's chromium package installs this Vulkan driver: a GPU emulated on the CPU (docs/performance.md §4). */
 const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
 /** How long a Dawn probe may take before it counts as failed. */
 const PROBE_TIMEOUT_MS = 60_000;

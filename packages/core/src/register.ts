@@ -3,7 +3,7 @@
 //
 // tfjs-core ships its gradient and chained-op registrations only as ES modules
 // inside a package that Node reads as CommonJS (it has no "type": "module"),
-// so Node cannot import them as they are (GUIDE §3). The @tensorflow/tfjs
+// so Node cannot import them as they are (docs/performance.md §1). The @tensorflow/tfjs
 // union bundle carries compiled copies, but installs 124 MB (layers,
 // converter, data, webgl) to do it. Instead @tx/core's build bundles this file
 // for Node (scripts/bundle-register.mjs writes dist/register.node.js): the

@@ -3,7 +3,7 @@
 // KV cache and each context policy ('restart': a fresh cache from 3/4 of the
 // context; 'crop', the default: nanoGPT's, the last 64 ids recomputed per
 // step), and without a cache. nanoGPT (no cache) does 304 tokens/s on this
-// machine (GUIDE §4). Run: pnpm --filter @tx/generate bench
+// machine (docs/performance.md §5). Run: pnpm --filter @tx/generate bench
 import { measure, report } from '@tx/bench';
 import { GPT, presets } from '@tx/blocks';
 import { Rng, initBackend } from '@tx/core';

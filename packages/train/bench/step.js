@@ -1,4 +1,4 @@
-// Tokens/s of workload W1's training step (GUIDE §4): nanogpt-cpu (4 layers,
+// Tokens/s of workload W1's training step (docs/performance.md §5): nanogpt-cpu (4 layers,
 // 4 heads, 128 channels, context 64, vocab 65), batch 12, cross-entropy,
 // backward, clipping to 1.0 and AdamW, on wasm with @tx's kernels and with
 // tfjs's own (TX_KERNELS=off's path), and on cpu (and webgpu when a real GPU

@@ -1,7 +1,7 @@
 // Embedding: a lookup table of vectors, one row per token id (nanoGPT's wte).
 //
 // The forward pass is a gather. Its gradient is not tfjs's: that one needs
-// UnsortedSegmentSum, which the wasm backend lacks (GUIDE §3). Ours scatters
+// UnsortedSegmentSum, which the wasm backend lacks (docs/performance.md §3). Ours scatters
 // with a one-hot matrix product, dW = onehot(ids)ᵀ · dy, an explicit
 // transpose then a plain 2-D matMul, which every backend runs (fast on wasm).
 import { Module, ShapeError, formatShape, randomNormal, tf } from '@tx/core';

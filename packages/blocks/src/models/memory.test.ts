@@ -19,7 +19,7 @@ describe('memory estimates', () => {
     model.dispose();
   });
 
-  it('nanogpt-cpu with vocabulary 65 has 804,096 parameters (GUIDE §4)', () => {
+  it('nanogpt-cpu with vocabulary 65 has 804,096 parameters (docs/performance.md §5)', () => {
     expect(gptParameters({ ...presets['nanogpt-cpu'], vocabSize: 65 })).toBe(804_096);
   });
 

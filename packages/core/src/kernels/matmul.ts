@@ -2,7 +2,7 @@
 //
 // tfjs-wasm's own BatchMatMul is fast only for a plain 2-D product; a
 // transpose flag or a batch dimension (attention's per-head QKᵀ and
-// weights·V) takes a path ~15x slower (GUIDE §3). This one has one speed for
+// weights·V) takes a path ~15x slower (docs/performance.md §2). This one has one speed for
 // all: the transposes become strides and every product runs the packed SIMD
 // micro-kernel. Shapes it does not cover (a batch broadcast other than 1
 // against n, non-float32) go to tfjs's kernel.
