@@ -94,6 +94,21 @@ describe('generate', () => {
     expect(stopped).toMatchObject({ text: 'hi 👋', finishReason: 'stop' });
   });
 
+  it('without a tokenizer a stream carries ids only (no empty text); with one, every token and alternative has its text', async () => {
+    const names = ['<end>', 'a', 'b', 'c'];
+    const tokenizer = { decode: (ids: readonly number[]) => ids.map((id) => names[id]).join('') };
+    const bare = await generate(bigramModel(table), [1], { greedy: true, maxNewTokens: 3, topN: 2 });
+    expect(bare.ids).toEqual([2, 3, 0]);
+    expect('text' in bare).toBe(false);
+    expect(bare.tokens[0]).toEqual({ id: 2, logprob: expect.closeTo(L(0.7), 6), top: [{ id: 2, p: expect.closeTo(0.7, 6) }, { id: 0, p: expect.closeTo(0.1, 6) }], attention: undefined });
+    for await (const t of streamTokens(bigramModel(table), [1], { greedy: true, maxNewTokens: 3 })) expect('text' in t).toBe(false);
+
+    const named = await generate(bigramModel(table), [1], { greedy: true, maxNewTokens: 3, topN: 2, tokenizer });
+    expect(named.text).toBe('bc<end>');
+    expect(named.tokens.map((t) => t.text)).toEqual(['b', 'c', '<end>']);
+    expect(named.tokens[0].top.map((c) => c.text)).toEqual(['b', '<end>']);
+  });
+
   it('rejects an empty prompt and stop strings without a tokenizer', async () => {
     await expect(generate(bigramModel(table), [])).rejects.toThrow('a prompt of at least one id');
     await expect(generate(bigramModel(table), [1], { stop: ['x'] })).rejects.toThrow('stop strings need a tokenizer');

@@ -46,36 +46,57 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
-/** One of the likeliest tokens at a step, with its probability. */
-export interface TokenChoice {
+/** One of the likeliest tokens at a step, with its probability (ids only: the stream had no tokenizer). */
+export interface IdChoice {
   id: number;
-  text: string;
   /** Probability under the distribution sampled from (after temperature, top-k, top-p). */
   p: number;
 }
 
-/** One generated token: its id, the text it completes, its log-probability and the likeliest alternatives. */
-export interface GeneratedToken {
+/** One of the likeliest tokens at a step, with its text and probability. */
+export interface TokenChoice extends IdChoice {
+  text: string;
+}
+
+/**
+ * One generated token of a stream without a tokenizer: its id, log-probability
+ * and the likeliest alternatives, as ids. There is no `text`: pass `tokenizer`
+ * to get GeneratedToken, which has it.
+ */
+export interface GeneratedId {
   id: number;
+  logprob: number;
+  top: IdChoice[];
+  attention?: number[][][];
+}
+
+/** One generated token: its id, the text it completes, its log-probability and the likeliest alternatives. */
+export interface GeneratedToken extends GeneratedId {
   /** The text this token completes (may be "" while a UTF-8 character is still incomplete). */
   text: string;
-  logprob: number;
   top: TokenChoice[];
-  attention?: number[][][];
 }
 
 /** Why generation stopped: maxNewTokens reached, an EOS token, a stop string, or the abort signal. */
 export type FinishReason = 'length' | 'eos' | 'stop' | 'aborted';
 
-/** What generate returns: the new ids, their text, each token's details, why it stopped, and the speed. */
-export interface GenerateResult {
+/** What generate returns without a tokenizer: the new ids, each token's details, why it stopped, and the speed. */
+export interface GenerateIdsResult {
   /** Generated ids only, not the prompt's. */
   ids: number[];
-  text: string;
-  tokens: GeneratedToken[];
+  tokens: GeneratedId[];
   finishReason: FinishReason;
   tokensPerSecond: number;
 }
+
+/** What generate returns with a tokenizer: the new ids and their text, each token's details, why it stopped, and the speed. */
+export interface GenerateResult extends GenerateIdsResult {
+  text: string;
+  tokens: GeneratedToken[];
+}
+
+/** GenerateOptions with a tokenizer: every token then has its text. */
+export type GenerateTextOptions = GenerateOptions & { tokenizer: TextDecoderLike };
 
 /** The processors implied by the options, in the usual order. */
 export function processorsFor(options: GenerateOptions): LogitsProcessor[] {
@@ -89,12 +110,18 @@ export function processorsFor(options: GenerateOptions): LogitsProcessor[] {
   return [...chain, ...(options.processors ?? [])];
 }
 
-/** Generate token by token: an async iterator of GeneratedToken whose return value is the FinishReason. */
+/**
+ * Generate token by token: an async iterator whose return value is the
+ * FinishReason. With a tokenizer each token is a GeneratedToken (with `text`);
+ * without one, a GeneratedId (ids only), so that no text is silently empty.
+ */
+export function streamTokens(model: LanguageModel, promptIds: readonly number[], options: GenerateTextOptions): AsyncGenerator<GeneratedToken, FinishReason>;
+export function streamTokens(model: LanguageModel, promptIds: readonly number[], options?: GenerateOptions): AsyncGenerator<GeneratedId, FinishReason>;
 export async function* streamTokens(
   model: LanguageModel,
   promptIds: readonly number[],
   options: GenerateOptions = {},
-): AsyncGenerator<GeneratedToken, FinishReason> {
+): AsyncGenerator<GeneratedId | GeneratedToken, FinishReason> {
   if (promptIds.length === 0) throw new RangeError('generate needs a prompt of at least one id (for a GPT, start with a boundary token)');
   if (options.stop?.length && !options.tokenizer) throw new RangeError('stop strings need a tokenizer');
   const maxNewTokens = options.maxNewTokens ?? 100;
@@ -104,7 +131,6 @@ export async function* streamTokens(
   const topN = options.topN ?? 5;
   const tokenizer = options.tokenizer;
   const stream = tokenizer ? streamingText(tokenizer) : null;
-  const idText = (id: number) => (tokenizer ? tokenizer.decode([id]) : String(id));
 
   const session = model.startSession({ cache: options.cache ?? true, attention: options.attention ?? false, contextOverflow: options.contextOverflow });
   const ids = [...promptIds];
@@ -117,17 +143,23 @@ export async function* streamTokens(
       const probs = softmax(logits);
       const id = options.greedy ? argmax(logits) : sample(probs, rng);
       ids.push(id);
-      const top = topIndices(probs, topN).map((alt) => ({ id: alt, text: idText(alt), p: probs[alt] }));
-      const piece = stream ? stream.push(id) : '';
-      text += piece;
-      const stopAt = options.stop?.map((s) => text.indexOf(s)).filter((i) => i >= 0);
-      if (stopAt?.length) {
-        const cut = Math.min(...stopAt);
-        const before = text.length - piece.length;
-        yield { id, text: piece.slice(0, Math.max(0, cut - before)), logprob: Math.log(probs[id]), top, attention: step.attention };
-        return 'stop';
+      const logprob = Math.log(probs[id]);
+      const topIds = topIndices(probs, topN);
+      if (!tokenizer || !stream) {
+        yield { id, logprob, top: topIds.map((alt) => ({ id: alt, p: probs[alt] })), attention: step.attention };
+      } else {
+        const top = topIds.map((alt) => ({ id: alt, text: tokenizer.decode([alt]), p: probs[alt] }));
+        const piece = stream.push(id);
+        text += piece;
+        const stopAt = options.stop?.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+        if (stopAt?.length) {
+          const cut = Math.min(...stopAt);
+          const before = text.length - piece.length;
+          yield { id, text: piece.slice(0, Math.max(0, cut - before)), logprob, top, attention: step.attention };
+          return 'stop';
+        }
+        yield { id, text: piece, logprob, top, attention: step.attention };
       }
-      yield { id, text: piece, logprob: Math.log(probs[id]), top, attention: step.attention };
       if (eos.has(id)) return 'eos';
       if (n + 1 < maxNewTokens) step = await session.feed([id]);
     }
@@ -137,10 +169,12 @@ export async function* streamTokens(
   }
 }
 
-/** Generate and collect: the ids (new ones only), the text, each token, and why it stopped. */
-export async function generate(model: LanguageModel, promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateResult> {
+/** Generate and collect: the ids (new ones only), the text (with a tokenizer), each token, and why it stopped. */
+export function generate(model: LanguageModel, promptIds: readonly number[], options: GenerateTextOptions): Promise<GenerateResult>;
+export function generate(model: LanguageModel, promptIds: readonly number[], options?: GenerateOptions): Promise<GenerateIdsResult>;
+export async function generate(model: LanguageModel, promptIds: readonly number[], options: GenerateOptions = {}): Promise<GenerateIdsResult | GenerateResult> {
   const t0 = performance.now();
-  const tokens: GeneratedToken[] = [];
+  const tokens: Array<GeneratedId | GeneratedToken> = [];
   const iterator = streamTokens(model, promptIds, options);
   let result = await iterator.next();
   while (!result.done) {
@@ -149,9 +183,11 @@ export async function generate(model: LanguageModel, promptIds: readonly number[
   }
   const seconds = (performance.now() - t0) / 1000;
   const ids = tokens.map((t) => t.id);
-  let text = tokens.map((t) => t.text).join('');
-  if (options.tokenizer && result.value !== 'stop') text = options.tokenizer.decode(ids);
-  return { ids, text, tokens, finishReason: result.value, tokensPerSecond: tokens.length / seconds };
+  const done = { ids, tokens, finishReason: result.value, tokensPerSecond: tokens.length / seconds };
+  if (!options.tokenizer) return done;
+  // A stop string cuts the last token's text; otherwise decode the whole (its last character may have been held back).
+  const text = result.value === 'stop' ? (tokens as GeneratedToken[]).map((t) => t.text).join('') : options.tokenizer.decode(ids);
+  return { ...done, text, tokens: tokens as GeneratedToken[] };
 }
 
 /** Draw an index with probability probs[i] (probs sums to 1), using one rng.random() in [0, 1): @tx/core's Rng, or any source with that method. */
