@@ -24,15 +24,35 @@ export async function corpusText(s: Pick<ResolvedSettings, 'task' | 'data' | 'se
     return `${names.join('\n')}\n`;
   }
   const path = s.data!;
-  const text = await readTextFile(path, '--data');
+  const text = await readTextFile(path, '--data'); // a regular file, within the corpus limit (read.ts)
   if (text.length === 0) throw new TxError(`--data ${path}: the file is empty`);
   return text;
+}
+
+/**
+ * A corpus as token ids, with a checkpoint's tokenizer when resuming. Its
+ * path may come from the checkpoint's settings.data, a file tx did not choose
+ * (a hostile checkpoint can name /etc/shadow): a character the tokenizer does
+ * not know is reported by its line and column, never echoed, and the line
+ * names the file and where its path came from.
+ */
+export function encodeCorpus(tokenizer: Tokenizer, text: string, s: Pick<ResolvedSettings, 'data'>, resumed?: Pick<OpenedCheckpoint, 'config' | 'raw'>): number[] {
+  try {
+    return tokenizer.encode(text);
+  } catch (err) {
+    if (!(err instanceof TxError) || s.data === null) throw err;
+    const at = /\((line \d+, column \d+)\)/.exec((err as Error).message)?.[1];
+    const where = resumed && resumed.config.settings.data === s.data ? `--resume ${resumed.raw.dir}: its corpus ${s.data} (settings.data)` : `--data ${s.data}`;
+    throw new TxError(
+      `${where}: the checkpoint's tokenizer cannot encode it (${at ? `${at} holds` : 'it holds'} a character outside its ${tokenizer.vocabSize}-token vocabulary); give the corpus it was trained on with --data`,
+    );
+  }
 }
 
 export async function trainLanguageModel(s: ResolvedSettings, output: Output, resumed?: OpenedCheckpoint, { overwrite = false } = {}): Promise<SessionResult> {
   const text = await corpusText(s);
   const tokenizer: Tokenizer = resumed?.tokenizer ?? (s.tokenizer === 'bpe' ? BpeTokenizer.train(text, { vocabSize: s.vocabSize, pattern: 'gpt2' }) : CharTokenizer.fromText(text));
-  const data = new TokenDataset(tokenizer.encode(text), { name: s.data ?? 'the names corpus', vocabSize: resumed ? (resumed.model as GPT).config.vocabSize : tokenizer.vocabSize });
+  const data = new TokenDataset(encodeCorpus(tokenizer, text, s, resumed), { name: s.data ?? 'the names corpus', vocabSize: resumed ? (resumed.model as GPT).config.vocabSize : tokenizer.vocabSize });
   const B = s.batchSize;
   const T = s.blockSize;
   for (const split of ['train', 'val'] as const) {
@@ -85,9 +105,12 @@ async function printSamples(model: GPT, tokenizer: Tokenizer, s: ResolvedSetting
 
 export function emitStart(output: Output, s: ResolvedSettings, parameters: number, vocabSize: number, data?: TokenDataset): void {
   const k = kernelsInfo();
-  const kernels = k.active ? { kernels: k.simd, threads: k.threads } : {};
+  // More threads asked than cores: @tx/core starts as many as the cores, and the line says so.
+  const clamped = k.active && k.threadsAsked > k.threads;
+  const kernels = k.active ? { kernels: k.simd, threads: k.threads, ...(clamped ? { threadsAsked: k.threadsAsked } : {}) } : {};
   const event = { event: 'start', task: s.task, backend: tf.getBackend(), ...kernels, parameters, vocabSize, ...(data ? { trainTokens: data.train.length, valTokens: data.val.length } : {}) };
-  const on = k.active ? ` with @tx's kernels (${k.simd}, ${k.threads} thread${k.threads > 1 ? 's' : ''})` : '';
+  const asked = clamped ? `, ${k.threadsAsked} asked: this machine has ${k.threads} core${k.threads > 1 ? 's' : ''}` : '';
+  const on = k.active ? ` with @tx's kernels (${k.simd}, ${k.threads} thread${k.threads > 1 ? 's' : ''}${asked})` : '';
   if (output.json) output.write(`${JSON.stringify(event)}\n`);
   else output.write(`task ${s.task} on ${tf.getBackend()}${on}: ${parameters.toLocaleString('en-US')} parameters, vocabulary ${vocabSize}${data ? `, ${data.train.length.toLocaleString('en-US')} train / ${data.val.length.toLocaleString('en-US')} val tokens` : ''}\n`);
 }

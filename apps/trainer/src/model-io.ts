@@ -7,7 +7,7 @@ import { buildModel, modelVocabSize, parseModelSpec, type AnyModel } from '@tx/b
 import { Rng, TxError, tf, type RngState } from '@tx/core';
 import { loadTokenizer, type Tokenizer } from '@tx/tokenizer';
 import type { TxCheckpointConfig as CheckpointConfigBase } from '@tx/train';
-import { readFile } from 'node:fs/promises';
+import { READ_LIMITS, readTextFileWithin } from '@tx/core/node';
 import { join } from 'node:path';
 import { CheckpointError, findCompleteCopy, loadCheckpoint, type LoadedCheckpoint } from '@tx/train/node';
 import { checkMemory, type Budget } from './budget.js';
@@ -73,10 +73,10 @@ export async function readCheckpointConfig(dir: string): Promise<{ dir: string; 
   const path = join(copy.path, 'config.json');
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFileWithin(path, { maxBytes: READ_LIMITS.config, kind: 'a config file' }); // a regular file, within 16 MB
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new CheckpointError(code === 'ENOENT' ? `no checkpoint at ${dir}: ${path} does not exist` : `${path}: cannot read it (${code})`);
+    const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
+    throw new CheckpointError(code === 'ENOENT' ? `no checkpoint at ${dir}: ${path} does not exist` : (err as Error).message, { cause: err });
   }
   let config: unknown;
   try {

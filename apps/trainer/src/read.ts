@@ -1,11 +1,37 @@
-import { readFile } from 'node:fs/promises';
+// Every file tx reads whole goes through here: @tx/core's readFileWithin opens
+// only regular files (a FIFO never blocks, /dev/zero is never read) and checks
+// the size against a limit for the kind of file before reading a byte.
 import { TxError } from '@tx/core';
+import { READ_LIMITS, readTextFileWithin } from '@tx/core/node';
+import { corpusLimit } from './budget.js';
 
-/** Read a UTF-8 file named by a flag; a failure names the flag, the path and the reason (ENOENT, EACCES, ...). */
-export async function readTextFile(path: string, flag: string): Promise<string> {
+/** The most a file may hold, and what it is, for the message ("allowed for a config file"). */
+export interface ReadLimit {
+  bytes: number;
+  kind: string;
+}
+
+/** A --config file, a model's or checkpoint's config.json. */
+export const CONFIG_LIMIT: ReadLimit = { bytes: READ_LIMITS.config, kind: 'a config file' };
+/** tokenizer.json, vocab.json, merges.txt, tx-tokenizer.json. */
+export const TOKENIZER_LIMIT: ReadLimit = { bytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' };
+
+/** A corpus: as much text as this machine can tokenize (budget.ts, corpusLimit), with the reason in the message. */
+export function corpusReadLimit(): ReadLimit {
+  const limit = corpusLimit();
+  return { bytes: limit.bytes, kind: `a corpus (${limit.reason})` };
+}
+
+/**
+ * Read a UTF-8 file named by a flag (a corpus unless `limit` says otherwise);
+ * a failure is one line naming the flag, the path and the reason:
+ * `--data big.txt: 400.0 MB, more than the 100.0 MB allowed for a corpus (...)`,
+ * `--dir hf/config.json (a link to /dev/zero): a character device, not a regular file; ...`.
+ */
+export async function readTextFile(path: string, flag: string, limit: ReadLimit = corpusReadLimit()): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readTextFileWithin(path, { maxBytes: limit.bytes, kind: limit.kind });
   } catch (err) {
-    throw new TxError(`${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new TxError(`${flag} ${(err as Error).message}`, { cause: err });
   }
 }

@@ -2,9 +2,9 @@
 // into one line on stderr with exit code 2 (a stack trace only with --debug).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readTextFile } from './read.js';
+import { CONFIG_LIMIT, readTextFile } from './read.js';
 import { availableParallelism } from 'node:os';
-import { TxError, initBackend } from '@tx/core';
+import { MAX_THREADS, TxError, initBackend } from '@tx/core';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { trainLanguageModel } from './lm.js';
@@ -237,9 +237,14 @@ export function positive(values: Record<string, unknown>, flag: string, integer:
   return n;
 }
 
-/** --threads; else TX_THREADS, read (and checked) by @tx/core (undefined here); else every core of this machine. */
+/**
+ * --threads, 1 to 64; else TX_THREADS, read (and checked) by @tx/core (undefined here); else every core of
+ * this machine, up to 64. @tx/core starts at most as many threads as there are cores (the start line says so).
+ */
 export function threadsFlag(values: Record<string, unknown>): number | undefined {
-  return positive(values, 'threads', true) ?? (process.env.TX_THREADS ? undefined : availableParallelism());
+  const n = positive(values, 'threads', true);
+  if (n !== undefined && n > MAX_THREADS) throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS}, got "${values.threads}"`);
+  return n ?? (process.env.TX_THREADS ? undefined : Math.min(availableParallelism(), MAX_THREADS));
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -253,7 +258,7 @@ async function train(argv: string[], io: Io): Promise<number> {
   }
   const fromFile: TrainSettings = {};
   if (typeof values.config === 'string') {
-    Object.assign(fromFile, parseConfigFile(await readTextFile(values.config, '--config'), values.config));
+    Object.assign(fromFile, parseConfigFile(await readTextFile(values.config, '--config', CONFIG_LIMIT), values.config));
   }
 
   const output: Output = { json: values.json === true, tty: !!io.stdout.isTTY && values.json !== true, write: (s) => void io.stdout.write(s) };

@@ -142,9 +142,9 @@ describe('reading only regular files, within a size limit', () => {
     truncateSync(big, 16 * 1024 * 1024); // exactly the limit: read (16 MiB of zeros, all a hole)
     expect((await readFileWithin(big, config)).length).toBe(16 * 1024 * 1024);
     truncateSync(big, 17 * 1024 * 1024);
-    expect((await failure(readFileWithin(big, config))).message).toBe(`${big}: 17.0 MB, more than the 16.0 MB a config file may be`);
+    expect((await failure(readFileWithin(big, config))).message).toBe(`${big}: 17.0 MB, more than the 16.0 MB allowed for a config file`);
     truncateSync(big, 643 * 1024 * 1024);
-    expect((await failure(readFileWithin(big, config))).message).toBe(`${big}: 643.0 MB, more than the 16.0 MB a config file may be`);
+    expect((await failure(readFileWithin(big, config))).message).toBe(`${big}: 643.0 MB, more than the 16.0 MB allowed for a config file`);
     const small = join(dir, 'small.json');
     writeFileSync(small, '\ufeff{"a": "é"}');
     expect(await readTextFileWithin(small, config)).toBe('\ufeff{"a": "é"}'); // as readFile(path, 'utf8') reads it, the mark kept

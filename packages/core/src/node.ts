@@ -151,20 +151,20 @@ export async function openRegularFile(path: string): Promise<{ handle: FileHandl
 export interface ReadWithinOptions {
   /** The most bytes the file may hold (see READ_LIMITS). */
   maxBytes: number;
-  /** What the file is, for the message: "a config file", "a tokenizer file". */
+  /** What the file is, for the message ("more than the 16.0 MB allowed for a config file"). */
   kind: string;
 }
 
 /**
  * A regular file's bytes (openRegularFile), refused in one line before any is
  * read when it holds more than `maxBytes`: `tok.json: 1.2 GB, more than the
- * 256.0 MB a tokenizer file may be`. A file that grows while it is read is
+ * 256.0 MB allowed for a tokenizer file`. A file that grows while it is read is
  * read only up to the size fstat gave.
  */
 export async function readFileWithin(path: string, { maxBytes, kind }: ReadWithinOptions): Promise<Uint8Array> {
   const { handle, size } = await openRegularFile(path);
   try {
-    if (size > maxBytes) throw new TxError(`${path}: ${formatSize(size)}, more than the ${formatSize(maxBytes)} ${kind} may be`);
+    if (size > maxBytes) throw new TxError(`${path}: ${formatSize(size)}, more than the ${formatSize(maxBytes)} allowed for ${kind}`);
     const bytes = new Uint8Array(size);
     let done = 0;
     while (done < size) {

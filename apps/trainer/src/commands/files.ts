@@ -2,8 +2,8 @@
 // Hugging Face GPT-2 folder, into a tx checkpoint.
 // tx export: a checkpoint as the static files the demo site loads, as a
 // Hugging Face GPT-2 folder, or as nanoGPT's state_dict and model_args.
-import { access, copyFile } from 'node:fs/promises';
-import { readTextFile } from '../read.js';
+import { access, copyFile, readdir } from 'node:fs/promises';
+import { CONFIG_LIMIT, TOKENIZER_LIMIT, readTextFile, type ReadLimit } from '../read.js';
 import { join } from 'node:path';
 import { GPT, checkGPTConfig, gptConfigFromHuggingFace, gptConfigFromNanoGPT, type GPTConfig, type NanoGPTModelArgs } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf } from '@tx/core';
@@ -73,28 +73,43 @@ async function importHuggingFace(values: Record<string, unknown>, io: Io): Promi
   const force = values.force === true;
   const file = (name: string) => join(dir, name);
   const present = async (name: string) => access(file(name)).then(() => true, () => false);
-  const json = async (name: string) => {
-    const text = await readTextFile(file(name), '--dir');
+  // Each file is read only if it is a regular file within its kind's limit (read.ts): a FIFO, a device or a folder is one line.
+  const json = async (name: string, limit: ReadLimit) => {
+    const text = await readTextFile(file(name), '--dir', limit);
     try {
       return JSON.parse(text) as unknown;
     } catch (err) {
       throw new TxError(`${file(name)}: not valid JSON (${(err as Error).message})`);
     }
   };
-  const config = await json('config.json');
+  const config = await json('config.json', CONFIG_LIMIT);
   const gptConfig = gptConfigFromHuggingFace(config, file('config.json')); // before reading any weights
   await checkOut(out, { format: 'tx-checkpoint', task: 'text', force, reads: [{ flag: '--dir', path: dir }] });
   const backend = await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
   checkMemory(`${file('config.json')}: the model`, { kind: 'gpt', config: gptConfig }, { batchSize: 1, training: false }, memoryBudget(backend.backend));
   const files = {
     config,
-    tokenizerJson: (await present('tokenizer.json')) ? await json('tokenizer.json') : undefined,
-    vocabJson: (await present('vocab.json')) && (await present('merges.txt')) ? await readTextFile(file('vocab.json'), '--dir') : undefined,
-    mergesTxt: (await present('merges.txt')) ? await readTextFile(file('merges.txt'), '--dir') : undefined,
-    txTokenizer: (await present('tx-tokenizer.json')) ? await json('tx-tokenizer.json') : undefined,
+    tokenizerJson: (await present('tokenizer.json')) ? await json('tokenizer.json', TOKENIZER_LIMIT) : undefined,
+    vocabJson: (await present('vocab.json')) && (await present('merges.txt')) ? await readTextFile(file('vocab.json'), '--dir', TOKENIZER_LIMIT) : undefined,
+    mergesTxt: (await present('merges.txt')) ? await readTextFile(file('merges.txt'), '--dir', TOKENIZER_LIMIT) : undefined,
+    txTokenizer: (await present('tx-tokenizer.json')) ? await json('tx-tokenizer.json', TOKENIZER_LIMIT) : undefined,
   };
-  if (!(await present('model.safetensors'))) throw new TxError(`${dir}: model.safetensors is missing (tx reads Hugging Face's safetensors weights, not pytorch_model.bin)`);
-  const { tensors } = await loadSafetensorsFile(file('model.safetensors'), { requireFinite: true });
+  if (!(await present('model.safetensors'))) {
+    const shards = (await readdir(dir).catch(() => [] as string[])).filter((name) => /^model-\d+-of-\d+\.safetensors$/.test(name));
+    if (shards.length > 0 || (await present('model.safetensors.index.json'))) {
+      const listed = [...((await present('model.safetensors.index.json')) ? ['model.safetensors.index.json'] : []), ...(shards.length > 0 ? [`${shards.length} shard${shards.length > 1 ? 's' : ''}`] : [])];
+      throw new TxError(`${dir}: the weights are sharded (${listed.join(', ')}); tx reads a single model.safetensors and cannot read sharded folders yet`);
+    }
+    throw new TxError(`${dir}: model.safetensors is missing (tx reads Hugging Face's safetensors weights, not pytorch_model.bin)`);
+  }
+  const { tensors, dtypes } = await loadSafetensorsFile(file('model.safetensors'), { requireFinite: true });
+  // Integers are widened to int32 on reading, so name the file's own dtype here: GPT-2 stores only its
+  // causal-mask buffers (attn.bias, attn.masked_bias, skipped on import) as integers; any other is not a weight.
+  const integer = Object.keys(dtypes).find((name) => !['F64', 'F32', 'F16', 'BF16'].includes(dtypes[name]) && !/\.attn\.(bias|masked_bias)$/.test(name));
+  if (integer !== undefined) {
+    tf.dispose(Object.values(tensors));
+    throw new TxError(`${file('model.safetensors')}: tensor "${integer}" is ${dtypes[integer]}; GPT-2's weights are floats (F32, F16, BF16 or F64)`);
+  }
   let imported;
   try {
     imported = gptFromHuggingFace({ ...files, tensors }, dir);
