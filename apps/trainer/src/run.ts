@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { CONFIG_LIMIT, readTextFile } from './read.js';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { MAX_THREADS, TxError, initBackend } from '@tx/core';
 import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -49,7 +49,7 @@ const COMMANDS: Record<string, Command> = {
     summary: 'train a model and save checkpoints (with no options: a small GPT on English first names)',
     flags: TRAIN_FLAGS,
     notes: [
-      'With no options it trains a small GPT on an embedded corpus of English first names (about a minute on 2 cores), saves a checkpoint in runs/names and prints sampled names. Ctrl-C or SIGTERM saves, then exits 130 or 143.',
+      'With no options it trains a small GPT on an embedded corpus of English first names (about a minute on 2 cores), saves a checkpoint in runs/names and prints sampled names. Ctrl-C, SIGTERM or SIGHUP saves, then exits 130, 143 or 129.',
       'Settings only a --config file sets: CONFIG_ONLY.',
     ],
     run: train,
@@ -287,7 +287,7 @@ async function train(argv: string[], io: Io): Promise<number> {
   const options = { overwrite: values.force === true };
   const trainTask = settings.task === 'names' || settings.task === 'text' ? trainLanguageModel : settings.task === 'coref' ? trainCoref : trainSeq2Seq;
   const result = await trainTask(settings, output, resumed, options);
-  return result.signal === 'SIGINT' ? 130 : result.signal === 'SIGTERM' ? 143 : 0;
+  return result.signal ? 128 + constants.signals[result.signal] : 0; // SIGINT 130, SIGTERM 143, SIGHUP 129
 }
 
 /**

@@ -41,7 +41,22 @@ export interface SessionResult {
   aborted: boolean;
   valLoss: number;
   /** The signal that stopped the run (after saving), if one did. */
-  signal?: 'SIGINT' | 'SIGTERM';
+  signal?: StopSignal;
+}
+
+/** The signals that stop a run between steps, after which it saves: Ctrl-C, `kill`, and a closed terminal. */
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
+let stopping: StopSignal | undefined;
+
+/**
+ * The signal a run is stopping on, if one came: the process saves and exits
+ * with 128 + its number. Standard output may be gone by then (a hung-up
+ * terminal), so cli.ts lets the save finish instead of exiting on a failed write.
+ */
+export function stoppingOn(): StopSignal | undefined {
+  return stopping;
 }
 
 export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionResult> {
@@ -56,15 +71,15 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
     tf.dispose(Object.values(moments.tensors));
   }
   const schedule = cosineWithWarmup({ lr: s.lr, minLr: s.minLr, warmupIters: s.warmupIters, decayIters: Math.max(s.maxIters, s.warmupIters + 1) });
-  // Ctrl-C and `kill` both stop between steps and save; the exit code then says which (130, 143).
+  // Ctrl-C, `kill` and a hang-up all stop between steps and save; the exit code then says which (130, 143, 129).
   const controller = new AbortController();
   let signal: SessionResult['signal'];
-  const onSignal = (name: 'SIGINT' | 'SIGTERM') => {
+  const onSignal = (name: StopSignal) => {
     signal ??= name;
+    stopping ??= name;
     controller.abort();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  for (const name of STOP_SIGNALS) process.once(name, onSignal);
 
   let valLoss = NaN;
   let step = training?.step ?? 0;
@@ -128,8 +143,7 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
     if (err instanceof TrainingError) throw new TrainingError(`${err.message} (${s.out})`);
     throw err;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    for (const name of STOP_SIGNALS) process.removeListener(name, onSignal);
     optimizer.dispose();
   }
   return { step, aborted, valLoss, signal };

@@ -1,0 +1,56 @@
+// Exit codes that need a real process: a stdout closed by the shell (`>&-`)
+// and a hang-up during training. They run the built CLI (dist/cli.js).
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runTx, tinyConfig, tmp } from '../test/run-tx.js';
+
+const cli = join(import.meta.dirname, '../dist/cli.js');
+const events = (stdout: string) => stdout.trim().split('\n').map((line) => JSON.parse(line));
+
+/** Runs `sh -c script`; resolves with the exit code and stderr. */
+function sh(script: string): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+}
+
+describe('a closed standard output', () => {
+  const dir = tmp();
+  const ck = join(dir, 'names');
+
+  it('tx sample >&- exits 2 with one line, and writes nothing', async () => {
+    expect((await runTx(['train', '--config', tinyConfig(), '--max-iters', '2', '--eval-interval', '2', '--out', ck, '--backend', 'wasm', '--json'])).code).toBe(0);
+    expect(await sh(`node ${cli} sample --checkpoint ${ck} --backend wasm >&-`)).toEqual({ code: 2, stderr: 'tx: cannot write to standard output (it is closed)\n' });
+    expect(await sh(`node ${cli} --help >&-`)).toEqual({ code: 2, stderr: 'tx: cannot write to standard output (it is closed)\n' });
+    expect(await sh(`node ${cli} train --out ${join(dir, 'never')} >&-`)).toEqual({ code: 2, stderr: 'tx: cannot write to standard output (it is closed)\n' });
+    expect(existsSync(join(dir, 'never'))).toBe(false);
+  }, 120_000);
+
+  it('> /dev/null is a choice, not a closed stdout: exit 0', async () => {
+    expect(await sh(`node ${cli} sample --checkpoint ${ck} --backend wasm > /dev/null`)).toEqual({ code: 0, stderr: '' });
+  }, 60_000);
+});
+
+describe('SIGHUP during training', () => {
+  it('saves like SIGTERM and exits 129 (128 + 1)', async () => {
+    const dir = tmp();
+    const out = join(dir, 'run');
+    const child = spawn('node', [cli, 'train', '--max-iters', '400', '--out', out, '--backend', 'wasm', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (/"event":"step","step":3\b/.test(stdout) && !child.killed) child.kill('SIGHUP');
+    });
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(129);
+    expect(stderr).toBe('');
+    const interrupted = events(stdout).find((e) => e.event === 'interrupted');
+    expect(interrupted).toMatchObject({ signal: 'SIGHUP', checkpoint: out, resume: `pnpm tx train --resume ${out}` });
+    expect(interrupted.step).toBeGreaterThanOrEqual(3);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training.step).toBe(interrupted.step);
+  }, 120_000);
+});
