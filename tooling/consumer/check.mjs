@@ -8,7 +8,10 @@
 // 3. npm-install every tarball into another throwaway project and run, in
 //    Node: @tx/attention alone, a GPT forward from @tx/blocks, 20 training
 //    steps from @tx/train, and the tx binary (--version, help, one line on
-//    stderr for a missing checkpoint); stderr must stay empty;
+//    stderr for a missing checkpoint); stderr must stay empty; then a strict
+//    TypeScript program (fixtures/loader.mts, compiled with tsc --strict)
+//    loads a checkpoint that the installed `tx train` wrote with @tx/train's
+//    one-call loader, generates, and streams with and without a tokenizer;
 // 4. a Vite build of a tiny page importing @tx/attention, opened in Chromium;
 // 5. `pnpm publish -r --dry-run` names every public package and no other;
 // 6. `changeset version`, in a throwaway copy of the repository, bumps every
@@ -100,8 +103,8 @@ writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tx-consumer', p
 run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...Object.values(tarballs)], { cwd: app });
 say(`  installed ${Object.keys(tarballs).join(', ')} into ${app}`);
 for (const f of ['attention.mjs', 'gpt.mjs', 'train.mjs']) cpSync(join(HERE, 'fixtures', f), join(app, f));
-const node = (file) => {
-  const r = run(process.execPath, [file], { cwd: app, allowFail: true });
+const node = (file, ...args) => {
+  const r = run(process.execPath, [file, ...args], { cwd: app, allowFail: true });
   if (r.status !== 0) {
     bad(`node ${file} exited ${r.status}: ${r.stderr.trim()}`);
     return null;
@@ -141,6 +144,23 @@ const helpRun = tx('sample', '--help');
 check(helpRun.status === 0 && /^tx sample: /.test(helpRun.stdout) && helpRun.stdout.includes('--checkpoint DIR'), 'tx sample --help');
 const missing = tx('sample', '--checkpoint', 'nope');
 check(missing.status === 2 && missing.stderr === 'tx: no checkpoint at nope: the folder does not exist\n', 'tx sample --checkpoint nope: exit 2, one line on stderr', JSON.stringify(missing.stderr));
+
+// The one-call loader, from strict TypeScript, on a checkpoint the installed tx wrote.
+const trained = tx('train', '--task', 'names', '--max-iters', '20', '--eval-interval', '20', '--out', join(app, 'runs/names'), '--json');
+check(trained.status === 0, 'tx train --task names --max-iters 20 writes a checkpoint', trained.stderr.trim());
+cpSync(join(HERE, 'fixtures/loader.mts'), join(app, 'loader.mts'));
+writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] }, files: ['loader.mts'] }));
+const tsc = run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(app, 'tsconfig.json')], { cwd: app, allowFail: true });
+check(tsc.status === 0, 'loader.mts compiles under tsc --strict against the installed packages', `${tsc.stdout}${tsc.stderr}`.trim());
+const loader = tsc.status === 0 ? node('loader.mjs', join(app, 'runs/names')) : null;
+if (loader) {
+  say(`  loader.mjs: ${JSON.stringify(loader)}`);
+  check(loader.kind === 'gpt' && loader.task === 'names', 'loadModel(dir) gives the GPT of the names task', `${loader.kind} ${loader.task}`);
+  check(loader.names.length === 3 && loader.names.every((n) => typeof n === 'string' && !n.includes('\n')), 'three samples, each one line (the names task stops at a newline)', JSON.stringify(loader.names));
+  check(loader.streamedText.length > 0 && loader.streamedText.every((t) => typeof t === 'string'), 'streamed with a tokenizer: every token has its text');
+  check(loader.sameIds && !loader.idsOnlyHaveText, 'streamed without a tokenizer: the same ids, and no text field', JSON.stringify(loader));
+  check(loader.leaked === 0, 'no tensor leaked by generating', loader.leaked);
+}
 
 // ---- 4. browser ------------------------------------------------------------------
 section('4. a Vite build of a page importing @tx/attention, opened in Chromium');
