@@ -19,7 +19,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { GPT } from '@tx/blocks';
 import { initBackend, kernelsInfo, tf, useKernels } from '@tx/core';
-import { AdamW, languageModelLoss, trainStep } from '@tx/train';
+import { AdamW, COREF_GRAMMAR, languageModelLoss, trainStep } from '@tx/train';
 import { backendChoice, backendLabel } from './backend-label.js';
 import { h } from './dom.js';
 import { parseInspect, type InspectData } from './lib/data.js';
@@ -27,7 +27,8 @@ import { inspectNeed, parseBytes, refusal } from './lib/memory.js';
 import type { Progress } from './lib/progress.js';
 import { backendBudget } from './model/budget.js';
 import type { LoadedEncoder, LoadedGPT, LoadedModel } from './model/checkpoint.js';
-import { inspectEncoder } from './model/coref.js';
+import { WINOGRAD, swapWord } from './lib/honesty.js';
+import { inspectEncoder, Unreadable } from './model/coref.js';
 import { loadFolder, pickedFolder, urlFolder, type Folder } from './model/folder.js';
 import { MAX_TOKENS, encodeKnown, inspect, unknownChars } from './model/run.js';
 import { ArithmeticView } from './views/arithmetic.js';
@@ -54,7 +55,11 @@ const message = h('p#message.message', { role: 'status' });
 /** The layer of a GPT's attention the page reads (the views ask for another with onLayer). */
 let layerShown = 0;
 const readLayer = (layer: number) => { layerShown = layer; void runText(); };
-const attention = new AttentionView({ onLayer: readLayer });
+const attention = new AttentionView({
+  onLayer: readLayer,
+  // "Every number" under the formula: the arithmetic view, at the same word, layer and head.
+  onArithmetic: (token, layer, head) => { arithmetic.focusOn(token, layer, head); show('arithmetic', { focus: true }); },
+});
 const arithmetic = new ArithmeticView({ onLayer: readLayer });
 const positional = new PositionalView();
 const generateView = new GenerateView();
@@ -71,6 +76,35 @@ async function names(): Promise<string> {
 const train = new TrainView({ names, onUse: (m) => { models.set(m.name, m); use(m, true); }, iters: params.has('iters') ? Number(params.get('iters')) : undefined });
 
 const text = h('textarea#attention-text', { rows: 2 }, DEFAULT_SENTENCE);
+const textLabel = h('label', { htmlFor: 'attention-text', class: 'text-label' }, 'The sentence the model reads');
+
+/**
+ * What the coref model can read, one click away: example sentences (the
+ * Winograd pair among them, which it fails), and chips of the words it knows
+ * by their role in its one sentence pattern. A chip puts its word where the
+ * word of the same role stands, so the sentence stays one the model can read.
+ */
+function corefHelp(): HTMLElement {
+  const G = COREF_GRAMMAR;
+  const put = (value: string) => { text.value = value; void runText(); };
+  const example = (label: string, value: string) => h('button.chip.example', { type: 'button', onclick: () => put(value), dataset: { example: label } }, label);
+  const roles: Array<[string, readonly string[], readonly string[]]> = [
+    ['who', G.subject, G.subject],
+    ['where', G.object, G.object],
+    ['too… (the animal)', G.subjectAdjective, [...G.subjectAdjective, ...G.objectAdjective]],
+    ['too… (the place)', G.objectAdjective, [...G.subjectAdjective, ...G.objectAdjective]],
+  ];
+  return h('div#coref-help.help', {},
+    h('p.note', {}, 'This model knows 78 words and one sentence pattern: “the X didn’t cross the Y because it was too Z”. Words it never saw keep their text, marked unknown; it reads them all as one blank.'),
+    h('div.chips', { role: 'group', 'aria-label': 'example sentences' }, 'Try: ',
+      example('the explainer’s', DEFAULT_SENTENCE),
+      example('too wide', DEFAULT_SENTENCE.replace('tired', 'wide')),
+      example('Winograd: too big', WINOGRAD.big),
+      example('Winograd: too small', WINOGRAD.small)),
+    ...roles.map(([label, words, role]) => h('div.chips', { role: 'group', 'aria-label': `words it knows: ${label}` }, h('span.chips-label', {}, `${label}: `),
+      ...words.map((w) => h('button.chip', { type: 'button', onclick: () => put(swapWord(text.value, role, w)) }, w)))));
+}
+const help = corefHelp();
 const runButton = h('button#attention-run', { type: 'button', onclick: () => void runText({ force: true }) }, 'Show attention');
 // The picture follows the reader's typing: each change runs the model again (the latest text wins).
 // Only while one forward pass reads the text: the coref encoder, or a GPT's text within its context;
@@ -100,14 +134,40 @@ const VIEWS = [
 ] as const;
 type ViewName = (typeof VIEWS)[number][0];
 const sections: Record<ViewName, HTMLElement> = {
-  attention: h('section#view-attention', {}, h('h2', {}, 'Attention as light'), h('p.lead', {}, 'Who is “it”? Every word is a node that shines light on the words it attends to. Brightness is the attention weight; each head has its own colour, and where heads agree their colours add. The coref model reads the sentence in both directions, so “it” can look ahead to “tired”, and one of its heads shines on the word “it” refers to. Edit the sentence: the light follows.'), h('div.controls', {}, text, runButton), attention.root),
+  attention: h('section#view-attention', {}, h('h2', {}, 'Attention as light'), h('p.lead', {}, 'Who is “it”? Every word is a node that shines light on the words it attends to. Brightness is the attention weight; each head has its own colour, and where heads agree their colours add. The coref model reads the sentence in both directions, so “it” can look ahead to “tired”, and one of its heads shines on the word “it” refers to. Edit the sentence: the light follows.'), h('div.controls', {}, textLabel, text, runButton), help, attention.root),
   arithmetic: h('section#view-arithmetic', {}, h('h2', {}, "One token's arithmetic"), h('p.lead', {}, 'The real numbers behind one row of attention, from the loaded model and the sentence in the attention view.'), arithmetic.root),
   positional: h('section#view-positional', {}, h('h2', {}, 'Positional encoding'), h('p.lead', {}, 'Attention alone does not know the order of tokens. Three ways to tell it.'), positional.root),
   train: h('section#view-train', {}, h('h2', {}, 'Train here'), h('p.lead', {}, 'A small model learns in this page, on this device: a GPT on names or your text, the coref encoder on “who is it?”, an encoder-decoder on the dates task. Nothing blocks: the loop yields to the page after every step.'), train.root),
   generate: h('section#view-generate', {}, h('h2', {}, 'Generate'), generateView.root),
   encdec: h('section#view-encdec', {}, h('h2', {}, 'Encoder-decoder: dates'), h('p.lead', {}, 'The model rewrites a date written the human way as ISO 8601; the matrix shows which input characters each output character looked at.'), encdec.root),
 };
-const tabs = h('nav.tabs', { role: 'tablist' }, ...VIEWS.map(([id, label]) => h('button', { type: 'button', role: 'tab', dataset: { view: id }, onclick: () => show(id) }, label)));
+// Each view names the model it runs (the coref encoder is not the model of the generate view).
+const modelLines = Object.fromEntries(VIEWS.map(([id]) => [id, h('p.model-line', { id: `model-line-${id}` })])) as unknown as Record<ViewName, HTMLElement>;
+for (const [id] of VIEWS) sections[id].querySelector('h2')!.after(modelLines[id]);
+let datesModel: LoadedModel | null = null;
+function nameModels(): void {
+  const name = (m: LoadedModel | null, what: string) => (m ? `${what}: ${m.name}` : `${what}: none loaded`);
+  modelLines.attention.textContent = name(attentionModel, 'Model');
+  modelLines.arithmetic.textContent = name(attentionModel, 'Model');
+  modelLines.positional.textContent = current ? `The sinusoidal table is a formula (no model); the learned positions are ${current.name}'s.` : 'The sinusoidal table is a formula (no model).';
+  modelLines.generate.textContent = name(current, 'Model');
+  modelLines.encdec.textContent = name(datesModel, 'Model');
+  modelLines.train.textContent = 'Model: the one you train here (pick its task below); it is new each run.';
+}
+
+// The tabs follow the ARIA pattern: one tab stop, arrow keys (and Home, End) move between tabs and show them.
+const tabButtons = VIEWS.map(([id, label]) => h('button', { type: 'button', role: 'tab', id: `tab-${id}`, 'aria-controls': `view-${id}`, dataset: { view: id }, onclick: () => show(id) }, label));
+const tabs = h('nav.tabs', { role: 'tablist', 'aria-label': 'views' }, ...tabButtons);
+tabs.addEventListener('keydown', (e) => {
+  const at = tabButtons.indexOf(document.activeElement as HTMLButtonElement);
+  if (at < 0) return;
+  const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabButtons.length - 1 }[e.key];
+  if (next === undefined) return;
+  e.preventDefault();
+  const i = (next + tabButtons.length) % tabButtons.length;
+  show(VIEWS[i][0], { focus: true });
+});
+for (const [id] of VIEWS) { sections[id].setAttribute('role', 'tabpanel'); sections[id].setAttribute('aria-labelledby', `tab-${id}`); }
 
 app.append(
   h('div.toolbar', {},
@@ -123,9 +183,13 @@ async function showPositional(): Promise<void> {
   positional.set(wpe, current?.model.config.nEmbd ?? 64, current?.model.config.blockSize ?? 64);
 }
 
-function show(view: ViewName): void {
+function show(view: ViewName, { focus = false }: { focus?: boolean } = {}): void {
   for (const [id, el] of Object.entries(sections)) el.hidden = id !== view;
-  for (const b of tabs.querySelectorAll<HTMLButtonElement>('button')) b.setAttribute('aria-selected', String(b.dataset.view === view));
+  for (const b of tabButtons) {
+    b.setAttribute('aria-selected', String(b.dataset.view === view));
+    b.tabIndex = b.dataset.view === view ? 0 : -1;
+    if (focus && b.dataset.view === view) b.focus();
+  }
   document.body.dataset.view = view;
   if (view === 'positional') void showPositional();
   if (view === 'attention') attention.draw();
@@ -154,22 +218,27 @@ function use(m: LoadedModel, switchView = false, { attention: forAttention = tru
   if (m.kind === 'encoder') {
     attentionModel = m;
     attentionModelChanged = true;
+    nameModels();
     if (switchView) show('attention');
     void runText();
     return;
   }
   if (m.kind === 'encoder-decoder') {
     encdec.setModel(m);
+    datesModel = m;
+    nameModels();
     if (switchView) say(`${m.name} is an encoder-decoder: it drives the Encoder-decoder view (the other views keep ${attentionModel?.name ?? 'no model'}).`);
     if (switchView) show('encdec');
     return;
   }
   current = m;
   generateView.setModel(m);
+  nameModels();
   if (document.body.dataset.view === 'positional') void showPositional();
   if (!forAttention) return;
   attentionModel = m;
   attentionModelChanged = true;
+  nameModels();
   layerShown = 0;
   void runText();
 }
@@ -213,12 +282,13 @@ async function inspectText(): Promise<void> {
   attentionModelChanged = false;
   try {
     if (m.kind === 'encoder') {
+      help.hidden = false;
       const r = await inspectEncoder(m.model, m.tokenizer, text.value);
       attention.set(r, { newModel });
       arithmetic.set(r);
-      const answer = r.referent && r.pronoun !== undefined ? ` It says “${r.tokens[r.pronoun]}” is the ${r.referent.token} (${(100 * r.referent.p).toFixed(1)}%).` : ' There is no “it” in the text to resolve.';
-      say(r.unknown.length ? `Words the model has never seen (read as <unk>): ${r.unknown.join(', ')}.${answer}` : `Model: ${m.name}.${answer}`);
+      say(r.unknown.length ? `Words ${m.name} has never seen (it reads each as one blank, <unk>): ${r.unknown.join(', ')}.` : '');
     } else {
+      help.hidden = true;
       const unknown = unknownChars(m.tokenizer, text.value);
       const r = await inspect(m.model, m.tokenizer, text.value, { layer: Math.min(layerShown, m.model.config.nLayer - 1) });
       attention.set(r, { newModel });
@@ -228,6 +298,9 @@ async function inspectText(): Promise<void> {
     document.body.dataset.ready = 'true';
   } catch (err) {
     shown = null; // asking again retries
+    // Nothing may answer for a text the model did not read: the old picture and answer are greyed and cleared.
+    attention.unreadable((err as Error).message);
+    arithmetic.unreadable((err as Error).message);
     say(`Could not run the model: ${(err as Error).message}`, true);
   }
 }
@@ -336,6 +409,7 @@ async function start(): Promise<void> {
     status.textContent = `No backend could start: ${(err as Error).message}`;
     return;
   }
+  nameModels();
   show((params.get('view') as ViewName) ?? 'attention');
   const explicit = params.get('model');
   // The attention view opens on the explainer's sentence with the coref encoder, unless ?model= names another.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmt, softmaxRow, tokenArithmetic } from './arithmetic.js';
+import { fmt, negativeWinner, softmaxRow, tokenArithmetic } from './arithmetic.js';
 
 describe('tokenArithmetic', () => {
   const K = [[1, 0], [0, 1], [1, 1]];
@@ -26,5 +26,17 @@ describe('tokenArithmetic', () => {
     expect(softmaxRow([1000, 1000])).toEqual([0.5, 0.5]);
     expect(fmt(-Infinity)).toBe('−∞');
     expect(fmt(-0.5)).toBe('−0.50');
+  });
+});
+
+describe('negativeWinner', () => {
+  it('explains a negative score that wins, and says nothing for a positive one', () => {
+    const scaled = [-4.94, -7.5, -9];
+    const weights = softmaxRow(scaled);
+    expect(weights[0]).toBeGreaterThan(0.9); // e^-4.94 / (e^-4.94 + e^-7.5 + e^-9) = 0.91
+    expect(negativeWinner(scaled, weights, ['animal', 'it', 'street'])).toBe(
+      'The winning score for “animal” is negative (−4.94) and still wins: softmax only compares scores. Every other score is lower (the next is −7.50), so e^−4.94 is the largest of the e^s once they are divided by their sum.',
+    );
+    expect(negativeWinner([1, -2], softmaxRow([1, -2]), ['a', 'b'])).toBeNull();
   });
 });

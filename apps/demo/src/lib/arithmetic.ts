@@ -43,3 +43,19 @@ export function fmt(x: number, digits = 2): string {
   if (!Number.isFinite(x)) return String(x);
   return (x < 0 ? '−' : '') + Math.abs(x).toFixed(digits);
 }
+
+/**
+ * The sentence a negative winning score needs: softmax compares scores, so the
+ * largest wins whatever its sign (e^{-4.94} is small, the others' e^s smaller
+ * still). Null when the winner's scaled score is not negative.
+ */
+export function negativeWinner(scaled: readonly number[], weights: readonly number[], tokens: readonly string[]): string | null {
+  let best = 0;
+  for (let j = 1; j < weights.length; j++) if (weights[j] > weights[best]) best = j;
+  const s = scaled[best];
+  if (!(s < 0) || !Number.isFinite(s)) return null;
+  const others = scaled.filter((x, j) => j !== best && Number.isFinite(x));
+  const next = others.length ? Math.max(...others) : -Infinity;
+  return `The winning score for “${tokens[best]}” is negative (${fmt(s)}) and still wins: softmax only compares scores. ` +
+    `Every other score is lower (the next is ${fmt(next)}), so e^${fmt(s)} is the largest of the e^s once they are divided by their sum.`;
+}

@@ -11,6 +11,7 @@
 //
 // parseInspect checks the shape once, so that views can index without guards.
 import type { Thumbnails } from './downsample.js';
+import type { CorefVerdict } from './honesty.js';
 
 /** One query's weights over the keys: a plain array (JSON), or a view into a tensor's data. */
 export type Row = ArrayLike<number>;
@@ -42,6 +43,14 @@ export interface InspectData {
   referent?: { index: number; token: string; p: number };
   /** Coref model only: [layer, head] whose attention from the pronoun is the answer. */
   corefHead?: [number, number];
+  /** Per token: a word the model has never seen (its text is kept in `tokens`; the model read it as <unk>). */
+  unknownAt?: boolean[];
+  /** Coref model in the page: the answer with what qualifies it (lib/honesty.ts). */
+  verdict?: CorefVerdict;
+  /** A note on the text the reader should see beside the answer (the Winograd pair's). */
+  note?: string | null;
+  /** How many words the model knows, for the qualifiers. */
+  knownWords?: number;
 }
 
 export class InspectFormatError extends Error {}

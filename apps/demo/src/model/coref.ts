@@ -5,20 +5,30 @@
 import type { Encoder } from '@tx/blocks';
 import { tf } from '@tx/core';
 import type { WordTokenizer } from '@tx/tokenizer';
-import { findPronouns } from '@tx/train';
+import { corefReading } from '../lib/coref-rule.js';
+import { corefVerdict, winogradNote } from '../lib/honesty.js';
 import type { Inspection } from './run.js';
 
 export interface CorefInspection extends Inspection {
-  /** Words of the text the vocabulary lacks (read as <unk>). */
+  /** Words of the text the vocabulary lacks (the model reads them as <unk>; `tokens` keeps their text). */
   unknown: string[];
 }
 
+/** A text the model cannot read (no words, too long): the page clears its picture and says why. */
+export class Unreadable extends Error {}
+
+/** Run the coref encoder on `text`: attention, Q/K/V, and the answer with what qualifies it. */
 export async function inspectEncoder(model: Encoder, tokenizer: WordTokenizer, text: string): Promise<CorefInspection> {
   const ids = tokenizer.encode(text);
-  if (ids.length === 0) throw new Error('the text has no words');
-  if (ids.length > model.config.blockSize) throw new Error(`the text is ${ids.length} words; this model reads at most ${model.config.blockSize}`);
-  const tokens = ids.map((id) => tokenizer.decode([id]));
-  const pronoun = findPronouns(tokens)[0] ?? -1;
+  if (ids.length === 0) throw new Unreadable('the text has no words');
+  if (ids.length > model.config.blockSize) throw new Unreadable(`the text is ${ids.length} words; this model reads at most ${model.config.blockSize}`);
+  // The words as typed (lowercased), not <unk>: the model reads an unknown word as <unk>, the page shows what it was.
+  const pieces = tokenizer.split(text).map((p) => p.word);
+  const tokens = pieces.length === ids.length ? pieces : ids.map((id) => tokenizer.decode([id]));
+  const unseen = new Set(tokenizer.unknownWords(text));
+  const unknownAt = tokens.map((t) => unseen.has(t));
+  const reading = corefReading(tokens);
+  const pronoun = reading.pronoun ?? -1;
   const wasTraining = model.training;
   model.eval();
   const input = tf.tensor2d([ids], [1, ids.length], 'int32');
@@ -30,14 +40,19 @@ export async function inspectEncoder(model: Encoder, tokenizer: WordTokenizer, t
     const first = async (t: tf.Tensor) => ((await t.array()) as number[][][][])[0];
     const attention = await Promise.all(out.attention!.map(first));
     const [q, k, v] = await Promise.all((['q', 'k', 'v'] as const).map((which) => Promise.all(out.qkv!.map((l) => first(l[which])))));
-    const result: CorefInspection = { tokens, ids, attention, q, k, v, causal: false, corefHead: [...model.config.pointerHead] as [number, number], unknown: tokenizer.unknownWords(text) };
+    const knows = { words: tokenizer.words.length };
+    const result: CorefInspection = { tokens, ids, attention, q, k, v, causal: false, corefHead: [...model.config.pointerHead] as [number, number], unknown: [...unseen], unknownAt, knownWords: knows.words, note: winogradNote(tokens, unknownAt, knows) };
+    let p: number[] | null = null;
     if (out.pointer) {
       const softmax = tf.softmax(out.pointer);
-      const p = Array.from(await softmax.data());
+      p = Array.from(await softmax.data());
       softmax.dispose();
-      const index = p.indexOf(Math.max(...p));
-      Object.assign(result, { pronoun, referent: { index, token: tokens[index], p: p[index] } });
     }
+    // The answer follows the task's rule: the candidate noun the pointer weighs most, never the pronoun or an unknown word.
+    const verdict = corefVerdict(tokens, unknownAt, p, reading, knows);
+    result.verdict = verdict;
+    if (reading.pronoun !== null) result.pronoun = reading.pronoun;
+    if (verdict.referent !== null) result.referent = { index: verdict.referent, token: tokens[verdict.referent], p: verdict.p };
     return result;
   } finally {
     tf.dispose([out.hidden, ...(out.pointer ? [out.pointer] : []), ...out.attention!, ...out.qkv!.flatMap((l) => [l.q, l.k, l.v])]);

@@ -98,6 +98,7 @@ describe('a Hugging Face GPT-2 folder', () => {
     expect(nameOf({ _name_or_path: 'distilgpt2' }, 'the picked files')).toBe('distilgpt2');
     expect(nameOf({}, 'https://huggingface.co/openai-community/gpt2/resolve/main')).toBe('gpt2');
     expect(nameOf({}, 'http://127.0.0.1:8080/hf-1024')).toBe('hf-1024');
+    expect(nameOf({}, 'http://127.0.0.1:8080')).toBe('127.0.0.1:8080'); // a URL is never the "picked model"
     expect(nameOf({}, 'the picked files')).toBe('picked model');
   });
 });

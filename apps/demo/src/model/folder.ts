@@ -129,11 +129,14 @@ function isTx(config: unknown): boolean {
 
 /**
  * A model's name: config.json's `_name_or_path` (save_pretrained writes it),
- * else the folder's last path segment (a Hugging Face URL's repository name).
+ * else the folder's last path segment (a Hugging Face URL's repository name),
+ * or its host; files picked without a name are the "picked model".
  */
 export function nameOf(config: unknown, where: string): string {
   const named = (config as { _name_or_path?: unknown } | null)?._name_or_path;
   if (typeof named === 'string' && named.trim()) return named.trim();
+  if (!where.includes('://')) return 'picked model';
+  // A URL names its model by its last path segment (a Hugging Face repository's name), else by its host.
   const path = where.replace(/\/resolve\/[^/]+\/?$/, '').split('/').filter(Boolean);
-  return where.includes('://') && path.length > 2 ? path.at(-1)! : 'picked model';
+  return path.at(-1)!;
 }

@@ -210,8 +210,11 @@ describe('the coref encoder', () => {
     expect(r.tokens).toEqual(['the', 'animal', "didn't", 'cross', 'the', 'street', 'because', 'it', 'was', 'too', 'tired', '.']);
     expect([r.pronoun, r.corefHead, r.causal, r.unknown]).toEqual([7, [1, 0], false, []]);
     const row = Array.from(r.attention[1][0][7]);
-    expect(r.referent).toEqual({ index: row.indexOf(Math.max(...row)), token: r.tokens[row.indexOf(Math.max(...row))], p: r.referent!.p });
-    expect(r.referent!.p).toBeCloseTo(Math.max(...row), 5); // the answer's probability is the coref head's weight
+    // The answer is the candidate noun ("animal" or "street") the coref head weighs more, never another word (an untrained model's light is anywhere).
+    const best = row[1] >= row[5] ? 1 : 5;
+    expect(r.referent).toEqual({ index: best, token: r.tokens[best], p: r.referent!.p });
+    expect(r.referent!.p).toBeCloseTo(row[best], 5); // the answer's probability is the coref head's weight
+    expect(r.verdict!.headline).toBe(`it = the ${r.tokens[best]}, ${Math.round(100 * row[best])}%`);
     let maxErr = 0;
     for (let layer = 0; layer < 2; layer++) for (let head = 0; head < 2; head++) for (let query = 0; query < 12; query++) {
       const math = tokenArithmetic(r.q[layer][head][query], r.k[layer][head], r.v[layer][head], { query, causal: false });
@@ -221,6 +224,12 @@ describe('the coref encoder', () => {
     expect(r.attention[0][1][0][11]).toBeGreaterThan(0); // the first word sees the last
     const unknown = await inspectEncoder(model, tok, 'The zebra was tired.');
     expect([unknown.unknown, unknown.pronoun, unknown.referent]).toEqual([['zebra'], undefined, undefined]);
+    // An unknown word keeps its text, flagged, where the model read <unk>.
+    expect([unknown.tokens, unknown.unknownAt]).toEqual([['the', 'zebra', 'was', 'tired', '.'], [false, true, false, false, false]]);
+    expect(unknown.ids[1]).toBe(tok.specialTokens['<unk>']);
+    const trophy = await inspectEncoder(model, tok, "The trophy didn't fit in the suitcase because it was too big.");
+    expect([trophy.tokens[1], trophy.tokens[6], trophy.referent, trophy.verdict!.headline]).toEqual(['trophy', 'suitcase', undefined, 'it = ?']);
+    expect(trophy.note).toContain('This model fails it.');
     await expect(inspectEncoder(model, tok, 'it '.repeat(40))).rejects.toThrow('the text is 40 words; this model reads at most 32');
     model.dispose();
   });

@@ -34,6 +34,22 @@ export class ArithmeticView {
     this.render();
   }
 
+  /** Show this token's row at this layer and head (the formula's "every number" link). */
+  focusOn(token: number, layer: number, head: number): void {
+    this.token = token;
+    this.head = head;
+    this.picked = true;
+    if (this.data && this.data.layer !== undefined && layer !== this.data.layer) { this.onLayer(layer); return; }
+    this.layer = layer;
+    if (this.data) this.render();
+  }
+
+  /** The text cannot be read: no numbers for a text the model did not read. */
+  unreadable(reason: string): void {
+    this.data = null;
+    this.root.replaceChildren(h('p.note', {}, `No numbers: the model cannot read this text (${reason}).`));
+  }
+
   private pickLayer(layer: number): void {
     this.picked = true;
     if (this.data!.layer !== undefined && layer !== this.data!.layer) {
@@ -77,9 +93,9 @@ export class ArithmeticView {
         h('li', {}, h('b', {}, 'softmax'), ' turns the scaled scores into weights that sum to 1. ',
           h('span#arith-check', { dataset: { maxErr: String(maxErr) } }, `They match the model's own attention row to ${maxErr.toExponential(1)}.`)),
         h('li', {}, h('b', {}, 'output = Σ wⱼ vⱼ'), ': ', vec(r.output))),
-      h('table.arith', {},
+      h('div.scroll', {}, h('table.arith', {},
         h('thead', {}, h('tr', {}, ...['key', 'k', 'q·k', '÷√d_k', 'softmax', '', 'v'].map((c) => h('th', {}, c)))),
-        h('tbody', {}, ...rows)),
+        h('tbody', {}, ...rows))),
     );
   }
 }

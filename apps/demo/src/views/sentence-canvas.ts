@@ -20,6 +20,10 @@ export interface SentenceOptions {
   width: number;
   /** A word to outline (the answer). */
   marked?: number | null;
+  /** Words the model has never seen: drawn grey and italic, with a dashed underline. */
+  unknown?: readonly boolean[];
+  /** Heads drawn at a quarter of their light (near-uniform heads, which look at nothing in particular). */
+  dimmed?: readonly number[];
 }
 
 export function drawSentence(canvas: HTMLCanvasElement, attention: Attention, tokens: string[], opts: SentenceOptions): SentenceDrawing {
@@ -33,8 +37,9 @@ export function drawSentence(canvas: HTMLCanvasElement, attention: Attention, to
   ctx.fillStyle = '#0b0e17';
   ctx.fillRect(0, 0, layout.width, layout.height);
   const { layer, heads, selected } = opts;
-  const lights = sentenceLights(attention, { layer, heads, query: selected });
-  const glow = receivedLight(attention, { layer, heads, query: selected });
+  const dimmed = new Set(opts.dimmed ?? []);
+  const lights = sentenceLights(attention, { layer, heads, query: selected }).map((l) => (dimmed.has(l.head) ? { ...l, weight: l.weight / 4 } : l));
+  const glow = receivedLight(attention, { layer, heads: heads.filter((hd) => !dimmed.has(hd)), query: selected });
 
   ctx.globalCompositeOperation = 'lighter';
   // Glows behind the words that receive light.
@@ -82,8 +87,24 @@ export function drawSentence(canvas: HTMLCanvasElement, attention: Attention, to
   layout.boxes.forEach((b, i) => {
     const lit = Math.min(1, glow[i]?.alpha ?? 0);
     const level = Math.round(170 + 85 * lit);
-    ctx.fillStyle = i === selected ? '#ffffff' : `rgb(${level},${level},${Math.min(255, level + 15)})`;
+    const unknown = opts.unknown?.[i] === true;
+    ctx.font = unknown ? `italic ${font}` : font;
+    ctx.fillStyle = unknown ? '#9aa3b5' : i === selected ? '#ffffff' : `rgb(${level},${level},${Math.min(255, level + 15)})`;
     ctx.fillText(labels[i], b.x, b.y);
+    if (unknown) {
+      // Unknown to this model: a dashed underline and a small "?" (the word buttons below say it in words).
+      ctx.strokeStyle = '#9aa3b5';
+      ctx.lineWidth = 1;
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
+      ctx.moveTo(b.x, b.y + fontSize * 0.7);
+      ctx.lineTo(b.x + b.width, b.y + fontSize * 0.7);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.font = `${Math.round(fontSize * 0.6)}px ui-sans-serif, system-ui, sans-serif`;
+      ctx.fillText('?', b.x + b.width + 1, b.y - fontSize * 0.5);
+      ctx.font = font;
+    }
     if (i === selected) {
       ctx.fillStyle = '#ffffff';
       ctx.fillRect(b.x, b.y + fontSize * 0.65, b.width, 2);
