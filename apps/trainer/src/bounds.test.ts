@@ -181,6 +181,8 @@ describe('a corpus is bounded before it is read', () => {
     const r = await tx('train', '--resume', ck, '--max-iters', '2', '--backend', 'wasm');
     refused(r, `--resume ${ck}: its corpus ${secret} (settings.data): the checkpoint's tokenizer cannot encode it (line 1, column 5 holds a character outside its 15-token vocabulary); give the corpus it was trained on with --data`);
     expect(r.stderr).not.toMatch(/Zq9XK|":"/); // "root" is in the vocabulary; the ':' after it is not, and is not shown
+    const evaluated = await tx('eval', '--checkpoint', ck, '--backend', 'wasm');
+    refused(evaluated, `--checkpoint ${ck}: its corpus ${secret} (settings.data): the checkpoint's tokenizer cannot encode it (line 1, column 5 holds a character outside its 15-token vocabulary); give the corpus it was trained on with --data`);
 
     config.settings.data = '/dev/zero';
     writeFileSync(configPath, JSON.stringify(config));

@@ -30,19 +30,18 @@ export async function corpusText(s: Pick<ResolvedSettings, 'task' | 'data' | 'se
 }
 
 /**
- * A corpus as token ids, with a checkpoint's tokenizer when resuming. Its
- * path may come from the checkpoint's settings.data, a file tx did not choose
- * (a hostile checkpoint can name /etc/shadow): a character the tokenizer does
- * not know is reported by its line and column, never echoed, and the line
- * names the file and where its path came from.
+ * A corpus as token ids, with a checkpoint's tokenizer when resuming or
+ * evaluating. Its path may come from the checkpoint's settings.data, a file
+ * tx did not choose (a hostile checkpoint can name /etc/shadow): a character
+ * the tokenizer does not know is reported by its line and column, never
+ * echoed, after `where` (the file, and where its path came from).
  */
-export function encodeCorpus(tokenizer: Tokenizer, text: string, s: Pick<ResolvedSettings, 'data'>, resumed?: Pick<OpenedCheckpoint, 'config' | 'raw'>): number[] {
+export function encodeCorpus(tokenizer: Tokenizer, text: string, where: string): number[] {
   try {
     return tokenizer.encode(text);
   } catch (err) {
-    if (!(err instanceof TxError) || s.data === null) throw err;
+    if (!(err instanceof TxError)) throw err;
     const at = /\((line \d+, column \d+)\)/.exec((err as Error).message)?.[1];
-    const where = resumed && resumed.config.settings.data === s.data ? `--resume ${resumed.raw.dir}: its corpus ${s.data} (settings.data)` : `--data ${s.data}`;
     throw new TxError(
       `${where}: the checkpoint's tokenizer cannot encode it (${at ? `${at} holds` : 'it holds'} a character outside its ${tokenizer.vocabSize}-token vocabulary); give the corpus it was trained on with --data`,
     );
@@ -52,7 +51,9 @@ export function encodeCorpus(tokenizer: Tokenizer, text: string, s: Pick<Resolve
 export async function trainLanguageModel(s: ResolvedSettings, output: Output, resumed?: OpenedCheckpoint, { overwrite = false } = {}): Promise<SessionResult> {
   const text = await corpusText(s);
   const tokenizer: Tokenizer = resumed?.tokenizer ?? (s.tokenizer === 'bpe' ? BpeTokenizer.train(text, { vocabSize: s.vocabSize, pattern: 'gpt2' }) : CharTokenizer.fromText(text));
-  const data = new TokenDataset(encodeCorpus(tokenizer, text, s, resumed), { name: s.data ?? 'the names corpus', vocabSize: resumed ? (resumed.model as GPT).config.vocabSize : tokenizer.vocabSize });
+  const fromCheckpoint = resumed !== undefined && resumed.config.settings.data === s.data;
+  const where = fromCheckpoint ? `--resume ${resumed.raw.dir}: its corpus ${s.data} (settings.data)` : `--data ${s.data ?? 'the names corpus'}`;
+  const data = new TokenDataset(encodeCorpus(tokenizer, text, where), { name: s.data ?? 'the names corpus', vocabSize: resumed ? (resumed.model as GPT).config.vocabSize : tokenizer.vocabSize });
   const B = s.batchSize;
   const T = s.blockSize;
   for (const split of ['train', 'val'] as const) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { corefReading } from './coref-rule.js';
+import { corefReading } from '@tx/train';
 import { twoLayerStory } from './story.js';
 import { corefVerdict, isNearUniform, liveText, swapWord, WINOGRAD, winogradNote } from './honesty.js';
 

@@ -1,12 +1,12 @@
 // What the coref model may honestly say about a text. It knows 78 words and
 // one sentence pattern ("the X didn't cross the Y because it was too Z"), so:
 // a word it has never seen keeps its text and is marked unknown (not <unk>);
-// its answer is the candidate noun its pointer likes best (the rule of
-// lib/coref-rule.ts), never the pronoun or an unknown word; a percentage is
+// its answer is the candidate noun its pointer likes best (@tx/train's
+// corefReading, the rule `tx inspect` follows), never the pronoun or an unknown word; a percentage is
 // the pointer's weight, qualified by what the model knows; a sentence outside
 // the pattern is flagged; and a pointer whose light falls on an unknown word
 // is said to mean nothing. Pure functions (tested); views/attention.ts shows them.
-import type { CorefReading } from './coref-rule.js';
+import type { CorefReading } from '@tx/train';
 
 /** The model's answer to "who is it?", with everything that qualifies it. */
 export interface CorefVerdict {

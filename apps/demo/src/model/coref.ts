@@ -5,7 +5,7 @@
 import type { Encoder } from '@tx/blocks';
 import { tf } from '@tx/core';
 import type { WordTokenizer } from '@tx/tokenizer';
-import { corefReading } from '../lib/coref-rule.js';
+import { corefReading } from '@tx/train';
 import { corefVerdict, winogradNote } from '../lib/honesty.js';
 import type { Inspection } from './run.js';
 

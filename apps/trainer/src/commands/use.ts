@@ -5,7 +5,7 @@ import { Rng, TxError, initBackend, tf, type BackendPreference } from '@tx/core'
 import { beamSearch, streamTokens, type LanguageModel, type FinishReason } from '@tx/generate';
 import type { Tokenizer } from '@tx/tokenizer';
 import { TokenDataset, crossEntropy, exactMatch, languageModelLoss, makeExamples, maxTargetLength, type Seq2SeqTask } from '@tx/train';
-import { corpusText } from '../lm.js';
+import { corpusText, encodeCorpus } from '../lm.js';
 import { estimateMemory } from '@tx/blocks';
 import { memoryBudget } from '../budget.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
@@ -145,7 +145,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     source = values.data;
   } else {
     if (config.settings.task === 'text' && !config.settings.data) throw new UsageError(`${values.checkpoint} was imported (${JSON.stringify(config.importedFrom ?? {})}): give the text to evaluate with --data FILE`);
-    tokens = new TokenDataset(tokenizer.encode(await corpusText(config.settings))).val;
+    tokens = new TokenDataset(encodeCorpus(tokenizer, await corpusText(config.settings), `--checkpoint ${values.checkpoint}: its corpus ${config.settings.data ?? 'the names corpus'} (settings.data)`)).val;
     source = `${config.settings.data ?? 'names corpus'} (validation split)`;
   }
   const T = gpt.config.blockSize;
