@@ -77,14 +77,12 @@ describe('checkpoints that do not fit', () => {
     expect((await tx('train', '--out', ckpt, ...tiny)).code).toBe(0);
   }, 120_000);
 
-  it('tx export refuses to write over the checkpoint it reads, and falls back to D.old', async () => {
+  it('tx export refuses to write over the checkpoint it reads, and never reads a bare D.old as D (out.test.ts reads a crashed save)', async () => {
     refused(await tx('export', '--checkpoint', ckpt, '--out', ckpt), `--out ${ckpt} is the --checkpoint ${ckpt}: writing there would replace it; choose another --out`);
     expect(config().format).toBe('tx-checkpoint');
-    const crashed = withConfig('crashed.old', () => {});
-    const r = await tx('export', '--checkpoint', join(dir, 'crashed'), '--out', join(dir, 'site'));
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toBe(`exported ${crashed} to ${join(dir, 'site')} (config.json, model.safetensors, tokenizer.json)\n`);
-    expect(JSON.parse(readFileSync(join(dir, 'site', 'config.json'), 'utf8')).format).toBe('tx-export');
+    withConfig('crashed.old', () => {}); // a user's folder: tx never takes it for a copy of its own
+    refused(await tx('export', '--checkpoint', join(dir, 'crashed'), '--out', join(dir, 'site')), `no checkpoint at ${join(dir, 'crashed')}: the folder does not exist`);
+    expect(existsSync(join(dir, 'site'))).toBe(false);
   });
 
   it.each<[string, (c: Record<string, any>) => void, RegExp]>([

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -232,13 +232,16 @@ describe('checkpoints', () => {
     const { model } = setup();
     await saveCheckpoint(dir, { model, config: { model: { version: 1 } } });
     await saveCheckpoint(dir, { model, config: { model: { version: 2 } } });
-    expect(readdirSync(root)).toEqual(['run']); // no temporary or .old folders left
+    expect(readdirSync(root)).toEqual(['run']); // no temp or old boxes left
     expect(readdirSync(dir).sort()).toEqual(['config.json', 'manifest.json', 'model.safetensors']);
 
-    // A crash between "rename dir -> dir.old" and "rename temp -> dir" leaves only dir.old.
-    renameSync(dir, `${dir}.old`);
+    // A crash between "dir -> old box" and "temp copy -> dir" leaves no dir: the newest complete copy is read.
+    let crashed = false;
+    void saveCheckpoint(dir, { model, config: { model: { version: 3 } } }, { onStep: (step) => (step === 'moved-old' ? ((crashed = true), new Promise<void>(() => {})) : undefined) });
+    while (!crashed) await new Promise((r) => setTimeout(r, 5));
+    expect(existsSync(dir)).toBe(false);
     const recovered = await loadCheckpoint(dir);
-    expect(recovered.config.model).toEqual({ version: 2 });
+    expect(recovered.config.model).toEqual({ version: 3 });
     tf.dispose(Object.values(recovered.modelState));
   });
 

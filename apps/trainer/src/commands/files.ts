@@ -178,7 +178,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
         await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(files.config, null, 2)}\n`);
         await saveSafetensorsFile(join(temp, 'model.safetensors'), files.tensors, { format: 'pt' });
         await writeFileAtomic(join(temp, 'tx-tokenizer.json'), JSON.stringify(files.txTokenizer));
-      }, { overwrite: values.force === true });
+      }, { overwrite: values.force === true, label: 'tx-export' });
     } finally {
       tf.dispose(Object.values(files.tensors));
     }
@@ -189,16 +189,16 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
       await copy(join(source, 'model.safetensors'), join(temp, 'model.safetensors'));
       await copy(join(source, 'tokenizer.json'), join(temp, 'tokenizer.json'));
       await writeFileAtomic(join(temp, 'model_args.json'), `${JSON.stringify(nanoGPTModelArgs(config.model.config as GPTConfig), null, 2)}\n`);
-    }, { overwrite: values.force === true });
+    }, { overwrite: values.force === true, label: 'tx-export' });
     written = ['model.safetensors', 'model_args.json', 'tokenizer.json'];
   } else {
     await replaceFolder(out, async (temp) => {
       for (const file of ['model.safetensors', 'tokenizer.json']) await copy(join(source, file), join(temp, file));
       await writeFileAtomic(join(temp, 'config.json'), `${JSON.stringify(exportManifest(config.task, config.model), null, 2)}\n`);
-    }, { overwrite: values.force === true });
+    }, { overwrite: values.force === true, label: 'tx-export' });
     written = ['config.json', 'model.safetensors', 'tokenizer.json'];
   }
-  io.stdout.write(`exported ${source} to ${out} (${written.join(', ')})\n`);
+  io.stdout.write(`exported ${dir} to ${out} (${written.join(', ')})\n`); // the path given, even when a crashed save's copy was read
 }
 
 /** nanoGPT's model_args dict for a GPTConfig (the inverse of gptConfigFromNanoGPT). */
