@@ -1,35 +1,18 @@
 // The `tx` command line: parse, dispatch, and turn every expected failure
 // into one line on stderr with exit code 2 (a stack trace only with --debug).
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { CONFIG_LIMIT, readTextFile } from './read.js';
-import { availableParallelism, constants } from 'node:os';
-import { MAX_THREADS, TxError, initBackend } from '@tx/core';
-import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { trainLanguageModel } from './lm.js';
-import { decimal } from './numbers.js';
-import { memoryBudget } from './budget.js';
-import { openCheckpoint, readCheckpointConfig } from './model-io.js';
-import { checkOut } from './out.js';
-import { recoverFolder } from '@tx/train/node';
-import { TRAIN_FIELDS, checkField, parseConfigFile, type TrainSettings } from './schema.js';
-import { trainSeq2Seq } from './seq2seq-train.js';
-import { trainCoref } from './coref-train.js';
-import { resolveSettings } from './settings.js';
-import { sampleCommand, evalCommand, inspectCommand } from './commands/use.js';
-import { importCommand, exportCommand } from './commands/files.js';
+import { TxError } from '@tx/core';
+import { UsageError, type Io } from './args.js';
 import { benchCommand } from './commands/bench.js';
+import { importCommand, exportCommand } from './commands/files.js';
+import { trainCommand } from './commands/train.js';
+import { sampleCommand, evalCommand, inspectCommand } from './commands/use.js';
 import { BENCH_FLAGS, EVAL_FLAGS, EXPORT_FLAGS, IMPORT_FLAGS, INSPECT_FLAGS, SAMPLE_FLAGS, TRAIN_FLAGS, type Spec } from './flags.js';
-import type { Output } from './session.js';
+import { TRAIN_FIELDS } from './schema.js';
 
-export interface Io {
-  stdout: { write(s: string): unknown; isTTY?: boolean };
-  stderr: { write(s: string): unknown };
-}
-
-/** A mistake in how tx was called: reported as one line, exit code 2. */
-export class UsageError extends TxError {}
+// The command-line helpers live in args.ts (commands import them from there, so no import goes back
+// from a command to this file); they are re-exported here for code that still names run.js.
+export { UsageError, parse, positive, required, threadsFlag, type Io } from './args.js';
 
 /** A tx command: what `tx --help` says of it, its flags (which parse them and print its help), and what it does. */
 interface Command {
@@ -52,7 +35,7 @@ const COMMANDS: Record<string, Command> = {
       'With no options it trains a small GPT on an embedded corpus of English first names (about a minute on 2 cores), saves a checkpoint in runs/names and prints sampled names. Ctrl-C, SIGTERM or SIGHUP saves, then exits 130, 143 or 129.',
       'Settings only a --config file sets: CONFIG_ONLY.',
     ],
-    run: train,
+    run: trainCommand,
   },
   sample: { summary: 'generate text from a checkpoint', flags: SAMPLE_FLAGS, run: sampleCommand },
   eval: { summary: "loss and perplexity of a checkpoint on a text (a seq2seq model's accuracy)", flags: EVAL_FLAGS, run: evalCommand },
@@ -197,123 +180,4 @@ export type { Flag, Spec } from './flags.js';
 /** --help or -h where a flag may stand (not as the value of a string flag, as in `--prompt -h`). */
 function asksForHelp(argv: string[], options: Spec): boolean {
   return argv.some((a, i) => (a === '--help' || a === '-h') && !(i > 0 && /^--[^=]+$/.test(argv[i - 1]) && options[argv[i - 1].slice(2)]?.type === 'string'));
-}
-
-/**
- * node:util parseArgs with a command's flag table (flags.ts), strict, with its
- * long messages cut to the part that names the flag; flags the table marks
- * required must be there.
- */
-export function parse(argv: string[], spec: Spec, positionals = 0): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  const options = Object.fromEntries(Object.entries(spec).map(([flag, f]) => [flag, { type: f.type }]));
-  // "--seed -1": a negative number is the flag's value (node reads it as an ambiguous option).
-  const args = [...argv];
-  for (let i = args.length - 1; i > 0; i--) {
-    if (/^-\.?\d/.test(args[i]) && args[i - 1].startsWith('--') && options[args[i - 1].slice(2)]?.type === 'string') args.splice(i - 1, 2, `${args[i - 1]}=${args[i]}`);
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: positionals > 0 });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.split(/\.(?:\s|$)/)[0]} (see tx --help)`); // its first sentence: one line
-  }
-  if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}" (see tx --help)`);
-  for (const [flag, f] of Object.entries(spec)) if (f.required) required(parsed.values, flag);
-  return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
-}
-
-export function required(values: Record<string, unknown>, flag: string): string {
-  const v = values[flag];
-  if (typeof v !== 'string' || v === '') throw new UsageError(`--${flag} is required (see tx --help)`);
-  return v;
-}
-
-/** A flag that must be a positive number (or integer) in plain decimal (numbers.ts), or undefined when absent. */
-export function positive(values: Record<string, unknown>, flag: string, integer: boolean): number | undefined {
-  const raw = values[flag];
-  if (raw === undefined) return undefined;
-  const n = typeof raw === 'string' ? decimal(raw, { integer }) : null;
-  if (n === null || n <= 0) throw new UsageError(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
-  return n;
-}
-
-/**
- * --threads, 1 to 64; else TX_THREADS, read (and checked) by @tx/core (undefined here); else every core of
- * this machine, up to 64. @tx/core starts at most as many threads as there are cores (the start line says so).
- */
-export function threadsFlag(values: Record<string, unknown>): number | undefined {
-  const n = positive(values, 'threads', true);
-  if (n !== undefined && n > MAX_THREADS) throw new UsageError(`--threads must be an integer from 1 to ${MAX_THREADS}, got "${values.threads}"`);
-  return n ?? (process.env.TX_THREADS ? undefined : Math.min(availableParallelism(), MAX_THREADS));
-}
-
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-async function train(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, TRAIN_FLAGS);
-  const flags: TrainSettings = {};
-  for (const [flag, { field }] of Object.entries(TRAIN_FLAGS as Spec)) {
-    const raw = values[flag];
-    if (field && raw !== undefined) (flags as Record<string, unknown>)[field] = checkField(field, raw, `--${flag}`, { text: true });
-  }
-  const fromFile: TrainSettings = {};
-  if (typeof values.config === 'string') {
-    Object.assign(fromFile, parseConfigFile(await readTextFile(values.config, '--config', CONFIG_LIMIT), values.config));
-  }
-
-  const output: Output = { json: values.json === true, tty: !!io.stdout.isTTY && values.json !== true, write: (s) => void io.stdout.write(s) };
-  const resumeDir = flags.resume ?? fromFile.resume;
-  const resuming = resumeDir ? await resumedSettings(resumeDir, fromFile, flags, io) : undefined;
-  const settings = resuming?.settings ?? resolveSettings([fromFile, flags]);
-  if (resumeDir && resuming?.finished) {
-    // A finished run has nothing left to train: nothing is written, to --out or to the checkpoint (not even a recovery).
-    const { step } = resuming;
-    if (output.json) output.write(`${JSON.stringify({ event: 'nothing-to-do', step, maxIters: settings.maxIters, checkpoint: resumeDir })}\n`);
-    else output.write(`nothing to do: ${resumeDir} is at step ${step}, ${step === settings.maxIters ? 'which is' : 'past'} --max-iters ${settings.maxIters}; give a larger --max-iters to train on\n`);
-    return 0;
-  }
-  // Where the checkpoint goes is checked before any work: nothing the user has is replaced by surprise.
-  const reads = [
-    ...(settings.data ? [{ flag: '--data', path: settings.data }] : []),
-    ...(typeof values.config === 'string' ? [{ flag: '--config', path: values.config }] : []),
-    ...(resumeDir && resolve(resumeDir) !== resolve(settings.out) ? [{ flag: '--resume checkpoint', path: resumeDir }] : []),
-  ];
-  await checkOut(settings.out, { format: 'tx-checkpoint', task: settings.task, force: values.force === true, reads });
-  await recoverFolder(settings.out); // a crashed save's newest complete copy becomes the folder; stale temp folders go
-
-  const backend = await initBackend({ prefer: settings.backend, threads: threadsFlag(values) });
-  if (!output.json && backend.fellBackFrom) output.write(`backend ${backend.backend} (${backend.fellBackFrom} unavailable: ${backend.reason})\n`);
-  const resumed = resumeDir ? await openCheckpoint(resumeDir, memoryBudget(backend.backend), { optimizer: true }) : undefined;
-  const options = { overwrite: values.force === true };
-  const trainTask = settings.task === 'names' || settings.task === 'text' ? trainLanguageModel : settings.task === 'coref' ? trainCoref : trainSeq2Seq;
-  const result = await trainTask(settings, output, resumed, options);
-  return result.signal ? 128 + constants.signals[result.signal] : 0; // SIGINT 130, SIGTERM 143, SIGHUP 129
-}
-
-/**
- * A resumed run keeps its saved settings; flags may change the budget, output,
- * backend and the corpus's path. `finished`: the checkpoint's step is already
- * at or past maxIters, so there is nothing to train.
- */
-async function resumedSettings(resumeDir: string, fromFile: TrainSettings, flags: TrainSettings, io: Io) {
-  const { config } = await readCheckpointConfig(resumeDir);
-  const kept: Array<keyof typeof TRAIN_FIELDS> = ['maxIters', 'evalInterval', 'backend', 'out', 'data'];
-  const ignored = [...new Set([...Object.keys(fromFile), ...Object.keys(flags)])].filter((k) => k !== 'resume' && !kept.includes(k as keyof typeof TRAIN_FIELDS));
-  if (ignored.length > 0) {
-    io.stderr.write(`tx: note: a resumed run keeps its checkpoint's settings; ignoring ${ignored.map((k) => `--${kebab(k)}`).join(', ')}\n`);
-  }
-  const settings = resolveSettings([config.settings as TrainSettings, pickKeys(fromFile, kept), pickKeys(flags, kept)]);
-  if (!flags.out && !fromFile.out) settings.out = resumeDir;
-  const step = config.training.step;
-  if (step >= settings.maxIters) return { settings, step, finished: true };
-  if (settings.data && !flags.data && !fromFile.data) {
-    await access(settings.data).catch((err: NodeJS.ErrnoException) => {
-      throw new UsageError(`--resume ${resumeDir}: its corpus ${settings.data} cannot be read (${err.code}); give its new path with --data`);
-    });
-  }
-  return { settings, step, finished: false };
-}
-
-function pickKeys(s: TrainSettings, keys: Array<keyof typeof TRAIN_FIELDS>): TrainSettings {
-  return Object.fromEntries(keys.filter((k) => s[k] !== undefined).map((k) => [k, s[k]])) as TrainSettings;
 }

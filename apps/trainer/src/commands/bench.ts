@@ -5,7 +5,7 @@ import { Rng, initBackend, kernelsInfo, tf, type BackendPreference } from '@tx/c
 import { generate } from '@tx/generate';
 import { AdamW, languageModelLoss, trainStep, type Batch } from '@tx/train';
 import { BENCH_FLAGS } from '../flags.js';
-import { parse, positive, threadsFlag, UsageError, type Io } from '../run.js';
+import { parse, positive, threadsFlag, UsageError, type Io } from '../args.js';
 
 export async function benchCommand(argv: string[], io: Io): Promise<void> {
   const { values } = parse(argv, BENCH_FLAGS);

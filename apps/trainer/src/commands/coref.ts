@@ -11,7 +11,7 @@ import { Rng, TxError } from '@tx/core';
 import { PRONOUNS, corefReading, evaluateCoref, findPronouns, makeCorefExamples } from '@tx/train';
 import { COREF_NOUNS, answer, wordTokenizer } from '../coref-train.js';
 import type { OpenedCheckpoint } from '../model-io.js';
-import { UsageError, type Io } from '../run.js';
+import { UsageError, type Io } from '../args.js';
 
 /** Fresh sentences for `tx eval`: validation triples, from a seed training never used. */
 export const EVAL_SENTENCES = 1000;

@@ -15,7 +15,7 @@ import { checkMemory, memoryBudget } from '../budget.js';
 import { openCheckpoint, readCheckpointConfig, type TxCheckpointConfig } from '../model-io.js';
 import { checkOut } from '../out.js';
 import { EXPORT_FLAGS, IMPORT_FLAGS } from '../flags.js';
-import { parse, required, UsageError, type Io } from '../run.js';
+import { parse, required, UsageError, type Io } from '../args.js';
 import { resolveSettings } from '../settings.js';
 
 export async function importCommand(argv: string[], io: Io): Promise<void> {

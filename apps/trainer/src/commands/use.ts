@@ -10,7 +10,7 @@ import { estimateMemory } from '@tx/blocks';
 import { memoryBudget } from '../budget.js';
 import { openCheckpoint, type OpenedCheckpoint } from '../model-io.js';
 import { EVAL_FLAGS, INSPECT_FLAGS, SAMPLE_FLAGS } from '../flags.js';
-import { parse, positive, required, threadsFlag, UsageError, type Io } from '../run.js';
+import { parse, positive, required, threadsFlag, UsageError, type Io } from '../args.js';
 import { checkField } from '../schema.js';
 import { greedyDecode } from '../seq2seq-train.js';
 import { corefEval, corefInspect } from './coref.js';
