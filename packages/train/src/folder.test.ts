@@ -130,6 +130,16 @@ describe('replaceFolder', () => {
     expect(readFileSync(join(root, 'run.old', 'config.json'), 'utf8')).toBe('{"version": 7}');
   });
 
+  it('a box belongs to the folder its marker names, not to every folder its name starts like', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tx-swap-'));
+    const other = join(root, 'run.tx-tmp-5');
+    await save(other, 1);
+    await save(other, 2, 'moved-old'); // its boxes, .run.tx-tmp-5.tx-old-* and .run.tx-tmp-5.tx-tmp-*, also start with `.run.tx-tmp-`
+    await save(join(root, 'run'), 1);
+    expect(readdirSync(root).filter((n) => n.startsWith('.run.tx-tmp-5.tx-'))).toHaveLength(2);
+    expect(await read(other)).toBe(2);
+  });
+
   it('a kill right after a box is made leaves a box without a marker, which the next writer removes', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tx-swap-'));
     const dir = join(root, 'run');

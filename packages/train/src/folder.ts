@@ -87,6 +87,8 @@ interface Marker {
   format: 'tx-folder-box';
   version: 1;
   kind: 'temp' | 'old';
+  /** The name of the folder the box belongs to (`ck.tx-tmp-5`'s boxes also start with `.ck.tx-tmp-`). */
+  of: string;
   whole?: boolean;
   owned?: string[];
 }
@@ -125,7 +127,7 @@ export async function replaceFolder(dir: string, write: (temp: string) => Promis
   const copy = () => join(box!, basename(real));
   try {
     await makeFolder(dirname(real));
-    box = await makeBox(real, { format: 'tx-folder-box', version: 1, kind: 'temp' });
+    box = await makeBox(real, { kind: 'temp' });
     await mkdir(copy());
     await write(copy());
     await step('files-written');
@@ -142,7 +144,7 @@ export async function replaceFolder(dir: string, write: (temp: string) => Promis
 
   try {
     if (plan.exists) {
-      const old = await makeBox(real, { format: 'tx-folder-box', version: 1, kind: 'old', ...(plan.mode === 'whole' ? { whole: true } : { owned: plan.owned }) });
+      const old = await makeBox(real, { kind: 'old', ...(plan.mode === 'whole' ? { whole: true } : { owned: plan.owned }) });
       await rename(real, join(old, basename(real)));
       await step('moved-old');
     }
@@ -178,7 +180,7 @@ export async function checkReplaceable(dir: string, { overwrite = false }: { ove
   }
   let box: string | undefined;
   try {
-    box = await makeBox(real, { format: 'tx-folder-box', version: 1, kind: 'temp' });
+    box = await makeBox(real, { kind: 'temp' });
     if (plan.mode === 'keep' && plan.exists) {
       await mkdir(join(box, basename(real)));
       await keepUserFiles(dir, real, join(box, basename(real)), plan.owned);
@@ -272,7 +274,7 @@ export async function recoverFolder(dir: string): Promise<void> {
       if (found) {
         // D was damaged after it was saved: put it aside, keeping what is not tx's.
         const manifest = await readManifest(real);
-        const old = await makeBox(real, { format: 'tx-folder-box', version: 1, kind: 'old', owned: manifest ? Object.keys(manifest.files) : [] });
+        const old = await makeBox(real, { kind: 'old', owned: manifest ? Object.keys(manifest.files) : [] });
         await rename(real, join(old, basename(real)));
       }
       await rename(best.box.copy, real);
@@ -294,13 +296,14 @@ async function listBoxes(real: string): Promise<Box[]> {
     const path = join(dirname(real), name);
     if (!(await lstat(path).then((s) => s.isDirectory(), () => false))) continue;
     const marker = await readMarker(path);
-    if (marker?.kind === kind) found.push({ path, kind, marker, copy: join(path, base) });
+    if (marker?.kind === kind && marker.of === base) found.push({ path, kind, marker, copy: join(path, base) });
   }
   return found;
 }
 
 /** Make a box beside `real` (a fresh name, never an existing one) with its marker written first. */
-async function makeBox(real: string, marker: Marker): Promise<string> {
+async function makeBox(real: string, what: Pick<Marker, 'kind' | 'whole' | 'owned'>): Promise<string> {
+  const marker: Marker = { format: 'tx-folder-box', version: 1, of: basename(real), ...what };
   for (;;) {
     const path = join(dirname(real), `.${basename(real)}.tx-${marker.kind === 'temp' ? 'tmp' : 'old'}-${process.pid}-${Date.now()}-${boxes++}`);
     try {
