@@ -189,3 +189,23 @@ describe('a corpus is bounded before it is read', () => {
     refused(await tx('train', '--resume', ck, '--max-iters', '2', '--backend', 'wasm'), `--data /dev/zero: a character device, not a regular file; tx reads only regular files`);
   }, 120_000);
 });
+
+describe("a checkpoint's own files are read under the same rules", () => {
+  it('tokenizer.json linked to /dev/urandom, or config.json a FIFO, is one line for sample; a FIFO config.json in --out does not block train', async () => {
+    const dir = tmp();
+    const ck = join(dir, 'ck');
+    expect((await tx('import', 'hf', '--dir', hf, '--out', ck, '--backend', 'cpu')).code).toBe(0);
+    const tokenizer = join(ck, 'tokenizer.json');
+    rmSync(tokenizer);
+    symlinkSync('/dev/urandom', tokenizer);
+    refused(await tx('sample', '--checkpoint', ck, '--max-new-tokens', '2', '--backend', 'cpu'), `${tokenizer} (a link to /dev/urandom): a character device, not a regular file; tx reads only regular files`);
+
+    const config = join(ck, 'config.json');
+    rmSync(config);
+    execFileSync('mkfifo', [config]);
+    refused(await tx('sample', '--checkpoint', ck, '--max-new-tokens', '2', '--backend', 'cpu'), `${config}: a FIFO (named pipe), not a regular file; tx reads only regular files`);
+    const r = await tx('train', '--out', ck, '--config', tinyConfig(), '--max-iters', '1', '--backend', 'cpu');
+    expect(r.code).toBe(2); // refused as a folder of files tx cannot vouch for, without reading the FIFO
+    expect(r.stderr).toMatch(/^tx: [^\n]+\n$/);
+  }, 120_000);
+});

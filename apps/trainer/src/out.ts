@@ -10,10 +10,11 @@
 //     (a checkpoint of the same task, an export), or is empty; anything else
 //     needs --force. The user's own files inside a tx folder are kept;
 //   - somewhere tx can write (a read-only mount is one line now).
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TxError } from '@tx/core';
+import { READ_LIMITS, readTextFileWithin } from '@tx/core/node';
 import { checkReplaceable, fileKind, findCompleteCopy, isInside, realPath, sameFile } from '@tx/train/node';
 
 /** Where a command writes its folder, what it will hold, and the paths it reads (checked by checkOut). */
@@ -84,7 +85,7 @@ async function describe(out: string, s: Stats | null): Promise<{ what: string; f
   if (!copy) return null;
   let config: { format?: unknown; task?: unknown } | null = null;
   try {
-    config = JSON.parse(await readFile(join(copy.path, 'config.json'), 'utf8'));
+    config = JSON.parse(await readTextFileWithin(join(copy.path, 'config.json'), { maxBytes: READ_LIMITS.config, kind: 'a config file' })); // a FIFO or device: not a tx config
   } catch {
     config = null;
   }

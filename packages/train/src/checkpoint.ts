@@ -8,10 +8,9 @@
 // A checkpoint is replaced as a whole (replaceFolder): the new one is written
 // in full beside the old, then swapped in with renames. A crash at any moment,
 // twice in a row, leaves a complete copy that loadCheckpoint finds, never a mix.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf, type Module, type RngState } from '@tx/core';
-import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
+import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import type { AdamW } from './adamw.js';
 import { CheckpointError, exists, findCompleteCopy, replaceFolder, type ReplaceFolderOptions } from './folder.js';
 
@@ -85,11 +84,18 @@ export async function loadCheckpoint(requested: string, { optimizer = true }: { 
   if (!copy) throw new CheckpointError(`no checkpoint at ${requested}: the folder does not exist`);
   const dir = copy.path;
   const configPath = join(dir, 'config.json');
+  // Only regular files within a size limit are read (a FIFO would block, /dev/urandom never ends): @tx/core's readTextFileWithin.
+  let text: string;
+  try {
+    text = await readTextFileWithin(configPath, { maxBytes: READ_LIMITS.config, kind: 'a config file' });
+  } catch (err) {
+    throw new CheckpointError(((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? `${configPath}: missing` : (err as Error).message, { cause: err });
+  }
   let config: CheckpointConfig;
   try {
-    config = JSON.parse(await readFile(configPath, 'utf8'));
+    config = JSON.parse(text);
   } catch (err) {
-    throw new CheckpointError(`${configPath}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : `not valid JSON (${(err as Error).message})`}`);
+    throw new CheckpointError(`${configPath}: not valid JSON (${(err as Error).message})`);
   }
   if (typeof config !== 'object' || config === null || typeof config.model !== 'object') {
     throw new CheckpointError(`${configPath}: expected an object with a "model" field`);
@@ -102,8 +108,11 @@ export async function loadCheckpoint(requested: string, { optimizer = true }: { 
   }
   let tokenizer: unknown = null;
   if (await exists(join(dir, 'tokenizer.json'))) {
+    const text = await readTextFileWithin(join(dir, 'tokenizer.json'), { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' }).catch((err: Error) => {
+      throw new CheckpointError(err.message, { cause: err });
+    });
     try {
-      tokenizer = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8'));
+      tokenizer = JSON.parse(text);
     } catch (err) {
       throw new CheckpointError(`${join(dir, 'tokenizer.json')}: not valid JSON (${(err as Error).message})`);
     }

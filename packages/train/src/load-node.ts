@@ -3,10 +3,9 @@
 // folder.ts), a `tx export`, or a Hugging Face GPT-2 folder (config.json with
 // `model_type: "gpt2"`, model.safetensors, and tokenizer.json or vocab.json +
 // merges.txt). See ./load.ts for what comes back.
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TxError, tf } from '@tx/core';
-import { loadSafetensorsFile } from '@tx/core/node';
+import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin } from '@tx/core/node';
 import type { HuggingFaceFiles } from './huggingface.js';
 import { modelFromFiles, modelFromHuggingFace, type LoadedModel } from './load.js';
 import { findCompleteCopy } from './folder.js';
@@ -22,10 +21,12 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const folder = copy.path;
   const read = async (name: string): Promise<string | null> => {
     try {
-      return await readFile(join(folder, name), 'utf8');
+      // Only a regular file within its kind's limit (a FIFO would block, /dev/urandom never ends).
+      const limit = name === 'config.json' ? { maxBytes: READ_LIMITS.config, kind: 'a config file' } : { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' };
+      return await readTextFileWithin(join(folder, name), limit);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new TxError(`${join(folder, name)}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
+      throw err; // a TxError naming the file: `${path}: a FIFO (named pipe), not a regular file; ...`
     }
   };
   const json = async (name: string): Promise<unknown> => {
