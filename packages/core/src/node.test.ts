@@ -50,6 +50,10 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(dir)).toEqual(['runs']);
   });
 
+  it('a folder that cannot be created is one error, not a loop (/proc/self/x)', async () => {
+    expect((await failure(writeFileAtomic('/proc/self/x/y.json', 'x'))).message).toBe('/proc/self/x/y.json: cannot create its folder /proc/self/x (ENOENT: no such file or directory)');
+  });
+
   it('removes the temporary file when the rename fails (EISDIR)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tx-atomic-'));
     const path = join(dir, 'model.safetensors');

@@ -21,6 +21,20 @@ import { tf } from './tf.js';
 const tfTensor = (raw: RawTensor) => tf.tensor(raw.data, raw.shape, raw.dtype);
 
 /**
+ * Create folder `dir` and its missing parents, each mkdir tried once. Node's
+ * `mkdir(dir, { recursive: true })` loops forever where a folder exists but
+ * refuses children (`/proc/self/x`: ENOENT, then EEXIST on the parent, again).
+ */
+async function makeParents(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let p = dir; !(await stat(p).then(() => true, () => false)); p = dirname(p)) {
+    missing.push(p);
+    if (dirname(p) === p) break;
+  }
+  for (const p of missing.reverse()) await mkdir(p).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : Promise.reject(err)));
+}
+
+/**
  * Write a file so that readers, and a machine that crashes, see either the old
  * contents or the new, never a half-written file: write a temporary file
  * beside it, fsync it (else the rename can reach the disk before the data),
@@ -32,7 +46,7 @@ const tfTensor = (raw: RawTensor) => tf.tensor(raw.data, raw.shape, raw.dtype);
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeParents(dir);
   } catch (err) {
     // EEXIST: a file is where the folder should be; opening the temporary
     // file below then fails with the clearer ENOTDIR.
