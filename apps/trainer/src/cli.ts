@@ -15,13 +15,20 @@ if (stdoutWasClosed()) {
 }
 
 // A closed pipe (`tx ... | head`) or a full disk behind stdout (`> /dev/full`)
-// stops the command: one line on stderr, exit code 2, no stack trace. A run
-// stopping on a signal (a hung-up terminal) saves first and exits 128 + n.
+// stops the command: one line on stderr, exit code 2, no stack trace. But a
+// hung-up terminal sends SIGHUP before its writes fail: the decision waits a
+// turn of the event loop, so that a signal already sent is handled first, and
+// a run stopping on one saves and exits 128 + n.
+let stdoutFailed = false;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (stoppingOn()) return;
-  const reason = err.code === 'EPIPE' ? 'EPIPE: the reader closed it' : err.message.split(', ')[0];
-  process.stderr.write(`tx: cannot write to standard output (${reason})\n`);
-  process.exit(2);
+  if (stdoutFailed) return;
+  stdoutFailed = true;
+  setTimeout(() => {
+    if (stoppingOn()) return;
+    const reason = err.code === 'EPIPE' ? 'EPIPE: the reader closed it' : err.message.split(', ')[0];
+    process.stderr.write(`tx: cannot write to standard output (${reason})\n`);
+    process.exit(2);
+  }, 20);
 });
 
 process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

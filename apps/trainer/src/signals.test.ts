@@ -53,4 +53,24 @@ describe('SIGHUP during training', () => {
     expect(interrupted.step).toBeGreaterThanOrEqual(3);
     expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training.step).toBe(interrupted.step);
   }, 120_000);
+
+  it('saves even when the terminal is gone: SIGHUP, then every write to stdout fails (EPIPE)', async () => {
+    const dir = tmp();
+    const out = join(dir, 'run');
+    const child = spawn('node', [cli, 'train', '--max-iters', '400', '--out', out, '--backend', 'wasm', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (/"event":"step","step":3\b/.test(stdout) && !child.killed) {
+        child.kill('SIGHUP'); // as a terminal hangs up: the signal first, then its end of stdout closes
+        child.stdout.destroy();
+      }
+    });
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(129);
+    expect(stderr).toBe('');
+    const step = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training.step;
+    expect(step).toBeGreaterThanOrEqual(3);
+  }, 120_000);
 });
