@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runTx, tinyConfig, tmp } from '../test/run-tx.js';
+import { corpusLimit } from './budget.js';
 
 const hf = join(import.meta.dirname, '../../../packages/blocks/test/fixtures/hf-gpt2/f32');
 const cli = join(import.meta.dirname, '../dist/cli.js');
@@ -163,6 +164,28 @@ describe('a corpus is bounded before it is read', () => {
     const fifo = join(dir, 'corpus.fifo');
     execFileSync('mkfifo', [fifo]);
     refused(await tx('train', '--task', 'text', '--data', fifo, '--out', join(dir, 'ck'), '--backend', 'cpu'), `--data ${fifo}: a FIFO (named pipe), not a regular file; tx reads only regular files`);
+  }, 60_000);
+
+  it('the limit is 100 MiB, or what the memory budget allows at 32 bytes per byte of text', async () => {
+    const limit = corpusLimit({});
+    if (limit.bytes === 100 * 1024 ** 2) expect(limit.reason).toBe('at a token per character, a JavaScript array holds at most 134M tokens');
+    else expect(limit.reason).toMatch(/^tokenizing takes about 32 bytes of memory per byte of text, and the budget is /); // a machine short of memory
+    expect(corpusLimit({ TX_MEMORY_BUDGET: '512MB' })).toEqual({ bytes: 16 * 1024 ** 2, reason: 'tokenizing takes about 32 bytes of memory per byte of text, and the budget is 512.0 MB (TX_MEMORY_BUDGET)' });
+    const dir = tmp();
+    const corpus = join(dir, 'corpus.txt');
+    writeFileSync(corpus, '');
+    truncateSync(corpus, 17 * 1024 ** 2);
+    const saved = process.env.TX_MEMORY_BUDGET;
+    process.env.TX_MEMORY_BUDGET = '512MB';
+    try {
+      refused(
+        await tx('train', '--task', 'text', '--data', corpus, '--out', join(dir, 'ck'), '--backend', 'cpu'),
+        `--data ${corpus}: 17.0 MB, more than the 16.0 MB allowed for a corpus (tokenizing takes about 32 bytes of memory per byte of text, and the budget is 512.0 MB (TX_MEMORY_BUDGET))`,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.TX_MEMORY_BUDGET;
+      else process.env.TX_MEMORY_BUDGET = saved;
+    }
   }, 60_000);
 
   it("a checkpoint's settings.data naming another file is named on --resume, and its bytes never echoed", async () => {
