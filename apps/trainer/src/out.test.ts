@@ -154,6 +154,34 @@ describe('a read-only mount (item 14)', () => {
   });
 });
 
+describe('a file tx cannot keep by a hard link', () => {
+  const dir = tmp();
+  const mnt = join(dir, 'ck', 'mnt');
+  let mounted = false;
+  afterAll(() => {
+    if (mounted) execFileSync('umount', [mnt]);
+  });
+
+  it('is one line naming it, before any training (a tmpfs mounted inside the checkpoint: EXDEV)', async ({ skip }) => {
+    expect((await tx('train', '--out', join(dir, 'ck'), ...tiny)).code).toBe(0);
+    mkdirSync(mnt);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'ignore' });
+      mounted = true;
+    } catch {
+      skip('mounting a tmpfs needs root');
+    }
+    writeFileSync(join(mnt, 'data.txt'), 'on another file system\n');
+    const before = readFileSync(join(dir, 'ck', 'model.safetensors'));
+    const r = await tx('train', '--out', join(dir, 'ck'), ...tiny);
+    refused(r, `--out ${mnt}: cannot hard-link it into the new copy, which is how tx keeps your files (EXDEV: cross-device link not permitted)`);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(join(dir, 'ck', 'model.safetensors'))).toEqual(before);
+    expect(readFileSync(join(mnt, 'data.txt'), 'utf8')).toBe('on another file system\n');
+    expect(readdirSync(dir)).toEqual(['ck']);
+  });
+});
+
 describe('kill -9 during saves', () => {
   it('after every kill and the next save, the user files beside and inside the checkpoint are byte-identical', async () => {
     const dir = tmp();

@@ -219,7 +219,7 @@ async function keepUserFiles(dir: string, real: string, copy: string, owned: str
       throw new CheckpointError(`${join(dir, name)} was not written by tx, and this save writes a file of that name: move it out of ${dir}`);
     }
     await linkTree(join(real, name), join(copy, name)).catch((err) => {
-      throw err instanceof TxError ? err : fileError(join(dir, name), 'cannot keep it in the new copy (tx keeps your files by hard links)', err);
+      throw err instanceof TxError ? err : fileError(join(dir, name), 'cannot hard-link it into the new copy, which is how tx keeps your files', err);
     });
   }
 }
