@@ -33,6 +33,7 @@ export function fromFiles(name: string, files: CheckpointFiles): LoadedModel {
   const spec = manifest.model;
   if (tokenizer.vocabSize > modelVocabSize(spec)) throw new TxError(`${name}: the tokenizer has ${tokenizer.vocabSize} tokens, the model only ${modelVocabSize(spec)}`);
   if (spec.kind === 'encoder' && !(tokenizer instanceof WordTokenizer)) throw new TxError(`${name}: an encoder reads words: expected a word tokenizer, found kind "${tokenizer.kind}"`);
+  if (spec.kind === 'llama') throw new TxError(`${name}: a Llama-family model; the site does not show these yet (tx sample and tx inspect do)`);
   const model = buildModel(spec);
   let tensors: Record<string, tf.Tensor> = {};
   try {

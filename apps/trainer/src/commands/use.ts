@@ -1,6 +1,6 @@
 // Commands that use a trained checkpoint: sample, eval, inspect.
 import { readTextFile } from '../read.js';
-import type { EncoderDecoderTransformer, GPT } from '@tx/blocks';
+import type { EncoderDecoderTransformer, GPT, Llama } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf, type BackendPreference } from '@tx/core';
 import { beamSearch, streamTokens, type LanguageModel, type FinishReason } from '@tx/generate';
 import type { Tokenizer } from '@tx/tokenizer';
@@ -61,11 +61,11 @@ export async function sampleCommand(argv: string[], io: Io): Promise<void> {
   let promptIds: number[];
   let eosId: number | undefined;
   let stop: string[] | undefined;
-  if (config.model.kind === 'gpt') {
+  if (config.model.kind === 'gpt' || config.model.kind === 'llama') {
     const prompt = (values.prompt as string | undefined) ?? (isNames || tokenizer.encode('\n').length ? '\n' : '');
     promptIds = encodeOrExplain(tokenizer, prompt, '--prompt');
     if (promptIds.length === 0) promptIds = [0];
-    lm = model as GPT;
+    lm = model as GPT | Llama;
     if (isNames) stop = ['\n'];
     if (!json) io.stdout.write(prompt === '\n' ? '' : prompt);
   } else {
@@ -136,7 +136,7 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     print({ task: config.task, examples: examples.length, accuracy: exactMatch(predictions, examples) });
     return;
   }
-  const gpt = model as GPT;
+  const gpt = model as GPT | Llama;
   let tokens: Int32Array;
   let source: string;
   if (typeof values.data === 'string') {
@@ -181,7 +181,7 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
   const { config, model, tokenizer } = opened;
   if (config.model.kind === 'encoder') return corefInspect(opened, text, values, io);
   // Long texts and big models: only the layers and heads asked for, and logits only when wanted.
-  const layerCount = config.model.kind === 'gpt' ? config.model.config.nLayer : Math.max(config.model.config.nEncoderLayer, config.model.config.nDecoderLayer);
+  const layerCount = config.model.kind === 'gpt' || config.model.kind === 'llama' ? config.model.config.nLayer : Math.max(config.model.config.nEncoderLayer, config.model.config.nDecoderLayer);
   const pickLayers = indexList(values.layers, '--layers', layerCount);
   const pickHeads = indexList(values.heads, '--heads', config.model.config.nHead);
   const round = (rows: number[][]) => rows.map((r) => r.map((v) => Math.round(v * 1e6) / 1e6));
@@ -199,8 +199,8 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     );
   const readLogits = async (logits: tf.Tensor) => (values['no-logits'] ? {} : { logits: round(((await logits.array()) as number[][][])[0]) });
   let result: Record<string, unknown>;
-  if (config.model.kind === 'gpt') {
-    const gpt = model as GPT;
+  if (config.model.kind === 'gpt' || config.model.kind === 'llama') {
+    const gpt = model as GPT | Llama;
     const ids = encodeOrExplain(tokenizer, text, '--text');
     if (ids.length === 0) throw new UsageError('--text encodes to no tokens');
     if (ids.length > gpt.config.blockSize) throw new TxError(`--text is ${ids.length} tokens, longer than the model's context (${gpt.config.blockSize})`);
@@ -219,6 +219,11 @@ export async function inspectCommand(argv: string[], io: Io): Promise<void> {
     result = { tokens: ids.map((id) => tokenizer.decode([id])), ids, ...logitsOut, attention: att, loss };
     if (pickLayers) result.layers = pickLayers;
     if (pickHeads) result.heads = pickHeads;
+    if (config.model.kind === 'llama') {
+      // Grouped-query attention: query head j reads KV head floor(j / (nHead / nKvHead)), as listed per head shown.
+      const { nHead, nKvHead } = config.model.config;
+      result.kvHeads = (pickHeads ?? [...Array(nHead).keys()]).map((j) => Math.floor(j / (nHead / nKvHead)));
+    }
   } else {
     const ed = model as EncoderDecoderTransformer;
     const { bos, eos } = config.model.specials;

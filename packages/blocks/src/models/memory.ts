@@ -13,6 +13,7 @@
 //   inference: one layer's intermediates at a time (12·C + 2·H·T per token),
 //     the logits twice, and the weights once.
 import type { EncoderConfig, EncoderDecoderConfig, GPTConfig } from './config.js';
+import { llamaParameters, type LlamaConfig } from './llama-config.js';
 
 /** The memory a model needs: its parameters, their bytes (with gradients and AdamW moments when training), activations, and the total. */
 export interface MemoryEstimate {
@@ -87,9 +88,16 @@ export function estimateEncoderMemory(c: EncoderConfig, use: MemoryUse): MemoryE
   return estimate(encoderParameters(c), use, use.batchSize * T, [{ layers: c.nLayer, C: c.dModel, ff: c.dFF, H: c.nHead, T }], 1);
 }
 
+/** The memory a Llama-family model with this config needs for this use (the gated MLP's three inner tensors counted as two more feed-forwards' worth), before anything is allocated. */
+export function estimateLlamaMemory(c: LlamaConfig, use: MemoryUse): MemoryEstimate {
+  const T = use.length ?? c.blockSize;
+  return estimate(llamaParameters(c), use, use.batchSize * T, [{ layers: c.nLayer, C: Math.max(c.nEmbd, c.nHead * c.headDim), ff: 2 * c.intermediateSize, H: c.nHead, T }], c.vocabSize);
+}
+
 /** The estimate for any model spec's config. */
-export function estimateMemory(spec: { kind: 'gpt'; config: GPTConfig } | { kind: 'encoder-decoder'; config: EncoderDecoderConfig } | { kind: 'encoder'; config: EncoderConfig }, use: MemoryUse): MemoryEstimate {
+export function estimateMemory(spec: { kind: 'gpt'; config: GPTConfig } | { kind: 'encoder-decoder'; config: EncoderDecoderConfig } | { kind: 'encoder'; config: EncoderConfig } | { kind: 'llama'; config: LlamaConfig }, use: MemoryUse): MemoryEstimate {
   if (spec.kind === 'gpt') return estimateGPTMemory(spec.config, use);
+  if (spec.kind === 'llama') return estimateLlamaMemory(spec.config, use);
   if (spec.kind === 'encoder') return estimateEncoderMemory(spec.config, use);
   return estimateEncoderDecoderMemory(spec.config, use);
 }

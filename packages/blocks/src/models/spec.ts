@@ -6,6 +6,8 @@ import { checkEncoderConfig, checkEncoderDecoderConfig, checkGPTConfig, type Enc
 import { Encoder } from './encoder.js';
 import { EncoderDecoderTransformer } from './encoder-decoder.js';
 import { GPT } from './gpt.js';
+import { Llama } from './llama.js';
+import { checkLlamaConfig, type LlamaConfig } from './llama-config.js';
 
 /** Padding, begin and end of a target sequence. */
 export interface Seq2SeqSpecials {
@@ -18,17 +20,19 @@ export interface Seq2SeqSpecials {
 export type ModelSpec =
   | { kind: 'gpt'; config: GPTConfig }
   | { kind: 'encoder-decoder'; config: EncoderDecoderConfig; specials: Seq2SeqSpecials }
-  | { kind: 'encoder'; config: EncoderConfig };
+  | { kind: 'encoder'; config: EncoderConfig }
+  | { kind: 'llama'; config: LlamaConfig };
 
-/** Any model buildModel makes: a GPT, an encoder-decoder or an encoder. */
-export type AnyModel = GPT | EncoderDecoderTransformer | Encoder;
+/** Any model buildModel makes: a GPT, an encoder-decoder, an encoder or a Llama-family decoder. */
+export type AnyModel = GPT | EncoderDecoderTransformer | Encoder | Llama;
 
-const KINDS = ['gpt', 'encoder-decoder', 'encoder'] as const;
+const KINDS = ['gpt', 'encoder-decoder', 'encoder', 'llama'] as const;
 
 /** The model a ModelSpec describes, with fresh weights drawn from `rng` (load a state dict into it). */
 export function buildModel(spec: ModelSpec, { rng = new Rng(1337) }: { rng?: Rng } = {}): AnyModel {
   if (spec.kind === 'gpt') return new GPT(spec.config, { rng });
   if (spec.kind === 'encoder') return new Encoder(spec.config, { rng });
+  if (spec.kind === 'llama') return new Llama(spec.config, { rng });
   return new EncoderDecoderTransformer(spec.config, { rng });
 }
 
@@ -47,7 +51,7 @@ export function parseModelSpec(value: unknown, where: string): ModelSpec {
   };
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(value)) return bad('model', 'must be an object');
-  if (!KINDS.includes(value.kind as never)) return bad('model.kind', `must be "gpt", "encoder-decoder" or "encoder", got ${JSON.stringify(value.kind)}`);
+  if (!KINDS.includes(value.kind as never)) return bad('model.kind', `must be "gpt", "encoder-decoder", "encoder" or "llama", got ${JSON.stringify(value.kind)}`);
   if (!isObject(value.config)) return bad('model.config', 'must be an object');
   const config = { ...value.config };
   if (value.kind === 'encoder-decoder' && config.blockSize === undefined && config.maxLen !== undefined) {
@@ -57,12 +61,14 @@ export function parseModelSpec(value: unknown, where: string): ModelSpec {
   try {
     if (value.kind === 'gpt') checkGPTConfig(config as unknown as GPTConfig);
     else if (value.kind === 'encoder') checkEncoderConfig(config as unknown as EncoderConfig);
+    else if (value.kind === 'llama') checkLlamaConfig(config as unknown as LlamaConfig);
     else checkEncoderDecoderConfig(config as unknown as EncoderDecoderConfig);
   } catch (err) {
     bad('model.config', `is a ${(err as Error).message}`);
   }
   if (value.kind === 'gpt') return { kind: 'gpt', config: config as unknown as GPTConfig };
   if (value.kind === 'encoder') return { kind: 'encoder', config: config as unknown as EncoderConfig };
+  if (value.kind === 'llama') return { kind: 'llama', config: config as unknown as LlamaConfig };
   const spec = { kind: 'encoder-decoder', config: config as unknown as EncoderDecoderConfig, specials: value.specials } as ModelSpec & { kind: 'encoder-decoder' };
   const rows = modelVocabSize(spec);
   if (!isObject(value.specials)) return bad('model.specials', 'must be an object { pad, bos, eos }');

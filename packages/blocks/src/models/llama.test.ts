@@ -1,0 +1,163 @@
+// Llama, Mistral and Qwen2 against PyTorch (tooling/fixtures/hf_llama.py: the
+// forward of transformers' modeling_llama.py in float64, from the BF16 weights
+// exactly as stored in two shards): logits to 1e-4, attention probabilities to
+// 1e-5, and 24 greedy tokens with the KV cache on and off, on cpu and wasm.
+// Also: Hugging Face's names, llama-mini's size, the cache holding only the KV
+// heads, config errors, and no leaks.
+import { readFileSync } from 'node:fs';
+import { Rng, TxError, initBackend, tf, type StateDict } from '@tx/core';
+import { loadSafetensorsFile } from '@tx/core/node';
+import { expectNoLeak, flatten, maxAbsDifference as maxDiff } from '@tx/core/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { llamaConfigFromHuggingFace } from './huggingface-llama.js';
+import { Llama } from './llama.js';
+import { llamaMini, llamaParameters } from './llama-config.js';
+
+const fixtures = new URL('../../test/fixtures/hf-llama/', import.meta.url);
+interface Reference {
+  prompt_ids: number[];
+  logits: number[][];
+  attention: number[][][][];
+  generated: number[];
+}
+const reference = JSON.parse(readFileSync(new URL('reference.json', fixtures), 'utf8')) as Record<string, Reference>;
+const ARCHS = ['llama', 'mistral', 'qwen2'] as const;
+
+/** The fixture folder's model: config.json, then each shard named in the index. */
+async function loadFixture(arch: string): Promise<Llama> {
+  const config = llamaConfigFromHuggingFace(JSON.parse(readFileSync(new URL(`${arch}/config.json`, fixtures), 'utf8')));
+  const index = JSON.parse(readFileSync(new URL(`${arch}/model.safetensors.index.json`, fixtures), 'utf8')) as { weight_map: Record<string, string> };
+  const tensors: StateDict = {};
+  for (const file of new Set(Object.values(index.weight_map))) {
+    Object.assign(tensors, (await loadSafetensorsFile(new URL(`${arch}/${file}`, fixtures).pathname)).tensors);
+  }
+  const model = new Llama(config, { rng: new Rng(1) }).eval();
+  model.loadStateDict(tensors);
+  tf.dispose(Object.values(tensors));
+  return model;
+}
+
+/** 24 greedy tokens after the prompt through a decoding session (what @tx/generate drives). */
+async function greedy(model: Llama, prompt: number[], cache: boolean): Promise<number[]> {
+  const session = model.startSession({ cache });
+  const out: number[] = [];
+  let next = prompt;
+  for (let i = 0; i < 24; i++) {
+    const { logits } = await session.feed(next);
+    const id = logits.indexOf(Math.max(...logits));
+    out.push(id);
+    next = [id];
+  }
+  session.dispose();
+  return out;
+}
+
+describe.each(['cpu', 'wasm'] as const)('Llama family against PyTorch on %s', (backend) => {
+  beforeAll(async () => {
+    await initBackend({ prefer: backend });
+  });
+
+  it.each(ARCHS)('%s: logits to 1e-4, attention to 1e-5, 24 greedy tokens with and without the KV cache', async (arch) => {
+    const ref = reference[arch];
+    const model = await loadFixture(arch);
+    const ids = tf.tensor2d([ref.prompt_ids], undefined, 'int32');
+    const { logits, attention } = model.forward(ids, { returnAttention: true });
+    expect(maxDiff(flatten(await logits.array()), flatten([ref.logits]))).toBeLessThan(1e-4);
+    expect(attention).toHaveLength(ref.attention.length);
+    const probs = await Promise.all(attention!.map(async (a) => (await a.array())[0]));
+    expect(maxDiff(flatten(probs), flatten(ref.attention))).toBeLessThan(1e-5);
+    tf.dispose([ids, logits, ...attention!]);
+    expect(await greedy(model, ref.prompt_ids, true)).toEqual(ref.generated);
+    expect(await greedy(model, ref.prompt_ids, false)).toEqual(ref.generated);
+    model.dispose();
+  }, 120_000);
+});
+
+describe('Llama', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'cpu' });
+  });
+
+  it("names its parameters as Hugging Face's LlamaForCausalLM, with an lm_head only when untied", async () => {
+    const untied = await loadFixture('llama');
+    const names = untied.namedParameters().map(([n]) => n);
+    expect(names.slice(0, 6)).toEqual([
+      'model.embed_tokens.weight',
+      'model.layers.0.input_layernorm.weight',
+      'model.layers.0.self_attn.q_proj.weight',
+      'model.layers.0.self_attn.k_proj.weight',
+      'model.layers.0.self_attn.v_proj.weight',
+      'model.layers.0.self_attn.o_proj.weight',
+    ]);
+    expect(names.slice(-2)).toEqual(['model.norm.weight', 'lm_head.weight']);
+    const tied = await loadFixture('qwen2');
+    expect(tied.namedParameters().map(([n]) => n)).toContain('model.layers.1.self_attn.k_proj.bias');
+    expect(tied.namedParameters().map(([n]) => n)).not.toContain('lm_head.weight');
+    expect(tied.namedParameters().map(([n]) => n)).not.toContain('model.layers.1.self_attn.o_proj.bias');
+    // The counts the PyTorch script printed for the same state dicts.
+    expect(untied.numParameters()).toBe(41_824);
+    expect(tied.numParameters()).toBe(35_104);
+    expect(llamaParameters(untied.config)).toBe(41_824);
+    expect(llamaParameters(tied.config)).toBe(35_104);
+    untied.dispose();
+    tied.dispose();
+  });
+
+  it('llama-mini is W1-sized: 4 layers of 128, 4 heads sharing 2 KV heads, context 64', () => {
+    const model = new Llama(llamaMini);
+    // 65·128 embedding + 4 · (128·(128 + 2·64) + 128·128 + 3·128·344 + 2·128) + 128
+    expect(model.numParameters()).toBe(65 * 128 + 4 * (128 * 256 + 128 * 128 + 3 * 128 * 344 + 256) + 128);
+    expect(llamaParameters(llamaMini)).toBe(model.numParameters());
+    model.dispose();
+  });
+
+  it('keeps only the KV heads in its cache: [B, nKvHead, T, headDim]', async () => {
+    const model = await loadFixture('mistral'); // 4 query heads, 1 KV head of 16 channels
+    const cache = model.createCache();
+    const ids = tf.tensor2d([[1, 2, 3]], undefined, 'int32');
+    const out = model.forward(ids, { cache });
+    expect(cache[0].k!.shape).toEqual([1, 1, 3, 16]);
+    expect(cache[1].v!.shape).toEqual([1, 1, 3, 16]);
+    tf.dispose([ids, out.logits]);
+    cache.forEach((c) => c.dispose());
+    model.dispose();
+  });
+
+  it('loads a tied head given as lm_head.weight only when it equals the embedding', async () => {
+    const model = await loadFixture('qwen2');
+    const sd = model.stateDict();
+    sd['lm_head.weight'] = tf.clone(sd['model.embed_tokens.weight']);
+    expect(() => model.loadStateDict(sd)).not.toThrow();
+    sd['lm_head.weight'].dispose();
+    sd['lm_head.weight'] = tf.zerosLike(sd['model.embed_tokens.weight']);
+    expect(() => model.loadStateDict(sd)).toThrow('lm_head.weight differs from model.embed_tokens.weight');
+    tf.dispose(Object.values(sd));
+    model.dispose();
+  });
+
+  it('refuses a bad config in one line naming the field', () => {
+    expect(() => new Llama({ ...llamaMini, nKvHead: 3 })).toThrow(new TxError('bad LlamaConfig: nHead (4) must be divisible by nKvHead (3)'));
+    expect(() => new Llama({ ...llamaMini, headDim: 31 })).toThrow('headDim (31) must be even');
+  });
+
+  it('leaks no tensors in forward, backward and decoding', async () => {
+    const model = new Llama({ ...llamaMini, nLayer: 1, slidingWindow: 8 });
+    const ids = tf.tensor2d([[1, 2, 3, 4]], undefined, 'int32');
+    await expectNoLeak(() => {
+      const out = model.forward(ids, { returnAttention: true });
+      tf.dispose([out.logits, ...out.attention!]);
+    }, { warmup: 1 });
+    await expectNoLeak(() => {
+      const { value, grads } = tf.variableGrads(() => tf.mean(model.forward(ids).logits) as tf.Scalar);
+      tf.dispose([value, ...Object.values(grads)]);
+    }, { warmup: 1 });
+    await expectNoLeak(async () => {
+      const s = model.startSession();
+      await s.feed([1, 2]);
+      await s.feed([3]);
+      s.dispose();
+    }, { warmup: 1 });
+    ids.dispose();
+    model.dispose();
+  });
+});
