@@ -263,6 +263,15 @@ describe('a read-only mount', () => {
     await expect(save(dir, 2)).rejects.toThrow(new CheckpointError(`${dir}: cannot write it (EROFS: read-only file system); ${dir} was left as it was`));
     expect(await read(dir)).toBe(1);
   });
+
+  it('a mount point is refused before work (it cannot be renamed), and a save onto it leaves no box', async ({ skip }) => {
+    if (!mounted) skip('mounting a tmpfs needs root');
+    await expect(checkReplaceable(disk, { overwrite: true })).rejects.toThrow(new CheckpointError(`${disk} is a mount point: tx replaces a folder by renaming it, which a mount point refuses; use a folder inside it`));
+    const parent = join(disk, '..');
+    const before = readdirSync(parent).length;
+    await expect(save(disk, 1, undefined, true)).rejects.toThrow(new CheckpointError(`${disk}: cannot write it (EBUSY: resource busy or locked)`));
+    expect(readdirSync(parent)).toHaveLength(before);
+  });
 });
 
 describe('realPath', () => {

@@ -151,6 +151,8 @@ export async function replaceFolder(dir: string, write: (temp: string) => Promis
     await rename(copy(), real);
     await fsyncDirectory(dirname(real));
   } catch (err) {
+    // D could not be moved (a mount point: EBUSY): it is still there and whole, so the boxes can go now.
+    if (await isDirectory(real)) for (const b of await listBoxes(real)) await removeBox(b, real).catch(() => undefined);
     throw folderError(err, dir, [copy(), real], '');
   }
   await step('moved-new');
@@ -177,6 +179,10 @@ export async function checkReplaceable(dir: string, { overwrite = false }: { ove
       throw fileError(dir, `cannot create it in ${ancestor}`, err);
     });
     return;
+  }
+  const [self, above] = await Promise.all([stat(real).catch(() => null), stat(parent)]);
+  if (self !== null && self.dev !== above.dev) {
+    throw new CheckpointError(`${dir} is a mount point: tx replaces a folder by renaming it, which a mount point refuses; use a folder inside it`);
   }
   let box: string | undefined;
   try {
