@@ -373,6 +373,10 @@ function uniqueName(name: string): string {
   return unique;
 }
 
+// The sentence picture fits its width (a phone's 390 px too): drawn again when the window changes size.
+let resizing = 0;
+window.addEventListener('resize', () => { cancelAnimationFrame(resizing); resizing = requestAnimationFrame(() => attention.draw()); });
+
 picker.addEventListener('change', () => {
   const files = [...(picker.files ?? [])];
   picker.value = ''; // picking the same files again loads them again

@@ -10,6 +10,7 @@ import { drawMatrix } from './attention-canvas.js';
 import type { LoadedEncoderDecoder } from '../model/checkpoint.js';
 import { encodeKnown, unknownChars } from '../model/run.js';
 import { translate } from '../model/seq2seq.js';
+import { inTrainedFormat, isoDateProblem } from '../lib/dates.js';
 
 export interface Alignment {
   source: string[];
@@ -27,6 +28,8 @@ export class EncDecView {
   private head = -1; // -1: mean over heads
   private readonly input = h('input#dates-input', { type: 'text', value: 'Friday, November 27th 2026', size: 32 });
   private readonly result = h('p#dates-result.stats');
+  /** What qualifies the answer: an input outside the trained formats, an output that is not a date. */
+  private readonly verdict = h('div#dates-verdict');
   private readonly canvas = h('canvas#alignment');
   private readonly controls = h('div.controls');
   private visible = false;
@@ -35,8 +38,9 @@ export class EncDecView {
   constructor() {
     this.root.append(
       h('div.controls', {}, h('label', {}, 'A date, any format ', this.input), h('button#dates-run', { type: 'button', onclick: () => void this.run() }, 'Rewrite as ISO 8601')),
-      this.result, this.controls,
-      h('figure', {}, h('figcaption#alignment-caption', {}, 'Alignment'), this.canvas));
+      h('p.note', {}, 'It was trained on ten ways of writing a date between 1950 and 2049, such as “27 Nov 2026”, “11/27/26”, “27.11.2026” and “the 27th of November, 2026”. Anything else, it still answers with ten characters that look like a date: the page checks both ends.'),
+      this.result, this.verdict, this.controls,
+      h('figure', {}, h('figcaption#alignment-caption', {}, 'Alignment'), h('div.scroll', {}, this.canvas)));
   }
 
   setModel(m: LoadedEncoderDecoder | null): void {
@@ -74,6 +78,13 @@ export class EncDecView {
       this.result.dataset.iso = r.text;
       const unknown = unknownChars(m.tokenizer, input);
       if (unknown.length) this.result.textContent += ` (ignored characters the model never saw: ${unknown.join(' ')})`;
+      const trained = inTrainedFormat(input);
+      const problem = isoDateProblem(r.text);
+      this.result.dataset.valid = String(problem === null);
+      this.result.dataset.trained = String(trained);
+      this.verdict.replaceChildren(
+        trained ? '' : h('p#dates-outside.note.warn', {}, `“${input}” is not written in any of the ten formats the model was trained on: its answer is a guess.`),
+        problem ? h('p#dates-invalid.note.warn', {}, `${r.text} is not a date: ${problem}.`) : '');
       this.show({ source: r.source, target: r.target, weights: r.cross, note: `cross-attention of ${m.name}: each output character (row) over the input characters (columns)` });
     } catch (err) {
       this.result.textContent = `Could not run the model: ${(err as Error).message}`;

@@ -1,9 +1,11 @@
 // View 5, generate: tokens stream from @tx/generate's streamTokens as they
 // are chosen, with the next-token probabilities (the final linear layer's
-// logits through the processors and softmax) as bars. The model is a
-// @tx/blocks GPT, decoding with its KV cache. The first time the view is
-// shown, its default prompt runs once, so it never opens empty.
+// logits through the processors and softmax) as bars, sorted, at every step:
+// "Step" takes one token at a time, and the slider shows any step's bars.
+// The model is a @tx/blocks GPT, decoding with its KV cache. The first time
+// the view is shown, its default prompt runs once, so it never opens empty.
 import { streamTokens } from '@tx/generate';
+import { nextTokenBars } from '../lib/bars.js';
 import { displayToken } from '../lib/data.js';
 import { h } from '../dom.js';
 import { encodeKnown } from '../model/run.js';
@@ -23,13 +25,25 @@ export class GenerateView {
   private readonly bars = h('div#gen-bars.bars');
   private readonly stats = h('p#gen-stats.stats');
   private readonly button = h('button#gen-run', { type: 'button' }, 'Generate');
+  private readonly stepButton = h('button#gen-step', { type: 'button' }, 'Step: one token');
+  /** Which step's bars are shown (every step's are kept). */
+  private readonly stepView = h('input#gen-step-view', { type: 'range', min: 1, max: 1, value: 1, 'aria-label': 'the step whose probabilities are shown' });
+  private readonly stepLabel = h('span#gen-step-label');
+  private steps: Array<{ top: Array<{ id: number; text: string; p: number }>; id: number; text: string }> = [];
+  /** The decoding in progress, one token per next(): shared by Generate (all of them) and Step (one). */
+  private stream: AsyncGenerator<{ id: number; text: string; logprob: number; top: Array<{ id: number; text: string; p: number }> }, unknown> | null = null;
+  private t0 = 0;
+  /** Generate is running (its button reads Stop). */
+  private streaming = false;
   private visible = false;
   private arrived = false;
 
   constructor() {
     this.temperature.addEventListener('input', () => (this.labels.temperature.textContent = Number(this.temperature.value).toFixed(2)));
     this.topP.addEventListener('input', () => (this.labels.topP.textContent = Number(this.topP.value).toFixed(2)));
-    this.button.addEventListener('click', () => void (this.controller ? this.controller.abort() : this.run()));
+    this.button.addEventListener('click', () => void (this.streaming ? this.controller?.abort() : this.run()));
+    this.stepButton.addEventListener('click', () => void this.step());
+    this.stepView.addEventListener('input', () => this.showStep(Number(this.stepView.value) - 1));
     this.root.append(
       h('div.controls', {},
         h('label', {}, 'Prompt ', this.prompt),
@@ -37,14 +51,17 @@ export class GenerateView {
         h('label', {}, 'Top-k ', this.topK),
         h('label', {}, 'Top-p ', this.topP, this.labels.topP),
         h('label', {}, 'Tokens ', this.maxTokens),
-        this.button),
+        this.button, this.stepButton),
+      h('p.note', {}, 'One token at a time: each new token sees only the tokens before it (the causal mask sets every later position to −∞ before the softmax), the model gives a probability to every token of its vocabulary, one is drawn, and it joins the text for the next step.'),
       h('div.panels', {},
         h('figure', {}, h('figcaption', {}, 'The text, streaming (prompt in grey)'), this.output),
-        h('figure', {}, h('figcaption', {}, 'Next-token probabilities at the last step (after temperature, top-k, top-p)'), this.bars)),
+        h('figure', {}, h('figcaption', {}, 'Next-token probabilities, largest first (after temperature, top-k, top-p); the drawn token in orange'), h('div.controls', {}, h('label', {}, 'Step ', this.stepView), this.stepLabel), this.bars)),
       this.stats);
   }
 
   setModel(m: LoadedGPT): void {
+    this.controller?.abort();
+    this.stream = null;
     this.model = m;
     this.stats.textContent = `Model: ${m.name}.`;
     this.arrive();
@@ -62,48 +79,99 @@ export class GenerateView {
     void this.run();
   }
 
-  async run(): Promise<void> {
-    const m = this.model;
-    if (!m) return;
+  /** Start decoding the prompt (a fresh stream), clearing the output. */
+  private begin(m: LoadedGPT): void {
     const ids = encodeKnown(m.tokenizer, this.prompt.value);
     const promptIds = ids.length ? ids : [0];
     this.controller = new AbortController();
-    this.button.textContent = 'Stop';
     this.output.replaceChildren(h('span.prompt', {}, m.tokenizer.decode(promptIds)));
     this.output.dataset.tokens = '0';
     this.output.dataset.done = 'false';
+    this.steps = [];
     this.arrived = true;
-    const t0 = performance.now();
-    let n = 0;
+    this.t0 = performance.now();
+    const topK = Number(this.topK.value);
+    this.stream = streamTokens(m.model, promptIds, {
+      maxNewTokens: Number(this.maxTokens.value) || 100,
+      temperature: Number(this.temperature.value),
+      topK: topK > 0 ? topK : undefined,
+      topP: Number(this.topP.value),
+      seed: 1337,
+      tokenizer: m.tokenizer,
+      topN: 10,
+      signal: this.controller.signal,
+    });
+  }
+
+  /** One token: its text joins the output, its bars are shown. False when the stream is over. */
+  private async next(m: LoadedGPT): Promise<boolean> {
+    const r = await this.stream!.next();
+    if (r.done) { this.finish(); return false; }
+    const tok = r.value;
+    this.steps.push({ top: tok.top, id: tok.id, text: tok.text });
+    const n = this.steps.length;
+    this.output.append(h('span.token', { title: `step ${n}: p = ${Math.exp(tok.logprob).toFixed(3)}` }, tok.text));
+    this.output.dataset.tokens = String(n);
+    this.stepView.max = String(n);
+    this.stepView.value = String(n);
+    this.showStep(n - 1);
+    this.stats.textContent = `${n} tokens · ${(n / ((performance.now() - this.t0) / 1000)).toFixed(1)} tokens/s · ${m.name}`;
+    return true;
+  }
+
+  private finish(): void {
+    this.stream = null;
+    this.controller = null;
+    this.button.textContent = 'Generate';
+    this.output.dataset.done = 'true';
+  }
+
+  /** Generate one token (starting from the prompt if nothing is in progress). */
+  async step(): Promise<void> {
+    const m = this.model;
+    if (!m || this.streaming) return;
+    if (!this.stream) this.begin(m);
+    this.output.dataset.done = 'false';
     try {
-      const topK = Number(this.topK.value);
-      for await (const tok of streamTokens(m.model, promptIds, {
-        maxNewTokens: Number(this.maxTokens.value) || 100,
-        temperature: Number(this.temperature.value),
-        topK: topK > 0 ? topK : undefined,
-        topP: Number(this.topP.value),
-        seed: 1337,
-        tokenizer: m.tokenizer,
-        topN: 10,
-        signal: this.controller.signal,
-      })) {
-        n += 1;
-        this.output.append(h('span.token', { title: `p = ${Math.exp(tok.logprob).toFixed(3)}` }, tok.text));
-        this.output.dataset.tokens = String(n);
-        this.drawBars(tok.top, tok.id);
-        this.stats.textContent = `${n} tokens · ${(n / ((performance.now() - t0) / 1000)).toFixed(1)} tokens/s · ${m.name}`;
-      }
-    } finally {
-      this.controller = null;
-      this.button.textContent = 'Generate';
-      this.output.dataset.done = 'true';
+      await this.next(m);
+    } catch (err) {
+      this.finish();
+      this.stats.textContent = `Could not generate: ${(err as Error).message}`;
     }
   }
 
+  /** Generate every token, streaming (continuing a stepped stream, or from the prompt). */
+  async run(): Promise<void> {
+    const m = this.model;
+    if (!m) return;
+    if (!this.stream) this.begin(m);
+    this.button.textContent = 'Stop';
+    this.streaming = true;
+    try {
+      while (await this.next(m)) { /* one token a turn of the loop */ }
+    } catch (err) {
+      if (!this.controller?.signal.aborted) this.stats.textContent = `Could not generate: ${(err as Error).message}`;
+    } finally {
+      await this.stream?.return(undefined);
+      this.streaming = false;
+      this.finish();
+    }
+  }
+
+  private showStep(i: number): void {
+    const s = this.steps[i];
+    if (!s) return;
+    this.stepLabel.textContent = `${i + 1} of ${this.steps.length}: drew “${displayToken(s.text)}”`;
+    this.drawBars(s.top, s.id);
+  }
+
   private drawBars(top: Array<{ id: number; text: string; p: number }>, chosen: number): void {
-    this.bars.replaceChildren(...top.map((t) => h('div.bar-row', { class: t.id === chosen ? 'chosen' : '' },
+    const { bars, hidden } = nextTokenBars(top, chosen);
+    this.bars.dataset.values = JSON.stringify(bars.map((b) => b.p));
+    this.bars.replaceChildren(...bars.map((t) => h('div.bar-row', { class: t.chosen ? 'chosen' : '' },
       h('span.bar-label', {}, displayToken(t.text)),
       h('span.bar', {}, h('span', { style: `width:${(100 * t.p).toFixed(1)}%` })),
-      h('span.bar-value', {}, t.p.toFixed(3)))));
+      h('span.bar-value', {}, t.p.toFixed(3)))),
+    hidden ? h('p.note', {}, `${hidden} more of the ten most likely at 0.000 (after top-k and top-p), not drawn`) : '');
   }
 }

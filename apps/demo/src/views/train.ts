@@ -43,6 +43,8 @@ export class TrainView {
   private preset: keyof typeof PRESETS = 'tiny';
   private readonly text = h('textarea#train-text', { rows: 4, placeholder: 'Paste any text (a few KB or more) to train on it.' });
   private readonly itersInput: HTMLInputElement;
+  /** The GPT's size: hidden for the coref and dates tasks, which ignore it. */
+  private readonly presetLabel = h('label', {}, 'Model ', select([['tiny', 'tiny: 1 layer, 2 heads, 16 channels'], ['small', 'small: 2 layers, 4 heads, 64 channels']], this.preset, (v) => { this.preset = v as keyof typeof PRESETS; }, { id: 'train-preset' }));
 
   constructor(private readonly opts: TrainViewOptions) {
     this.itersInput = h('input#train-iters', { type: 'number', min: 10, max: 20000, value: String(opts.iters ?? 300) });
@@ -59,15 +61,20 @@ export class TrainView {
     });
     this.root.append(
       h('div.controls', {},
-        h('label', {}, 'Data ', select([['names', 'names (~8,800 first names)'], ['coref', 'coref: who is “it”? (encoder, 2 layers, 4 heads, 32 channels)'], ['dates', 'dates task (human → ISO), encoder-decoder'], ['text', 'text you paste']], this.source, (v) => { this.source = v; this.text.hidden = v !== 'text'; }, { id: 'train-source' })),
-        h('label', {}, 'Model ', select([['tiny', 'tiny: 1 layer, 2 heads, 16 channels'], ['small', 'small: 2 layers, 4 heads, 64 channels']], this.preset, (v) => { this.preset = v as keyof typeof PRESETS; }, { id: 'train-preset' })),
+        h('label', {}, 'Data ', select([['names', 'names (~8,800 first names)'], ['coref', 'coref: who is “it”? (encoder, 2 layers, 4 heads, 32 channels)'], ['dates', 'dates task (human → ISO), encoder-decoder'], ['text', 'text you paste']], this.source, (v) => {
+          this.source = v;
+          this.text.hidden = v !== 'text';
+          this.presetLabel.hidden = v === 'coref' || v === 'dates'; // those tasks have their own model size
+          this.drawChart();
+        }, { id: 'train-source' })),
+        this.presetLabel,
         h('label', {}, 'Iterations ', this.itersInput),
         this.button, this.reset, this.use),
       this.text,
       this.stats,
       h('div.panels', {},
-        h('figure', {}, h('figcaption', {}, 'Loss per step (grey), smoothed (blue), validation (orange)'), this.chart),
-        h('figure', {}, h('figcaption', {}, 'Attention of the last layer on a sample, as it learns (dates: cross-attention, output over input; coref: the light of “it” in the explainer’s sentence)'), this.picture)),
+        h('figure', {}, h('figcaption', {}, 'Cross-entropy loss per step (grey), smoothed (blue), validation (orange)'), h('div.scroll', {}, this.chart)),
+        h('figure', {}, h('figcaption', {}, 'Attention of the last layer on a sample, as it learns (dates: cross-attention, output over input; coref: the light of “it” in the explainer’s sentence)'), h('div.scroll', {}, this.picture))),
       h('h3', {}, 'Samples as it learns'), this.samples);
     this.text.hidden = true;
     this.drawChart();
@@ -110,10 +117,13 @@ export class TrainView {
 
   private async run(t: AnyTrainer): Promise<void> {
     this.button.textContent = 'Pause';
-    this.root.dataset.state = 'training';
+    // The first step compiles the backend's kernels (seconds on WebGPU): say so rather than look frozen.
+    this.root.dataset.state = t.step === 0 ? 'compiling' : 'training';
+    if (t.step === 0) this.stats.textContent = 'compiling… (the first step builds the kernels of this backend)';
     let lastDraw = 0;
     for await (const e of t.run()) {
       if (e.event === 'step') {
+        this.root.dataset.state = 'training';
         this.losses.push({ x: e.step, y: e.loss });
         this.stats.textContent = `step ${e.step} / ${t.settings.maxIters} · loss ${e.loss.toFixed(3)} · ${Math.round(e.tokensPerSecond)} tokens/s · lr ${e.lr.toExponential(1)}`;
         this.stats.dataset.step = String(e.step);
@@ -183,6 +193,16 @@ export class TrainView {
       const p = s.toPx({ x: s.xMin, y });
       ctx.beginPath(); ctx.moveTo(28, p.y); ctx.lineTo(W - 28, p.y); ctx.stroke();
       ctx.fillText(y.toFixed(2), 2, p.y + 4);
+    }
+    ctx.fillText('cross-entropy (nats)', 32, 12);
+    // The coref task's plateau: a pointer that cannot yet tell the two nouns apart scores ln 2.
+    if (this.source === 'coref' && Math.LN2 > s.yMin && Math.LN2 < s.yMax) {
+      const p = s.toPx({ x: s.xMin, y: Math.LN2 });
+      ctx.save(); ctx.setLineDash([4, 4]); ctx.strokeStyle = '#d55e00';
+      ctx.beginPath(); ctx.moveTo(28, p.y); ctx.lineTo(W - 28, p.y); ctx.stroke(); ctx.restore();
+      ctx.fillStyle = '#8a2c0d';
+      ctx.fillText('ln 2 ≈ 0.69: guessing between two nouns', 120, p.y - 4);
+      ctx.fillStyle = '#556';
     }
     const line = (points: Point[], colour: string, width: number) => {
       if (points.length < 2) return;
