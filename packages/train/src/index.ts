@@ -16,6 +16,8 @@ export { languageModelLoss, pointerInputs, pointerLoss, seq2seqLoss } from './lo
 export type { LanguageModelLike, PointerModelLike, Seq2SeqModelLike } from './losses.js';
 export { exportManifest, parseManifest } from './manifest.js';
 export { gptFromHuggingFace, huggingFaceFiles } from './huggingface.js';
+export { huggingFaceFolderFromLlama, llamaFromHuggingFace, storedDtype } from './huggingface-llama.js';
+export type { HuggingFaceLayout, LlamaFolderFiles } from './huggingface-llama.js';
 export { modelFromFiles, modelFromHuggingFace } from './load.js';
 export type { GenerationDefaults, LoadedEncoder, LoadedEncoderDecoder, LoadedGPT, LoadedModel, ModelFiles } from './load.js';
 export type { HuggingFaceFiles } from './huggingface.js';

@@ -4,3 +4,5 @@ export { MANIFEST, MARKER, checkReplaceable, findCompleteCopy, listCopies, recov
 export type { FolderCopy, ReplaceFolderOptions, SwapStep } from './folder.js';
 export { fileKind, isInside, makeFolder, realPath, sameFile } from './paths.js';
 export { loadModel } from './load-node.js';
+export { readHuggingFaceWeights } from './huggingface-shards.js';
+export type { HuggingFaceWeights } from './huggingface-shards.js';
