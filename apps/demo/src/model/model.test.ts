@@ -295,7 +295,7 @@ describe('checkpoints in the `tx export` format', () => {
   it('refuses what is not a `tx export` folder, naming the problem', async () => {
     expect(() => fromFiles('old', { config: { model: { type: 'gpt', n_layer: 2 } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(TxError);
     expect(() => fromFiles('old', { config: { model: { type: 'gpt', n_layer: 2 } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow('old/config.json: not a tx model folder (format is undefined, expected "tx-export" or "tx-checkpoint")');
-    expect(() => fromFiles('x', { config: { format: 'tx-export', version: 1, model: { kind: 'rnn', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow('x/config.json: model.kind must be "gpt", "encoder-decoder" or "encoder", got "rnn"');
+    expect(() => fromFiles('x', { config: { format: 'tx-export', version: 1, model: { kind: 'rnn', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow('x/config.json: model.kind must be "gpt", "encoder-decoder", "encoder" or "llama", got "rnn"');
     expect(() => fromFiles('y', { config: { format: 'tx-export', version: 1, model: { kind: 'encoder-decoder', config: {} } }, tokenizer: tok.toJSON(), weights: new Uint8Array() })).toThrow(/^y\/config\.json: model\.config is a bad EncoderDecoderConfig: /);
   });
 });
