@@ -3,9 +3,9 @@
 // or "is this inside the folder we replace" compares real paths, and inode and
 // device for files that exist. path.resolve() is not enough: it drops `..`
 // by spelling, not by following links.
-import { lstat, mkdir, readlink, stat } from 'node:fs/promises';
+import { lstat, mkdir, readlink, realpath, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TxError } from '@tx/core';
 
 /** Symlinks followed at most (the kernel's own limit is 40). */
@@ -19,6 +19,7 @@ const MAX_LINKS = 40;
  * symlink loop.
  */
 export async function realPath(path: string): Promise<string> {
+  if (sep !== '/') return realPathByAncestor(path); // Windows: drive letters and junctions; the ancestor's realpath is enough there
   // Not resolve(): it would fold `..` by spelling. process.cwd() is real already.
   const parts = isAbsolute(path) ? path.split(sep) : [...process.cwd().split(sep), ...path.split(sep)];
   let current: string = sep;
@@ -48,6 +49,16 @@ export async function realPath(path: string): Promise<string> {
     current = next;
   }
   return current;
+}
+
+/** The realpath of the nearest existing ancestor, and the rest as spelled. */
+async function realPathByAncestor(path: string): Promise<string> {
+  const rest: string[] = [];
+  for (let p = resolve(path); ; p = dirname(p)) {
+    const r = await realpath(p).catch(() => null);
+    if (r !== null || dirname(p) === p) return join(r ?? p, ...rest.reverse());
+    rest.push(basename(p));
+  }
 }
 
 /** "EROFS: read-only file system" from a Node system error (without the syscall and the path, often a hidden one); else the message. */
