@@ -210,7 +210,7 @@ def main():
     fmt, model_args, sd, tokenizer = load_export(init_from)
     T = model_args["block_size"]
     data = encode(pathlib.Path(args.data), tokenizer["chars"])
-    n = len(data) * 9 // 10  # tx train's split: the first 90% (Math.floor)
+    n = math.floor(len(data) * 0.9)  # tx train's split: the first 90%, the same double arithmetic as its Math.floor
     train, val = data[:n], data[n:]
     eval_tokens = encode(pathlib.Path(args.eval_data), tokenizer["chars"]) if args.eval_data else val
     eval_name = args.eval_data or f"{args.data} (last 10%)"
