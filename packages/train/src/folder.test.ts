@@ -195,6 +195,24 @@ describe('replaceFolder', () => {
     expect(readdirSync(root).sort()).toEqual(['other', 'run']);
   });
 
+  it('a folder from before manifests: tx files by its config.json, the rest kept; a look-alike config.json is not tx', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tx-swap-'));
+    const legacy = join(root, 'legacy');
+    mkdirSync(legacy);
+    writeFileSync(join(legacy, 'config.json'), '{"format": "tx-checkpoint"}');
+    writeFileSync(join(legacy, 'model.safetensors'), 'old weights');
+    writeFileSync(join(legacy, 'NOTES.md'), 'notes');
+    expect(await save(legacy, 1)).toBe('done');
+    expect(readdirSync(legacy).sort()).toEqual(['NOTES.md', 'config.json', 'manifest.json', 'weights.bin']);
+    expect(readFileSync(join(legacy, 'NOTES.md'), 'utf8')).toBe('notes');
+
+    const hf = join(root, 'hf');
+    mkdirSync(hf);
+    writeFileSync(join(hf, 'config.json'), '{"model_type": "gpt2"}');
+    await expect(save(hf, 1)).rejects.toThrow(`${hf} holds 1 file that tx did not write (config.json): refusing to replace it`);
+    expect(readFileSync(join(hf, 'config.json'), 'utf8')).toBe('{"model_type": "gpt2"}');
+  });
+
   it('never replaces a device, a FIFO or a socket, even with overwrite, nor through a symlink', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tx-swap-'));
     execFileSync('mkfifo', [join(root, 'fifo')]);
