@@ -18,10 +18,11 @@ Plain PyTorch (Debian's python3-torch 1.13 is enough), read top to bottom:
   eval      every token of --eval-data (default: --data's last 10%) predicted once, in
             non-overlapping windows of block_size: what `tx eval --data FILE` computes
   out       model.safetensors in the layout read in (nanoGPT's names and [out, in], or GPT-2's
-            Conv1D [in, out]), model_args.json or config.json, the tokenizer (tokenizer.json, and
-            tx-tokenizer.json for hf), vocab.txt (for `tx import nanogpt --vocab-from`), train_log.json
+            Conv1D [in, out]), train_log.json, and model_args.json + tokenizer.json + vocab.txt (its
+            characters, for `tx import nanogpt --vocab-from`) or config.json + tx-tokenizer.json (hf)
 Process group: nccl on GPUs (one per process, LOCAL_RANK), gloo on CPUs. AdamW's moments do not
 travel (exports hold weights only), so a run here starts from fresh moments, warm-up included.
+Debian 12's torchrun (torch 1.13 on Python 3.11) fails on its own defaults: add --redirects 1 --tee 1.
 """
 import argparse
 import json
