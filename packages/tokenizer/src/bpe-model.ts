@@ -226,7 +226,7 @@ export class BpeModel {
 }
 
 /** A binary min-heap of (rank, position, version), ordered by rank then position. */
-class MinHeap {
+export class MinHeap {
   private rank: Int32Array;
   private pos: Int32Array;
   private ver: Int32Array;

@@ -5,8 +5,9 @@
 // encode() is the regex and one Map lookup per piece.
 //
 // Where the tokenizers come from: BpeTokenizer.train (our trainer),
-// fromTiktoken (.tiktoken files, js-tiktoken's rank objects), fromHuggingFace
-// (tokenizer.json of the BPE kind), fromJSON (our format, toJSON's output).
+// fromTiktoken (.tiktoken files, js-tiktoken's rank objects), fromJSON (our
+// format, toJSON's output). fromHuggingFace reads a tokenizer.json into a
+// HuggingFaceTokenizer (huggingface/), which follows Hugging Face's pipeline.
 // The last three read files, which are data: their split pattern must be
 // known or pass a static check (patterns.ts), unless the caller passes
 // trustPattern; a pattern given by code to the constructor or train is code.
@@ -18,7 +19,8 @@ import { buildSpecialRegex, encodeWithSpecials, specialRegex } from './special.j
 import type { BpeTokenizerJSON, TextStream, EncodeOptions, Tokenizer } from './tokenizer.js';
 import { bytesKey, fromBase64, toBase64, utf8Bytes, utf8Encode } from './utf8.js';
 import { parseTiktoken, type TiktokenRanks } from './tiktoken.js';
-import { huggingFaceFromVocabAndMerges, parseHuggingFace } from './huggingface.js';
+import { huggingFaceFromVocabAndMerges } from './huggingface.js';
+import { HuggingFaceTokenizer } from './huggingface/tokenizer.js';
 import { trainBpe, type TrainOptions } from './train.js';
 import { MAX_ID, describeValue, expectArray, expectId, expectObject, expectTokenizerJSON, idLimit } from './validate.js';
 
@@ -84,7 +86,7 @@ export class BpeTokenizer implements Tokenizer {
     this.vocabSize = size;
     this.allSpecials = buildSpecialRegex(Object.keys(this.specialTokens));
     if (this.ignoreMerges) {
-      const strict = new TextDecoder('utf-8', { fatal: true });
+      const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
       spec.vocab.forEach((bytes, id) => {
         if (!bytes) return;
         try {
@@ -121,18 +123,21 @@ export class BpeTokenizer implements Tokenizer {
     return new BpeTokenizer({ pattern: source, vocab: parsed.vocab, specialTokens: options.specialTokens ?? parsed.specialTokens ?? {} });
   }
 
-  /** From a Hugging Face tokenizer.json of the byte-level BPE kind (GPT-2, RoBERTa, Llama 3, ...), as text or parsed. */
-  static fromHuggingFace(json: string | object, options: LoadOptions = {}): BpeTokenizer {
-    const spec = parseHuggingFace(json);
-    const pattern = checkSplitPattern(spec.pattern, { where: 'tokenizer.json pre_tokenizer', trustPattern: options.trustPattern });
-    return new BpeTokenizer({ ...spec, pattern });
+  /**
+   * From a Hugging Face tokenizer.json of a BPE model, as text or parsed:
+   * byte-level (GPT-2, Llama 3, Qwen2, SmolLM) or sentencepiece-style (Llama 2,
+   * TinyLlama, Mistral). Encodes and decodes as Hugging Face's `tokenizers`
+   * (see HuggingFaceTokenizer).
+   */
+  static fromHuggingFace(json: string | object, options: LoadOptions = {}): HuggingFaceTokenizer {
+    return HuggingFaceTokenizer.fromJSON(json, options);
   }
 
   /**
    * From GPT-2's vocab.json and merges.txt (their text), as the older Hugging
    * Face folders hold them; specialTokens default to "<|endoftext|>" when present.
    */
-  static fromVocabAndMerges(vocabJson: string, mergesTxt: string, options: LoadOptions & { specialTokens?: readonly string[] } = {}): BpeTokenizer {
+  static fromVocabAndMerges(vocabJson: string, mergesTxt: string, options: LoadOptions & { specialTokens?: readonly string[] } = {}): HuggingFaceTokenizer {
     return BpeTokenizer.fromHuggingFace(huggingFaceFromVocabAndMerges(vocabJson, mergesTxt, options.specialTokens), options);
   }
 
@@ -269,7 +274,7 @@ export class BpeTokenizer implements Tokenizer {
   }
 
   textStream(): TextStream {
-    const utf8 = new TextDecoder('utf-8');
+    const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
     return {
       push: (id) => utf8.decode(this.tokenBytes(id), { stream: true }),
       flush: () => utf8.decode(),
@@ -277,4 +282,4 @@ export class BpeTokenizer implements Tokenizer {
   }
 }
 
-const textDecoder = new TextDecoder('utf-8');
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });

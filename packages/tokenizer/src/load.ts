@@ -4,6 +4,7 @@
 // a split pattern must be known or pass the check for slow regexes unless the
 // caller passes { trustPattern: true }.
 import { BpeTokenizer, type LoadOptions } from './bpe.js';
+import { HuggingFaceTokenizer } from './huggingface/tokenizer.js';
 import { CharTokenizer } from './char.js';
 import { WordTokenizer } from './word.js';
 import { TokenizerError } from './errors.js';
@@ -18,6 +19,6 @@ export function loadTokenizer(json: unknown, options: LoadOptions = {}): Tokeniz
   if (record.kind === 'char') return CharTokenizer.fromJSON(data as never);
   if (record.kind === 'bpe') return BpeTokenizer.fromJSON(data as never, options);
   if (record.kind === 'word') return WordTokenizer.fromJSON(data as never);
-  if (record.model && typeof record.model === 'object') return BpeTokenizer.fromHuggingFace(data, options);
+  if (record.model && typeof record.model === 'object') return HuggingFaceTokenizer.fromJSON(data, options);
   throw new TokenizerError(`expected a tokenizer JSON with kind "char", "bpe" or "word", or a Hugging Face tokenizer.json with a "model", found ${record.kind === undefined ? `keys ${Object.keys(record).slice(0, 10).join(', ') || '(none)'}` : `kind ${describeValue(record.kind)}`}`);
 }

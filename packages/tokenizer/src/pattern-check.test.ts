@@ -77,7 +77,7 @@ describe('loading a file with a hostile pattern', () => {
 
   it("is refused in a Hugging Face tokenizer.json's Split pre-tokenizer", () => {
     const hf = { ...tiny, pre_tokenizer: { type: 'Split', pattern: { Regex: hostile }, behavior: 'Isolated', invert: false } };
-    expect(() => BpeTokenizer.fromHuggingFace(hf)).toThrow(`tokenizer.json pre_tokenizer: ${refusal}`);
+    expect(() => BpeTokenizer.fromHuggingFace(hf)).toThrow(`pre_tokenizer.pattern: ${refusal}`);
     expect(() => loadTokenizer(hf)).toThrow(TokenizerError);
   });
 

@@ -44,8 +44,8 @@ const isTrail = (text: string, i: number) => {
 /** Move i back off the second half of a surrogate pair. */
 const boundary = (text: string, i: number, min: number) => (i > min && isTrail(text, i) && isLead(text, i - 1) ? i - 1 : i);
 
-/** Call onPiece with each non-empty match of the global regex in text[start, end), in order. */
-export function forEachPiece(text: string, start: number, end: number, regex: RegExp, onPiece: (piece: string) => void, options: ScanOptions = {}): void {
+/** Call onPiece with each non-empty match of the global regex in text[start, end), in order, and its offset in text. */
+export function forEachPiece(text: string, start: number, end: number, regex: RegExp, onPiece: (piece: string, at: number) => void, options: ScanOptions = {}): void {
   const window = options.window ?? WINDOW;
   const margin = options.margin ?? MARGIN;
   let pos = start;
@@ -65,13 +65,13 @@ export function forEachPiece(text: string, start: number, end: number, regex: Re
         if (a > offset) {
           next = from + a; // redo it with the rest of the text in view
         } else {
-          onPiece(m[0]); // a piece as long as the window: cut it here
+          onPiece(m[0], from + a); // a piece as long as the window: cut it here
           next = from + b;
         }
         break;
       }
       if (a === b) regex.lastIndex += (view.codePointAt(a) ?? 0) > 0xffff ? 2 : 1; // an empty match must still move on
-      else onPiece(m[0]);
+      else onPiece(m[0], from + a);
     }
     pos = next;
   }

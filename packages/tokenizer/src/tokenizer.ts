@@ -7,11 +7,18 @@ export type AllowedSpecial = 'all' | 'none' | readonly string[];
 /** Options of encode: which special tokens' text becomes their ids. */
 export interface EncodeOptions {
   /**
-   * Default 'none': a special token's text (say `<|endoftext|>`) in the input
+   * Default 'none' ('all' for a Hugging Face tokenizer.json, as Hugging Face
+   * finds added tokens in the text): a special token's text (say `<|endoftext|>`) in the input
    * is ordinary text, so user text cannot inject control tokens. 'all', or a
    * list of names, makes those strings their special ids.
    */
   allowedSpecial?: AllowedSpecial;
+  /**
+   * Add the tokens a Hugging Face tokenizer's post-processor adds (Llama's
+   * `<s>` before the text), as Hugging Face's `add_special_tokens`. Default
+   * true; tokenizers without a post-processor ignore it.
+   */
+  addSpecialTokens?: boolean;
 }
 
 /**
@@ -95,5 +102,14 @@ export interface WordTokenizerJSON {
   words: string[];
 }
 
-/** Any tokenizer's JSON form, by its kind: 'char', 'bpe' or 'word'. */
-export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON | WordTokenizerJSON;
+/** A Hugging Face tokenizer.json (a HuggingFaceTokenizer saves the file it was loaded from). */
+export interface HuggingFaceTokenizerJSON {
+  kind?: undefined;
+  /** The model: `{ type: 'BPE', vocab, merges, ... }`. */
+  model: Record<string, unknown>;
+  /** added_tokens, normalizer, pre_tokenizer, post_processor, decoder, ... as Hugging Face writes them. */
+  [field: string]: unknown;
+}
+
+/** Any tokenizer's JSON form, by its kind: 'char', 'bpe' or 'word', or a Hugging Face tokenizer.json. */
+export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON | WordTokenizerJSON | HuggingFaceTokenizerJSON;

@@ -45,7 +45,7 @@ export function utf8Bytes(text: string): Uint8Array {
   return encoder.encode(text);
 }
 
-const decoder = new TextDecoder('utf-8');
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Decode bytes; invalid or incomplete sequences become U+FFFD (WHATWG rules). */
 export function utf8Decode(bytes: Uint8Array): string {

@@ -1,0 +1,187 @@
+// Hugging Face's BPE model (tokenizers' models/bpe/model.rs, merge_word and
+// Word::merge_all), on one piece of text:
+//
+// 1. Symbols. Each character of the piece is a vocabulary token, if it is one.
+//    Otherwise, with byte_fallback, it is its UTF-8 bytes as the tokens
+//    "<0xE2>" "<0x82>" "<0xAC>" (sentencepiece's byte fallback); otherwise
+//    unk_token (runs of unknown characters become one <unk> with fuse_unk);
+//    without an unk_token the character is dropped, as Hugging Face does.
+//    After a ByteLevel pre-tokenizer the characters are the piece's UTF-8
+//    bytes, spelled with GPT-2's bytes_to_unicode ("Ġ" is the space byte).
+// 2. Merges. Repeatedly merge the adjacent pair of symbols whose merge comes
+//    first in `merges` (leftmost on ties), until no listed pair is left.
+//    Symbols, not bytes: "▁t" + "he" is a merge of two tokens.
+//
+// With ignore_merges (Llama 3), a piece that is itself a token is that token.
+// Pieces repeat, so their ids are cached.
+import { MinHeap } from '../bpe-model.js';
+import { TokenizerError } from '../errors.js';
+import { bytesToUnicode } from '../huggingface.js';
+import { PairTable } from '../pair-table.js';
+import { utf8Bytes } from '../utf8.js';
+import { describeValue, expectArray, expectId, expectObject, expectString } from '../validate.js';
+
+const CACHE_LIMIT = 100_000;
+const CACHE_PIECE_LIMIT = 256;
+const MISSING = -1;
+
+/** A Hugging Face BPE model: the vocabulary, the merges and the rules for characters it lacks. */
+export class HuggingFaceBpe {
+  /** Token -> id, and id -> token. */
+  readonly vocab = new Map<string, number>();
+  readonly tokens: string[] = [];
+  private readonly ranks: PairTable;
+  private readonly rankToId: Int32Array;
+  private readonly unk: number | null;
+  private readonly fuseUnk: boolean;
+  private readonly ignoreMerges: boolean;
+  /** The id of "<0xNN>" for each byte, -1 where missing; null without byte_fallback. */
+  private readonly byteIds: Int32Array | null;
+  /** bytes_to_unicode when the model sees bytes (after a ByteLevel pre-tokenizer). */
+  private readonly byteChars: string[] | null;
+  private readonly cache = new Map<string, number[]>();
+
+  /** From tokenizer.json's `model`; `idMax` bounds the ids; `byteLevel` when a ByteLevel pre-tokenizer feeds it. */
+  constructor(json: unknown, idMax: number, byteLevel: boolean) {
+    const model = expectObject(json, 'model');
+    if (model.type !== 'BPE') {
+      throw new TokenizerError(`model.type: expected "BPE" (Unigram, WordPiece and WordLevel models are not supported), found ${describeValue(model.type)}`);
+    }
+    for (const field of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
+      if (model[field]) throw new TokenizerError(`model.${field}: expected null or "" (subword prefixes and suffixes are not supported), found ${describeValue(model[field])}`);
+    }
+    if (model.dropout !== undefined && model.dropout !== null && model.dropout !== 0) {
+      throw new TokenizerError(`model.dropout: expected null (BPE dropout makes encoding random), found ${describeValue(model.dropout)}`);
+    }
+    const bool = (field: string) => {
+      const v = model[field];
+      if (v !== undefined && v !== null && typeof v !== 'boolean') throw new TokenizerError(`model.${field}: expected true or false, found ${describeValue(v)}`);
+      return v === true;
+    };
+    this.fuseUnk = bool('fuse_unk');
+    this.ignoreMerges = bool('ignore_merges');
+
+    // A Map, not the parsed object: a token named "constructor" or "__proto__" is just a token.
+    for (const [token, id] of Object.entries(expectObject(model.vocab, 'model.vocab'))) {
+      const checked = expectId(id, `model.vocab[${JSON.stringify(token)}]`, idMax);
+      this.vocab.set(token, checked);
+      this.tokens[checked] = token;
+    }
+    if (model.unk_token === undefined || model.unk_token === null) this.unk = null;
+    else {
+      const unk = this.vocab.get(expectString(model.unk_token, 'model.unk_token'));
+      if (unk === undefined) throw new TokenizerError(`model.unk_token: expected a token of model.vocab, found ${describeValue(model.unk_token)}, which is not`);
+      this.unk = unk;
+    }
+    this.byteIds = bool('byte_fallback') ? Int32Array.from({ length: 256 }, (_, b) => this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1) : null;
+    this.byteChars = byteLevel ? bytesToUnicode() : null;
+
+    const merges = expectArray(model.merges ?? [], 'model.merges');
+    this.ranks = new PairTable(merges.length);
+    this.rankToId = new Int32Array(merges.length);
+    merges.forEach((m, rank) => {
+      const [left, right] = mergePair(m, rank);
+      const ids = [this.vocab.get(left), this.vocab.get(right), this.vocab.get(left + right)];
+      if (ids.includes(undefined)) {
+        throw new TokenizerError(`model.merges[${rank}]: expected "${left}", "${right}" and "${left + right}" in the vocab, found ${ids.map((x) => (x === undefined ? 'missing' : x)).join(', ')}`);
+      }
+      this.ranks.set(ids[0]!, ids[1]!, rank); // a pair listed twice keeps its last rank, as Hugging Face's map does
+      this.rankToId[rank] = ids[2]!;
+    });
+  }
+
+  /** Append the ids of one piece of (normalized, pre-tokenized) text to out. */
+  tokenize(piece: string, out: number[]): void {
+    const cached = this.cache.get(piece);
+    if (cached !== undefined) {
+      for (const id of cached) out.push(id);
+      return;
+    }
+    const ids = this.tokenizeWord(this.byteChars ? Array.from(utf8Bytes(piece), (b) => this.byteChars![b]).join('') : piece);
+    if (piece.length <= CACHE_PIECE_LIMIT) {
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(piece, ids);
+    }
+    for (const id of ids) out.push(id);
+  }
+
+  private tokenizeWord(word: string): number[] {
+    if (word === '') return [];
+    const whole = this.ignoreMerges ? this.vocab.get(word) : undefined;
+    if (whole !== undefined) return [whole];
+    const symbols: number[] = [];
+    let pendingUnk = false; // an <unk> not yet added (fuse_unk extends it)
+    for (const char of word) {
+      const id = this.vocab.get(char);
+      if (id !== undefined) {
+        if (pendingUnk) symbols.push(this.unk!);
+        pendingUnk = false;
+        symbols.push(id);
+        continue;
+      }
+      if (this.byteIds) {
+        const bytes = Array.from(utf8Bytes(char), (b) => this.byteIds![b]);
+        if (!bytes.includes(-1)) {
+          symbols.push(...bytes); // as Hugging Face: a pending <unk> is added after these
+          continue;
+        }
+      }
+      if (this.unk === null) continue; // no unk_token: the character is dropped
+      if (pendingUnk && !this.fuseUnk) symbols.push(this.unk);
+      pendingUnk = true;
+    }
+    if (pendingUnk) symbols.push(this.unk!);
+    return this.merge(symbols);
+  }
+
+  private rank(a: number, b: number): number {
+    return this.ranks.get(a, b, MISSING);
+  }
+
+  // Word::merge_all: a heap of (rank, position) over a linked list of symbols.
+  // An entry is stale once a merge changed its pair; then the pair's rank differs.
+  private merge(ids: number[]): number[] {
+    const n = ids.length;
+    if (n < 2) return ids;
+    const next = Int32Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
+    const prev = Int32Array.from({ length: n }, (_, i) => i - 1);
+    const gone = new Uint8Array(n);
+    const heap = new MinHeap(n);
+    for (let i = 0; i + 1 < n; i++) {
+      const r = this.rank(ids[i], ids[i + 1]);
+      if (r !== MISSING) heap.push(r, i, 0);
+    }
+    while (heap.size > 0) {
+      const r = heap.topRank();
+      const p = heap.topPos();
+      heap.pop();
+      const q = next[p];
+      if (gone[p] || q === -1 || this.rank(ids[p], ids[q]) !== r) continue;
+      ids[p] = this.rankToId[r];
+      gone[q] = 1;
+      next[p] = next[q];
+      if (next[q] !== -1) prev[next[q]] = p;
+      if (prev[p] !== -1) {
+        const left = this.rank(ids[prev[p]], ids[p]);
+        if (left !== MISSING) heap.push(left, prev[p], 0);
+      }
+      if (next[p] !== -1) {
+        const right = this.rank(ids[p], ids[next[p]]);
+        if (right !== MISSING) heap.push(right, p, 0);
+      }
+    }
+    const out: number[] = [];
+    for (let i = 0; i !== -1; i = next[i]) out.push(ids[i]);
+    return out;
+  }
+}
+
+/** A merge as "left right" (split at the first space after the first character) or [left, right]. */
+function mergePair(m: unknown, i: number): [string, string] {
+  if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
+  if (typeof m === 'string') {
+    const at = m.indexOf(' ', 1);
+    if (at !== -1) return [m.slice(0, at), m.slice(at + 1)];
+  }
+  throw new TokenizerError(`model.merges[${i}]: expected "left right" or [left, right], found ${describeValue(m)}`);
+}
