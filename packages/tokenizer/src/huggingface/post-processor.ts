@@ -11,7 +11,7 @@ import { describeValue, expectArray, expectId, expectObject } from '../validate.
 export type PostProcessor = (a: number[], b: number[] | null) => number[];
 
 const SUPPORTED = 'TemplateProcessing, ByteLevel, Sequence';
-const concat: PostProcessor = (a, b) => (b ? [...a, ...b] : a);
+const concat: PostProcessor = (a, b) => (b ? a.concat(b) : a);
 
 /** The post-processor a tokenizer.json's `post_processor` field describes; ids at most idMax. */
 export function parsePostProcessor(json: unknown, idMax: number, where = 'post_processor'): PostProcessor {
@@ -33,7 +33,9 @@ export function parsePostProcessor(json: unknown, idMax: number, where = 'post_p
       return (a, b) => {
         const pieces = b === null ? single : pair;
         if (pieces === null) throw new TokenizerError(`${where}.pair: expected a pair template to encode two texts, found none`);
-        return pieces.flatMap((piece) => (piece === 'A' ? a : piece === 'B' ? b! : piece));
+        const out: number[] = [];
+        for (const piece of pieces) for (const id of piece === 'A' ? a : piece === 'B' ? b! : piece) out.push(id);
+        return out;
       };
     }
     default:

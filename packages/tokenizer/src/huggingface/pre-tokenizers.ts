@@ -20,15 +20,13 @@ import { forEachPiece } from '../scan.js';
 import { describeValue, expectArray, expectObject, expectString } from '../validate.js';
 import { BYTE_LEVEL_PATTERN, hfRegex } from './regex.js';
 
-/** A piece of text; `first` when it starts the original text (Metaspace's prepend_scheme "first" asks). */
-export interface Piece {
-  text: string;
-  first: boolean;
-}
+/** Receives each piece; `first` when it starts the original text (Metaspace's prepend_scheme "first" asks). */
+export type Emit = (piece: string, first: boolean) => void;
+type Step = (piece: string, first: boolean, emit: Emit) => void;
 
-/** The pre-tokenizer: pieces in, smaller pieces out; byteLevel when the model then sees UTF-8 bytes. */
+/** The pre-tokenizer: a piece in, smaller pieces out; byteLevel when the model then sees UTF-8 bytes. */
 export interface PreTokenizer {
-  split: (pieces: Piece[]) => Piece[];
+  split: (piece: string, first: boolean, emit: Emit) => void;
   byteLevel: boolean;
 }
 
@@ -40,7 +38,7 @@ const SUPPORTED = 'ByteLevel, Split, Metaspace, Digits, Sequence';
 
 /** The pre-tokenizer a tokenizer.json's `pre_tokenizer` field describes (null: the whole stretch is one piece). */
 export function parsePreTokenizer(json: unknown, trustPattern = false): PreTokenizer {
-  if (json === null || json === undefined) return { split: (pieces) => pieces, byteLevel: false };
+  if (json === null || json === undefined) return { split: (piece, first, emit) => emit(piece, first), byteLevel: false };
   const top = expectObject(json, 'pre_tokenizer');
   const steps = top.type === 'Sequence' ? expectArray(top.pretokenizers, 'pre_tokenizer.pretokenizers').map((s, i) => expectObject(s, `pre_tokenizer.pretokenizers[${i}]`)) : [top];
   const where = (i: number) => (top.type === 'Sequence' ? `pre_tokenizer.pretokenizers[${i}]` : 'pre_tokenizer');
@@ -49,19 +47,28 @@ export function parsePreTokenizer(json: unknown, trustPattern = false): PreToken
     return parseStep(step, where(i), trustPattern);
   });
   return {
-    split: (pieces) => splits.reduce((ps, step) => ps.flatMap(step), pieces),
+    // Each step passes its pieces straight on to the next (no arrays in between).
+    split: (piece, first, emit) => {
+      let next = emit;
+      for (let i = splits.length - 1; i > 0; i--) {
+        const [step, after] = [splits[i], next];
+        next = (p, f) => step(p, f, after);
+      }
+      splits[0](piece, first, next);
+    },
     byteLevel: steps.some((s) => s.type === 'ByteLevel'),
   };
 }
 
-function parseStep(step: Record<string, unknown>, where: string, trustPattern: boolean): (piece: Piece) => Piece[] {
+function parseStep(step: Record<string, unknown>, where: string, trustPattern: boolean): Step {
   switch (step.type) {
     case 'ByteLevel': {
       const prefix = flag(step.add_prefix_space, `${where}.add_prefix_space`, false);
       const regex = flag(step.use_regex, `${where}.use_regex`, true) ? compilePattern(BYTE_LEVEL_PATTERN) : null;
-      return (piece) => {
-        const p = prefix && !piece.text.startsWith(' ') ? { ...piece, text: ` ${piece.text}` } : piece;
-        return regex ? splitPiece(p, regexSpans(p.text, regex), 'Isolated') : [p];
+      return (piece, first, emit) => {
+        const p = prefix && !piece.startsWith(' ') ? ` ${piece}` : piece;
+        if (regex) isolate(p, first, regex, emit);
+        else emit(p, first);
       };
     }
     case 'Split': {
@@ -75,9 +82,10 @@ function parseStep(step: Record<string, unknown>, where: string, trustPattern: b
           : hfRegex(expectString(pattern.Regex, `${where}.pattern.Regex`), `${where}.pattern`, trustPattern);
       if (source === '') throw new TokenizerError(`${where}.pattern: expected a non-empty pattern, found ""`);
       const regex = compilePattern(source);
-      return (piece) => {
-        const spans = regexSpans(piece.text, regex);
-        return splitPiece(piece, invert ? spans.map(([a, b, m]) => [a, b, !m]) : spans, behavior);
+      if (behavior === 'Isolated') return (piece, first, emit) => isolate(piece, first, regex, emit); // matches and the text between alike
+      return (piece, first, emit) => {
+        const spans = regexSpans(piece, regex);
+        splitPiece(piece, first, invert ? spans.map(([a, b, m]) => [a, b, !m]) : spans, behavior, emit);
       };
     }
     case 'Metaspace': {
@@ -86,17 +94,17 @@ function parseStep(step: Record<string, unknown>, where: string, trustPattern: b
       const scheme = step.prepend_scheme ?? (flag(step.add_prefix_space, `${where}.add_prefix_space`, true) ? 'always' : 'never');
       if (scheme !== 'first' && scheme !== 'always' && scheme !== 'never') throw new TokenizerError(`${where}.prepend_scheme: expected "first", "always" or "never", found ${describeValue(scheme)}`);
       const split = flag(step.split, `${where}.split`, true);
-      return (piece) => {
-        let text = piece.text.replaceAll(' ', replacement);
-        if (!text.startsWith(replacement) && (scheme === 'always' || (scheme === 'first' && piece.first))) text = replacement + text;
-        const p = { ...piece, text };
-        return split ? splitPiece(p, charSpans(text, (c) => c === replacement), 'MergedWithNext') : [p];
+      return (piece, first, emit) => {
+        let text = piece.replaceAll(' ', replacement);
+        if (!text.startsWith(replacement) && (scheme === 'always' || (scheme === 'first' && first))) text = replacement + text;
+        if (split) splitPiece(text, first, charSpans(text, (c) => c === replacement), 'MergedWithNext', emit);
+        else emit(text, first);
       };
     }
     case 'Digits': {
       const individual = flag(step.individual_digits, `${where}.individual_digits`, false);
       const digit = /^\p{N}$/u;
-      return (piece) => splitPiece(piece, charSpans(piece.text, (c) => digit.test(c)), individual ? 'Isolated' : 'Contiguous');
+      return (piece, first, emit) => splitPiece(piece, first, charSpans(piece, (c) => digit.test(c)), individual ? 'Isolated' : 'Contiguous', emit);
     }
     default:
       throw new TokenizerError(`${where}.type: expected a supported pre-tokenizer (${SUPPORTED}), found ${describeValue(step.type)}`);
@@ -107,6 +115,17 @@ function flag(value: unknown, where: string, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'boolean') throw new TokenizerError(`${where}: expected true or false, found ${describeValue(value)}`);
   return value;
+}
+
+/** Split Isolated: each match of the regex and each stretch between matches is a piece. */
+function isolate(text: string, first: boolean, regex: RegExp, emit: Emit): void {
+  let prev = 0;
+  forEachPiece(text, 0, text.length, regex, (match, at) => {
+    if (at > prev) emit(text.slice(prev, at), first && prev === 0);
+    emit(match, first && at === 0);
+    prev = at + match.length;
+  });
+  if (prev < text.length) emit(text.slice(prev), first && prev === 0);
 }
 
 /** The regex's matches and the text between them. */
@@ -140,7 +159,7 @@ function charSpans(text: string, test: (char: string) => boolean): Span[] {
 }
 
 /** Cut a piece at the spans, as the behavior says; empty pieces are dropped (NormalizedString::split). */
-function splitPiece(piece: Piece, spans: Span[], behavior: Behavior): Piece[] {
+function splitPiece(text: string, first: boolean, spans: Span[], behavior: Behavior, emit: Emit): void {
   const cut: [number, number][] = [];
   let previousMatch = false;
   if (behavior === 'MergedWithNext') {
@@ -163,5 +182,5 @@ function splitPiece(piece: Piece, spans: Span[], behavior: Behavior): Piece[] {
       previousMatch = match;
     }
   }
-  return cut.filter(([a, b]) => b > a).map(([a, b]) => ({ text: piece.text.slice(a, b), first: piece.first && a === 0 }));
+  for (const [a, b] of cut) if (b > a) emit(text.slice(a, b), first && a === 0);
 }

@@ -100,15 +100,16 @@ export class HuggingFaceTokenizer implements Tokenizer {
     const allowed = this.allowed(options.allowedSpecial);
     const ia = this.encodeText(a, allowed);
     const ib = b === null ? null : this.encodeText(b, allowed);
-    if (options.addSpecialTokens === false) return ib ? [...ia, ...ib] : ia;
+    if (options.addSpecialTokens === false) return ib ? ia.concat(ib) : ia;
     return this.postProcess(ia, ib);
   }
 
   private encodeText(text: string, allowed: (t: AddedToken) => boolean): number[] {
     const out: number[] = [];
+    const tokenize = (piece: string) => this.model.tokenize(piece, out);
     for (const segment of this.matcher.split(text, allowed)) {
       if (segment.id !== null) out.push(segment.id);
-      else for (const piece of this.preTokenizer.split([{ text: segment.text, first: segment.first }])) this.model.tokenize(piece.text, out);
+      else this.preTokenizer.split(segment.text, segment.first, tokenize);
     }
     return out;
   }
