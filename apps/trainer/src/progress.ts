@@ -1,5 +1,9 @@
-// The progress line `tx train` redraws in a terminal:
+// What `tx train` prints between evals. In a terminal, a progress line that it
+// redraws at every step:
 //   [#######.............]  350/2000  loss 2.3141  lr 9.6e-4  2,612 tok/s  ETA 1m 52s
+// and, in a terminal or not, every --log-interval steps a log line that stays
+// (nanoGPT's `iter N: loss ...`), above the progress line in a terminal:
+//   iter  400/2000: loss 2.2876, 24.5 ms/iter, 20,898 tok/s, ETA 39s
 
 export interface ProgressState {
   step: number;
@@ -17,6 +21,30 @@ export function renderProgress(s: ProgressState, width = 20): string {
   const steps = `${String(s.step).padStart(String(s.maxIters).length)}/${s.maxIters}`;
   const eta = formatDuration(((s.maxIters - s.step) * s.msPerStep) / 1000);
   return `${bar} ${steps}  loss ${s.loss.toFixed(4)}  lr ${s.lr.toExponential(1)}  ${Math.round(s.tokensPerSecond).toLocaleString('en-US')} tok/s  ETA ${eta}`;
+}
+
+/** The steps since the last log line, summed: what the next one reports. */
+export interface LogInterval {
+  /** Steps summed (the interval, or fewer after a resume). */
+  steps: number;
+  /** Sum of the steps' losses. */
+  loss: number;
+  /** Sum of the steps' own times in ms (evals and saves not included). */
+  ms: number;
+  /** Tokens trained on. */
+  tokens: number;
+}
+
+/**
+ * A log line: the mean loss and ms/iter of the interval's steps, its tokens per
+ * second, and the ETA at that pace (the remaining steps only: evals and saves
+ * add their own time).
+ */
+export function renderLog(step: number, maxIters: number, i: LogInterval): string {
+  const msPerIter = i.ms / i.steps;
+  const eta = formatDuration(((maxIters - step) * msPerIter) / 1000);
+  const tokensPerSecond = Math.round((i.tokens * 1000) / i.ms).toLocaleString('en-US');
+  return `iter ${String(step).padStart(String(maxIters).length)}/${maxIters}: loss ${(i.loss / i.steps).toFixed(4)}, ${msPerIter.toFixed(1)} ms/iter, ${tokensPerSecond} tok/s, ETA ${eta}`;
 }
 
 export function formatDuration(seconds: number): string {

@@ -1,6 +1,7 @@
 // The part of `tx train` shared by every task: run @tx/train's loop, report
-// events (a progress line, or JSON lines), save a checkpoint at every eval and
-// at the end, and on Ctrl-C stop between steps, save, and say how to resume.
+// events (log lines and a progress line, or JSON lines), save a checkpoint at
+// every eval and at the end, and on Ctrl-C stop between steps, save, and say
+// how to resume.
 import { Rng, tf } from '@tx/core';
 import { AdamW, cosineWithWarmup, trainLoop, TrainingError, type TrainEvent } from '@tx/train';
 import { saveCheckpoint } from '@tx/train/node';
@@ -8,13 +9,15 @@ import type { Tokenizer } from '@tx/tokenizer';
 import type { AnyModel, ModelSpec } from '@tx/blocks';
 import type { OpenedCheckpoint, TxCheckpointConfig } from './model-io.js';
 import type { ResolvedSettings } from './settings.js';
-import { renderProgress, smooth } from './progress.js';
+import { renderLog, renderProgress, smooth, type LogInterval } from './progress.js';
 
 export interface Output {
   json: boolean;
   write(s: string): void;
   /** True when stdout is a terminal: redraw one progress line. */
   tty: boolean;
+  /** Text output: a log line every this many steps (`--log-interval`); absent, none. */
+  logInterval?: number;
 }
 
 export interface SessionOptions<B> {
@@ -84,6 +87,7 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
   let valLoss = NaN;
   let step = training?.step ?? 0;
   let msPerStep: number | undefined;
+  let interval: LogInterval = { steps: 0, loss: 0, ms: 0, tokens: 0 };
   let savedStep: number | null = null;
   const save = async () => {
     const config: TxCheckpointConfig = {
@@ -122,7 +126,12 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
         step = e.step;
         msPerStep = smooth(msPerStep, e.ms);
         emit(e);
-        if (!output.json && output.tty) output.write(`\r${renderProgress({ ...e, maxIters: s.maxIters, msPerStep })}\x1b[K`);
+        interval = { steps: interval.steps + 1, loss: interval.loss + e.loss, ms: interval.ms + e.ms, tokens: interval.tokens + (e.tokensPerSecond * e.ms) / 1000 };
+        // A log line stays (in a terminal it takes the progress line's place, which is redrawn below it).
+        const log = !output.json && output.logInterval && step % output.logInterval === 0 ? `${renderLog(step, s.maxIters, interval)}\n` : '';
+        if (log) interval = { steps: 0, loss: 0, ms: 0, tokens: 0 };
+        if (!output.json && output.tty) output.write(`\r${log ? `\x1b[K${log}` : ''}${renderProgress({ ...e, maxIters: s.maxIters, msPerStep })}\x1b[K`);
+        else if (log) output.write(log);
       } else if (e.event === 'eval') {
         valLoss = e.valLoss;
         const extras = opts.evalExtras ? await opts.evalExtras() : {};

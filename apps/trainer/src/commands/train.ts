@@ -5,10 +5,10 @@ import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { initBackend } from '@tx/core';
 import { recoverFolder } from '@tx/train/node';
-import { parse, threadsFlag, UsageError, type Io } from '../args.js';
+import { parse, positive, threadsFlag, UsageError, type Io } from '../args.js';
 import { memoryBudget } from '../budget.js';
 import { trainCoref } from '../coref-train.js';
-import { TRAIN_FLAGS, type Spec } from '../flags.js';
+import { DEFAULT_LOG_INTERVAL, TRAIN_FLAGS, type Spec } from '../flags.js';
 import { trainLanguageModel } from '../lm.js';
 import { openCheckpoint, readCheckpointConfig } from '../model-io.js';
 import { checkOut } from '../out.js';
@@ -33,7 +33,8 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     Object.assign(fromFile, parseConfigFile(await readTextFile(values.config, '--config', CONFIG_LIMIT), values.config));
   }
 
-  const output: Output = { json: values.json === true, tty: !!io.stdout.isTTY && values.json !== true, write: (s) => void io.stdout.write(s) };
+  const logInterval = positive(values, 'log-interval', true) ?? DEFAULT_LOG_INTERVAL;
+  const output: Output = { json: values.json === true, tty: !!io.stdout.isTTY && values.json !== true, logInterval, write: (s) => void io.stdout.write(s) };
   const resumeDir = flags.resume ?? fromFile.resume;
   const resuming = resumeDir ? await resumedSettings(resumeDir, fromFile, flags, io) : undefined;
   const settings = resuming?.settings ?? resolveSettings([fromFile, flags]);

@@ -2,7 +2,7 @@
 import { readTextFile } from '../read.js';
 import type { EncoderDecoderTransformer, GPT, Llama } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf, type BackendPreference } from '@tx/core';
-import { beamSearch, streamTokens, type LanguageModel, type FinishReason } from '@tx/generate';
+import { beamSearch, streamTokens, type LanguageModel, type FinishReason, type GenerateTextOptions } from '@tx/generate';
 import type { Tokenizer } from '@tx/tokenizer';
 import { TokenDataset, crossEntropy, exactMatch, languageModelLoss, makeExamples, maxTargetLength, type Seq2SeqTask } from '@tx/train';
 import { corpusText, encodeCorpus } from '../lm.js';
@@ -50,66 +50,84 @@ export async function sampleCommand(argv: string[], io: Io): Promise<void> {
     contextOverflow: contextOverflow as 'crop' | 'restart',
   };
   const beams = positive(values, 'beams', true);
+  const numSamples = positive(values, 'num-samples', true) ?? 1;
+  // nanoGPT's --start=FILE:prompt.txt: the prompt is the file's text, as it is (a final newline included).
+  if (values.prompt !== undefined && values.start !== undefined) throw new UsageError('give the prompt with --prompt or --start FILE, not both');
+  const given = typeof values.start === 'string' ? await readTextFile(values.start, '--start') : (values.prompt as string | undefined);
   const json = values.json === true;
   const { config, model, tokenizer } = await open(values);
   if (config.model.kind === 'encoder') {
     model.dispose();
     throw new UsageError(`this is a ${config.task} model: it answers instead of generating; ask it with tx inspect --checkpoint ${values.checkpoint} --text TEXT`);
   }
+  const promptFlag = values.start !== undefined ? `--start ${values.start}` : '--prompt';
   const isNames = config.task === 'names';
   let lm: LanguageModel & { dispose?(): void };
   let promptIds: number[];
   let eosId: number | undefined;
   let stop: string[] | undefined;
+  let echo = ''; // the prompt, printed before each sample's continuation
   if (config.model.kind === 'gpt' || config.model.kind === 'llama') {
-    const prompt = (values.prompt as string | undefined) ?? (isNames || tokenizer.encode('\n').length ? '\n' : '');
-    promptIds = encodeOrExplain(tokenizer, prompt, '--prompt');
+    const prompt = given ?? (isNames || tokenizer.encode('\n').length ? '\n' : '');
+    promptIds = encodeOrExplain(tokenizer, prompt, promptFlag);
     if (promptIds.length === 0) promptIds = [0];
     lm = model as GPT | Llama;
     if (isNames) stop = ['\n'];
-    if (!json) io.stdout.write(prompt === '\n' ? '' : prompt);
+    echo = prompt === '\n' ? '' : prompt;
   } else {
-    const source = values.prompt;
-    if (typeof source !== 'string' || source === '') throw new UsageError(`this is a ${config.task} model: give the source with --prompt, e.g. --prompt "27 Nov 2026"`);
+    if (typeof given !== 'string' || given === '') throw new UsageError(`this is a ${config.task} model: give the source with --prompt, e.g. --prompt "27 Nov 2026"`);
     const specials = config.model.specials;
-    lm = (model as EncoderDecoderTransformer).conditionOn(encodeOrExplain(tokenizer, source, '--prompt'), { padId: specials.pad });
+    lm = (model as EncoderDecoderTransformer).conditionOn(encodeOrExplain(tokenizer, given, promptFlag), { padId: specials.pad });
     promptIds = [specials.bos];
     eosId = specials.eos;
     options.maxNewTokens ??= maxTargetLength(config.task as Seq2SeqTask) + 1;
   }
   const maxNewTokens = options.maxNewTokens ?? (isNames ? 30 : 200);
   try {
-    const t0 = performance.now();
-    if (beams !== undefined) {
-      const result = await beamSearch(lm, promptIds, { beams, maxNewTokens, eosId });
-      const ids = result.ids.filter((id) => id !== eosId);
-      const text = tokenizer.decode(ids);
-      const tokensPerSecond = result.ids.length / ((performance.now() - t0) / 1000);
-      io.stdout.write(json ? `${JSON.stringify({ done: true, text, ids: result.ids, logprob: result.logprob, tokensPerSecond })}\n` : `${text}\n`);
-      return;
+    for (let i = 0; i < numSamples; i++) {
+      // nanoGPT's separator between samples; a name is one line, so names need none.
+      if (i > 0 && !json && !isNames) io.stdout.write('---------------\n');
+      // Sample i draws with seed + i (the default seed is @tx/generate's, 1337), so each differs and each can be redrawn alone.
+      const seed = i === 0 ? options.seed : ((options.seed ?? 1337) + i) >>> 0;
+      if (!json) io.stdout.write(echo);
+      if (beams !== undefined) await beamSample(lm, promptIds, { beams, maxNewTokens, eosId }, tokenizer, json, io);
+      else await streamSample(lm, promptIds, { ...options, seed, maxNewTokens, tokenizer, eosId, stop }, json, io);
     }
-    const ids: number[] = [];
-    let text = '';
-    const stream = streamTokens(lm, promptIds, { ...options, maxNewTokens, tokenizer, eosId, stop });
-    let finish: FinishReason = 'length';
-    for (;;) {
-      const next = await stream.next();
-      if (next.done) {
-        finish = next.value;
-        break;
-      }
-      const t = next.value;
-      if (t.id === eosId) continue; // the stream ends next with finish reason 'eos'
-      ids.push(t.id);
-      text += t.text;
-      io.stdout.write(json ? `${JSON.stringify({ id: t.id, text: t.text, logprob: t.logprob, top: t.top })}\n` : t.text);
-    }
-    const tokensPerSecond = ids.length / ((performance.now() - t0) / 1000);
-    if (json) io.stdout.write(`${JSON.stringify({ done: true, text, ids, finishReason: finish, tokensPerSecond })}\n`);
-    else io.stdout.write('\n');
   } finally {
     lm.dispose?.();
   }
+}
+
+/** One beam-search answer: its text, or with --json one object. */
+async function beamSample(lm: LanguageModel, promptIds: number[], opts: { beams: number; maxNewTokens: number; eosId?: number }, tokenizer: Tokenizer, json: boolean, io: Io): Promise<void> {
+  const t0 = performance.now();
+  const result = await beamSearch(lm, promptIds, opts);
+  const text = tokenizer.decode(result.ids.filter((id) => id !== opts.eosId));
+  const tokensPerSecond = result.ids.length / ((performance.now() - t0) / 1000);
+  io.stdout.write(json ? `${JSON.stringify({ done: true, text, ids: result.ids, logprob: result.logprob, tokensPerSecond })}\n` : `${text}\n`);
+}
+
+/** One sample, streamed token by token: its text then a newline, or with --json one object per token and then the result. */
+async function streamSample(lm: LanguageModel, promptIds: number[], opts: GenerateTextOptions & { eosId?: number }, json: boolean, io: Io): Promise<void> {
+  const t0 = performance.now();
+  const ids: number[] = [];
+  let text = '';
+  const stream = streamTokens(lm, promptIds, opts);
+  let finish: FinishReason = 'length';
+  for (;;) {
+    const next = await stream.next();
+    if (next.done) {
+      finish = next.value;
+      break;
+    }
+    const t = next.value;
+    if (t.id === opts.eosId) continue; // the stream ends next with finish reason 'eos'
+    ids.push(t.id);
+    text += t.text;
+    io.stdout.write(json ? `${JSON.stringify({ id: t.id, text: t.text, logprob: t.logprob, top: t.top })}\n` : t.text);
+  }
+  const tokensPerSecond = ids.length / ((performance.now() - t0) / 1000);
+  io.stdout.write(json ? `${JSON.stringify({ done: true, text, ids, finishReason: finish, tokensPerSecond })}\n` : '\n');
 }
 
 function encodeOrExplain(tokenizer: Tokenizer, text: string, flag: string): number[] {
@@ -122,31 +140,43 @@ function encodeOrExplain(tokenizer: Tokenizer, text: string, flag: string): numb
 
 // ---- tx eval ----------------------------------------------------------------
 
+// tx eval says what it estimates, so that its figure can be set beside
+// training's: training's val loss is the mean of evalIters random batches
+// (Rng(seed + step)), this one of every window of the split, once, no sampling.
 export async function evalCommand(argv: string[], io: Io): Promise<void> {
   const { values } = parse(argv, EVAL_FLAGS);
   const opened = await open(values);
   const { config, model, tokenizer } = opened;
   if (config.model.kind === 'encoder') return corefEval(opened, values, io);
-  const print = (result: Record<string, number | string>) =>
-    io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${Object.entries(result).map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(4) : v}`).join('  ')}\n`);
+  const print = (result: Record<string, unknown>, lines: string[]) => io.stdout.write(values.json ? `${JSON.stringify(result)}\n` : `${lines.join('\n')}\n`);
+  const count = (n: number) => n.toLocaleString('en-US');
   if (config.model.kind === 'encoder-decoder') {
     if (values.data) throw new UsageError(`--data is for language models; the ${config.task} task makes its own test examples`);
-    const examples = makeExamples(config.task as Seq2SeqTask, 500, new Rng(config.settings.seed + 99));
+    const seed = config.settings.seed + 99; // fresh examples, not the training stream's
+    const examples = makeExamples(config.task as Seq2SeqTask, 500, new Rng(seed));
     const predictions = await greedyDecode(model as EncoderDecoderTransformer, tokenizer, examples.map((e) => e.source), maxTargetLength(config.task as Seq2SeqTask));
-    print({ task: config.task, examples: examples.length, accuracy: exactMatch(predictions, examples) });
+    const accuracy = exactMatch(predictions, examples);
+    print({ task: config.task, examples: examples.length, seed, decoding: 'greedy', accuracy }, [
+      `data      ${count(examples.length)} fresh ${config.task} examples, generated with seed ${seed} (the run's seed ${config.settings.seed} + 99)`,
+      'estimate  exact match of the greedy answer',
+      `accuracy  ${accuracy.toFixed(4)}`,
+    ]);
     return;
   }
   const gpt = model as GPT | Llama;
+  const s = config.settings;
   let tokens: Int32Array;
   let source: string;
+  let split: 'val' | null = null;
   if (typeof values.data === 'string') {
     const text = await readTextFile(values.data, '--data');
     tokens = Int32Array.from(encodeOrExplain(tokenizer, text, `--data ${values.data}`));
     source = values.data;
   } else {
-    if (config.settings.task === 'text' && !config.settings.data) throw new UsageError(`${values.checkpoint} was imported (${JSON.stringify(config.importedFrom ?? {})}): give the text to evaluate with --data FILE`);
-    tokens = new TokenDataset(encodeCorpus(tokenizer, await corpusText(config.settings), `--checkpoint ${values.checkpoint}: its corpus ${config.settings.data ?? 'the names corpus'} (settings.data)`)).val;
-    source = `${config.settings.data ?? 'names corpus'} (validation split)`;
+    if (s.task === 'text' && !s.data) throw new UsageError(`${values.checkpoint} was imported (${JSON.stringify(config.importedFrom ?? {})}): give the text to evaluate with --data FILE`);
+    tokens = new TokenDataset(encodeCorpus(tokenizer, await corpusText(s), `--checkpoint ${values.checkpoint}: its corpus ${s.data ?? 'the names corpus'} (settings.data)`)).val;
+    source = `${s.data ?? 'names corpus'} (validation split)`;
+    split = 'val';
   }
   const T = gpt.config.blockSize;
   if (tokens.length < T + 1) throw new TxError(`${source}: ${tokens.length} tokens, fewer than the context + 1 (${T + 1})`);
@@ -169,7 +199,24 @@ export async function evalCommand(argv: string[], io: Io): Promise<void> {
     loss.dispose();
   }
   const loss = total / windows;
-  print({ data: source, tokens: windows * T, loss, perplexity: Math.exp(loss) });
+  // The names corpus is shuffled with the run's seed before its split: the seed chooses which names are in val.
+  const splitNote = split === null ? '' : s.task === 'names' ? `, the last 10% of the names shuffled with seed ${s.seed}` : ', the last 10% of the text';
+  const lines = [
+    `data        ${source}${splitNote}: ${count(tokens.length)} tokens`,
+    `estimate    every token once, in ${count(windows)} windows of ${T} (${count(windows * T)} targets), no sampling`,
+    `loss        ${loss.toFixed(4)}  perplexity ${Math.exp(loss).toFixed(4)}`,
+  ];
+  // Training's last estimate of the same split, as training computed it: evalIters random batches drawn with Rng(seed + step).
+  const t = config.training as { step: number; valLoss?: number | null };
+  let training: Record<string, number> | undefined;
+  if (split === 'val' && typeof t.valLoss === 'number' && Number.isFinite(t.valLoss)) {
+    training = { step: t.step, valLoss: t.valLoss, batches: s.evalIters, batchSize: s.batchSize, blockSize: s.blockSize, seed: s.seed + t.step };
+    lines.push(
+      `training    val loss ${t.valLoss.toFixed(4)} at step ${t.step}: the mean of ${s.evalIters} random batches of ${s.batchSize} x ${s.blockSize} (${count(s.evalIters * s.batchSize * s.blockSize)} targets, windows may repeat), drawn with seed ${s.seed} + ${t.step}`,
+    );
+  }
+  const splitSeed = split !== null && s.task === 'names' ? { splitSeed: s.seed } : {};
+  print({ data: source, split, ...splitSeed, tokens: windows * T, windows, blockSize: T, loss, perplexity: Math.exp(loss), ...(training ? { training } : {}) }, lines);
 }
 
 // ---- tx inspect ----------------------------------------------------------------
