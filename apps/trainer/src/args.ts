@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { MAX_THREADS, TxError } from '@tx/core';
 import type { Spec } from './flags.js';
 import { decimal } from './numbers.js';
+import { closest } from './suggest.js';
 
 /** Where a command writes: standard output and error, or strings in tests. */
 export interface Io {
@@ -33,7 +34,11 @@ export function parse(argv: string[], spec: Spec, positionals = 0): { values: Re
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: positionals > 0 });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.split(/\.(?:\s|$)/)[0]} (see tx --help)`); // its first sentence: one line
+    const first = (err as Error).message.split(/\.(?:\s|$)/)[0]; // its first sentence: one line
+    // A mistyped flag: the closest one of this command (suggest.ts), as `--max-iter` -> --max-iters.
+    const unknown = /^Unknown option '--([^']+)'$/.exec(first)?.[1];
+    const near = unknown === undefined ? undefined : closest(unknown, [...Object.keys(spec), 'help', 'debug']);
+    throw new UsageError(`${first}${near ? `; did you mean --${near}?` : ''} (see tx --help)`);
   }
   if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}" (see tx --help)`);
   for (const [flag, f] of Object.entries(spec)) if (f.required) required(parsed.values, flag);

@@ -36,7 +36,7 @@ describe('tx: bad input', () => {
 
   it.each([
     [['frobnicate'], 'tx: unknown command "frobnicate" (see tx --help)\n'],
-    [['train', '--max-iter', '3'], "tx: Unknown option '--max-iter' (see tx --help)\n"],
+    [['train', '--max-iter', '3'], "tx: Unknown option '--max-iter'; did you mean --max-iters? (see tx --help)\n"],
     [['train', '--max-iters', 'ten'], 'tx: --max-iters must be an integer >= 1, got "ten"\n'],
     [['train', '--backend', 'tpu'], 'tx: --backend must be one of auto, webgpu, wasm, cpu, got "tpu"\n'],
     [['train', '--task', 'text'], 'tx: --task text needs --data FILE (a UTF-8 text file)\n'],

@@ -9,6 +9,7 @@ import { trainCommand } from './commands/train.js';
 import { sampleCommand, evalCommand, inspectCommand } from './commands/use.js';
 import { BENCH_FLAGS, EVAL_FLAGS, EXPORT_FLAGS, IMPORT_FLAGS, INSPECT_FLAGS, SAMPLE_FLAGS, TRAIN_FLAGS, type Spec } from './flags.js';
 import { TRAIN_FIELDS } from './schema.js';
+import { closest } from './suggest.js';
 
 // The command-line helpers live in args.ts (commands import them from there, so no import goes back
 // from a command to this file); they are re-exported here for code that still names run.js.
@@ -147,7 +148,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     const found = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!found) throw new UsageError(`unknown command "${command}" (see tx --help)`);
+    if (!found) {
+      const near = closest(command, Object.keys(COMMANDS)); // `tx trian` -> "train" (suggest.ts)
+      throw new UsageError(`unknown command "${command}"${near ? `; did you mean "${near}"?` : ''} (see tx --help)`);
+    }
     if (asksForHelp(rest, found.flags)) {
       io.stdout.write(commandHelp(command));
       return 0;
