@@ -8,7 +8,8 @@
 // ?view=attention|arithmetic|positional|train|generate|encdec,
 // ?iters=N (default training iterations), ?model=URL (a `tx export` or
 // Hugging Face GPT-2 folder), ?memory=200MB (the most a loaded model may
-// need, to try a smaller machine).
+// need, to try a smaller machine), ?hub=URL (a mirror of the Hugging Face
+// Hub's `resolve/main/` layout for the GPT-2 entry).
 //
 // A model the reader brings (file picker or URL) is checked against what the
 // backend can hold before its weights are read; if it cannot be held, or
@@ -28,6 +29,7 @@ import type { Progress } from './lib/progress.js';
 import { backendBudget } from './model/budget.js';
 import type { LoadedEncoder, LoadedGPT, LoadedModel } from './model/checkpoint.js';
 import { WINOGRAD, swapWord } from './lib/honesty.js';
+import { HUB, HUB_MODELS, hubFolderUrl } from './lib/hub.js';
 import { inspectEncoder, Unreadable } from './model/coref.js';
 import { loadFolder, pickedFolder, urlFolder, type Folder } from './model/folder.js';
 import { MAX_TOKENS, encodeKnown, inspect, unknownChars } from './model/run.js';
@@ -124,6 +126,28 @@ const progressText = h('span#load-progress-text');
 const loading = h('span.loading', { hidden: true }, progressBar, progressText);
 const inspectPicker = h('input#inspect-file', { type: 'file', accept: '.json' });
 
+/**
+ * The real thing, one click away: GPT-2 small from the Hub (?hub= points at a
+ * mirror). The first click says what it downloads; the second loads it, with
+ * the progress bar, refused in one line if the backend cannot hold it.
+ */
+const hubButtons = HUB_MODELS.map((hm) => {
+  const id = hm.repo.split('/').at(-1)!.replace(/[^a-z0-9]+/gi, '-');
+  const warning = h('span.hub-warning', { id: `hub-${id}-warning`, hidden: true }, `Downloads ${hm.size} into this tab. `);
+  const button = h('button', { type: 'button', id: `hub-${id}`, dataset: { repo: hm.repo } }, hm.label);
+  button.addEventListener('click', () => {
+    if (warning.hidden) {
+      warning.hidden = false;
+      button.textContent = `Download ${hm.repo}`;
+      return;
+    }
+    warning.hidden = true;
+    button.textContent = hm.label;
+    void loadUser(urlFolder(hubFolderUrl(hm.repo, params.get('hub') ?? HUB)));
+  });
+  return h('span.hub', {}, button, warning);
+});
+
 const VIEWS = [
   ['attention', 'Attention as light'],
   ['arithmetic', "One token's arithmetic"],
@@ -175,6 +199,7 @@ app.append(
     h('label', {}, 'Load a model: ', urlInput, h('button#model-url-load', { type: 'button', onclick: () => void loadUser(urlFolder(urlInput.value)) }, 'Load')),
     h('label', {}, 'or its files ', picker),
     h('label', {}, '· `tx inspect` JSON ', inspectPicker),
+    ...hubButtons,
     loading),
   message, tabs, ...Object.values(sections));
 

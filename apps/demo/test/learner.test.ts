@@ -6,12 +6,15 @@
 // model's flags, no serious axe-core violation on any view, no horizontal
 // overflow at 390 px. Screenshots go to apps/demo/screenshots/ (git-ignored).
 // Skipped where Chromium is missing (test/e2e.test.ts fails CI for that).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { initBackend } from '@tx/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, DEMO, openSite, type Site } from './site.js';
+import { NAME, writeHuggingFaceFixture } from './hf-fixture.js';
+import { CHROMIUM, DEMO, openSite, serve, type Site } from './site.js';
 
 const shots = join(DEMO, 'screenshots');
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -121,6 +124,20 @@ describe.skipIf(!existsSync(CHROMIUM))('the site, as a learner meets it', () => 
     await page.locator('#view-attention').screenshot({ path: join(shots, 'learner-stage-1.png') });
   });
 
+  it('puts the formula beside the picture, and x·W_Q … Concat·W_O with the model\'s numbers one click away', async () => {
+    await typeText(SEED);
+    await page.waitForFunction(() => document.querySelector('#coref-answer')?.getAttribute('data-referent') === 'animal');
+    expect(await page.textContent('#formula .formula-title')).toContain('Attention(Q, K, V) = softmax(QKᵀ / √d_k) V');
+    expect(await page.textContent('#negative-note')).toMatch(/^The winning score for “animal” is negative \(q·k = −[\d.]+, −[\d.]+ after ÷ √d_k\) and still wins/);
+    await page.click('#formula-more');
+    await page.waitForSelector('#view-arithmetic:not([hidden]) #arith-concat');
+    const errs = await page.$$eval('#arith-projections li[data-max-err], #arith-concat[data-max-err]', (els) => els.map((e) => Number((e as HTMLElement).dataset.maxErr)));
+    expect(errs).toHaveLength(4); // q, k, v, and the heads through W_O
+    for (const e of errs) expect(e).toBeLessThan(1e-4);
+    expect(await page.textContent('#arith-projections')).toContain('q = x · W_Q + b_Q');
+    await page.locator('#view-arithmetic').screenshot({ path: join(shots, 'learner-arithmetic.png') });
+  });
+
   it('works from the keyboard: word buttons, head toggles that keep focus, tabs with arrow keys', async () => {
     await view('attention');
     await page.focus('#attention-words button[data-index="5"]');
@@ -208,6 +225,29 @@ describe.skipIf(!existsSync(CHROMIUM))('the site, as a learner meets it', () => 
     }
     expect(wide).toEqual({});
   });
+
+  it('loads "GPT-2 small from Hugging Face" through resolve/main/ URLs (from a local mirror), after a size warning', async () => {
+    await initBackend({ prefer: 'cpu' }); // in Node, for @tx/core's safetensors writer
+    const root = mkdtempSync(join(tmpdir(), 'tx-hub-'));
+    const folder = join(root, 'openai-community', 'gpt2', 'resolve', 'main');
+    const files = await writeHuggingFaceFixture(folder); // the Hub's layout: <repo>/resolve/main/<file>
+    const mirror = await serve(root); // another origin, as the Hub is
+    try {
+      await site.load(`view=attention&hub=${encodeURIComponent(mirror.url)}`, { timeout: 360_000 });
+      await page.click('#hub-gpt2');
+      expect(await page.textContent('#hub-gpt2-warning')).toBe('Downloads about 550 MB (model.safetensors, 124M parameters in F32) into this tab. ');
+      expect(await page.getAttribute('.loading', 'data-state')).toBeNull(); // nothing read before the second click
+      await page.click('#hub-gpt2');
+      await page.waitForSelector(`#model-select option[value="${NAME}"]`, { state: 'attached', timeout: 240_000 });
+      const total = String(['config.json', 'model.safetensors', 'tokenizer.json'].reduce((sum, f) => sum + statSync(files[f]).size, 0));
+      expect([await page.getAttribute('#load-progress', 'data-loaded'), await page.getAttribute('#load-progress', 'data-total')]).toEqual([total, total]);
+      expect(await page.getAttribute('.loading', 'data-state')).toBe('done');
+      await page.waitForFunction((name) => document.querySelector('#model-line-attention')?.textContent === `Model: ${name}`, NAME);
+    } finally {
+      await mirror.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 600_000);
 
   it('logged no errors', () => {
     expect(errors).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmt, negativeWinner, softmaxRow, tokenArithmetic } from './arithmetic.js';
+import { fmt, maxDiff, negativeWinner, projectRow, softmaxRow, tokenArithmetic } from './arithmetic.js';
 
 describe('tokenArithmetic', () => {
   const K = [[1, 0], [0, 1], [1, 1]];
@@ -38,5 +38,17 @@ describe('negativeWinner', () => {
       'The winning score for “animal” is negative (−4.94) and still wins: softmax only compares scores. Every other score is lower (the next is −7.50), so e^−4.94 is the largest of the e^s once they are divided by their sum.',
     );
     expect(negativeWinner([1, -2], softmaxRow([1, -2]), ['a', 'b'])).toBeNull();
+    expect(negativeWinner(scaled, weights, ['animal', 'it', 'street'], [-13.97, -21.2, -25.5])).toMatch(/^The winning score for “animal” is negative \(q·k = −13\.97, −4\.94 after ÷ √d_k\) and still wins/);
+  });
+});
+
+describe('projectRow', () => {
+  it('computes x·W + b over a head\'s columns of a fused projection, by hand', () => {
+    // C = 2, two heads of d = 1 for each of q, k, v: W is [2][6].
+    const W = [[1, 2, 3, 4, 5, 6], [10, 20, 30, 40, 50, 60]];
+    const b = [0.5, 0.5, 0.5, 0.5, 0.5, 0.5];
+    expect(projectRow([1, 0.1], W, b)).toEqual([2.5, 4.5, 6.5, 8.5, 10.5, 12.5].map((x) => expect.closeTo(x, 12)));
+    expect(projectRow([1, 0.1], W, null, 2, 4)).toEqual([6, 8].map((x) => expect.closeTo(x, 12))); // the k columns: 3 + 3, 4 + 4
+    expect(maxDiff([1, 2, 3], [1, 2.5, 2.9])).toBeCloseTo(0.5, 12);
   });
 });

@@ -47,15 +47,37 @@ export function fmt(x: number, digits = 2): string {
 /**
  * The sentence a negative winning score needs: softmax compares scores, so the
  * largest wins whatever its sign (e^{-4.94} is small, the others' e^s smaller
- * still). Null when the winner's scaled score is not negative.
+ * still). Null when the winner's scaled score is not negative. `scores`:
+ * the unscaled q·k, named too when given.
  */
-export function negativeWinner(scaled: readonly number[], weights: readonly number[], tokens: readonly string[]): string | null {
+export function negativeWinner(scaled: readonly number[], weights: readonly number[], tokens: readonly string[], scores?: readonly number[]): string | null {
   let best = 0;
   for (let j = 1; j < weights.length; j++) if (weights[j] > weights[best]) best = j;
   const s = scaled[best];
   if (!(s < 0) || !Number.isFinite(s)) return null;
   const others = scaled.filter((x, j) => j !== best && Number.isFinite(x));
   const next = others.length ? Math.max(...others) : -Infinity;
-  return `The winning score for “${tokens[best]}” is negative (${fmt(s)}) and still wins: softmax only compares scores. ` +
+  const both = scores ? `q·k = ${fmt(scores[best])}, ${fmt(s)} after ÷ √d_k` : fmt(s);
+  return `The winning score for “${tokens[best]}” is negative (${both}) and still wins: softmax only compares scores. ` +
     `Every other score is lower (the next is ${fmt(next)}), so e^${fmt(s)} is the largest of the e^s once they are divided by their sum.`;
+}
+
+/**
+ * x·W + b over the columns [from, to) of W: one head's slice of a fused
+ * projection (c_attn holds W_Q | W_K | W_V side by side, head after head).
+ * x: [C]; W: [C][N] ([in, out], as @tx/core's Linear holds it); b: [N] or null.
+ */
+export function projectRow(x: readonly number[], W: readonly (readonly number[])[], b: readonly number[] | null, from = 0, to = W[0]?.length ?? 0): number[] {
+  const out = new Array<number>(to - from).fill(0);
+  for (let c = 0; c < x.length; c++) {
+    const row = W[c];
+    for (let j = from; j < to; j++) out[j - from] += x[c] * row[j];
+  }
+  if (b) for (let j = from; j < to; j++) out[j - from] += b[j];
+  return out;
+}
+
+/** The largest |a_i - b_i|: how well a recomputed vector matches the model's own. */
+export function maxDiff(a: readonly number[], b: readonly number[]): number {
+  return a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 }

@@ -4,7 +4,7 @@ import { Rng, TxError, initBackend, serializeSafetensors, tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { CharTokenizer, loadTokenizer } from '@tx/tokenizer';
 import { corefTokenizer, exportManifest, makeExamples, specialsOf, taskTokenizer } from '@tx/train';
-import { tokenArithmetic } from '../lib/arithmetic.js';
+import { maxDiff, projectRow, tokenArithmetic } from '../lib/arithmetic.js';
 import { weightsHeld } from '../lib/data.js';
 import { downsampleMax } from '../lib/downsample.js';
 import { fromFiles } from './checkpoint.js';
@@ -222,6 +222,23 @@ describe('the coref encoder', () => {
     }
     expect(maxErr).toBeLessThan(1e-5);
     expect(r.attention[0][1][0][11]).toBeGreaterThan(0); // the first word sees the last
+    // x·W_Q, x·W_K, x·W_V from ln_1(x) and c_attn reproduce the model's q, k, v; Concat(heads)·W_O + b its attention output.
+    let projErr = 0, outErr = 0;
+    for (let layer = 0; layer < 2; layer++) for (let t = 0; t < 12; t++) {
+      const P = r.projections[layer];
+      const heads: number[] = [];
+      for (let head = 0; head < 2; head++) {
+        const [C, d] = [8, 4];
+        projErr = Math.max(projErr,
+          maxDiff(projectRow(P.x[t], P.wqkv, P.bqkv, head * d, (head + 1) * d), r.q[layer][head][t]),
+          maxDiff(projectRow(P.x[t], P.wqkv, P.bqkv, C + head * d, C + (head + 1) * d), r.k[layer][head][t]),
+          maxDiff(projectRow(P.x[t], P.wqkv, P.bqkv, 2 * C + head * d, 2 * C + (head + 1) * d), r.v[layer][head][t]));
+        heads.push(...tokenArithmetic(r.q[layer][head][t], r.k[layer][head], r.v[layer][head], { query: t, causal: false }).output);
+      }
+      outErr = Math.max(outErr, maxDiff(projectRow(heads, P.wo, P.bo), P.out[t]));
+    }
+    expect(projErr).toBeLessThan(1e-5);
+    expect(outErr).toBeLessThan(1e-5);
     const unknown = await inspectEncoder(model, tok, 'The zebra was tired.');
     expect([unknown.unknown, unknown.pronoun, unknown.referent]).toEqual([['zebra'], undefined, undefined]);
     // An unknown word keeps its text, flagged, where the model read <unk>.

@@ -3,11 +3,12 @@
 // softmax, and the weighted sum of the v's. The softmax row is checked
 // against the attention the model itself returned. A GPT's inspection holds
 // one layer: picking another asks the page to read it (onLayer).
-import { fmt, tokenArithmetic } from '../lib/arithmetic.js';
+import { fmt, maxDiff, negativeWinner, projectRow, tokenArithmetic } from '../lib/arithmetic.js';
 import { headColor } from '../lib/colors.js';
 import { displayToken } from '../lib/data.js';
 import { h, select } from '../dom.js';
 import type { Inspection } from '../model/run.js';
+import type { CorefInspection } from '../model/coref.js';
 
 export class ArithmeticView {
   readonly root = h('div.arithmetic');
@@ -87,15 +88,67 @@ export class ArithmeticView {
         h('label', {}, 'Layer ', select(Array.from({ length: L }, (_, l) => [String(l), String(l)]), String(this.layer), (x) => this.pickLayer(Number(x)))),
         h('label', {}, 'Head ', select(Array.from({ length: H }, (_, i) => [String(i), String(i)]), String(this.head), (x) => { this.head = Number(x); this.picked = true; this.render(); }))),
       h('p', {}, 'Pick the query token:'), chips,
+      this.projectionSteps(r.dk),
       h('ol.steps', {},
         h('li', {}, h('b', {}, `q of "${displayToken(tokens[this.token])}"`), ` (d_k = ${r.dk}): `, vec(q[this.token])),
         h('li', {}, h('b', {}, 'scores = q · kⱼ'), ' for every key j, then ', h('b', {}, `÷ √d_k = ÷ ${fmt(Math.sqrt(r.dk))}`), causal ? '; keys after the query are masked to −∞ (causal).' : '; every key is visible, before and after the query (an encoder).'),
         h('li', {}, h('b', {}, 'softmax'), ' turns the scaled scores into weights that sum to 1. ',
           h('span#arith-check', { dataset: { maxErr: String(maxErr) } }, `They match the model's own attention row to ${maxErr.toExponential(1)}.`)),
         h('li', {}, h('b', {}, 'output = Σ wⱼ vⱼ'), ': ', vec(r.output))),
+      negativeWinner(r.scaled, r.weights, tokens, r.scores) ? h('p#arith-negative.note', {}, negativeWinner(r.scaled, r.weights, tokens, r.scores)!) : '',
       h('div.scroll', {}, h('table.arith', {},
         h('thead', {}, h('tr', {}, ...['key', 'k', 'q·k', '÷√d_k', 'softmax', '', 'v'].map((c) => h('th', {}, c)))),
         h('tbody', {}, ...rows))),
+      this.concatStep(),
     );
+  }
+
+  /**
+   * Where q, k and v come from: x (the layer's input after ln_1) times the
+   * head's columns of W_Q, W_K and W_V, plus their biases, with the model's
+   * numbers, checked against the q, k, v the model returned. Only for a model
+   * whose projections were read (the coref encoder).
+   */
+  private projectionSteps(dk: number): HTMLElement | string {
+    const P = (this.data as Partial<CorefInspection>).projections?.[this.layer];
+    if (!P) return '';
+    const data = this.data!;
+    const C = P.x[0].length, t = this.token, hd = this.head;
+    const x = P.x[t];
+    const vec = (xs: number[]) => `[${xs.slice(0, 6).map((z) => fmt(z)).join(', ')}${xs.length > 6 ? ', …' : ''}]`;
+    const part = (name: string, offset: number, own: number[]) => {
+      const cols: [number, number] = [offset + hd * dk, offset + (hd + 1) * dk];
+      const mine = projectRow(x, P.wqkv, P.bqkv, ...cols);
+      const first = x.reduce((s, xc, c) => s + xc * P.wqkv[c][cols[0]], 0);
+      return h('li', { dataset: { maxErr: String(maxDiff(mine, own)) } },
+        h('b', {}, `${name.toLowerCase()} = x · W_${name} + b_${name}`), ` (W_${name} of head ${hd}: ${C} × ${dk}, columns ${cols[0]}–${cols[1] - 1} of c_attn): `,
+        h('span.vec', {}, vec(mine)),
+        `. Its first entry is Σ_c x_c · W_${name}[c][0] = ${fmt(first, 3)}${P.bqkv ? ` + b ${fmt(P.bqkv[cols[0]], 3)} = ${fmt(mine[0], 3)}` : ''}; the model's own ${name.toLowerCase()} matches to ${maxDiff(mine, own).toExponential(1)}.`);
+    };
+    return h('div#arith-projections', {},
+      h('p', {}, h('b', {}, 'From the word to q, k and v. '), `x is “${displayToken(data.tokens[t])}” as layer ${this.layer} receives it (its ${C} numbers after the layer norm): `, h('span.vec', {}, vec(x))),
+      h('ol.steps', {},
+        part('Q', 0, data.q[this.layer][hd][t]),
+        part('K', C, data.k[this.layer][hd][t]),
+        part('V', 2 * C, data.v[this.layer][hd][t])));
+  }
+
+  /** After the heads: Concat(head_1 … head_h) · W_O + b, the attention's output for the token, checked against the model's. */
+  private concatStep(): HTMLElement | string {
+    const P = (this.data as Partial<CorefInspection>).projections?.[this.layer];
+    if (!P) return '';
+    const data = this.data!;
+    const t = this.token, H = data.q[this.layer].length;
+    const heads = Array.from({ length: H }, (_, hd) => tokenArithmetic(data.q[this.layer][hd][t], data.k[this.layer][hd], data.v[this.layer][hd], { query: t, causal: data.causal ?? true }).output);
+    const concat = heads.flat();
+    const out = projectRow(concat, P.wo, P.bo);
+    const err = maxDiff(out, P.out[t]);
+    const vec = (xs: number[]) => `[${xs.slice(0, 6).map((z) => fmt(z)).join(', ')}${xs.length > 6 ? ', …' : ''}]`;
+    return h('div#arith-concat', { dataset: { maxErr: String(err) } },
+      h('p', {}, h('b', {}, 'All heads together: MultiHead = Concat(head_0 … head_' + (H - 1) + ') · W_O + b_O.')),
+      h('ol.steps', {},
+        ...heads.map((o, hd) => h('li', {}, `head ${hd}'s Σ wⱼ vⱼ for “${displayToken(data.tokens[t])}”: `, h('span.vec', {}, vec(o)))),
+        h('li', {}, `concatenated: ${concat.length} numbers; times W_O (${P.wo.length} × ${P.wo[0].length}, c_proj) plus b_O: `, h('span.vec', {}, vec(out)),
+          `. The model's own attention output matches to ${err.toExponential(1)}; it is added to x (the residual) and goes on to the feed-forward layer.`)));
   }
 }

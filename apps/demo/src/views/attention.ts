@@ -390,7 +390,7 @@ export class AttentionView {
       h('span.fcell', {}, scoreBar(r.scores[j]), h('span.fnum', {}, fmt(r.scores[j]))),
       h('span.fcell', {}, scaledBar(r.scaled[j]), h('span.fnum', {}, fmt(r.scaled[j]))),
       h('span.fcell', {}, h('span.fbar.weight', { style: `width:${Math.round(48 * r.weights[j])}px;background:${headColor(head)}` }), h('span.fnum', {}, `${Math.round(100 * r.weights[j])}%`))));
-    const negative = negativeWinner(r.scaled, r.weights, tokens);
+    const negative = negativeWinner(r.scaled, r.weights, tokens, r.scores);
     this.formula.dataset.head = String(head);
     this.formula.replaceChildren(
       h('p.formula-title', {}, h('b', {}, 'Attention(Q, K, V) = softmax(QKᵀ / √d_k) V'),
