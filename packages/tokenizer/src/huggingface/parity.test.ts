@@ -27,6 +27,8 @@ interface Fixture {
   pairs: { a: string; b: string; ids: number[] }[];
   special_as_text: { text: string; ids: number[] }[];
   variants: { name: string; pre_tokenizer: unknown; ids: number[][]; decoded: string[] }[];
+  broken: { ids: number[]; decoded: string }[];
+  decoders: { name: string; decoder: unknown; decoded: string[] }[];
 }
 
 const read = (name: string): Fixture => JSON.parse(readFileSync(new URL(`../../test/fixtures/hf-${name}.json`, import.meta.url), 'utf8'));
@@ -67,6 +69,15 @@ describe.each(STYLES)('Hugging Face parity: %s', (name) => {
       expect(tok.decode(c.ids), JSON.stringify(c.text)).toBe(c.decoded);
       expect(tok.decode(c.ids, { skipSpecialTokens: false }), JSON.stringify(c.text)).toBe(c.decoded_with_special);
     }
+  });
+
+  it('decodes ids that cut a character as Hugging Face does (its U+FFFD per byte of a broken run)', () => {
+    for (const b of fixture.broken) expect(tok.decode(b.ids), JSON.stringify(b.ids)).toBe(b.decoded);
+  });
+
+  it.each(fixture.decoders.map((d) => [d.name, d] as const))('decoder %s decodes as Hugging Face', (_, variant) => {
+    const t = HuggingFaceTokenizer.fromJSON({ ...fixture.tokenizer, decoder: variant.decoder });
+    fixture.cases.forEach((c, i) => expect(t.decode(c.ids, { skipSpecialTokens: false }), JSON.stringify(c.text)).toBe(variant.decoded[i]));
   });
 
   it('streams text that concatenates to decode, with no U+FFFD mid-stream', () => {
