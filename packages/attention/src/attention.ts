@@ -7,7 +7,7 @@
 // from the decoder (q_proj) and K, V from the encoder output (kv_proj). Only
 // the projections differ: the shared base splits heads, attends, merges, and
 // applies W_O (c_proj). Each projection is core's Linear, wasm's fast path.
-import { Dropout, Linear, Module, ShapeError, ValueError, formatShape, fusedSelfAttention, tf, tidy, type Rng } from '@tx/core';
+import { Dropout, Linear, Module, ShapeError, ValueError, formatShape, selfAttention, tf, tidy, type Rng } from '@tx/core';
 import type { KVCache } from './cache.js';
 import { mergeHeads, permute, splitHeads } from './heads.js';
 import type { MaskOptions } from './masks.js';
@@ -135,11 +135,10 @@ export class SelfAttention extends MultiHeadAttention {
       const projected = this.c_attn.forward(x);
       const cache = call.cache ?? null;
       const causal = call.causal ?? this.causal;
-      // On wasm with @tx's kernels, plain attention reads Q, K and V straight from c_attn's
-      // output and writes the heads merged: no split, transposes or concatenation, either way.
+      // Plain attention reads Q, K and V straight from c_attn's output and writes the heads
+      // merged (@tx/core's selfAttention: on wasm no split, transposes or concatenation, either way).
       if (!this.rotary && !cache && hk === h && !call.returnQKV && isPlain({ ...call, dropout: this.weightsDropout() })) {
-        const merged = fusedSelfAttention(projected, h, { scale: 1 / Math.sqrt(d), causal });
-        if (merged) return { output: this.project(merged), weights: null, qkv: null };
+        return { output: this.project(selfAttention(projected, h, { scale: 1 / Math.sqrt(d), causal })), weights: null, qkv: null };
       }
       // [B, T, (h + 2hk) d] -> [h + 2hk, B, T, d]: splitting the leading axis copies
       // contiguous blocks (a split of the last axis is tfjs cpu's slowest kernel here).

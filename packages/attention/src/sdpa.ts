@@ -6,11 +6,11 @@
 // heads: head j uses K/V head floor(j / (h / hk)), as PyTorch's repeat_interleave),
 // dropout on the weights, and the weights themselves on request.
 //
-// Speed (wasm): with @tx/core's kernels on, plain causal or full attention
-// (no other mask, no dropout, weights not asked for) is one fused kernel each
-// way, which never builds the [B, h, Tq, Tk] scores; everything else takes the
-// tfjs ops below, whose batched products the kernels also run at full speed.
-import { ShapeError, dropout as dropoutMask, formatShape, fusedAttention, tf, tidy, type Rng } from '@tx/core';
+// Plain causal or full attention (no other mask, no dropout, weights not
+// asked for) is @tx/core's attention op, which on wasm is one fused kernel
+// each way and never builds the [B, h, Tq, Tk] scores; everything else takes
+// the tfjs ops below, whose batched products the kernels also run at full speed.
+import { ShapeError, attention, dropout as dropoutMask, formatShape, tf, tidy, type Rng } from '@tx/core';
 import { scoreBias, type MaskOptions } from './masks.js';
 
 /** Options of scaledDotProductAttention: masks, the scale, dropout on the weights, and whether to return them. */
@@ -64,9 +64,10 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
     let [q4, k4, v4] = threeD ? [q, k, v].map((t) => tf.expandDims(t, 1)) : [q, k, v];
     if (hk !== h) [k4, v4] = [repeatHeads(k4, h / hk), repeatHeads(v4, h / hk)];
     const scale = options.scale ?? 1 / Math.sqrt(d);
-    const plain = isPlain(options);
-    const fused = plain ? fusedAttention(q4, k4, v4, { scale, causal: options.causal === true }) : null;
-    if (fused) return { output: threeD ? tf.squeeze(fused, [1]) : fused, weights: null };
+    if (isPlain(options)) {
+      const output = attention(q4, k4, v4, { scale, causal: options.causal === true });
+      return { output: threeD ? tf.squeeze(output, [1]) : output, weights: null };
+    }
     // [B, h, Tq, d] x [B, h, d, Tk] -> [B, h, Tq, Tk]
     let scores = tf.matMul(tf.mul(q4, scale), tf.transpose(k4, [0, 1, 3, 2]));
     const { additive, rowVisible } = scoreBias(B, h, Tq, Tk, options);

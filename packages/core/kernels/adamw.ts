@@ -7,14 +7,14 @@
 //   g = grad · scale;  m' = b1 m + (1 - b1) g;  v' = b2 v + (1 - b2) g²
 //   p' = p · decay - (m' / (√(v' / c2) + eps)) · (lr / c1)
 
-/** Writes p', m', v' for n elements; the scale is read from memory at `scale` (1 when 0). */
+/** Writes p', m', v' for n elements; the gradient is multiplied by `scale` (the clipping factor, else 1). */
 export function adamW(
-  p: usize, m: usize, v: usize, g: usize, scale: usize,
-  pOut: usize, mOut: usize, vOut: usize, n: i32,
+  p: usize, m: usize, v: usize, g: usize,
+  pOut: usize, mOut: usize, vOut: usize, n: i32, scale: f32,
   beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
   correction2: f32, eps: f32, decay: f32, stepSize: f32,
 ): void {
-  const s = f32x4.splat(scale ? load<f32>(scale) : 1);
+  const s = f32x4.splat(scale);
   const b1 = f32x4.splat(beta1), a1 = f32x4.splat(oneMinusBeta1);
   const b2 = f32x4.splat(beta2), a2 = f32x4.splat(oneMinusBeta2);
   const c2 = f32x4.splat(correction2), e = f32x4.splat(eps);
@@ -41,8 +41,8 @@ export function adamW(
   }
 }
 
-/** Σ x² over n floats (four lanes, then the tail). */
-export function sumOfSquares(x: usize, n: i32): f32 {
+/** Σ x² over n floats (four lanes, then the tail), written at out. */
+export function sumOfSquares(x: usize, n: i32, out: usize): void {
   const whole = n & ~3;
   let acc = f32x4.splat(0);
   for (let i = 0; i < whole; i += 4) {
@@ -54,5 +54,5 @@ export function sumOfSquares(x: usize, n: i32): f32 {
     const v = load<f32>(x + (<usize>i << 2));
     sum += v * v;
   }
-  return sum;
+  store<f32>(out, sum);
 }

@@ -146,26 +146,26 @@ function headBackward(
   return scratch + (<usize>(2 * Tq * Tk) << 2);
 }
 
-/** Heads layout: out [BH, Tq, d] and lse [BH, Tq]; scratch holds attentionScratch(Tq, Tk, d) bytes. */
-export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: usize, BH: i32, Tq: i32, Tk: i32, d: i32, scale: f32, causal: bool, scratch: usize): void {
+/** Heads layout: out [BH, Tq, d] and lse [BH, Tq] for the heads in [first, last); scratch holds attentionScratch(Tq, Tk, d) bytes. */
+export function attentionForward(q: usize, k: usize, v: usize, out: usize, lse: usize, Tq: i32, Tk: i32, d: i32, scale: f32, causal: bool, first: i32, last: i32, scratch: usize): void {
   const o = areas(scratch, Tq, Tk);
   const work = (o + (<usize>(max(Tq, Tk) * d) << 2) + 63) & ~63;
-  for (let bh = 0; bh < BH; bh++) {
+  for (let bh = first; bh < last; bh++) {
     const qo = <usize>(bh * Tq * d) << 2;
     const ko = <usize>(bh * Tk * d) << 2;
     headForward(q + qo, d, k + ko, d, v + ko, d, out + qo, d, lse + (<usize>(bh * Tq) << 2), Tq, Tk, d, scale, causal, scratch, o, work);
   }
 }
 
-/** Heads layout: dq [BH, Tq, d], dk and dv [BH, Tk, d] from the forward's inputs, out, lse and dout. */
+/** Heads layout: dq [BH, Tq, d], dk and dv [BH, Tk, d] from the forward's inputs, out, lse and dout, for the heads in [first, last). */
 export function attentionBackward(
   q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize,
-  dq: usize, dk: usize, dv: usize, BH: i32, Tq: i32, Tk: i32, d: i32, scale: f32, causal: bool, scratch: usize,
+  dq: usize, dk: usize, dv: usize, Tq: i32, Tk: i32, d: i32, scale: f32, causal: bool, first: i32, last: i32, scratch: usize,
 ): void {
   const dS = scratch + (<usize>(Tq * Tk) << 2);
   const o = areas(scratch, Tq, Tk);
   const work = (o + (<usize>(max(Tq, Tk) * d) << 2) + 63) & ~63;
-  for (let bh = 0; bh < BH; bh++) {
+  for (let bh = first; bh < last; bh++) {
     const qo = <usize>(bh * Tq * d) << 2;
     const ko = <usize>(bh * Tk * d) << 2;
     headBackward(q + qo, d, k + ko, d, v + ko, d, out + qo, d, lse + (<usize>(bh * Tq) << 2), dout + qo, dq + qo, dk + ko, dv + ko, d, Tq, Tk, d, scale, causal, scratch, dS, o, work);

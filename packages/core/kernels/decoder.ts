@@ -1,29 +1,35 @@
-// A GPT's (nanoGPT's architecture) decoding in wasm, n consecutive tokens of
-// one sequence per call: one token (a decoding step) or many (a prompt, or a
-// window recomputed past the context). What takes ~300 tfjs kernels per call
-// is one walk over the weights, so a step is bound by reading them, not by
-// launches. Batch 1 only: the case of a chat or a demo.
+// A pre-norm decoder's forward in wasm, for batch-1 decoding: n consecutive
+// tokens of one sequence per call, one (a decoding step) or many (a prompt,
+// or a window recomputed past the context). What takes ~300 tfjs kernels per
+// call is one walk over the weights, so a step is bound by reading them, not
+// by launches. It is a backend of the model's forward, not a second model:
+// the model describes its layers (src/kernels/decoder.ts's DecoderLayout) and
+// hands over its weights; this file runs what the description says.
 //
-//   x = wte[token] + wpe[pos]
-//   per layer: x += c_proj(attention(c_attn(LN1(x)))), x += mlp(LN2(x))
-//   logits = LN_f(x) · head       (head = wteᵀ, [C, V], tied as nanoGPT)
+//   x = embed[token] (+ positions[pos], learned positions)
+//   per layer: x += proj(attention(qkv(norm1(x)))), x += down(act(up(norm2(x))))
+//   logits = normF(x) · head      (head absent: tied, the embedding's rows)
+//
+// Implemented: LayerNorm, learned positions, GELU (exact or tanh) or ReLU, as
+// many key/value heads as query heads (GPT-2). The description's other
+// settings (RMSNorm, RoPE, a SiLU gate, fewer KV heads) are refused by the
+// TypeScript side until written here.
 //
 // One row goes through matvec (weights read once, straight from tfjs's
 // layout); several through the packed matmul, a block of columns at a time
 // so its scratch stays small for GPT-2's widths. Weights are where tfjs keeps
-// them; the caller passes their offsets in a table (header, then 12 entries
-// per layer, 0 for a missing bias). Keys and values go to caches laid out
-// [layer][head][position][d].
+// them; the caller passes their offsets in a table whose slots
+// kernels/table.mjs declares (0 for an absent bias). Keys and values go to
+// caches laid out [layer][head][position][d].
 import { attentionForward, attentionScratch } from './attention';
 import { gelu } from './gelu';
 import { layerNorm } from './layernorm';
 import { exp4, hsum, madd } from './math';
 import { matmulPanels, MR, NR, panelCount } from './matmul';
-
-// The table: header entries, then per layer.
-const WTE = 0, WPE = 1, LNF_W = 2, LNF_B = 3, HEAD = 4, HEADER = 5;
-const LN1_W = 0, LN1_B = 1, ATTN_W = 2, ATTN_B = 3, PROJ_W = 4, PROJ_B = 5;
-const LN2_W = 6, LN2_B = 7, FC_W = 8, FC_B = 9, MLP_W = 10, MLP_B = 11, PER_LAYER = 12;
+import {
+  LAYER_down, LAYER_downBias, LAYER_norm1, LAYER_norm1Bias, LAYER_norm2, LAYER_norm2Bias, LAYER_proj, LAYER_projBias,
+  LAYER_qkv, LAYER_qkvBias, LAYER_SLOTS, LAYER_up, LAYER_upBias, SLOT_embed, SLOT_head, SLOT_HEADER, SLOT_normF, SLOT_normFBias, SLOT_positions,
+} from './slots.generated';
 
 // @ts-ignore: decorator
 @inline function entry(table: usize, i: i32): usize {
@@ -101,6 +107,39 @@ function matvec(x: usize, w: usize, b: usize, y: usize, K: i32, N: i32): void {
   if (b) addBias(y, b, 1, N);
 }
 
+/**
+ * y[N] = W[N, K] · x[K] with W's rows contiguous: a tied head, reading the
+ * embedding's rows instead of a transposed copy. Four rows at a time; K is a
+ * multiple of 4.
+ */
+function rowDots(x: usize, w: usize, y: usize, K: i32, N: i32): void {
+  const row = <usize>K << 2;
+  let j = 0;
+  for (; j + 4 <= N; j += 4) {
+    const w0 = w + <usize>j * row, w1 = w0 + row, w2 = w1 + row, w3 = w2 + row;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let k = 0; k < K; k += 4) {
+      const at = <usize>k << 2;
+      const xk = v128.load(x + at);
+      a0 = madd(xk, v128.load(w0 + at), a0);
+      a1 = madd(xk, v128.load(w1 + at), a1);
+      a2 = madd(xk, v128.load(w2 + at), a2);
+      a3 = madd(xk, v128.load(w3 + at), a3);
+    }
+    const out = y + (<usize>j << 2);
+    store<f32>(out, hsum(a0));
+    store<f32>(out, hsum(a1), 4);
+    store<f32>(out, hsum(a2), 8);
+    store<f32>(out, hsum(a3), 12);
+  }
+  for (; j < N; j++) {
+    const wj = w + <usize>j * row;
+    let a = f32x4.splat(0);
+    for (let k = 0; k < K; k += 4) a = madd(v128.load(x + (<usize>k << 2)), v128.load(wj + (<usize>k << 2)), a);
+    store<f32>(y + (<usize>j << 2), hsum(a));
+  }
+}
+
 /** y[n, N] = x[n, K] · W[K, N] (+ b): matvec for one row, else the packed matmul, BLOCK_PANELS at a time. */
 function linear(x: usize, w: usize, b: usize, y: usize, n: i32, K: i32, N: i32, scratch: usize): void {
   if (n == 1) {
@@ -174,30 +213,33 @@ function attendRow(q: usize, keys: usize, values: usize, last: i32, d: i32, scal
 
 /** Floats of the buffers for n rows before the shared work area: x, h, qkv, ff, out, stats, scores, and a head's q, output and lse. */
 // @ts-ignore: decorator
-@inline function bufferFloats(C: i32, H: i32, T: i32, n: i32): i32 {
+@inline function bufferFloats(C: i32, H: i32, F: i32, T: i32, n: i32): i32 {
   const d = C / H;
-  return n * (C + C + 3 * C + 4 * C + C) + 2 * n + ((T + 3) & ~3) + 2 * n * d + ((n + 3) & ~3);
+  return n * (C + C + 3 * C + F + C) + 2 * n + ((T + 3) & ~3) + 2 * n * d + ((n + 3) & ~3);
 }
 
-/** Bytes of scratch that decode needs for up to `rows` tokens per call. */
-export function decodeScratch(C: i32, H: i32, T: i32, rows: i32): usize {
+/** Bytes of scratch that decode needs for up to `rows` tokens per call (width C, H heads, hidden width F, context T). */
+export function decodeScratch(C: i32, H: i32, F: i32, T: i32, rows: i32): usize {
   // The work area: the packed matmul's, or attention's for rows > 1 (never both at once).
-  const packed = <usize>(BLOCK_PANELS * NR * 4 * C + MR * 4 * C + MR * NR) << 2;
+  const K = max(C, F);
+  const packed = <usize>(BLOCK_PANELS * NR * K + MR * K + MR * NR) << 2;
   const work = rows > 1 ? max(packed, attentionScratch(rows, T, C / H)) : 0;
-  return (<usize>bufferFloats(C, H, T, rows) << 2) + 16 + work;
+  return (<usize>bufferFloats(C, H, F, T, rows) << 2) + 16 + work;
 }
 
 /**
  * Feed n tokens (int32 at `tokens`) at positions pos..pos+n-1 (those before
  * are in the caches): append their keys and values, and write the logits [V]
  * of the token after the last at `logits` (unless 0: a prompt's earlier blocks). pos + n <= T; scratch holds
- * decodeScratch(C, H, T, n) bytes. activation: 0 exact GELU, 1 tanh GELU,
- * 2 ReLU. C and C / H must be multiples of 4.
+ * decodeScratch(C, H, F, T, n) bytes. The layer description (kernels/table.mjs):
+ * activation 0 exact GELU, 1 tanh GELU, 2 ReLU; norm, gated, positions and
+ * kvHeads as the TypeScript side allows (see above). C and C / H must be multiples of 4.
  */
 export function decode(
   table: usize, tokens: usize, n: i32, pos: i32,
-  L: i32, H: i32, C: i32, V: i32, T: i32, activation: i32, eps: f32,
-  kCache: usize, vCache: usize, scratch: usize, logits: usize,
+  L: i32, H: i32, kvHeads: i32, C: i32, F: i32, V: i32, T: i32,
+  norm: i32, activation: i32, gated: bool, positions: i32, eps: f32,
+  kCache: usize, vCache: usize, logits: usize, scratch: usize,
 ): void {
   const d = C / H;
   const rowBytes = <usize>C << 2;
@@ -206,19 +248,19 @@ export function decode(
   const h = x + <usize>n * rowBytes;
   const qkv = h + <usize>n * rowBytes;
   const ff = qkv + <usize>(3 * n) * rowBytes;
-  const out = ff + <usize>(4 * n) * rowBytes;
+  const out = ff + (<usize>(n * F) << 2);
   const stats = out + <usize>n * rowBytes; // mean [n] and rstd [n] of the rows LayerNorm just did
   const att = stats + (<usize>(2 * n) << 2);
   const qh = att + (<usize>((T + 3) & ~3) << 2); // one head's q [n, d], output [n, d] and lse [n], for rows > 1
   const oh = qh + <usize>n * headBytes;
   const lse = oh + <usize>n * headBytes;
-  const work = (scratch + (<usize>bufferFloats(C, H, T, n) << 2) + 15) & ~15;
+  const work = (scratch + (<usize>bufferFloats(C, H, F, T, n) << 2) + 15) & ~15;
   const scale = <f32>1 / Mathf.sqrt(<f32>d);
 
-  // x = wte[token] + wpe[pos]
+  // x = embed[token] + positions[pos]
   for (let r = 0; r < n; r++) {
-    const te = entry(table, WTE) + <usize>load<i32>(tokens + (<usize>r << 2)) * rowBytes;
-    const pe = entry(table, WPE) + <usize>(pos + r) * rowBytes;
+    const te = entry(table, SLOT_embed) + <usize>load<i32>(tokens + (<usize>r << 2)) * rowBytes;
+    const pe = entry(table, SLOT_positions) + <usize>(pos + r) * rowBytes;
     const xr = x + <usize>r * rowBytes;
     for (let i = 0; i < C; i += 4) {
       const at = <usize>i << 2;
@@ -227,15 +269,15 @@ export function decode(
   }
 
   for (let l = 0; l < L; l++) {
-    const layer = table + (<usize>(HEADER + l * PER_LAYER) << 2);
+    const layer = table + (<usize>(SLOT_HEADER + l * LAYER_SLOTS) << 2);
     // Every row's keys and values are needed in every layer, but past the last
     // layer's attention only the last row goes on (its logits are all that is
     // asked for): the other rows skip a quarter of the work.
     const m = l == L - 1 ? 1 : n;
     const xm = x + <usize>(n - m) * rowBytes;
     // Attention: q, k, v for the new rows; k and v appended to the caches, then each row attends to 0..its position.
-    layerNorm(x, entry(layer, LN1_W), entry(layer, LN1_B), h, stats, stats + (<usize>n << 2), n, C, eps);
-    linear(h, entry(layer, ATTN_W), entry(layer, ATTN_B), qkv, n, C, 3 * C, work);
+    layerNorm(x, entry(layer, LAYER_norm1), entry(layer, LAYER_norm1Bias), h, stats, stats + (<usize>n << 2), n, C, eps);
+    linear(h, entry(layer, LAYER_qkv), entry(layer, LAYER_qkvBias), qkv, n, C, 3 * C, work);
     for (let head = 0; head < H; head++) {
       const slot = <usize>((l * H + head) * T) * headBytes;
       const keys = kCache + slot;
@@ -252,27 +294,29 @@ export function decode(
       }
       // Several rows: attention.ts's per-head products over the cache (causal: row r sees 0..pos + r).
       for (let r = 0; r < n; r++) memory.copy(qh + <usize>r * headBytes, qkv + <usize>(3 * r) * rowBytes + column, headBytes);
-      attentionForward(qh, keys, values, oh, lse, 1, n, pos + n, d, scale, true, work);
+      attentionForward(qh, keys, values, oh, lse, n, pos + n, d, scale, true, 0, 1, work);
       for (let r = 0; r < n; r++) memory.copy(out + <usize>r * rowBytes + column, oh + <usize>r * headBytes, headBytes);
     }
-    linear(out, entry(layer, PROJ_W), entry(layer, PROJ_B), h, m, C, C, work);
+    linear(out, entry(layer, LAYER_proj), entry(layer, LAYER_projBias), h, m, C, C, work);
     addInto(xm, h, m * C);
     // Feed-forward.
-    layerNorm(xm, entry(layer, LN2_W), entry(layer, LN2_B), h, stats, stats + (<usize>m << 2), m, C, eps);
-    linear(h, entry(layer, FC_W), entry(layer, FC_B), ff, m, C, 4 * C, work);
+    layerNorm(xm, entry(layer, LAYER_norm2), entry(layer, LAYER_norm2Bias), h, stats, stats + (<usize>m << 2), m, C, eps);
+    linear(h, entry(layer, LAYER_up), entry(layer, LAYER_upBias), ff, m, C, F, work);
     if (activation == 2) {
-      for (let i = 0; i < 4 * m * C; i += 4) {
+      for (let i = 0; i < m * F; i += 4) {
         const at = <usize>i << 2;
         v128.store(ff + at, f32x4.max(v128.load(ff + at), f32x4.splat(0)));
       }
     } else {
-      gelu(ff, ff, 4 * m * C, activation == 1);
+      gelu(ff, ff, activation == 1, 0, m * F);
     }
-    linear(ff, entry(layer, MLP_W), entry(layer, MLP_B), h, m, 4 * C, C, work);
+    linear(ff, entry(layer, LAYER_down), entry(layer, LAYER_downBias), h, m, F, C, work);
     addInto(xm, h, m * C);
   }
   // The last row, through the final LayerNorm and the head.
   if (!logits) return;
-  layerNorm(x + <usize>(n - 1) * rowBytes, entry(table, LNF_W), entry(table, LNF_B), h, stats, stats + 4, 1, C, eps);
-  matvec(h, entry(table, HEAD), 0, logits, C, V);
+  layerNorm(x + <usize>(n - 1) * rowBytes, entry(table, SLOT_normF), entry(table, SLOT_normFBias), h, stats, stats + 4, 1, C, eps);
+  const head = entry(table, SLOT_head);
+  if (head) matvec(h, head, 0, logits, C, V);
+  else rowDots(h, entry(table, SLOT_embed), logits, C, V);
 }

@@ -43,27 +43,27 @@ const C3 = vec(3 * 0.044715);
   return f32x4.mul(dy, f32x4.add(cdf, f32x4.mul(x, pdf)));
 }
 
-/** y[i] = GELU(x[i]) for i < n (tanh approximation when approximate). */
-export function gelu(x: usize, y: usize, n: i32, approximate: bool): void {
-  const whole = n & ~3;
-  for (let i = 0; i < whole; i += 4) {
+/** y[i] = GELU(x[i]) for first <= i < last (tanh approximation when approximate); first is a multiple of 4. */
+export function gelu(x: usize, y: usize, approximate: bool, first: i32, last: i32): void {
+  const whole = first + ((last - first) & ~3);
+  for (let i = first; i < whole; i += 4) {
     const at = <usize>i << 2;
     v128.store(y + at, forward4(v128.load(x + at), approximate));
   }
-  for (let i = whole; i < n; i++) {
+  for (let i = whole; i < last; i++) {
     const at = <usize>i << 2;
     store<f32>(y + at, f32x4.extract_lane(forward4(f32x4.splat(load<f32>(x + at)), approximate), 0));
   }
 }
 
-/** dx[i] = dy[i] · GELU'(x[i]) for i < n. */
-export function geluGrad(x: usize, dy: usize, dx: usize, n: i32, approximate: bool): void {
-  const whole = n & ~3;
-  for (let i = 0; i < whole; i += 4) {
+/** dx[i] = dy[i] · GELU'(x[i]) for first <= i < last. */
+export function geluGrad(x: usize, dy: usize, dx: usize, approximate: bool, first: i32, last: i32): void {
+  const whole = first + ((last - first) & ~3);
+  for (let i = first; i < whole; i += 4) {
     const at = <usize>i << 2;
     v128.store(dx + at, backward4(v128.load(x + at), v128.load(dy + at), approximate));
   }
-  for (let i = whole; i < n; i++) {
+  for (let i = whole; i < last; i++) {
     const at = <usize>i << 2;
     const g = backward4(f32x4.splat(load<f32>(x + at)), f32x4.splat(load<f32>(dy + at)), approximate);
     store<f32>(dx + at, f32x4.extract_lane(g, 0));

@@ -180,3 +180,33 @@ export function matmulPanels(
     }
   }
 }
+
+/**
+ * A batch of products C_i = op(A_i) · op(B_i), thread `thread` of `threads`
+ * taking its share (aStep, bStep, cStep: bytes between items): whole
+ * products per thread when there are at least as many as threads
+ * (attention's heads), else each product split by column panels.
+ */
+export function matmulJob(
+  a: usize, aRow: i32, aCol: i32,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, M: i32, N: i32, K: i32,
+  batch: i32, aStep: i32, bStep: i32, cStep: i32,
+  thread: i32, threads: i32, scratch: usize,
+): void {
+  const panels = panelCount(N);
+  if (batch >= threads) {
+    const i0 = (batch * thread) / threads;
+    const i1 = (batch * (thread + 1)) / threads;
+    for (let i = i0; i < i1; i++) {
+      matmulPanels(a + <usize>i * <usize>aStep, aRow, aCol, b + <usize>i * <usize>bStep, bRow, bCol, c + <usize>i * <usize>cStep, M, N, K, 0, panels, scratch);
+    }
+    return;
+  }
+  const p0 = (panels * thread) / threads;
+  const p1 = (panels * (thread + 1)) / threads;
+  if (p1 <= p0) return;
+  for (let i = 0; i < batch; i++) {
+    matmulPanels(a + <usize>i * <usize>aStep, aRow, aCol, b + <usize>i * <usize>bStep, bRow, bCol, c + <usize>i * <usize>cStep, M, N, K, p0, p1, scratch);
+  }
+}

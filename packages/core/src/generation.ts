@@ -1,6 +1,7 @@
 // The generation contract, types only: what @tx/generate needs from a model,
 // and what @tx/blocks' models provide. A decoding session takes ids and
-// returns the logits of the token after them; it owns any KV cache.
+// returns the logits of the token after them; it owns any KV cache, through a
+// Decoder.
 
 /** What to do when the text grows past the model's context (blockSize tokens). */
 export type ContextOverflow =
@@ -43,4 +44,21 @@ export interface LanguageModel {
   /** The context length: how many ids the next token can depend on. */
   readonly blockSize: number;
   startSession(options?: SessionOptions): DecodingSession;
+}
+
+/**
+ * One sequence's forward state while decoding, whatever runs it (tfjs's
+ * kernels with KV caches, or @tx's fused wasm decoder): ids in, the next
+ * token's logits out. A session (@tx/blocks' GPTSession) holds one and
+ * decides what it is fed past the context.
+ */
+export interface Decoder {
+  /** Positions held: the next id's position. Set it to 0 to start afresh (the next feed replaces what was held). */
+  position: number;
+  /** Feed ids at positions position.. and return the logits after the last (and its attention when the decoder reports it). */
+  feed(ids: readonly number[]): Promise<StepOutput>;
+  /** An independent copy, at the same position. */
+  clone(): Decoder;
+  /** Free what it holds (once: a second call does nothing). */
+  dispose(): void;
 }

@@ -11,7 +11,7 @@ export { Module, ModuleDict, ModuleList } from './module.js';
 export { Dropout, dropout } from './dropout.js';
 export { tidy } from './tidy.js';
 export { addAll } from './add-all.js';
-export type { ContextOverflow, DecodingSession, LanguageModel, SessionOptions, StepOutput } from './generation.js';
+export type { ContextOverflow, Decoder, DecodingSession, LanguageModel, SessionOptions, StepOutput } from './generation.js';
 export type { ParamOptions, StateDict } from './module.js';
 export { Rng } from './rng.js';
 export type { RngState } from './rng.js';
@@ -31,10 +31,10 @@ export type { ParsedSafetensors, SafetensorsReadOptions, RawTensor } from './saf
 export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, ValueError, formatShape } from './errors.js';
 export { Linear, matMul2d } from './linear.js';
 export { MAX_THREADS, kernelsInfo, useKernels } from './kernels/install.js';
-export { fusedAdamW, fusedAttention, fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedSelfAttention } from './kernels/ops.js';
-export type { AdamWSlot, AdamWStep } from './kernels/ops.js';
-export { FusedDecoder } from './kernels/decoder.js';
-export type { Affine, DecoderShape, DecoderWeights } from './kernels/decoder.js';
+// The ops (src/ops/, one file each: tfjs reference, gradient, wasm kernel, and the choice between them).
+export * from './ops/all.generated.js';
+export { FusedDecoder, unsupported } from './kernels/decoder.js';
+export type { Affine, DecoderLayerWeights, DecoderLayout, DecoderWeights } from './kernels/decoder.js';
 export type { KernelsInfo, UseKernelsOptions } from './kernels/install.js';
 export type { KernelSimd } from './kernels/wasm.js';
 export type { LinearOptions } from './linear.js';

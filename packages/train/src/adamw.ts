@@ -6,7 +6,7 @@
 //
 // nanoGPT decays parameters of rank >= 2 (weights of matmuls and embeddings)
 // and not biases or norm gains; so do we.
-import { TxError, ValueError, addAll, formatShape, fusedAdamW, tf } from '@tx/core';
+import { TxError, ValueError, adamW, clipFactor, formatShape, tf } from '@tx/core';
 
 /** AdamW's hyperparameters, and which parameters decay. */
 export interface AdamWOptions {
@@ -76,35 +76,16 @@ export class AdamW {
     const correction2 = 1 - this.beta2 ** t;
     const live = this.slots.filter((s) => grads[s.name]);
     const decay = (s: Slot) => (s.decay && this.weightDecay > 0 ? 1 - lr * this.weightDecay : 1);
-    // On wasm, one fused call for every parameter, clipping included, doing exactly the operations below.
+    // The update is @tx/core's adamW op: on wasm one fused call per parameter, clipping included.
     const step = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, correction2, stepSize: lr / correction1 };
-    const fused = fusedAdamW(live.map((s) => ({ param: s.param, m: s.m, v: s.v, grad: grads[s.name], decay: decay(s) })), step, maxNorm);
-    if (fused) {
-      live.forEach((s, i) => {
-        s.param.assign(fused.params[i]);
-        s.m.assign(fused.m[i]);
-        s.v.assign(fused.v[i]);
-      });
-      tf.dispose([...fused.params, ...fused.m, ...fused.v]);
-      if (maxNorm > 0) return fused.norm;
-      fused.norm.dispose();
-      return null;
-    }
-    const clip = maxNorm > 0 ? clipScale(Object.fromEntries(live.map((s) => [s.name, grads[s.name]])), maxNorm) : null;
-    tf.tidy(() => {
-      for (const s of live) {
-        const g = clip ? tf.mul(grads[s.name], clip.scale) : grads[s.name];
-        const m = tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        const decayed = decay(s) !== 1 ? tf.mul(s.param, decay(s)) : s.param;
-        const denom = tf.add(tf.sqrt(tf.div(v, correction2)), this.eps);
-        s.param.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), lr / correction1)));
-        s.m.assign(m);
-        s.v.assign(v);
-      }
+    const out = adamW(live.map((s) => ({ param: s.param, m: s.m, v: s.v, grad: grads[s.name], decay: decay(s) })), step, maxNorm);
+    live.forEach((s, i) => {
+      s.param.assign(out.params[i]);
+      s.m.assign(out.m[i]);
+      s.v.assign(out.v[i]);
     });
-    clip?.scale.dispose();
-    return clip?.norm ?? null;
+    tf.dispose([...out.params, ...out.m, ...out.v]);
+    return out.norm;
   }
 
   /** Moments and step, for optimizer.safetensors: "exp_avg.<name>", "exp_avg_sq.<name>" (PyTorch's words). Caller disposes. */
@@ -161,12 +142,9 @@ export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number):
 
 /**
  * The global L2 norm of the gradients and clipping's factor min(1, maxNorm / (norm + 1e-6)),
- * both scalar tensors the caller owns (AdamW.apply's clipping, where the fused kernels are off).
+ * both scalar tensors the caller owns (@tx/core's clipFactor, with which its adamW op clips).
  */
 export function clipScale(grads: Record<string, tf.Tensor>, maxNorm: number): { norm: tf.Scalar; scale: tf.Scalar } {
-  return tf.tidy(() => {
-    const norm = tf.sqrt(addAll(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
-    return { norm, scale: tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1) as tf.Scalar };
-  });
+  return clipFactor(Object.values(grads), maxNorm);
 }
 

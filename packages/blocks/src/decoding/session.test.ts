@@ -200,7 +200,7 @@ describe('GPTSession on wasm with the fused decoder (@tx/core FusedDecoder)', ()
     await fork.feed([9]);
     expect(maxAbsDifference((await session.feed([4])).logits, lastLogits(gpt, [1, 2, 3, 4]))).toBeLessThan(1e-4);
     expect(maxAbsDifference((await fork.feed([5])).logits, lastLogits(gpt, [1, 2, 3, 9, 5]))).toBeLessThan(1e-4);
-    gpt.train(); // no cached wteᵀ: the session continues on tfjs's path, from its history
+    gpt.train(); // training mode: the session continues on tfjs's path, from its history
     expect(maxAbsDifference((await session.feed([6])).logits, lastLogits(gpt, [1, 2, 3, 4, 6]))).toBeLessThan(1e-4);
     gpt.eval();
     fork.dispose();

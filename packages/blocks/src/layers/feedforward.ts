@@ -1,6 +1,6 @@
 // The position-wise feed-forward network: Linear(C -> 4C), activation,
 // Linear(4C -> C), dropout. nanoGPT's MLP, with its names c_fc and c_proj.
-import { Dropout, Linear, Module, fusedGelu, tf } from '@tx/core';
+import { Dropout, Linear, Module, gelu, tf } from '@tx/core';
 import type { Rng } from '@tx/core';
 import type { Activation } from '../models/config.js';
 
@@ -42,50 +42,21 @@ export class FeedForward extends Module {
   }
 }
 
-/** The activation by name. */
+/** The activation by name: GELU is @tx/core's op (its math, gradient and wasm kernel in one place). */
 function activate(x: tf.Tensor, activation: Activation): tf.Tensor {
   switch (activation) {
     case 'gelu':
       return gelu(x);
     case 'gelu_tanh':
-      return geluTanh(x);
+      return gelu(x, { approximate: true });
     case 'relu':
       return tf.relu(x);
   }
 }
 
-const SQRT1_2 = Math.SQRT1_2;
-const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+export { gelu };
 
-/**
- * Exact GELU, x Φ(x) = 0.5 x (1 + erf(x / √2)), with the gradient Φ(x) + x φ(x).
- * On wasm, @tx/core's fused kernel does each direction in one pass; elsewhere the tfjs ops below.
- */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return fusedGelu(x) ?? composedGelu(x);
-}
-
-/** GELU's tanh approximation (GPT-2's): 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))); fused on wasm as gelu. */
+/** GELU's tanh approximation (GPT-2's): 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), @tx/core's gelu with `approximate`. */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
-  return fusedGelu(x, true) ?? composedGeluTanh(x);
-}
-
-// The gradient written by hand: tfjs's erf has none.
-const composedGelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([x]);
-  return {
-    value: tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, SQRT1_2)), 1)),
-    gradFunc: (dy: tf.Tensor, [sx]: tf.Tensor[]) => {
-      const cdf = tf.mul(tf.add(tf.erf(tf.mul(sx, SQRT1_2)), 1), 0.5);
-      const pdf = tf.mul(tf.exp(tf.mul(tf.square(sx), -0.5)), INV_SQRT_2PI);
-      return tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)));
-    },
-  };
-}) as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor) => tf.Tensor;
-
-function composedGeluTanh(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const inner = tf.mul(tf.add(x, tf.mul(tf.mul(tf.square(x), x), 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-  });
+  return gelu(x, { approximate: true });
 }

@@ -1,10 +1,6 @@
-// LayerNorm, with or without bias (as nanoGPT).
-//
-// LayerNorm's gradient is written by hand: one pass of elementwise ops instead
-// of the long chain autodiff derives through mean and variance.
-//   xhat = (x - mean) * rstd,   y = xhat * w + b
-//   dx = rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dy * w
-import { Module, ShapeError, formatShape, fusedLayerNorm, tf } from '@tx/core';
+// LayerNorm, with or without bias (as nanoGPT): the module around @tx/core's
+// layerNorm op, which holds the math, its gradient and its wasm kernel.
+import { Module, ShapeError, formatShape, layerNorm as layerNormOp, tf } from '@tx/core';
 
 /** How a LayerNorm is built: bias and eps. */
 export interface LayerNormOptions {
@@ -30,39 +26,16 @@ export class LayerNorm extends Module {
   // x: [..., dim] -> [..., dim]
   forward(x: tf.Tensor): tf.Tensor {
     checkLastAxis(x, this.dim, 'LayerNorm');
-    return tf.tidy(() => {
-      const flat = tf.reshape(x, [-1, this.dim]);
-      // On wasm, one fused kernel each way (bias included); elsewhere the tfjs ops of layerNorm.
-      const fused = fusedLayerNorm(flat, this.weight, this.bias, this.eps);
-      if (fused) return tf.reshape(fused, x.shape);
-      const y = layerNorm(flat, this.weight, this.eps);
-      return tf.reshape(this.bias ? tf.add(y, this.bias) : y, x.shape);
-    });
+    return layerNormOp(x, this.weight, this.bias, this.eps);
   }
 }
 
-/** x: [N, C], weight: [C] -> (x - mean) / sqrt(var + eps) * weight, over the last axis. */
+/** x: [..., C], weight: [C] -> (x - mean) / sqrt(var + eps) * weight over the last axis, without bias (@tx/core's layerNorm). */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor {
-  const f = tf.customGrad(((xIn: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
-    const { mean, variance } = tf.moments(xIn, -1, true);
-    const rstd = tf.rsqrt(tf.add(variance, eps));
-    const xhat = tf.mul(tf.sub(xIn, mean), rstd);
-    save([xhat, rstd, w]);
-    return {
-      value: tf.mul(xhat, w),
-      gradFunc: (dy: tf.Tensor, [sXhat, sRstd, sW]: tf.Tensor[]) => {
-        const g = tf.mul(dy, sW);
-        const meanG = tf.mean(g, -1, true);
-        const meanGX = tf.mean(tf.mul(g, sXhat), -1, true);
-        const dx = tf.mul(sRstd, tf.sub(tf.sub(g, meanG), tf.mul(sXhat, meanGX)));
-        const dw = tf.sum(tf.mul(dy, sXhat), 0);
-        return [dx, dw];
-      },
-    };
-  }) as Parameters<typeof tf.customGrad>[0]);
-  return f(x, weight);
+  return layerNormOp(x, weight, null, eps);
 }
 
+/** Throw a ShapeError unless x's last axis is `dim`, naming the layer `what`. */
 export function checkLastAxis(x: tf.Tensor, dim: number, what: string): void {
   const last = x.shape[x.rank - 1];
   if (last !== dim) throw new ShapeError(`${what}(${dim}): input's last axis is ${last}, shape ${formatShape(x.shape)}`);

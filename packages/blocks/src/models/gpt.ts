@@ -4,9 +4,14 @@
 //   transformer.wpe   learned positions [blockSize, C]
 //   transformer.h.i   Block (causal, pre-norm): ln_1, attn (c_attn, c_proj), ln_2, mlp (c_fc, c_proj)
 //   transformer.ln_f  final LayerNorm
-//   logits = ln_f(x) · wteᵀ
-import { Dropout, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul2d, tf, tidy } from '@tx/core';
-import type { Affine, DecoderWeights, LanguageModel, SessionOptions, StateDict } from '@tx/core';
+//   logits = ln_f(x) · wteᵀ  (wte's rows read as they are: no transposed copy is kept)
+//
+// The forward is written once, here. Decoding sessions run it through tfjs
+// with KV caches, or hand the fused wasm decoder (@tx/core) this model's
+// layer description and weights (decoderLayout, decoderWeights): a backend of
+// this forward, not a second model.
+import { Dropout, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul, tf, tidy } from '@tx/core';
+import type { Affine, DecoderLayout, DecoderWeights, LanguageModel, SessionOptions, StateDict } from '@tx/core';
 import { KVCache } from '@tx/attention';
 import { LearnedPositionalEmbedding } from '@tx/positional';
 import { GPTSession } from '../decoding/session.js';
@@ -58,14 +63,6 @@ export class GPT extends Module implements LanguageModel {
   readonly ln_f: LayerNorm;
   readonly drop: Dropout;
   readonly rng: Rng;
-  /**
-   * wteᵀ, kept while in eval mode: transposing the tied output layer costs a
-   * copy of the vocabulary's table per forward (GPT-2: 50,257 x 768). Made on
-   * eval(), refreshed by loadStateDict, dropped by train() and dispose().
-   */
-  private headWeight: tf.Tensor2D | null = null;
-  /** decoderWeights(), made with headWeight (the variables themselves are assigned in place). */
-  private fusedWeights: DecoderWeights | null = null;
 
   constructor(config: GPTConfig, { rng = new Rng(1337) }: GPTOptions = {}) {
     super();
@@ -114,11 +111,11 @@ export class GPT extends Module implements LanguageModel {
     });
   }
 
-  // x: [B, T, C] -> [B, T, V], the output layer tied to wte: x · wteᵀ
+  // x: [B, T, C] -> [B, T, V], the output layer tied to wte: x · wteᵀ, reading wte's rows
   lmHead(x: tf.Tensor): tf.Tensor3D {
     return tidy(() => {
       const [B, T, C] = x.shape;
-      const logits = matMul2d(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.headWeight ?? (tf.transpose(this.wte.weight) as tf.Tensor2D));
+      const logits = matMul(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.wte.weight as tf.Tensor2D, { transposeB: true });
       return tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D;
     });
   }
@@ -154,57 +151,36 @@ export class GPT extends Module implements LanguageModel {
       rest['transformer.wte.weight'] = head;
     }
     super.loadStateDict(rest, options);
-    if (this.headWeight) this.cacheHeadWeight();
   }
 
-  override train(mode = true): this {
-    super.train(mode);
-    if (mode) this.dropHeadWeight();
-    else if (!this.headWeight) this.cacheHeadWeight();
-    return this;
-  }
-
-  override dispose(): void {
-    this.dropHeadWeight();
-    super.dispose();
-  }
-
-  private cacheHeadWeight(): void {
-    this.dropHeadWeight();
-    this.headWeight = tf.keep(tf.transpose(this.wte.weight) as tf.Tensor2D);
-  }
-
-  private dropHeadWeight(): void {
-    this.headWeight?.dispose();
-    this.headWeight = null;
-    this.fusedWeights = null;
+  /** This model's layers as @tx/core's fused decoder reads them: pre-norm LayerNorm blocks, learned positions, an ungated MLP. */
+  decoderLayout(): DecoderLayout {
+    const { nLayer, nHead, nEmbd, vocabSize, blockSize, activation = 'gelu', layerNormEps = 1e-5 } = this.config;
+    const hidden = this.h.at(0).mlp.c_fc.outFeatures;
+    return { layers: nLayer, heads: nHead, kvHeads: nHead, width: nEmbd, hidden, vocab: vocabSize, context: blockSize, norm: 'layerNorm', normEps: layerNormEps, activation, gated: false, positions: 'learned' };
   }
 
   /**
-   * The weights as @tx/core's FusedDecoder reads them (the same object until
-   * the model leaves eval mode or loads a state dict), or null in training
-   * mode, where there is no cached wteᵀ.
+   * The weights by their place in the layer description (the variables
+   * themselves, read in place; the head is tied: wte's rows), or null in
+   * training mode, where dropout makes the fused decoder's forward differ.
    */
   decoderWeights(): DecoderWeights | null {
-    if (!this.headWeight) return null;
-    this.fusedWeights ??= this.collectDecoderWeights(this.headWeight);
-    return this.fusedWeights;
-  }
-
-  private collectDecoderWeights(head: tf.Tensor2D): DecoderWeights {
+    if (this.training) return null;
     const affine = (l: { weight: tf.Variable; bias: tf.Variable | null }): Affine => [l.weight, l.bias];
     return {
-      wte: this.wte.weight,
-      wpe: this.wpe.weight,
-      lnF: affine(this.ln_f),
-      head,
+      embed: this.wte.weight,
+      positions: this.wpe.weight,
+      normF: affine(this.ln_f),
+      head: null,
       layers: [...this.h].map((b) => ({
-        ln1: affine(b.ln_1),
-        attn: affine(b.attn.c_attn),
+        norm1: affine(b.ln_1),
+        qkv: affine(b.attn.c_attn),
         proj: affine(b.attn.c_proj),
-        ln2: affine(b.ln_2),
-        fc: affine(b.mlp.c_fc),
-        mlp: affine(b.mlp.c_proj),
+        norm2: affine(b.ln_2),
+        up: affine(b.mlp.c_fc),
+        gate: null,
+        down: affine(b.mlp.c_proj),
       })),
     };
   }

@@ -1,49 +1,95 @@
-// A GPT's batch-1 decoding as one wasm call per feed (kernels/decoder.ts), for
-// @tx/blocks' decoding session: one token (a step) or many (a prompt, or a
-// window recomputed past the context). The caches live in tfjs-wasm's heap,
-// owned by this object; the weights are read where tfjs keeps them.
+// The fused decoder: a Decoder (generation.ts) that runs a pre-norm decoder's
+// whole forward for batch-1 decoding as one wasm call per feed
+// (kernels/decoder.ts), its keys and values kept in tfjs-wasm's heap.
 //
-// The call goes to the kernel module directly, not through tfjs's engine: a
-// step is ~150 µs of work, and a tfjs kernel call, its output tensor and the
-// asynchronous read-back of the logits added ~50 µs to each.
+// It is a backend of the model's forward, not a second model: the model
+// describes its layers (DecoderLayout: norm, activation and gating, position
+// scheme, key/value heads) and lends its weights by name (DecoderWeights);
+// the kernel runs what the description says. GPT-2's description runs today;
+// a description the kernel has no code for yet (RMSNorm, RoPE, a SiLU gate,
+// fewer key/value heads: the Llama family) is refused by create(), with the
+// reason from unsupported(), and the session keeps tfjs's forward.
+//
+// The job goes to the kernel module directly (install.ts's run), not through
+// tfjs's engine: a step is ~150 µs of work, and a tfjs kernel call, its
+// output tensor and the asynchronous read-back of the logits added ~50 µs.
 import { ValueError } from '../errors.js';
+import type { Decoder, StepOutput } from '../generation.js';
 import type { tf } from '../tf.js';
-import { kernelsActive, loadedKernels } from './install.js';
+import { kernelsActive, loadedKernels, run } from './install.js';
+import { DECODER_SLOTS, jobs } from './jobs.generated.js';
 import { offsetOf, wasmMemory, type WasmBackend } from './wasm.js';
 
-/** A GPT's shape, as FusedDecoder needs it (nanoGPT's architecture: pre-norm, learned positions, tied head). */
-export interface DecoderShape {
-  nLayer: number;
-  nHead: number;
-  nEmbd: number;
-  vocabSize: number;
-  blockSize: number;
-  activation: 'gelu' | 'gelu_tanh' | 'relu';
-  layerNormEps: number;
+/** What a model says of its layers, for the fused decoder (and what a Llama-family model will say of its own). */
+export interface DecoderLayout {
+  layers: number;
+  /** Query heads. */
+  heads: number;
+  /** Key/value heads: as many as `heads`, or fewer (grouped-query attention). */
+  kvHeads: number;
+  /** The width of a token's vector (dModel). */
+  width: number;
+  /** The feed-forward's inner width. */
+  hidden: number;
+  vocab: number;
+  /** The context: the most positions the caches hold. */
+  context: number;
+  norm: 'layerNorm' | 'rmsNorm';
+  normEps: number;
+  /** The feed-forward's activation; with `gated`, act(x gate) ∘ (x up), as Llama's SwiGLU. */
+  activation: 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
+  gated: boolean;
+  /** Learned position embeddings added to the tokens', or RoPE rotating q and k. */
+  positions: 'learned' | 'rope';
 }
 
-/** A weight and its optional bias. */
+/** A weight and its optional bias (or norm gain and optional bias). */
 export type Affine = [tf.Tensor, tf.Tensor | null];
 
-/**
- * The weights, as tensors of the model (read in place at every feed). Linear
- * weights are [in, out]; head is the output layer [C, V] (wteᵀ when tied).
- */
-export interface DecoderWeights {
-  wte: tf.Tensor;
-  wpe: tf.Tensor;
-  lnF: Affine;
-  head: tf.Tensor;
-  layers: { ln1: Affine; attn: Affine; proj: Affine; ln2: Affine; fc: Affine; mlp: Affine }[];
+/** One layer's weights, as the model holds them (Linear weights [in, out]); qkv is q, k and v side by side. */
+export interface DecoderLayerWeights {
+  norm1: Affine;
+  qkv: Affine;
+  proj: Affine;
+  norm2: Affine;
+  up: Affine;
+  /** The gate's projection of a gated feed-forward, else null. */
+  gate: Affine | null;
+  down: Affine;
 }
 
-const ACTIVATIONS = { gelu: 0, gelu_tanh: 1, relu: 2 } as const;
+/** The weights, as tensors of the model: read in place at every feed (a variable assigned new values moves, so offsets are read then). */
+export interface DecoderWeights {
+  /** The token embedding [V, C]. */
+  embed: tf.Tensor;
+  /** Learned positions [context, C], or null (RoPE). */
+  positions: tf.Tensor | null;
+  normF: Affine;
+  /** The output layer [C, V], or null when tied to the embedding: its rows are read, no transposed copy is made. */
+  head: tf.Tensor | null;
+  layers: DecoderLayerWeights[];
+}
+
+const NORMS = { layerNorm: 0, rmsNorm: 1 } as const;
+const ACTIVATIONS = { gelu: 0, gelu_tanh: 1, relu: 2, silu: 3 } as const;
+const POSITIONS = { learned: 0, rope: 1 } as const;
 /** Tokens per kernel call: a longer prompt goes in blocks of this many rows, so the scratch stays small. */
 const ROWS = 64;
 
-/** A fused decoder: feed tokens, get the next token's logits; keys and values stay in wasm. */
-export class FusedDecoder {
-  /** Positions held in the caches (the next token's position). */
+/** Why the fused kernel cannot run this description (what kernels/decoder.ts has no code for yet), or null when it can. */
+export function unsupported(layout: DecoderLayout): string | null {
+  const { width, heads, hidden } = layout;
+  if (layout.norm !== 'layerNorm') return `norm ${layout.norm}`;
+  if (layout.positions !== 'learned') return `positions ${layout.positions}`;
+  if (layout.gated || layout.activation === 'silu') return 'a gated or SiLU feed-forward';
+  if (layout.kvHeads !== heads) return 'fewer key/value heads than query heads';
+  if (width % 4 !== 0 || hidden % 4 !== 0 || width % heads !== 0 || (width / heads) % 4 !== 0) return 'widths that are not multiples of 4';
+  return null;
+}
+
+/** A model's decoding as one wasm call per feed; keys and values stay in wasm. */
+export class FusedDecoder implements Decoder {
+  /** Positions held in the caches (the next token's position); set to 0 to start afresh. */
   position = 0;
   private disposed = false;
   private readonly cacheBytes: number;
@@ -52,24 +98,23 @@ export class FusedDecoder {
   private readonly slots: number;
 
   private constructor(
-    readonly shape: DecoderShape,
+    readonly layout: DecoderLayout,
+    private readonly weights: DecoderWeights,
     /** The backend whose heap holds the caches: another one (a new wasm backend) must not be written. */
     private readonly backend: WasmBackend,
-    private readonly heap: { malloc(bytes: number): number; free(offset: number): void },
   ) {
-    const { nLayer, nEmbd, blockSize, vocabSize } = shape;
-    this.cacheBytes = 4 * nLayer * blockSize * nEmbd;
-    this.slots = 5 + 12 * nLayer;
-    this.blocks = { k: heap.malloc(this.cacheBytes), v: heap.malloc(this.cacheBytes), io: heap.malloc(4 * (this.slots + ROWS + vocabSize)) };
+    const { layers, width, context, vocab } = layout;
+    this.cacheBytes = 4 * layers * context * width;
+    this.slots = DECODER_SLOTS.header.length + DECODER_SLOTS.layer.length * layers;
+    const malloc = (bytes: number) => backend.wasm._malloc(bytes) >>> 0;
+    this.blocks = { k: malloc(this.cacheBytes), v: malloc(this.cacheBytes), io: malloc(4 * (this.slots + ROWS + vocab)) };
   }
 
-  /** A decoder for this shape, or null when @tx's wasm kernels are off or the widths are not multiples of 4. */
-  static create(shape: DecoderShape): FusedDecoder | null {
+  /** A decoder for this description and these weights, or null when @tx's wasm kernels are off or the kernel cannot run it (unsupported). */
+  static create(layout: DecoderLayout, weights: DecoderWeights): FusedDecoder | null {
     const loaded = loadedKernels();
-    const d = shape.nEmbd / shape.nHead;
-    if (!kernelsActive() || !loaded || shape.nEmbd % 4 !== 0 || !Number.isInteger(d) || d % 4 !== 0) return null;
-    const { wasm } = loaded.backend;
-    return new FusedDecoder(shape, loaded.backend, { malloc: (bytes) => wasm._malloc(bytes) >>> 0, free: (offset) => wasm._free(offset) });
+    if (!kernelsActive() || !loaded || unsupported(layout) !== null) return null;
+    return new FusedDecoder(layout, weights, loaded.backend);
   }
 
   /** False once the kernels were turned off or the backend changed: the caller falls back. */
@@ -77,58 +122,83 @@ export class FusedDecoder {
     return kernelsActive() && loadedKernels()?.backend === this.backend;
   }
 
-  /**
-   * Feed tokens at positions `position`.. (a step, a prompt or a recomputed
-   * window) and return the logits [V] of the token after the last. Set
-   * `position = 0` first to start afresh.
-   */
-  feed(tokens: readonly number[], weights: DecoderWeights): Float32Array {
-    const { nLayer, nHead, nEmbd, vocabSize, blockSize, activation, layerNormEps } = this.shape;
+  /** Feed tokens at positions `position`.. (a step, a prompt or a recomputed window) and return the logits [V] of the token after the last. */
+  feed(tokens: readonly number[]): Promise<StepOutput> {
+    try {
+      return Promise.resolve({ logits: this.feedNow(tokens) });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** feed, synchronously: it checks everything before it writes, so a refused feed leaves the caches as they were. */
+  feedNow(tokens: readonly number[]): Float32Array {
+    const { context, vocab } = this.layout;
     if (this.disposed) throw new ValueError('FusedDecoder: used after dispose()');
     if (tokens.length === 0) throw new ValueError('FusedDecoder.feed: needs at least one token');
     if (!Number.isInteger(this.position) || this.position < 0) throw new ValueError(`FusedDecoder: position must be an integer >= 0, got ${this.position}`);
-    if (this.position + tokens.length > blockSize) {
-      throw new ValueError(`FusedDecoder: ${tokens.length} token(s) at position ${this.position} go past the context (${blockSize})`);
+    if (this.position + tokens.length > context) {
+      throw new ValueError(`FusedDecoder: ${tokens.length} token(s) at position ${this.position} go past the context (${context})`);
     }
     for (const token of tokens) {
-      if (!Number.isInteger(token) || token < 0 || token >= vocabSize) throw new ValueError(`FusedDecoder: token ${token} is not in [0, ${vocabSize - 1}]`);
+      if (!Number.isInteger(token) || token < 0 || token >= vocab) throw new ValueError(`FusedDecoder: token ${token} is not in [0, ${vocab - 1}]`);
     }
-    const loaded = loadedKernels();
-    if (!loaded || !this.usable()) throw new ValueError("FusedDecoder: @tx's wasm kernels are off, or on another backend than this decoder's caches; check usable() before feeding");
-    const { exports: kernels, backend } = loaded;
-    const rows = Math.min(tokens.length, ROWS);
-    const scratch = loaded.scratch(kernels.decodeScratch(nEmbd, nHead, blockSize, rows));
-    // Offsets read now, after the scratch (which may grow the heap); a weight assigned new data moves, so every feed.
-    const table = this.tableOf(weights).map((t, i) => {
-      if (t?.isDisposed) throw new ValueError(`FusedDecoder: the weight in slot ${i} of the decoder's table was disposed`);
-      return t ? offsetOf(backend, t) : 0;
-    });
-    const { io } = this.blocks;
+    if (!this.usable()) throw new ValueError("FusedDecoder: @tx's wasm kernels are off, or on another backend than this decoder's caches; check usable() before feeding");
+    const table = this.table();
+    const { io, k, v } = this.blocks;
     const ids = io + 4 * this.slots;
     const logits = ids + 4 * ROWS;
     // Views of the memory itself (not tfjs's HEAP views, which another thread's growth may leave stale).
-    const memory = wasmMemory(backend);
+    const memory = wasmMemory(this.backend);
     new Uint32Array(memory.buffer).set(table, io >>> 2);
+    const rows = Math.min(tokens.length, ROWS);
+    const scratch = loadedKernels()!.exports.decodeScratch(this.layout.width, this.layout.heads, this.layout.hidden, context, rows);
+    const shape = this.jobShape();
     for (let at = 0; at < tokens.length; at += rows) {
       const chunk = tokens.slice(at, at + rows);
       new Int32Array(memory.buffer).set(chunk, ids >>> 2);
       const last = at + rows >= tokens.length; // only the last block's logits are wanted
-      kernels.decode(io, ids, chunk.length, this.position + at, nLayer, nHead, nEmbd, vocabSize, blockSize, ACTIVATIONS[activation], layerNormEps, this.blocks.k, this.blocks.v, scratch, last ? logits : 0);
+      const buffer = (offset: number, bytes: number) => ({ offset, bytes });
+      run(jobs.decode({
+        ...shape,
+        weights: buffer(io, 4 * this.slots), tokens: buffer(ids, 4 * chunk.length), n: chunk.length, pos: this.position + at,
+        kCache: buffer(k, this.cacheBytes), vCache: buffer(v, this.cacheBytes), logits: last ? buffer(logits, 4 * vocab) : null, scratch,
+      }));
     }
     this.position += tokens.length;
-    return new Float32Array(memory.buffer, logits, vocabSize).slice();
+    return new Float32Array(memory.buffer, logits, vocab).slice();
   }
 
-  /** The weights in the kernel's table order (absent biases as null). */
-  private tableOf(weights: DecoderWeights): (tf.Tensor | null)[] {
-    const table: (tf.Tensor | null)[] = [weights.wte, weights.wpe, ...weights.lnF, weights.head];
-    for (const l of weights.layers) table.push(...l.ln1, ...l.attn, ...l.proj, ...l.ln2, ...l.fc, ...l.mlp);
-    return table;
+  /** The layout's numbers as the decode job takes them. */
+  private jobShape() {
+    const l = this.layout;
+    return {
+      layers: l.layers, heads: l.heads, kvHeads: l.kvHeads, width: l.width, hidden: l.hidden, vocab: l.vocab, context: l.context,
+      norm: NORMS[l.norm], activation: ACTIVATIONS[l.activation], gated: l.gated, positions: POSITIONS[l.positions], eps: l.normEps,
+    };
+  }
+
+  /** The weights' offsets in the slots' order (kernels/table.mjs), 0 for an absent one; read now, as assigned variables move. */
+  private table(): number[] {
+    const w = this.weights;
+    const header: Record<(typeof DECODER_SLOTS.header)[number], tf.Tensor | null> = { embed: w.embed, positions: w.positions, normF: w.normF[0], normFBias: w.normF[1], head: w.head };
+    const entries: (readonly [string, tf.Tensor | null])[] = DECODER_SLOTS.header.map((name) => [name, header[name]] as const);
+    w.layers.forEach((l, i) => {
+      const slot: Record<(typeof DECODER_SLOTS.layer)[number], tf.Tensor | null> = {
+        norm1: l.norm1[0], norm1Bias: l.norm1[1], qkv: l.qkv[0], qkvBias: l.qkv[1], proj: l.proj[0], projBias: l.proj[1], norm2: l.norm2[0], norm2Bias: l.norm2[1],
+        up: l.up[0], upBias: l.up[1], gate: l.gate?.[0] ?? null, gateBias: l.gate?.[1] ?? null, down: l.down[0], downBias: l.down[1],
+      };
+      entries.push(...DECODER_SLOTS.layer.map((name) => [`layers.${i}.${name}`, slot[name]] as const));
+    });
+    return entries.map(([name, t]) => {
+      if (t?.isDisposed) throw new ValueError(`FusedDecoder: the weight ${name} was disposed`);
+      return t ? offsetOf(this.backend, t) : 0;
+    });
   }
 
   /** An independent copy: the same positions, caches copied. */
   clone(): FusedDecoder {
-    const copy = FusedDecoder.create(this.shape);
+    const copy = FusedDecoder.create(this.layout, this.weights);
     if (!copy) throw new ValueError("FusedDecoder.clone: @tx's wasm kernels are off; the copy could not be made");
     const bytes = new Uint8Array(wasmMemory(this.backend).buffer); // after create(): allocating may have grown the memory
     bytes.copyWithin(copy.blocks.k, this.blocks.k, this.blocks.k + this.cacheBytes);
@@ -141,6 +211,6 @@ export class FusedDecoder {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const offset of Object.values(this.blocks)) this.heap.free(offset);
+    for (const offset of Object.values(this.blocks)) this.backend.wasm._free(offset);
   }
 }

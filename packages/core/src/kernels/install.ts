@@ -1,18 +1,19 @@
-// Turning @tx/core's wasm kernels on and off.
+// Turning @tx/core's wasm kernels on and off, and the one way to run them.
 //
-// initBackend('wasm') installs them: each replaces tfjs-wasm's kernel of the
-// same name in tfjs's registry, so every model, gradient and optimizer that
-// calls tf.matMul runs them with no change. TX_KERNELS=off (or
+// The op files of src/ops/ add their kernels here as they load (addWasmKernel:
+// a new tfjs kernel name, or a replacement of tfjs-wasm's kernel of the same
+// name, so that every model, gradient and optimizer that calls tf.matMul
+// runs ours with no change); initBackend('wasm') puts them in tfjs's
+// registry. Every kernel job then runs through run(job). TX_KERNELS=off (or
 // useKernels(false)) puts tfjs's own kernels back: the plain path stays one
 // flag away, for tests and comparisons.
 import { ValueError } from '../errors.js';
 import { tf } from '../tf.js';
 import { availableCores, enableRelaxedSimd } from '#platform';
 import { concatConfig, gatherConfig, splitVConfig } from './copies.js';
-import { fusedConfigs } from './fused.js';
 import { identityConfig } from './identity.js';
-import { batchMatMulConfig } from './matmul.js';
-import { ThreadPool, type SharedHeap } from './pool.js';
+import type { Job } from './jobs.generated.js';
+import { ThreadPool, runJob, type SharedHeap } from './pool.js';
 import { compileShared, instantiateKernels, wasmMemory, type KernelModule, type KernelSimd, type WasmBackend } from './wasm.js';
 
 /** Whether @tx/core's wasm kernels are in use, and how they were built. */
@@ -34,6 +35,22 @@ export interface KernelsInfo {
 }
 
 type KernelConfig = ReturnType<typeof tf.getKernelsForBackend>[number];
+
+/** An op's wasm kernel: a new tfjs kernel, or one replacing tfjs-wasm's kernel of that name (given the original, its fallback). */
+export interface WasmKernel {
+  kernelName: string;
+  make(original: KernelConfig | null): KernelConfig;
+}
+
+/** tfjs-wasm kernels that only move bytes, replaced by copies and a shared Identity (copies.ts, identity.ts). */
+const byteMovers: WasmKernel[] = [
+  { kernelName: tf.Identity, make: (o) => identityConfig(o!) },
+  { kernelName: tf.SplitV, make: (o) => splitVConfig(o!) },
+  { kernelName: tf.Concat, make: (o) => concatConfig(o!) },
+  { kernelName: tf.GatherV2, make: (o) => gatherConfig(o!) },
+];
+/** The op files' kernels (src/ops/), in the order they were added. */
+const opKernels: WasmKernel[] = [];
 
 let module: KernelModule | null = null;
 let moduleBackend: unknown = null;
@@ -69,6 +86,23 @@ function disabledByEnv(): boolean {
 /** The loaded kernel module (exports and shared scratch) and the backend it runs on, while the kernels are on. */
 export function loadedKernels(): { exports: KernelModule['exports']; scratch: KernelModule['scratch']; backend: WasmBackend } | null {
   return kernelsActive() && module ? { exports: module.exports, scratch: module.scratch, backend: moduleBackend as WasmBackend } : null;
+}
+
+/**
+ * Run a kernel job (the builders of jobs.generated.ts make them), the one
+ * call path of every kernel: on the pool's threads when `pooled` and there is
+ * a pool, else on this thread. Only while the kernels are on.
+ */
+export function run(job: Job, pooled = false): void {
+  const backend = moduleBackend as WasmBackend | null;
+  if (!module || !backend) throw new Error(`kernel ${job.name} called while @tx's wasm kernels are off`);
+  runJob(pooled ? pool : null, module, () => backend.wasm.HEAPU8, job);
+}
+
+/** Add an op's wasm kernel (the files of src/ops/ call this as they load); put in tfjs's registry at once if the kernels are on. */
+export function addWasmKernel(kernel: WasmKernel): void {
+  opKernels.push(kernel);
+  if (originals.length > 0) install(kernel);
 }
 
 /** The kernels' state now. */
@@ -132,25 +166,21 @@ export async function useKernels(on: boolean, options: UseKernelsOptions = {}): 
     pool = threads > 1 ? await ThreadPool.start(threads, await compileShared(module.simd), sharedHeap(backend)) : null;
     poolBackend = backend;
   }
-  const kernels = module;
-  const threadPool = pool;
-  const replacements: [string, (original: KernelConfig) => KernelConfig][] = [
-    [tf.BatchMatMul, (original) => batchMatMulConfig(kernels, original, threadPool)],
-    [tf.Identity, identityConfig],
-    [tf.SplitV, splitVConfig],
-    [tf.Concat, concatConfig],
-    [tf.GatherV2, gatherConfig],
-  ];
-  for (const [name, make] of replacements) {
-    const original = tf.getKernel(name, 'wasm') as KernelConfig;
-    const config = make(original);
-    tf.unregisterKernel(original.kernelName, 'wasm');
-    tf.registerKernel(config);
+  await import('../ops/all.generated.js'); // every op file, so that each has added its kernels (a static import would be a cycle)
+  for (const kernel of [...byteMovers, ...opKernels]) install(kernel);
+  return kernelsInfo();
+}
+
+/** Put one kernel in tfjs's registry: over tfjs-wasm's kernel of that name (kept, to restore), or under a new name. */
+function install({ kernelName, make }: WasmKernel): void {
+  const original = (tf.getKernel(kernelName, 'wasm') as KernelConfig | undefined) ?? null;
+  if (original) {
+    tf.unregisterKernel(kernelName, 'wasm');
     originals.push(original);
   }
-  added = fusedConfigs(kernels, threadPool);
-  for (const config of added) tf.registerKernel(config);
-  return kernelsInfo();
+  const config = make(original);
+  tf.registerKernel(config);
+  if (!original) added.push(config);
 }
 
 /** tfjs-wasm's memory and allocator when the memory is shared (its threaded build): the pool then works on it. */

@@ -15,18 +15,17 @@
 // takes. Results do not depend on the number of threads: each output is
 // computed whole by one thread, with the same arithmetic.
 import { spawnWorker } from '#platform';
+import { CONTROL, type Job } from './jobs.generated.js';
+import type { KernelModule } from './wasm.js';
 
-/** Words of the control block (Int32). */
-const GEN = 0;
-const DONE = 1;
-const OP = 2;
-/** Set by a thread whose work threw (a kernel trapped): run() then throws instead of returning garbage. */
-const FAILED = 3;
-const ARGS = 4;
+// The control block's words, as kernels/table.mjs lays them out. A thread whose
+// work threw (a kernel trapped) sets `failed`: run() then throws instead of
+// returning garbage.
+const { generation: GEN, done: DONE, op: OP, failed: FAILED, args: ARGS } = CONTROL;
 /** The op that stops the workers. */
 const STOP = -1;
 /** Bytes of the control block (at the arena's start, or allocated in tfjs's memory). */
-export const CONTROL_BYTES = 256;
+export const CONTROL_BYTES = CONTROL.bytes;
 
 /**
  * The worker's whole program, run from its source text (so it needs no file of
@@ -36,25 +35,29 @@ export const CONTROL_BYTES = 256;
  * STOP too, so that the caller never waits forever and frees the control
  * block only once no worker reads it.
  */
-function workerMain(start: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; index: number; threads: number }, ready: () => void): void {
+function workerMain(
+  start: { module: WebAssembly.Module; memory: WebAssembly.Memory; control: number; index: number; threads: number; layout: typeof CONTROL },
+  ready: () => void,
+): void {
   const instance = new WebAssembly.Instance(start.module, { env: { memory: start.memory } });
   const work = instance.exports.work as (control: number, thread: number, threads: number) => void;
-  const control = new Int32Array(start.memory.buffer, start.control, 64);
-  let generation = Atomics.load(control, 0);
+  const { generation: gen, done, op, failed, bytes } = start.layout; // the source text runs alone: the layout comes with the start
+  const control = new Int32Array(start.memory.buffer, start.control, bytes / 4);
+  let generation = Atomics.load(control, gen);
   ready();
   for (;;) {
-    Atomics.wait(control, 0, generation);
-    generation = Atomics.load(control, 0);
-    const stop = Atomics.load(control, 2) === -1;
+    Atomics.wait(control, gen, generation);
+    generation = Atomics.load(control, gen);
+    const stop = Atomics.load(control, op) === -1;
     if (!stop) {
       try {
         work(start.control, start.index, start.threads);
       } catch {
-        Atomics.store(control, 3, 1);
+        Atomics.store(control, failed, 1);
       }
     }
-    Atomics.add(control, 1, 1);
-    Atomics.notify(control, 1);
+    Atomics.add(control, done, 1);
+    Atomics.notify(control, done);
     if (stop) return;
   }
 }
@@ -108,7 +111,7 @@ export class ThreadPool {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const workers: { terminate(): unknown }[] = [];
     for (let index = 1; index < threads; index++) {
-      const worker = await spawnWorker(`(${workerMain.toString()})`, { module, memory, control: aligned, index, threads }).catch(() => null);
+      const worker = await spawnWorker(`(${workerMain.toString()})`, { module, memory, control: aligned, index, threads, layout: CONTROL }).catch(() => null);
       if (!worker) {
         for (const w of workers) w.terminate();
         if (heap) heap.free(control);
@@ -196,64 +199,46 @@ function mayWait(control: Int32Array): boolean {
   }
 }
 
-/** The pool's ops (kernels/threads.ts). */
-export const POOL_OPS = { matmul: 1, attention: 2, attentionGrad: 3, gelu: 4, geluGrad: 5 } as const;
-
-/** A buffer of tfjs's memory that a pool job reads, or writes when `out`. */
-export interface PoolBuffer {
-  offset: number;
-  bytes: number;
-  out?: boolean;
-}
-
 /**
- * Run pool job `op` (kernels/threads.ts) over buffers of tfjs's memory
- * (`heap()`: its bytes now). `args` gets each buffer's offset as the threads
- * see it, the scratch base and the scratch bytes of each thread.
- * - On `pool`'s threads: in place where the pool shares tfjs's memory, else
- *   with the inputs copied into the pool's arena and the outputs copied back.
- * - Without a pool: on the calling thread, in place, through the kernel
- *   module's own work() with its control block in the module's scratch. One
- *   code path for any thread count, so the results cannot differ.
+ * Run `job` (a builder of jobs.generated.ts made it), the one path every
+ * kernel call takes: its arguments go into a control block and the module's
+ * work() runs it.
+ * - On `pool`'s threads: in place where the pool shares the kernels' memory,
+ *   else with the buffers the kernel reads copied into the pool's arena and
+ *   those it writes copied back.
+ * - Without a pool: on the calling thread, in place, with the control block
+ *   in the module's scratch. One code path for any thread count, so the
+ *   results cannot differ.
+ * `heap()` gives the kernels' memory's bytes now (it may grow).
  */
-export function runJob(
-  pool: ThreadPool | null,
-  kernels: { exports: { work(control: number, thread: number, threads: number): void }; scratch(bytes: number): number },
-  heap: () => Uint8Array,
-  op: number,
-  buffers: readonly PoolBuffer[],
-  scratchPerThread: number,
-  args: (at: number[], scratch: number, per: number) => number[],
-): void {
+export function runJob(pool: ThreadPool | null, kernels: KernelModule, heap: () => Uint8Array, job: Job): void {
   const align = (n: number) => (n + 63) & ~63;
-  const per = align(scratchPerThread);
+  const per = align(job.scratch);
+  const at = (b: { offset: number } | null) => (b ? b.offset : 0);
   if (!pool) {
     const control = kernels.scratch(CONTROL_BYTES + per + 64);
     const scratch = align(control + CONTROL_BYTES);
     const words = new Int32Array(heap().buffer, control, CONTROL_BYTES / 4); // after scratch(), which may grow the heap
-    words[OP] = op;
-    words.set(args(buffers.map((b) => b.offset), scratch, per), ARGS);
+    words[OP] = job.op;
+    words.set([...job.args(at), ...(job.scratch ? [scratch, per] : [])], ARGS);
     kernels.exports.work(control, 0, 1);
     return;
   }
   if (pool.inPlace) {
-    pool.run(op, args(buffers.map((b) => b.offset), pool.scratchInPlace(per * pool.threads), per));
+    pool.run(job.op, [...job.args(at), ...(job.scratch ? [pool.scratchInPlace(per * pool.threads), per] : [])]);
     return;
   }
-  const at: number[] = [];
+  const placed = new Map<object, number>();
   let end = CONTROL_BYTES;
-  for (const b of buffers) {
-    at.push(end);
+  for (const [b] of job.buffers) {
+    if (!b || placed.has(b)) continue;
+    placed.set(b, end);
     end += align(b.bytes);
   }
   pool.ensure(end - CONTROL_BYTES + per * pool.threads);
   const arena = pool.bytes();
   const bytes = heap();
-  buffers.forEach((b, i) => {
-    if (!b.out) arena.set(bytes.subarray(b.offset, b.offset + b.bytes), at[i]);
-  });
-  pool.run(op, args(at, end, per));
-  buffers.forEach((b, i) => {
-    if (b.out) bytes.set(arena.subarray(at[i], at[i] + b.bytes), b.offset);
-  });
+  for (const [b, access] of job.buffers) if (b && access !== 'out') arena.set(bytes.subarray(b.offset, b.offset + b.bytes), placed.get(b)!);
+  pool.run(job.op, [...job.args((b) => (b ? placed.get(b)! : 0)), ...(job.scratch ? [end, per] : [])]);
+  for (const [b, access] of job.buffers) if (b && access !== 'in') bytes.set(arena.subarray(placed.get(b)!, placed.get(b)! + b.bytes), b.offset);
 }

@@ -3,6 +3,9 @@
 // tensors where tfjs keeps them, at the byte offsets tfjs hands out.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { RELAXED_SIMD, RELAXED_SIMD_SHARED, SIMD128, SIMD128_SHARED } from './binary.generated.js';
+import type { Buffer, KernelExports } from './jobs.generated.js';
+
+export type { KernelExports };
 
 /** What the kernels need of tfjs's wasm backend (BackendWasm, structurally). */
 export interface WasmBackend {
@@ -20,41 +23,14 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
 }
 
-/** The exports of kernels/index.ts. Pointers are byte offsets into tfjs-wasm's memory. */
-export interface KernelExports {
-  matmul(a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, M: number, N: number, K: number, scratch: number): void;
-  matmulScratch(M: number, N: number, K: number): number;
-  gelu(x: number, y: number, n: number, approximate: boolean): void;
-  geluGrad(x: number, dy: number, dx: number, n: number, approximate: boolean): void;
-  layerNorm(x: number, w: number, b: number, y: number, mean: number, rstd: number, N: number, C: number, eps: number): void;
-  layerNormGrad(x: number, w: number, mean: number, rstd: number, dy: number, dx: number, dw: number, db: number, N: number, C: number): void;
-  decodeScratch(C: number, H: number, T: number, rows: number): number;
-  decode(
-    table: number, tokens: number, n: number, pos: number, L: number, H: number, C: number, V: number, T: number, activation: number, eps: number,
-    kCache: number, vCache: number, scratch: number, logits: number,
-  ): void;
-  attentionScratch(Tq: number, Tk: number, d: number): number;
-  attentionForward(q: number, k: number, v: number, out: number, lse: number, BH: number, Tq: number, Tk: number, d: number, scale: number, causal: boolean, scratch: number): void;
-  attentionBackward(
-    q: number, k: number, v: number, out: number, lse: number, dout: number, dq: number, dk: number, dv: number,
-    BH: number, Tq: number, Tk: number, d: number, scale: number, causal: boolean, scratch: number,
-  ): void;
-  attentionPackedForward(qkv: number, out: number, lse: number, H: number, T: number, d: number, scale: number, causal: boolean, first: number, last: number, scratch: number): void;
-  attentionPackedBackward(qkv: number, out: number, lse: number, dout: number, dqkv: number, H: number, T: number, d: number, scale: number, causal: boolean, first: number, last: number, scratch: number): void;
-  crossEntropy(x: number, targets: number, N: number, V: number, hasIgnore: boolean, ignore: number, eps: number, lse: number, out: number): void;
-  crossEntropyGrad(x: number, targets: number, lse: number, dy: number, N: number, V: number, hasIgnore: boolean, ignore: number, eps: number, dx: number): void;
-  sumOfSquares(x: number, n: number): number;
-  /** Thread `thread` of `threads` does its share of the pool job whose control block is at `control` (kernels/threads.ts). */
-  work(control: number, thread: number, threads: number): void;
-  adamW(
-    p: number, m: number, v: number, g: number, scale: number, pOut: number, mOut: number, vOut: number, n: number,
-    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, correction2: number, eps: number, decay: number, stepSize: number,
-  ): void;
-}
-
 /** The byte offset of a tensor's data in tfjs-wasm's memory. */
 export function offsetOf(backend: WasmBackend, t: TensorInfo): number {
   return backend.dataIdMap.get(t.dataId)!.memoryOffset;
+}
+
+/** A tensor's data as a kernel job's buffer: its byte offset and length (float32 and int32: 4 bytes an element). */
+export function bufferOf(backend: WasmBackend, t: TensorInfo): Buffer {
+  return { offset: offsetOf(backend, t), bytes: 4 * t.shape.reduce((n, d) => n * d, 1) };
 }
 
 /** Which instruction set the kernels were compiled for. */
