@@ -8,6 +8,7 @@ import { TokenizerError } from '../errors.js';
 import { loadTokenizer } from '../load.js';
 import { BpeTokenizer } from '../bpe.js';
 import { HuggingFaceTokenizer } from './tokenizer.js';
+import { LONE_SURROGATES, TRICKY } from '../../test/corpus.js';
 
 const read = (name: string) => JSON.parse(readFileSync(new URL(`../../test/fixtures/hf-${name}.json`, import.meta.url), 'utf8'));
 const llama2 = read('llama2-metaspace');
@@ -81,6 +82,31 @@ describe('HuggingFaceTokenizer (Llama 3 style)', () => {
     expect(l3.decode(ids)).toBe('Hello world');
     expect(l3.decode(ids, { skipSpecialTokens: false })).toBe('<|begin_of_text|>Hello world');
     expect(l3.encodePair('a', 'b')).toEqual([0, ...l3.encode('a', { addSpecialTokens: false }), 0, ...l3.encode('b', { addSpecialTokens: false })]);
+  });
+});
+
+describe('every style, on the tricky strings of the GPT-2 tests', () => {
+  const styles = ['llama2-metaspace', 'llama2-normalizer', 'llama3', 'qwen2', 'smollm'].map((name) => [name, HuggingFaceTokenizer.fromJSON(read(name).tokenizer)] as const);
+
+  it.each(styles)('%s: byte-level styles round-trip every one, and a stream concatenates to decode without U+FFFD', (name, t) => {
+    for (const text of TRICKY) {
+      const ids = t.encode(text, { allowedSpecial: 'none' });
+      // NFC (Qwen2) composes "e\u0301"; Metaspace's leading "▁" and Strip lose leading spaces, as in Hugging Face
+      if (!name.startsWith('llama2') && !(name === 'qwen2' && text.normalize('NFC') !== text)) expect(t.decode(ids), JSON.stringify(text)).toBe(text);
+      const stream = t.textStream();
+      const parts = ids.map((id) => stream.push(id));
+      expect(parts.join('') + stream.flush(), JSON.stringify(text)).toBe(t.decode(ids));
+      if (!text.includes('\ufffd')) expect(parts.some((p) => p.includes('\ufffd')), JSON.stringify(text)).toBe(false);
+    }
+  });
+
+  it.each(styles)('%s: a lone surrogate is encoded as U+FFFD, never thrown on', (name, t) => {
+    const wellFormed = (text: string) => new TextDecoder().decode(new TextEncoder().encode(text)); // lone surrogates -> U+FFFD
+    for (const text of LONE_SURROGATES) {
+      const decoded = t.decode(t.encode(text));
+      if (name.startsWith('llama2')) expect(decoded).toContain('\ufffd'); // leading spaces go as in Hugging Face
+      else expect(decoded, JSON.stringify(text)).toBe(wellFormed(text));
+    }
   });
 });
 
