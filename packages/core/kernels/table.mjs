@@ -91,6 +91,8 @@ export const kernels = {
     split: 'one',
     scratch: true,
   },
+  rmsNorm: { from: './rmsnorm', args: { x: 'in', w: 'in', y: 'out', rstd: 'out', N: 'i32', C: 'i32', eps: 'f32' }, split: 'one' },
+  rmsNormGrad: { from: './rmsnorm', args: { x: 'in', w: 'in', rstd: 'in', dy: 'in', dx: 'out', dw: 'out', N: 'i32', C: 'i32' }, split: 'one' },
 };
 
 /** Exports that size a kernel's scratch, with their arguments. */
