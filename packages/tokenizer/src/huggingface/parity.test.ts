@@ -26,9 +26,9 @@ interface Fixture {
   cases: Case[];
   pairs: { a: string; b: string; ids: number[] }[];
   special_as_text: { text: string; ids: number[] }[];
-  variants: { name: string; pre_tokenizer: unknown; ids: number[][]; decoded: string[] }[];
+  variants: { name: string; pre_tokenizer: unknown; ids: (number[] | null)[]; decoded: (string | null)[] }[];
   broken: { ids: number[]; decoded: string }[];
-  decoders: { name: string; decoder: unknown; decoded: string[] }[];
+  decoders: { name: string; decoder: unknown; decoded: (string | null)[] }[];
 }
 
 const read = (name: string): Fixture => JSON.parse(readFileSync(new URL(`../../test/fixtures/hf-${name}.json`, import.meta.url), 'utf8'));
@@ -77,7 +77,7 @@ describe.each(STYLES)('Hugging Face parity: %s', (name) => {
 
   it.each(fixture.decoders.map((d) => [d.name, d] as const))('decoder %s decodes as Hugging Face', (_, variant) => {
     const t = HuggingFaceTokenizer.fromJSON({ ...fixture.tokenizer, decoder: variant.decoder });
-    fixture.cases.forEach((c, i) => expect(t.decode(c.ids, { skipSpecialTokens: false }), JSON.stringify(c.text)).toBe(variant.decoded[i]));
+    fixture.cases.forEach((c, i) => variant.decoded[i] !== null && expect(t.decode(c.ids, { skipSpecialTokens: false }), JSON.stringify(c.text)).toBe(variant.decoded[i]));
   });
 
   it('streams text that concatenates to decode, with no U+FFFD mid-stream', () => {
@@ -98,8 +98,10 @@ describe.each(STYLES)('Hugging Face parity: %s', (name) => {
   it.each(fixture.variants.map((v) => [v.name, v] as const))('variant %s: ids and decode', (_, variant) => {
     const t = HuggingFaceTokenizer.fromJSON({ ...fixture.tokenizer, pre_tokenizer: variant.pre_tokenizer });
     fixture.cases.forEach((c, i) => {
-      expect(t.encode(c.text), JSON.stringify(c.text)).toEqual(variant.ids[i]);
-      expect(t.decode(variant.ids[i]), JSON.stringify(c.text)).toBe(variant.decoded[i]);
+      const ids = variant.ids[i];
+      if (ids === null) return; // texts over 80 characters are checked with the file's own pre-tokenizer only
+      expect(t.encode(c.text), JSON.stringify(c.text)).toEqual(ids);
+      expect(t.decode(ids), JSON.stringify(c.text)).toBe(variant.decoded[i]);
     });
   });
 
