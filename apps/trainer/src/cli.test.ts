@@ -40,7 +40,7 @@ describe('tx: bad input', () => {
     [['train', '--max-iters', 'ten'], 'tx: --max-iters must be an integer >= 1, got "ten"\n'],
     [['train', '--backend', 'tpu'], 'tx: --backend must be one of auto, webgpu, wasm, cpu, got "tpu"\n'],
     [['train', '--task', 'text'], 'tx: --task text needs --data FILE (a UTF-8 text file)\n'],
-    [['train', '--preset', 'gpt5'], 'tx: unknown preset "gpt5" (known: nanogpt-cpu, shakespeare-char, gpt2, mini-transformer)\n'],
+    [['train', '--preset', 'gpt5'], 'tx: unknown preset "gpt5" (known: nanogpt-cpu, shakespeare-char, gpt2, mini-transformer, llama-mini)\n'],
     [['sample'], 'tx: --checkpoint is required (see tx --help)\n'],
     [['sample', '--checkpoint', '/nonexistent/ckpt'], 'tx: no checkpoint at /nonexistent/ckpt: the folder does not exist\n'],
     [['import', 'keras', '--out', 'x'], 'tx: tx import knows two formats, "nanogpt" and "hf"; got "keras"\n'],

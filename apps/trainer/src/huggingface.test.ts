@@ -74,8 +74,8 @@ describe('tx import hf', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(typeof message === 'string' ? new RegExp(`^tx: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`) : message);
     };
-    const llama = bad('llama', { model_type: 'llama', architectures: ['LlamaForCausalLM'] });
-    await refused(['import', 'hf', '--dir', llama, '--out', join(dir, 'o1')], `${llama}/config.json: unsupported architecture "LlamaForCausalLM" (model_type "llama"): tx imports GPT-2 (model_type "gpt2")`);
+    const bert = bad('bert', { model_type: 'bert', architectures: ['BertForMaskedLM'] }); // Llama-family folders: huggingface-llama.test.ts
+    await refused(['import', 'hf', '--dir', bert, '--out', join(dir, 'o1')], `${bert}/config.json: unsupported architecture "BertForMaskedLM" (model_type "bert"): tx imports GPT-2 (model_type "gpt2")`);
     const act = bad('act', { activation_function: 'swish' });
     await refused(['import', 'hf', '--dir', act, '--out', join(dir, 'o2')], `${act}/config.json: activation_function "swish" is not supported (gelu_new, gelu, relu)`);
     const bigger = bad('bigger', { n_layer: 3 });

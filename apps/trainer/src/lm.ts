@@ -1,6 +1,6 @@
 // `tx train --task names|text`: a character (or BPE) GPT language model.
 import { readTextFile } from './read.js';
-import { GPT, type GPTConfig } from '@tx/blocks';
+import { GPT, Llama, llamaMini, type GPTConfig, type LlamaConfig, type ModelSpec } from '@tx/blocks';
 import { Rng, TxError, kernelsInfo, tf } from '@tx/core';
 import { generate } from '@tx/generate';
 import { BpeTokenizer, CharTokenizer, type Tokenizer } from '@tx/tokenizer';
@@ -9,6 +9,7 @@ import type { OpenedCheckpoint } from './model-io.js';
 import { loadNames } from './names.js';
 import { checkMemory, memoryBudget } from './budget.js';
 import { runSession, type Output, type SessionResult } from './session.js';
+import { withinTokenizer } from './tokenizer-rows.js';
 import type { ResolvedSettings } from './settings.js';
 
 /** The training text of a task: the names corpus (shuffled, one per line) or a user's file. */
@@ -62,9 +63,11 @@ export async function trainLanguageModel(s: ResolvedSettings, output: Output, re
     }
   }
   const config: GPTConfig = { vocabSize: tokenizer.vocabSize, blockSize: T, nLayer: s.nLayer, nHead: s.nHead, nEmbd: s.nEmbd, dropout: s.dropout, bias: s.bias };
-  const spec = { kind: 'gpt' as const, config: resumed ? (resumed.config.model.config as GPTConfig) : config };
+  // A resumed run keeps its checkpoint's model (a GPT, or a Llama imported from Hugging Face); settings.model 'llama' (--preset llama-mini) trains one from scratch.
+  const spec: ModelSpec = resumed ? resumed.config.model : s.model === 'llama' ? { kind: 'llama', config: llamaConfig(s, tokenizer.vocabSize) } : { kind: 'gpt', config };
+  if (spec.kind !== 'gpt' && spec.kind !== 'llama') throw new TxError(`--resume ${resumed!.raw.dir}: a ${spec.kind} model is not a language model of --task ${s.task}`);
   checkMemory('training this model', spec, { batchSize: B, training: true }, memoryBudget(tf.getBackend()));
-  const model = (resumed?.model as GPT | undefined) ?? new GPT(config, { rng: new Rng(s.seed) });
+  const model = (resumed?.model as GPT | Llama | undefined) ?? (spec.kind === 'llama' ? new Llama(spec.config, { rng: new Rng(s.seed) }) : new GPT(config, { rng: new Rng(s.seed) }));
 
   emitStart(output, s, model.numParameters(), tokenizer.vocabSize, data);
   const result = await runSession<Batch>({
@@ -85,15 +88,25 @@ export async function trainLanguageModel(s: ResolvedSettings, output: Output, re
   return result;
 }
 
+/**
+ * A Llama-family model of the run's size: llama-mini's choices (half as many
+ * KV heads as heads when even, an MLP of 8/3 the width rounded to 8, RoPE base
+ * 10,000, a tied head) at the settings' layers, heads, width and context.
+ */
+function llamaConfig(s: ResolvedSettings, vocabSize: number): LlamaConfig {
+  const { nLayer, nHead, nEmbd, blockSize } = s;
+  return { ...llamaMini, vocabSize, blockSize, nLayer, nHead, nEmbd, headDim: nEmbd / nHead, nKvHead: nHead % 2 === 0 ? nHead / 2 : nHead, intermediateSize: 8 * Math.round((nEmbd * 8) / 3 / 8) };
+}
+
 /** A few samples at the end: names start after a newline and end at the next one. */
-async function printSamples(model: GPT, tokenizer: Tokenizer, s: ResolvedSettings, output: Output): Promise<void> {
+async function printSamples(model: GPT | Llama, tokenizer: Tokenizer, s: ResolvedSettings, output: Output): Promise<void> {
   model.eval();
   const newline = tokenizer.encode('\n');
   const prompt = newline.length ? newline : [0];
   const count = s.task === 'names' ? 10 : 2;
   if (!output.json) output.write(s.task === 'names' ? 'samples:\n' : 'samples:\n---\n');
   for (let i = 0; i < count; i++) {
-    const out = await generate(model, prompt, {
+    const out = await generate(withinTokenizer(model, tokenizer.vocabSize), prompt, {
       tokenizer,
       seed: s.seed + i,
       maxNewTokens: s.task === 'names' ? 30 : 300,

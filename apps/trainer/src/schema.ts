@@ -39,6 +39,7 @@ export const TRAIN_FIELDS = {
   blockSize: { type: 'int', min: 1, max: 65_536 },
   dropout: { type: 'number', min: 0, max: 1 },
   bias: { type: 'boolean' },
+  model: { type: 'enum', values: ['gpt', 'llama'] },
   json: { type: 'boolean' },
 } as const satisfies Record<string, Field>;
 

@@ -1,7 +1,7 @@
 // `tx train` settings: task defaults, then a preset, then a --config file,
 // then flags (each later one wins). A resumed run starts from the settings
 // saved in its checkpoint.
-import { presets, type EncoderDecoderConfig, type GPTConfig } from '@tx/blocks';
+import { presets, type EncoderDecoderConfig, type GPTConfig, type LlamaConfig } from '@tx/blocks';
 import { COREF_MAX_LENGTH } from '@tx/train';
 import { ConfigError, type TrainSettings } from './schema.js';
 
@@ -32,6 +32,8 @@ export interface ResolvedSettings {
   blockSize: number;
   dropout: number;
   bias: boolean;
+  /** The architecture: a GPT (absent, the default) or a Llama-family decoder ('llama', set by --preset llama-mini). */
+  model?: 'gpt' | 'llama';
 }
 
 const COMMON = { tokenizer: 'char', vocabSize: 512, weightDecay: 0.1, beta2: 0.99, gradClip: 1.0, evalIters: 20, backend: 'auto', seed: 1337, bias: false } as const;
@@ -53,8 +55,9 @@ export const TASK_DEFAULTS: Record<Task, Omit<ResolvedSettings, 'task' | 'data' 
 
 /** Fields a preset sets, by preset name (`tx train --preset nanogpt-cpu`). */
 function presetFields(name: string): Partial<ResolvedSettings> {
-  const gpt = (presets as Record<string, unknown>)[name] as GPTConfig | EncoderDecoderConfig | undefined;
+  const gpt = (presets as Record<string, unknown>)[name] as GPTConfig | EncoderDecoderConfig | LlamaConfig | undefined;
   if (!gpt) throw new ConfigError(`unknown preset "${name}" (known: ${Object.keys(presets).join(', ')})`);
+  if ('nKvHead' in gpt) return { model: 'llama', nLayer: gpt.nLayer, nHead: gpt.nHead, nEmbd: gpt.nEmbd, blockSize: gpt.blockSize, dropout: 0, bias: false };
   if ('nEmbd' in gpt) return { nLayer: gpt.nLayer, nHead: gpt.nHead, nEmbd: gpt.nEmbd, blockSize: gpt.blockSize, dropout: gpt.dropout, bias: gpt.bias };
   return { nLayer: gpt.nEncoderLayer, nHead: gpt.nHead, nEmbd: gpt.dModel, blockSize: gpt.blockSize, dropout: gpt.dropout, bias: gpt.bias };
 }

@@ -5,12 +5,12 @@
 import { access, copyFile, readdir } from 'node:fs/promises';
 import { CONFIG_LIMIT, TOKENIZER_LIMIT, readTextFile, type ReadLimit } from '../read.js';
 import { join } from 'node:path';
-import { GPT, checkGPTConfig, gptConfigFromHuggingFace, gptConfigFromNanoGPT, type GPTConfig, type NanoGPTModelArgs } from '@tx/blocks';
+import { GPT, checkGPTConfig, gptConfigFromHuggingFace, gptConfigFromNanoGPT, isLlamaFamily, llamaConfigFromHuggingFace, type GPTConfig, type Llama, type NanoGPTModelArgs } from '@tx/blocks';
 import { Rng, TxError, initBackend, tf } from '@tx/core';
 import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
-import { exportManifest, gptFromHuggingFace, huggingFaceFiles } from '@tx/train';
-import { replaceFolder, saveCheckpoint } from '@tx/train/node';
+import { exportManifest, gptFromHuggingFace, huggingFaceFiles, huggingFaceFolderFromLlama, llamaFromHuggingFace, storedDtype, type HuggingFaceLayout } from '@tx/train';
+import { readHuggingFaceWeights, replaceFolder, saveCheckpoint } from '@tx/train/node';
 import { checkMemory, memoryBudget } from '../budget.js';
 import { openCheckpoint, readCheckpointConfig, type TxCheckpointConfig } from '../model-io.js';
 import { checkOut } from '../out.js';
@@ -83,6 +83,13 @@ async function importHuggingFace(values: Record<string, unknown>, io: Io): Promi
     }
   };
   const config = await json('config.json', CONFIG_LIMIT);
+  if (isLlamaFamily(config)) {
+    const tokenizers = {
+      tokenizerJson: (await present('tokenizer.json')) ? await json('tokenizer.json', TOKENIZER_LIMIT) : undefined,
+      txTokenizer: (await present('tx-tokenizer.json')) ? await json('tx-tokenizer.json', TOKENIZER_LIMIT) : undefined,
+    };
+    return importLlama(dir, out, config, tokenizers, values, io);
+  }
   const gptConfig = gptConfigFromHuggingFace(config, file('config.json')); // before reading any weights
   await checkOut(out, { format: 'tx-checkpoint', task: 'text', force, reads: [{ flag: '--dir', path: dir }] });
   const backend = await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
@@ -121,18 +128,47 @@ async function importHuggingFace(values: Record<string, unknown>, io: Io): Promi
   imported.model.dispose();
 }
 
-/** An imported GPT as a tx checkpoint (task text, step 0); `importedFrom` says where it came from. */
-async function saveImported(out: string, model: GPT, tokenizer: Tokenizer, from: { format: string; source: string; data: string | null; force: boolean }): Promise<void> {
+/**
+ * A Llama-family folder (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM):
+ * config.json checked before any weight is read, then model.safetensors or
+ * the index's shards (@tx/train's readHuggingFaceWeights checks each). The
+ * checkpoint remembers the original config.json, dtype and shards, so that
+ * tx export --format hf writes the same folder back.
+ */
+async function importLlama(dir: string, out: string, config: unknown, tokenizers: { tokenizerJson?: unknown; txTokenizer?: unknown }, values: Record<string, unknown>, io: Io): Promise<void> {
+  const force = values.force === true;
+  const llamaConfig = llamaConfigFromHuggingFace(config, join(dir, 'config.json'));
+  await checkOut(out, { format: 'tx-checkpoint', task: 'text', force, reads: [{ flag: '--dir', path: dir }] });
+  const backend = await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
+  checkMemory(`${join(dir, 'config.json')}: the model`, { kind: 'llama', config: llamaConfig }, { batchSize: 1, training: false }, memoryBudget(backend.backend));
+  const weights = await readHuggingFaceWeights(dir);
+  let imported;
+  try {
+    const integer = Object.keys(weights.dtypes).find((name) => !['F64', 'F32', 'F16', 'BF16'].includes(weights.dtypes[name]));
+    if (integer !== undefined) throw new TxError(`${dir}: tensor "${integer}" is ${weights.dtypes[integer]}; a Llama-family model's weights are floats (F32, F16, BF16 or F64)`);
+    imported = llamaFromHuggingFace({ config, tensors: weights.tensors, ...tokenizers }, dir);
+  } finally {
+    tf.dispose(Object.values(weights.tensors));
+  }
+  const layout: HuggingFaceLayout = { dtype: storedDtype(weights.dtypes), weightMap: weights.weightMap };
+  await saveImported(out, imported.model, imported.tokenizer, { format: 'hf', source: dir, data: null, force, huggingFace: { config, ...layout } });
+  io.stdout.write(`imported ${imported.model.numParameters().toLocaleString('en-US')} parameters from ${dir} into ${out}\n`);
+  imported.model.dispose();
+}
+
+/** An imported GPT or Llama as a tx checkpoint (task text, step 0); `importedFrom` says where it came from (a Llama's, with its Hugging Face config and layout). */
+async function saveImported(out: string, model: GPT | Llama, tokenizer: Tokenizer, from: { format: string; source: string; data: string | null; force: boolean; huggingFace?: Record<string, unknown> }): Promise<void> {
   const c = model.config;
-  const settings = resolveSettings([{ task: 'text', data: from.data ?? 'imported', nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, blockSize: c.blockSize, dropout: c.dropout, bias: c.bias, out }]);
+  const [dropout, bias] = 'dropout' in c ? [c.dropout, c.bias] : [0, false];
+  const settings = resolveSettings([{ task: 'text', data: from.data ?? 'imported', nLayer: c.nLayer, nHead: c.nHead, nEmbd: c.nEmbd, blockSize: c.blockSize, dropout, bias, out }]);
   const checkpointConfig: TxCheckpointConfig = {
     format: 'tx-checkpoint',
     version: 1,
     task: 'text',
     settings: { ...settings, data: from.data },
-    model: { kind: 'gpt', config: c },
+    model: 'dropout' in c ? { kind: 'gpt', config: c } : { kind: 'llama', config: c },
     training: { step: 0, rngState: new Rng(1).getState(), modelRngState: model.rng.getState() },
-    importedFrom: { format: from.format, path: from.source },
+    importedFrom: { format: from.format, path: from.source, ...(from.huggingFace ? { huggingFace: from.huggingFace } : {}) },
   };
   await saveCheckpoint(out, { model, config: checkpointConfig, tokenizer: tokenizer.toJSON() }, { overwrite: from.force });
 }
@@ -155,7 +191,8 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
   const { dir: source, config } = await readCheckpointConfig(dir);
   const reads = [{ flag: '--checkpoint', path: dir }, { flag: '--checkpoint', path: source }];
   await checkOut(out, { format: 'tx-export', force: values.force === true, reads });
-  if (format !== 'tx-export' && config.model.kind !== 'gpt') throw new UsageError(`--format ${format} exports GPT models; ${dir} holds an ${config.model.kind}`);
+  if (format === 'hf' && config.model.kind === 'llama') return exportLlama(dir, out, config, values, io);
+  if (format !== 'tx-export' && config.model.kind !== 'gpt') throw new UsageError(`--format ${format} exports GPT models${format === 'hf' ? ' and Llama-family ones' : ''}; ${dir} holds an ${config.model.kind}`);
   const copy = async (from: string, to: string) => {
     try {
       await copyFile(from, to);
@@ -199,6 +236,33 @@ export async function exportCommand(argv: string[], io: Io): Promise<void> {
     written = ['config.json', 'model.safetensors', 'tokenizer.json'];
   }
   io.stdout.write(`exported ${dir} to ${out} (${written.join(', ')})\n`); // the path given, even when a crashed save's copy was read
+}
+
+/**
+ * A Llama-family checkpoint as a Hugging Face folder: config.json, the
+ * weights in the dtype and shards they were imported with (F32 in one
+ * model.safetensors for a model trained here), and tx-tokenizer.json.
+ */
+async function exportLlama(dir: string, out: string, config: TxCheckpointConfig, values: Record<string, unknown>, io: Io): Promise<void> {
+  const info = await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
+  const opened = await openCheckpoint(dir, memoryBudget(info.backend));
+  const hf = (config.importedFrom as { huggingFace?: { config?: Record<string, unknown> } & Partial<HuggingFaceLayout> } | undefined)?.huggingFace;
+  // From the checkpoint's config.json, a file tx did not necessarily write: shard names become file names in --out.
+  const weightMap = hf?.weightMap ?? null;
+  const badShard = Object.values(weightMap ?? {}).find((f) => typeof f !== 'string' || !/^[\w-][\w.-]*\.safetensors$/.test(f));
+  if (badShard !== undefined) throw new TxError(`${dir}/config.json: importedFrom.huggingFace.weightMap names ${JSON.stringify(badShard)}, not a shard file name like model-00001-of-00002.safetensors`);
+  const layout: HuggingFaceLayout = { dtype: hf?.dtype === 'BF16' || hf?.dtype === 'F16' ? hf.dtype : 'F32', weightMap };
+  let folder: Awaited<ReturnType<typeof huggingFaceFolderFromLlama>>;
+  try {
+    folder = await huggingFaceFolderFromLlama(opened.model as Llama, layout, hf?.config);
+  } finally {
+    opened.model.dispose();
+  }
+  const files = [...folder.files, { name: 'tx-tokenizer.json', bytes: JSON.stringify(opened.tokenizer.toJSON()) }];
+  await replaceFolder(out, async (temp) => {
+    for (const f of files) await writeFileAtomic(join(temp, f.name), f.bytes);
+  }, { overwrite: values.force === true, label: 'tx-export' });
+  io.stdout.write(`exported ${dir} to ${out} (${files.map((f) => f.name).sort().join(', ')})\n`);
 }
 
 /** nanoGPT's model_args dict for a GPTConfig (the inverse of gptConfigFromNanoGPT). */

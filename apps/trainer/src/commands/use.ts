@@ -14,6 +14,7 @@ import { parse, positive, required, threadsFlag, UsageError, type Io } from '../
 import { checkField } from '../schema.js';
 import { greedyDecode } from '../seq2seq-train.js';
 import { corefEval, corefInspect } from './coref.js';
+import { withinTokenizer } from '../tokenizer-rows.js';
 
 async function open(values: Record<string, unknown>): Promise<OpenedCheckpoint> {
   const backend = (values.backend ?? 'auto') as string;
@@ -71,7 +72,7 @@ export async function sampleCommand(argv: string[], io: Io): Promise<void> {
     const prompt = given ?? (isNames || tokenizer.encode('\n').length ? '\n' : '');
     promptIds = encodeOrExplain(tokenizer, prompt, promptFlag);
     if (promptIds.length === 0) promptIds = [0];
-    lm = model as GPT | Llama;
+    lm = withinTokenizer(model as GPT | Llama, tokenizer.vocabSize); // no padded embedding row is sampled (Qwen2)
     if (isNames) stop = ['\n'];
     echo = prompt === '\n' ? '' : prompt;
   } else {

@@ -3,6 +3,7 @@
 //   const config = { ...presets['nanogpt-cpu'], vocabSize: tokenizer.vocabSize };
 //   const model = new GPT(config, { rng: new Rng(1337) });
 import { TxError } from '@tx/core';
+import { llamaMini, type LlamaConfig } from './llama-config.js';
 
 /** The feed-forward nonlinearity. 'gelu' is the exact (erf) GELU of nanoGPT's nn.GELU(). */
 export type Activation = 'gelu' | 'gelu_tanh' | 'relu';
@@ -71,7 +72,7 @@ export interface EncoderConfig extends TransformerConfig {
   pointerHead: [number, number];
 }
 
-/** Model sizes by name (nanoGPT's CPU and Shakespeare runs, GPT-2 small, the paper's base Transformer): spread one and override fields. */
+/** Model sizes by name (nanoGPT's CPU and Shakespeare runs, GPT-2 small, the paper's base Transformer, llama-mini): spread one and override fields. */
 export const presets = {
   /** nanoGPT's CPU configuration on Tiny Shakespeare: 804,096 parameters with vocab 65. */
   'nanogpt-cpu': { vocabSize: 65, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0, bias: false },
@@ -96,11 +97,14 @@ export const presets = {
     tieOutput: true,
     activation: 'relu',
   },
+  /** The Llama-family twin of nanoGPT's CPU configuration: 4 layers, 128 wide, 4 heads, 2 KV heads, context 64, RoPE, RMSNorm, SiLU-gated MLP. */
+  'llama-mini': llamaMini,
 } as const satisfies {
   'nanogpt-cpu': GPTConfig;
   'shakespeare-char': GPTConfig;
   gpt2: GPTConfig;
   'mini-transformer': EncoderDecoderConfig;
+  'llama-mini': LlamaConfig;
 };
 
 /** The name of one of the presets. */
