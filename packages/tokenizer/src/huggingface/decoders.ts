@@ -56,6 +56,7 @@ function parseStep(json: unknown, where: string, trustPattern: boolean): Step {
       return (tokens) => [tokens.join('')];
     case 'Strip': {
       const content = expectString(d.content, `${where}.content`, true);
+      if (Array.from(content).length !== 1) throw new TokenizerError(`${where}.content: expected one character, found ${describeValue(content)}`);
       const [start, stop] = [count(d.start, `${where}.start`), count(d.stop, `${where}.stop`)];
       return (tokens) => tokens.map((t) => strip(t, content, start, stop));
     }
@@ -103,14 +104,13 @@ function byteFallback(tokens: string[]): string[] {
   return out;
 }
 
-/** Remove up to `start` copies of content from the start of a token and up to `stop` from its end. */
+/** Remove up to `start` copies of content (one character) from the start of a token and up to `stop` from its end. */
 function strip(token: string, content: string, start: number, stop: number): string {
-  const chars = Array.from(token);
   let a = 0;
-  while (a < start && a < chars.length && chars[a] === content) a++;
-  let b = chars.length;
-  while (chars.length - b < stop && b > a && chars[b - 1] === content) b--;
-  return chars.slice(a, b).join('');
+  for (let i = 0; i < start && token.startsWith(content, a); i++) a += content.length;
+  let b = token.length;
+  for (let i = 0; i < stop && b - content.length >= a && token.endsWith(content, b); i++) b -= content.length;
+  return token.slice(a, b);
 }
 
 let byteOf: Map<string, number> | null = null;

@@ -14,6 +14,14 @@
 //
 // With ignore_merges (Llama 3), a piece that is itself a token is that token.
 // Pieces repeat, so their ids are cached.
+//
+// Llama 2's files split nothing before the model: a whole stretch of text,
+// "▁Hello▁world▁...", is one word, and merging a long word costs O(n log n)
+// with no cache. When no token has a "▁" after another character (true of
+// sentencepiece vocabularies: "▁the" and "▁▁▁" but never "a▁"), no merge can
+// join across the start of a "▁" run, so we cut the word there and merge the
+// parts, which repeat and are cached: the same ids, and Llama 2 style text
+// encodes about 3x faster (Tiny Shakespeare).
 import { MinHeap } from '../bpe-model.js';
 import { TokenizerError } from '../errors.js';
 import { bytesToUnicode } from '../huggingface.js';
@@ -24,6 +32,7 @@ import { describeValue, expectArray, expectId, expectObject, expectString } from
 const CACHE_LIMIT = 100_000;
 const CACHE_PIECE_LIMIT = 256;
 const MISSING = -1;
+const SPACE = '\u2581'; // ▁, sentencepiece's space
 
 /** A Hugging Face BPE model: the vocabulary, the merges and the rules for characters it lacks. */
 export class HuggingFaceBpe {
@@ -40,6 +49,8 @@ export class HuggingFaceBpe {
   /** bytes_to_unicode when the model sees bytes (after a ByteLevel pre-tokenizer). */
   private readonly byteChars: string[] | null;
   private readonly cache = new Map<string, number[]>();
+  /** Cut words before each "▁" run (see the header): only when that cannot change a merge. */
+  private readonly cutAtSpaces: boolean;
 
   /** From tokenizer.json's `model`; `idMax` bounds the ids; `byteLevel` when a ByteLevel pre-tokenizer feeds it. */
   constructor(json: unknown, idMax: number, byteLevel: boolean) {
@@ -76,6 +87,8 @@ export class HuggingFaceBpe {
     this.byteIds = bool('byte_fallback') ? Int32Array.from({ length: 256 }, (_, b) => this.vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1) : null;
     this.byteChars = byteLevel ? bytesToUnicode() : null;
 
+    this.cutAtSpaces = !byteLevel && !this.ignoreMerges && this.vocab.has(SPACE) && ![...this.vocab.keys()].some((t) => /[^\u2581]\u2581/.test(t));
+
     const merges = expectArray(model.merges ?? [], 'model.merges');
     this.ranks = new PairTable(merges.length);
     this.rankToId = new Int32Array(merges.length);
@@ -92,6 +105,18 @@ export class HuggingFaceBpe {
 
   /** Append the ids of one piece of (normalized, pre-tokenized) text to out. */
   tokenize(piece: string, out: number[]): void {
+    if (!this.cutAtSpaces) return this.tokenizePart(piece, out);
+    let start = 0;
+    for (let i = 1; i < piece.length; i++) {
+      if (piece[i] === SPACE && piece[i - 1] !== SPACE) {
+        this.tokenizePart(piece.slice(start, i), out);
+        start = i;
+      }
+    }
+    this.tokenizePart(start === 0 ? piece : piece.slice(start), out);
+  }
+
+  private tokenizePart(piece: string, out: number[]): void {
     const cached = this.cache.get(piece);
     if (cached !== undefined) {
       for (const id of cached) out.push(id);

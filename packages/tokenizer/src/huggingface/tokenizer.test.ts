@@ -53,6 +53,16 @@ describe('HuggingFaceTokenizer (Llama 2 style)', () => {
     expect(() => tok.encode('x', { allowedSpecial: ['<|endoftext|>'] })).toThrow('expected allowedSpecial to name special tokens of this tokenizer ("<unk>", "<s>", "</s>", "<lstrip>"), found "<|endoftext|>"');
   });
 
+  it('cuts long words before "▁" only when no token could join across the cut', () => {
+    // "a▁" is a token, merged first: "▁a▁b" must merge to ▁ a▁ b, not be cut into "▁a" "▁b"
+    const vocab = { '<unk>': 0, '▁': 1, a: 2, b: 3, 'a▁': 4, '▁b': 5 };
+    const model = { type: 'BPE', vocab, merges: ['a ▁', '▁ b'], unk_token: '<unk>' };
+    const normalizer = { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] };
+    expect(HuggingFaceTokenizer.fromJSON({ model, normalizer }).encode('a b')).toEqual([1, 4, 3]);
+    const { 'a▁': _, ...safe } = vocab;
+    expect(HuggingFaceTokenizer.fromJSON({ model: { ...model, vocab: safe, merges: ['▁ b'] }, normalizer }).encode('a b')).toEqual([1, 2, 5]);
+  });
+
   it('knows its special tokens, vocabulary size and token strings', () => {
     expect(tok.specialTokens).toEqual({ '<unk>': 0, '<s>': 1, '</s>': 2, '<lstrip>': 859 });
     expect(tok.vocabSize).toBe(860);
