@@ -31,6 +31,8 @@ export type { ParsedSafetensors, SafetensorsReadOptions, RawTensor } from './saf
 export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, ValueError, formatShape } from './errors.js';
 export { Linear, matMul2d } from './linear.js';
 export { MAX_THREADS, kernelsInfo, useKernels } from './kernels/install.js';
+export { countWebGPU } from './webgpu/counter.js';
+export type { WebGPUCounts } from './webgpu/counter.js';
 // The ops (src/ops/, one file each: tfjs reference, gradient, wasm kernel, and the choice between them).
 export * from './ops/all.generated.js';
 export { FusedDecoder, unsupported } from './kernels/decoder.js';
