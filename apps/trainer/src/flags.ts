@@ -45,7 +45,7 @@ export const TRAIN_FLAGS = {
   data: { type: 'string', value: 'FILE', field: 'data', help: 'the UTF-8 text to learn, for --task text (first 90% train, the rest validation)' },
   tokenizer: { type: 'string', value: choices('tokenizer'), field: 'tokenizer', help: 'character level, or byte-level BPE trained on --data (default char)' },
   'vocab-size': { type: 'string', value: 'N', field: 'vocabSize', help: 'the BPE vocabulary size, 256 bytes plus merges (default 512)' },
-  preset: { type: 'string', value: 'NAME', field: 'preset', help: 'a model size from @tx/blocks: nanogpt-cpu, shakespeare-char, gpt2, mini-transformer' },
+  preset: { type: 'string', value: 'NAME', field: 'preset', help: 'a model size from @tx/blocks: nanogpt-cpu, shakespeare-char, gpt2, mini-transformer, llama-mini (a Llama-family model)' },
   config: { type: 'string', value: 'FILE', help: 'a JSON file of settings: these flags\' in camelCase (maxIters), and those listed below; flags override it' },
   'max-iters': { type: 'string', value: 'N', field: 'maxIters', help: 'optimizer steps (the task sets the default)' },
   'batch-size': { type: 'string', value: 'N', field: 'batchSize', help: 'sequences per step' },
@@ -119,7 +119,7 @@ export const EXPORT_FLAGS = {
 } satisfies Spec;
 
 export const BENCH_FLAGS = {
-  preset: { type: 'string', value: 'NAME', help: 'the GPT to time: nanogpt-cpu (default), shakespeare-char, gpt2' },
+  preset: { type: 'string', value: 'NAME', help: 'the model to time: nanogpt-cpu (default), shakespeare-char, gpt2, llama-mini' },
   backend: backend(),
   threads,
   'batch-size': { type: 'string', value: 'N', help: 'sequences per training step (default 12)' },

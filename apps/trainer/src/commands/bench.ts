@@ -1,6 +1,6 @@
 // tx bench: tokens/s of a training step (forward, backward, AdamW) and of
 // generation with and without the KV cache, for a preset on a backend.
-import { GPT, presets, type GPTConfig } from '@tx/blocks';
+import { GPT, Llama, presets, type GPTConfig, type LlamaConfig } from '@tx/blocks';
 import { Rng, initBackend, kernelsInfo, tf, type BackendPreference } from '@tx/core';
 import { generate } from '@tx/generate';
 import { AdamW, languageModelLoss, trainStep, type Batch } from '@tx/train';
@@ -10,16 +10,16 @@ import { parse, positive, threadsFlag, UsageError, type Io } from '../args.js';
 export async function benchCommand(argv: string[], io: Io): Promise<void> {
   const { values } = parse(argv, BENCH_FLAGS);
   const presetName = (values.preset as string | undefined) ?? 'nanogpt-cpu';
-  const preset = (presets as Record<string, GPTConfig | object>)[presetName];
-  if (!preset || !('nEmbd' in preset)) throw new UsageError(`--preset must name a GPT preset (nanogpt-cpu, shakespeare-char, gpt2), got "${presetName}"`);
+  const preset = (presets as Record<string, GPTConfig | LlamaConfig | object>)[presetName];
+  if (!preset || !('nEmbd' in preset)) throw new UsageError(`--preset must name a GPT or Llama preset (nanogpt-cpu, shakespeare-char, gpt2, llama-mini), got "${presetName}"`);
   const info = await initBackend({ prefer: ((values.backend as string | undefined) ?? 'auto') as BackendPreference, threads: threadsFlag(values) });
   const kernels = kernelsInfo();
-  const config: GPTConfig = { ...preset, dropout: 0 };
+  const config = 'nKvHead' in preset ? preset : ({ ...preset, dropout: 0 } as GPTConfig);
   const B = positive(values, 'batch-size', true) ?? 12;
   const steps = positive(values, 'steps', true) ?? 10;
   const T = config.blockSize;
   const rng = new Rng(1);
-  const model = new GPT(config, { rng });
+  const model = 'nKvHead' in config ? new Llama(config, { rng }) : new GPT(config, { rng });
   const optimizer = new AdamW(model.namedParameters(), { lr: 1e-3 });
   // The step `tx train` takes (@tx/train's trainStep): forward, cross-entropy, backward, clip, AdamW.
   const update = trainStep({ model, optimizer, gradClip: 1, loss: (b: Batch) => languageModelLoss(model, b) });
