@@ -32,6 +32,7 @@ export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, Va
 export { Linear, matMul2d } from './linear.js';
 export { MAX_THREADS, kernelsInfo, useKernels } from './kernels/install.js';
 export { countWebGPU } from './webgpu/counter.js';
+export { useWebGPUKernels } from './webgpu/switch.js';
 export type { WebGPUCounts } from './webgpu/counter.js';
 // The ops (src/ops/, one file each: tfjs reference, gradient, wasm kernel, and the choice between them).
 export * from './ops/all.generated.js';

@@ -9,11 +9,17 @@
 // On wasm with @tx's kernels, one pass per parameter (kernels/adamw.ts) after
 // one for the norm, doing exactly the operations of the tfjs reference below,
 // in the same order and float32 precision, so that both agree exactly.
+// On webgpu, the norm is a chain of dispatches of up to 7 gradients each (a
+// running sum; the 8 storage buffers a shader may bind), then one dispatch per
+// parameter reads it on the GPU: nothing is read back. There a non-finite norm
+// (a NaN or infinite loss's gradients) leaves every parameter and moment as it
+// was: the step is skipped, where torch would write NaNs.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { addAll } from '../add-all.js';
 import { jobs } from '../kernels/jobs.generated.js';
 import { tf } from '../tf.js';
-import { bufferOf, onWasm, run, wasmKernel } from './define.js';
+import { BUILTINS, grid, IS_FINITE, item, MAX_STORAGE_BUFFERS } from '../webgpu/program.js';
+import { bufferOf, onWasm, onWebGPU, run, runProgram, wasmKernel, webgpuKernel } from './define.js';
 
 /** AdamW's numbers for one step, the same for every parameter. */
 export interface AdamWStep {
@@ -49,7 +55,9 @@ export interface AdamWResult {
  * (assigns and disposes) what it returns. One fused call per parameter on wasm.
  */
 export function adamW(slots: readonly AdamWSlot[], step: AdamWStep, maxNorm = 0): AdamWResult {
-  if (onWasm(...slots.flatMap((s) => [s.param, s.grad]))) return fused(slots, step, maxNorm);
+  const tensors = slots.flatMap((s) => [s.param, s.grad]);
+  if (onWasm(...tensors)) return fused(slots, step, maxNorm);
+  if (slots.length > 0 && onWebGPU(...tensors)) return onGPU(slots, step, maxNorm);
   return tf.tidy(() => {
     const clip = maxNorm > 0 ? clipFactor(slots.map((s) => s.grad), maxNorm) : null;
     const out: AdamWResult = { params: [], m: [], v: [], norm: clip?.norm ?? null };
@@ -112,4 +120,89 @@ function fused(slots: readonly AdamWSlot[], step: AdamWStep, maxNorm: number): A
   const norm = out[3 * n] as tf.Scalar;
   if (maxNorm === 0) norm.dispose();
   return { params: out.slice(0, n), m: out.slice(n, 2 * n), v: out.slice(2 * n, 3 * n), norm: maxNorm > 0 ? norm : null };
+}
+
+// The WebGPU binding. Sum of squares: inputs [acc] g0.. -> acc [1], the running sum (its square root when attrs.last).
+const sumOfSquaresKernel = webgpuKernel('TxSumOfSquares', ({ inputs, attrs, backend }) => {
+  const grads = Object.keys(inputs).filter((k) => k !== 'acc').sort((a, b) => Number(a.slice(1)) - Number(b.slice(1)));
+  const prev = inputs.acc ? 'acc' : null;
+  const loops = grads.map((g) => `for (var j = i; j < u.n${g}; j += 256u) { let x = ${g}[j]; s += x * x; }`).join('\n  ');
+  const total = prev ? 'part[0] + prevAcc[0]' : 'part[0]';
+  const [out] = runProgram(backend, {
+    key: `sumOfSquares:${grads.length}:${prev !== null}:${attrs.last}`,
+    inputs: [...(prev ? [{ name: 'prevAcc', tensor: inputs.acc }] : []), ...grads.map((g) => ({ name: g, tensor: inputs[g] }))],
+    outputs: [{ name: 'acc', shape: [1] }],
+    params: grads.map((g) => ({ name: `n${g}`, type: 'u32' as const, value: tf.util.sizeFromShape(inputs[g].shape) })),
+    workgroups: [1],
+    body: `var<workgroup> part: array<f32, 256>;
+@compute @workgroup_size(256) fn main(@builtin(local_invocation_index) i: u32) {
+  var s = 0.0;
+  ${loops}
+  part[i] = s;
+  workgroupBarrier();
+  for (var w = 128u; w > 0u; w = w >> 1u) {
+    if (i < w) { part[i] += part[i + w]; }
+    workgroupBarrier();
+  }
+  if (i == 0u) { acc[0] = ${attrs.last ? `sqrt(${total})` : total}; }
+}`,
+  });
+  return out;
+});
+
+// One parameter's update: p, m, v, g, norm [1] -> p', m', v'; a non-finite norm copies p, m, v unchanged.
+const adamWKernel = webgpuKernel('TxAdamWUpdate', ({ inputs: { p, m, v, g, norm }, attrs, backend }) => {
+  const n = tf.util.sizeFromShape(p.shape);
+  const a = attrs as unknown as AdamWStep & { decay: number; maxNorm: number };
+  const f32 = (name: string, value: number) => ({ name, type: 'f32' as const, value });
+  return runProgram(backend, {
+    key: 'adamW',
+    inputs: [{ name: 'p', tensor: p }, { name: 'm', tensor: m }, { name: 'v', tensor: v }, { name: 'g', tensor: g }, { name: 'norm', tensor: norm }],
+    outputs: ['pOut', 'mOut', 'vOut'].map((name) => ({ name, shape: p.shape })),
+    params: [{ name: 'n', type: 'u32', value: n }, f32('maxNorm', a.maxNorm), f32('beta1', a.beta1), f32('oneMinusBeta1', 1 - a.beta1), f32('beta2', a.beta2),
+      f32('oneMinusBeta2', 1 - a.beta2), f32('correction2', a.correction2), f32('eps', a.eps), f32('decay', a.decay), f32('stepSize', a.stepSize)],
+    workgroups: grid(n, 64),
+    body: `${IS_FINITE}
+@compute @workgroup_size(64) fn main(${BUILTINS}) {
+  let i = ${item(64)};
+  if (i >= u.n) { return; }
+  let total = norm[0];
+  if (!isFinite(total)) { pOut[i] = p[i]; mOut[i] = m[i]; vOut[i] = v[i]; return; }
+  var scale = 1.0;
+  if (u.maxNorm > 0.0) { scale = min(u.maxNorm / (total + 1e-6), 1.0); }
+  let gi = g[i] * scale;
+  let mi = m[i] * u.beta1 + gi * u.oneMinusBeta1;
+  let vi = v[i] * u.beta2 + (gi * gi) * u.oneMinusBeta2;
+  let denom = sqrt(vi / u.correction2) + u.eps;
+  pOut[i] = p[i] * u.decay - (mi / denom) * u.stepSize;
+  mOut[i] = mi;
+  vOut[i] = vi;
+}`,
+  });
+});
+
+function onGPU(slots: readonly AdamWSlot[], step: AdamWStep, maxNorm: number): AdamWResult {
+  // The norm: gradients in groups, each dispatch adding its group's squares to the running sum.
+  let acc: tf.Tensor | null = null;
+  for (let start = 0; start < slots.length; ) {
+    const room = MAX_STORAGE_BUFFERS - 1 - (acc ? 1 : 0);
+    const group = slots.slice(start, start + room);
+    start += group.length;
+    const inputs: Record<string, tf.Tensor> = acc ? { acc } : {};
+    group.forEach((s, i) => (inputs[`g${i}`] = s.grad));
+    const next: tf.Tensor = sumOfSquaresKernel(inputs, { last: start >= slots.length })[0];
+    acc?.dispose();
+    acc = next;
+  }
+  const norm = acc!;
+  const out: AdamWResult = { params: [], m: [], v: [], norm: null };
+  for (const s of slots) {
+    const [p, m, v] = adamWKernel({ p: s.param, m: s.m, v: s.v, g: s.grad, norm }, { ...step, decay: s.decay, maxNorm });
+    out.params.push(p);
+    out.m.push(m);
+    out.v.push(v);
+  }
+  if (maxNorm > 0) out.norm = tf.reshape(norm, []) as tf.Scalar;
+  norm.dispose();
+  return out;
 }

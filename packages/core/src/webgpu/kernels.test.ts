@@ -1,0 +1,84 @@
+// @tx's WGSL kernels on tfjs's webgpu backend (Dawn on SwiftShader in Node)
+// against PyTorch (tooling/fixtures/kernels.py, the wasm kernels' fixture) to
+// 1e-4, outputs and gradients, and the dispatches each takes, counted at the
+// WebGPU API. Shapes stay small: SwiftShader is a CPU.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend.js';
+import { adamW } from '../ops/adam-w.js';
+import { crossEntropy } from '../ops/cross-entropy.js';
+import { gelu } from '../ops/gelu.js';
+import { layerNorm } from '../ops/layer-norm.js';
+import { maxAbsDifference, readFixture, skipWebGPU } from '../testing.js';
+import { tf } from '../tf.js';
+import { countWebGPU } from './counter.js';
+import { useWebGPUKernels } from './switch.js';
+
+interface GeluCase { approximate: boolean; x: number[]; y: number[]; dy: number[]; dx: number[] }
+interface LayerNormCase { n: number; c: number; bias: boolean; eps: number; x: number[]; weight: number[]; b: number[] | null; y: number[]; dy: number[]; dx: number[]; dweight: number[]; dbias: number[] | null }
+interface AdamWCase {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weight_decay: number;
+  max_norm: number;
+  init: { W: number[]; b: number[] };
+  steps: { grad_W: number[]; grad_b: number[]; norm: number; W: number[]; b: number[]; m_W: number[]; v_W: number[]; m_b: number[]; v_b: number[] }[];
+}
+interface CrossEntropyCase { n: number; v: number; ignore: number | null; smoothing: number; x: number[]; targets: number[]; loss: number; dx: number[] }
+const fixture = readFixture<{ gelu: GeluCase[]; layer_norm: LayerNormCase[]; adamw: AdamWCase; cross_entropy: CrossEntropyCase[] }>(
+  new URL('../../test/fixtures/kernels.json', import.meta.url),
+);
+const values = async (t: tf.Tensor) => Array.from(await t.data());
+const TOLERANCE = 1e-4;
+
+describe.skipIf(skipWebGPU)('the WGSL kernels on webgpu', () => {
+  beforeAll(async () => {
+    await initBackend({ prefer: 'webgpu', allowSoftwareWebGPU: true });
+  }, 120_000);
+  afterAll(() => useWebGPUKernels(true));
+
+  it('adamW takes the steps of clip_grad_norm_ then torch.optim.AdamW in 3 dispatches for 2 parameters (1 norm, 1 each)', async () => {
+    const f = fixture.adamw;
+    let slots: { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor; decayed: boolean }[] = [
+      { param: tf.tensor2d(f.init.W, [3, 5]), m: tf.zeros([3, 5]), v: tf.zeros([3, 5]), decayed: true },
+      { param: tf.tensor1d(f.init.b), m: tf.zeros([7]), v: tf.zeros([7]), decayed: false },
+    ];
+    for (const [i, s] of f.steps.entries()) {
+      const t = i + 1;
+      const grads = [tf.tensor2d(s.grad_W, [3, 5]), tf.tensor1d(s.grad_b)];
+      const { result: out, counts } = await countWebGPU(() =>
+        adamW(
+          slots.map((x, j) => ({ ...x, grad: grads[j], decay: x.decayed ? 1 - f.lr * f.weight_decay : 1 })),
+          { beta1: f.beta1, beta2: f.beta2, eps: f.eps, correction2: 1 - f.beta2 ** t, stepSize: f.lr / (1 - f.beta1 ** t) },
+          f.max_norm,
+        ),
+      );
+      expect(counts.byKernel).toEqual({ TxAdamWUpdate: 2, TxSumOfSquares: 1 });
+      expect(counts.readBacks).toBe(0);
+      expect(Math.abs((await out.norm!.data())[0] - s.norm), `step ${t}: the norm before clipping`).toBeLessThan(TOLERANCE);
+      slots = slots.map((x, j) => ({ ...x, param: out.params[j], m: out.m[j], v: out.v[j] }));
+      for (const [j, [p, m, v]] of ([[s.W, s.m_W, s.v_W], [s.b, s.m_b, s.v_b]] as const).entries()) {
+        expect(maxAbsDifference(await values(slots[j].param), p), `step ${t} param ${j}`).toBeLessThan(TOLERANCE);
+        expect(maxAbsDifference(await values(slots[j].m), m)).toBeLessThan(TOLERANCE);
+        expect(maxAbsDifference(await values(slots[j].v), v)).toBeLessThan(TOLERANCE);
+      }
+    }
+  }, 120_000);
+
+  it('adamW chains the norm over groups of 7 gradients, and skips the step (values unchanged) when the norm is not finite', async () => {
+    const n = 17;
+    const slots = Array.from({ length: n }, (_, i) => ({ param: tf.fill([3], i), m: tf.zeros([3]), v: tf.zeros([3]), grad: tf.fill([3], i === 5 ? 2 : 0), decay: 1 }));
+    const step = { beta1: 0.9, beta2: 0.99, eps: 1e-8, correction2: 0.01, stepSize: 1 }; // t = 1, lr 0.1: stepSize = lr / (1 - beta1)
+    const { result, counts } = await countWebGPU(() => adamW(slots, step, 1));
+    expect(counts.byKernel).toEqual({ TxAdamWUpdate: 17, TxSumOfSquares: 3 }); // 7 + 6 + 4 gradients
+    expect((await result.norm!.data())[0]).toBeCloseTo(Math.sqrt(12), 5);
+    // Parameter 5 moves by lr (m̂ / √v̂ = 1 at the first step), against its gradient's sign; the others keep their value.
+    for (const p of await values(result.params[5])) expect(p).toBeCloseTo(4.9, 5);
+    expect(await values(result.params[4])).toEqual([4, 4, 4]);
+    slots[2].grad = tf.tensor1d([NaN, 0, 0]);
+    const skipped = adamW(slots, step, 1);
+    expect(await values(skipped.params[5])).toEqual([5, 5, 5]);
+    expect(await values(skipped.m[5])).toEqual([0, 0, 0]);
+  }, 120_000);
+});
