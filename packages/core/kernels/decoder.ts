@@ -218,7 +218,7 @@ function attendRow(q: usize, keys: usize, values: usize, last: i32, d: i32, scal
   return n * (C + C + 3 * C + F + C) + 2 * n + ((T + 3) & ~3) + 2 * n * d + ((n + 3) & ~3);
 }
 
-/** Bytes of scratch that decode needs for up to `rows` tokens per call (width C, H heads, hidden width F, context T). */
+/** Bytes of scratch that decode needs for up to `rows` tokens per call (dModel C, H heads, dFF F, context T). */
 export function decodeScratch(C: i32, H: i32, F: i32, T: i32, rows: i32): usize {
   // The work area: the packed matmul's, or attention's for rows > 1 (never both at once).
   const K = max(C, F);

@@ -84,7 +84,7 @@ export const kernels = {
     // activation 0 GELU, 1 tanh GELU, 2 ReLU, 3 SiLU; positions 0 learned, 1 RoPE.
     args: {
       weights: 'in', tokens: 'in', n: 'i32', pos: 'i32',
-      layers: 'i32', heads: 'i32', kvHeads: 'i32', width: 'i32', hidden: 'i32', vocab: 'i32', context: 'i32',
+      layers: 'i32', heads: 'i32', kvHeads: 'i32', dModel: 'i32', dFF: 'i32', vocab: 'i32', context: 'i32',
       norm: 'i32', activation: 'i32', gated: 'bool', positions: 'i32', eps: 'f32',
       kCache: 'inout', vCache: 'inout', logits: 'out?',
     },
@@ -99,7 +99,7 @@ export const kernels = {
 export const sizes = {
   matmulScratch: { from: './matmul', args: ['M', 'N', 'K'] },
   attentionScratch: { from: './attention', args: ['Tq', 'Tk', 'd'] },
-  decodeScratch: { from: './decoder', args: ['width', 'heads', 'hidden', 'context', 'rows'] },
+  decodeScratch: { from: './decoder', args: ['dModel', 'heads', 'dFF', 'context', 'rows'] },
 };
 
 /**

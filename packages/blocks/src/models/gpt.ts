@@ -156,8 +156,8 @@ export class GPT extends Module implements LanguageModel {
   /** This model's layers as @tx/core's fused decoder reads them: pre-norm LayerNorm blocks, learned positions, an ungated MLP. */
   decoderLayout(): DecoderLayout {
     const { nLayer, nHead, nEmbd, vocabSize, blockSize, activation = 'gelu', layerNormEps = 1e-5 } = this.config;
-    const hidden = this.h.at(0).mlp.c_fc.outFeatures;
-    return { layers: nLayer, heads: nHead, kvHeads: nHead, width: nEmbd, hidden, vocab: vocabSize, context: blockSize, norm: 'layerNorm', normEps: layerNormEps, activation, gated: false, positions: 'learned' };
+    const dFF = this.h.at(0).mlp.c_fc.outFeatures;
+    return { layers: nLayer, heads: nHead, kvHeads: nHead, dModel: nEmbd, dFF, vocab: vocabSize, context: blockSize, norm: 'layerNorm', normEps: layerNormEps, activation, gated: false, positions: 'learned' };
   }
 
   /**

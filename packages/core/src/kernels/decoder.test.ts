@@ -13,12 +13,12 @@ import { tf } from '../tf.js';
 import { FusedDecoder, unsupported, type DecoderLayout, type DecoderWeights } from './decoder.js';
 
 const layout: DecoderLayout = {
-  layers: 2, heads: 2, kvHeads: 2, width: 16, hidden: 64, vocab: 11, context: 70,
+  layers: 2, heads: 2, kvHeads: 2, dModel: 16, dFF: 64, vocab: 11, context: 70,
   norm: 'layerNorm', normEps: 1e-5, activation: 'gelu', gated: false, positions: 'learned',
 };
 
 function randomWeights(rng: Rng, bias: boolean, tied = false): DecoderWeights {
-  const { layers, width: C, hidden: F, vocab: V, context: T } = layout;
+  const { layers, dModel: C, dFF: F, vocab: V, context: T } = layout;
   const t = (...dims: number[]) => tf.tensor(Float32Array.from({ length: dims.reduce((a, b) => a * b) }, () => rng.normal() * 0.3), dims);
   const affine = (inDim: number, out: number) => [t(inDim, out), bias ? t(out) : null] as [tf.Tensor, tf.Tensor | null];
   const norm = () => [tf.add(1, t(C)), bias ? t(C) : null] as [tf.Tensor, tf.Tensor | null];
@@ -85,7 +85,7 @@ describe('FusedDecoder', () => {
     expect(unsupported({ ...layout, positions: 'rope' })).toBe('positions rope');
     expect(unsupported({ ...layout, activation: 'silu', gated: true })).toBe('a gated or SiLU feed-forward');
     expect(unsupported({ ...layout, kvHeads: 1 })).toBe('fewer key/value heads than query heads');
-    expect(unsupported({ ...layout, width: 18, heads: 2 })).toBe('widths that are not multiples of 4');
+    expect(unsupported({ ...layout, dModel: 18, heads: 2 })).toBe('widths that are not multiples of 4');
     expect(FusedDecoder.create({ ...layout, norm: 'rmsNorm' }, weights)).toBeNull();
     disposeWeights(weights);
   });

@@ -27,10 +27,10 @@ export interface DecoderLayout {
   heads: number;
   /** Key/value heads: as many as `heads`, or fewer (grouped-query attention). */
   kvHeads: number;
-  /** The width of a token's vector (dModel). */
-  width: number;
+  /** The width of a token's vector. */
+  dModel: number;
   /** The feed-forward's inner width. */
-  hidden: number;
+  dFF: number;
   vocab: number;
   /** The context: the most positions the caches hold. */
   context: number;
@@ -78,12 +78,12 @@ const ROWS = 64;
 
 /** Why the fused kernel cannot run this description (what kernels/decoder.ts has no code for yet), or null when it can. */
 export function unsupported(layout: DecoderLayout): string | null {
-  const { width, heads, hidden } = layout;
+  const { dModel, heads, dFF } = layout;
   if (layout.norm !== 'layerNorm') return `norm ${layout.norm}`;
   if (layout.positions !== 'learned') return `positions ${layout.positions}`;
   if (layout.gated || layout.activation === 'silu') return 'a gated or SiLU feed-forward';
   if (layout.kvHeads !== heads) return 'fewer key/value heads than query heads';
-  if (width % 4 !== 0 || hidden % 4 !== 0 || width % heads !== 0 || (width / heads) % 4 !== 0) return 'widths that are not multiples of 4';
+  if (dModel % 4 !== 0 || dFF % 4 !== 0 || dModel % heads !== 0 || (dModel / heads) % 4 !== 0) return 'widths that are not multiples of 4';
   return null;
 }
 
@@ -103,8 +103,8 @@ export class FusedDecoder implements Decoder {
     /** The backend whose heap holds the caches: another one (a new wasm backend) must not be written. */
     private readonly backend: WasmBackend,
   ) {
-    const { layers, width, context, vocab } = layout;
-    this.cacheBytes = 4 * layers * context * width;
+    const { layers, dModel, context, vocab } = layout;
+    this.cacheBytes = 4 * layers * context * dModel;
     this.slots = DECODER_SLOTS.header.length + DECODER_SLOTS.layer.length * layers;
     const malloc = (bytes: number) => backend.wasm._malloc(bytes) >>> 0;
     this.blocks = { k: malloc(this.cacheBytes), v: malloc(this.cacheBytes), io: malloc(4 * (this.slots + ROWS + vocab)) };
@@ -152,7 +152,7 @@ export class FusedDecoder implements Decoder {
     const memory = wasmMemory(this.backend);
     new Uint32Array(memory.buffer).set(table, io >>> 2);
     const rows = Math.min(tokens.length, ROWS);
-    const scratch = loadedKernels()!.exports.decodeScratch(this.layout.width, this.layout.heads, this.layout.hidden, context, rows);
+    const scratch = loadedKernels()!.exports.decodeScratch(this.layout.dModel, this.layout.heads, this.layout.dFF, context, rows);
     const shape = this.jobShape();
     for (let at = 0; at < tokens.length; at += rows) {
       const chunk = tokens.slice(at, at + rows);
@@ -173,7 +173,7 @@ export class FusedDecoder implements Decoder {
   private jobShape() {
     const l = this.layout;
     return {
-      layers: l.layers, heads: l.heads, kvHeads: l.kvHeads, width: l.width, hidden: l.hidden, vocab: l.vocab, context: l.context,
+      layers: l.layers, heads: l.heads, kvHeads: l.kvHeads, dModel: l.dModel, dFF: l.dFF, vocab: l.vocab, context: l.context,
       norm: NORMS[l.norm], activation: ACTIVATIONS[l.activation], gated: l.gated, positions: POSITIONS[l.positions], eps: l.normEps,
     };
   }
