@@ -39,13 +39,18 @@ const SUPPORTED = 'ByteLevel, Split, Metaspace, Digits, Sequence';
 /** The pre-tokenizer a tokenizer.json's `pre_tokenizer` field describes (null: the whole stretch is one piece). */
 export function parsePreTokenizer(json: unknown, trustPattern = false): PreTokenizer {
   if (json === null || json === undefined) return { split: (piece, first, emit) => emit(piece, first), byteLevel: false };
-  const top = expectObject(json, 'pre_tokenizer');
-  const steps = top.type === 'Sequence' ? expectArray(top.pretokenizers, 'pre_tokenizer.pretokenizers').map((s, i) => expectObject(s, `pre_tokenizer.pretokenizers[${i}]`)) : [top];
-  const where = (i: number) => (top.type === 'Sequence' ? `pre_tokenizer.pretokenizers[${i}]` : 'pre_tokenizer');
-  const splits = steps.map((step, i) => {
-    if (step.type === 'ByteLevel' && i !== steps.length - 1) throw new TokenizerError(`${where(i)}: expected ByteLevel to be the last pre-tokenizer, found ${describeValue(steps[i + 1].type)} after it`);
-    return parseStep(step, where(i), trustPattern);
+  // A Sequence (of Sequences) is its steps in order, each named by its path in the file.
+  const steps: [Record<string, unknown>, string][] = [];
+  const flatten = (step: Record<string, unknown>, where: string): void => {
+    if (step.type !== 'Sequence') steps.push([step, where]);
+    else expectArray(step.pretokenizers, `${where}.pretokenizers`).forEach((s, i) => flatten(expectObject(s, `${where}.pretokenizers[${i}]`), `${where}.pretokenizers[${i}]`));
+  };
+  flatten(expectObject(json, 'pre_tokenizer'), 'pre_tokenizer');
+  const splits = steps.map(([step, where], i) => {
+    if (step.type === 'ByteLevel' && i !== steps.length - 1) throw new TokenizerError(`${where}: expected ByteLevel to be the last pre-tokenizer, found ${describeValue(steps[i + 1][0].type)} after it`);
+    return parseStep(step, where, trustPattern);
   });
+  if (splits.length === 0) return parsePreTokenizer(null);
   return {
     // Each step passes its pieces straight on to the next (no arrays in between).
     split: (piece, first, emit) => {
@@ -56,7 +61,7 @@ export function parsePreTokenizer(json: unknown, trustPattern = false): PreToken
       }
       splits[0](piece, first, next);
     },
-    byteLevel: steps.some((s) => s.type === 'ByteLevel'),
+    byteLevel: steps.some(([s]) => s.type === 'ByteLevel'),
   };
 }
 
