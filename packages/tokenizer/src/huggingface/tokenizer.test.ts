@@ -65,10 +65,10 @@ describe('HuggingFaceTokenizer (Llama 2 style)', () => {
 
   it('knows its special tokens, vocabulary size and token strings', () => {
     expect(tok.specialTokens).toEqual({ '<unk>': 0, '<s>': 1, '</s>': 2, '<lstrip>': 859 });
-    expect(tok.vocabSize).toBe(860);
+    expect(tok.vocabSize).toBe(861);
     expect(tok.kind).toBe('bpe');
     expect([tok.idToToken(3), tok.idToToken(258), tok.tokenToId('<0x41>'), tok.idToToken(100000)]).toEqual(['<0x00>', '<0xFF>', 68, undefined]);
-    expect(() => tok.decode([1, 100000])).toThrow('ids[1]: expected a token id of this vocabulary (0 to 859, not a gap), found 100000');
+    expect(() => tok.decode([1, 100000])).toThrow('ids[1]: expected a token id of this vocabulary (0 to 860, not a gap), found 100000');
   });
 
   it('round-trips every fixture text that Hugging Face round-trips', () => {
@@ -128,7 +128,7 @@ describe('a bad tokenizer.json is one line naming the field', () => {
     ['model.type', { ...base, model: { ...model, type: 'Unigram' } }, 'model.type: expected "BPE" (Unigram, WordPiece and WordLevel models are not supported), found "Unigram"'],
     ['model.byte_fallback', { ...base, model: { ...model, byte_fallback: 'yes' } }, 'model.byte_fallback: expected true or false, found "yes"'],
     ['model.unk_token', { ...base, model: { ...model, unk_token: '<nope>' } }, 'model.unk_token: expected a token of model.vocab, found "<nope>", which is not'],
-    ['model.vocab id', { ...base, model: { ...model, vocab: { ...model.vocab, a: 1e9 } } }, 'model.vocab["a"]: expected an integer id from 0 to 66398, found 1000000000'],
+    ['model.vocab id', { ...base, model: { ...model, vocab: { ...model.vocab, a: 1e9 } } }, 'model.vocab["a"]: expected an integer id from 0 to 66399, found 1000000000'],
     ['model.merges entry', { ...base, model: { ...model, merges: [5] } }, 'model.merges[0]: expected "left right" or [left, right], found 5'],
     ['normalizer type', { ...base, normalizer: { type: 'BertNormalizer' } }, 'normalizer.type: expected a supported normalizer (Sequence, Prepend, Append, Replace, NFC, NFD, NFKC, NFKD, Lowercase, Strip), found "BertNormalizer"'],
     ['normalizer field', { ...base, normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: 5 }] } }, 'normalizer.normalizers[0].prepend: expected a string, found 5'],
