@@ -5,10 +5,13 @@
 //
 // The gradient is written by hand: one pass of element-wise ops instead of
 // the long chain autodiff derives through mean and variance. On wasm with
-// @tx's kernels, one pass each way (kernels/layernorm.ts).
+// @tx's kernels, one pass each way (kernels/layernorm.ts). On webgpu, one
+// dispatch each way: a workgroup per row, and backward's extra workgroups
+// each sum dweight and dbias down a slice of columns.
 import { jobs } from '../kernels/jobs.generated.js';
 import { tf } from '../tf.js';
-import { bufferOf, differentiable, onWasm, run, wasmKernel } from './define.js';
+import { BUILTINS, grid } from '../webgpu/program.js';
+import { bufferOf, differentiable, onWasm, onWebGPU, run, runProgram, wasmKernel, webgpuKernel } from './define.js';
 
 /**
  * LayerNorm of x [..., C] over its last axis: (x - mean) / √(var + eps) · weight (+ bias),
@@ -17,9 +20,12 @@ import { bufferOf, differentiable, onWasm, run, wasmKernel } from './define.js';
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null, eps: number): tf.Tensor {
   return tf.tidy(() => {
     const flat = tf.reshape(x, [-1, x.shape[x.rank - 1]]);
-    const y = onWasm(flat, weight, ...(bias ? [bias] : []))
-      ? fused({ eps, bias: bias !== null }, ...(bias ? [flat, weight, bias] : [flat, weight]))
-      : reference(flat, weight, bias, eps);
+    const tensors = bias ? [flat, weight, bias] : [flat, weight];
+    const y = onWasm(...tensors)
+      ? fused({ eps, bias: bias !== null }, ...tensors)
+      : onWebGPU(...tensors)
+        ? onGPU({ eps, bias: bias !== null }, ...tensors)
+        : reference(flat, weight, bias, eps);
     return tf.reshape(y, x.shape);
   });
 }
@@ -70,4 +76,102 @@ const fused = differentiable((settings: { eps: number; bias: boolean }) => ({
     return { value: y, saved: [x, weight, mean, rstd] };
   },
   backward: (dy, [x, weight, mean, rstd]) => backwardKernel({ x, weight, mean, rstd, dy }, settings),
+}));
+
+// The WebGPU binding. A row's sums: each of a workgroup's 64 threads takes every 64th column, then a tree.
+const ROW_SUM = `var<workgroup> red: array<f32, 64>;
+fn rowSum(v: f32, t: u32) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var w = 32u; w > 0u; w = w >> 1u) {
+    if (t < w) { red[t] += red[t + w]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}`;
+
+// x [N, C], weight, bias [C] -> y [N, C], mean [N], rstd [N]: one workgroup per row.
+const gpuForward = webgpuKernel('TxLayerNorm', ({ inputs: { x, weight, bias }, attrs, backend }) => {
+  const [N, C] = x.shape;
+  return runProgram(backend, {
+    key: `layerNorm:${bias ? 'bias' : ''}`,
+    inputs: [{ name: 'x', tensor: x }, { name: 'w', tensor: weight }, ...(bias ? [{ name: 'b', tensor: bias }] : [])],
+    outputs: [{ name: 'y', shape: [N, C] }, { name: 'mean', shape: [N] }, { name: 'rstd', shape: [N] }],
+    params: [{ name: 'N', type: 'u32', value: N }, { name: 'C', type: 'u32', value: C }, { name: 'eps', type: 'f32', value: attrs.eps as number }],
+    workgroups: grid(N, 1),
+    body: `${ROW_SUM}
+@compute @workgroup_size(64) fn main(${BUILTINS}) {
+  let row = wid.y * nwg.x + wid.x;
+  let t = lid.x;
+  if (row >= u.N) { return; }
+  let base = row * u.C;
+  var s = 0.0;
+  for (var c = t; c < u.C; c += 64u) { s += x[base + c]; }
+  let mu = rowSum(s, t) / f32(u.C);
+  var s2 = 0.0;
+  for (var c = t; c < u.C; c += 64u) { let d = x[base + c] - mu; s2 += d * d; }
+  let r = inverseSqrt(rowSum(s2, t) / f32(u.C) + u.eps);
+  for (var c = t; c < u.C; c += 64u) { y[base + c] = (x[base + c] - mu) * r * w[c]${bias ? ' + b[c]' : ''}; }
+  if (t == 0u) { mean[row] = mu; rstd[row] = r; }
+}`,
+  });
+});
+
+// -> dx [N, C], dweight [C] (and dbias [C]): workgroups 0..N-1 take a row's dx, the next ones 64 columns each of dw (and db).
+const gpuBackward = webgpuKernel('TxLayerNormGrad', ({ inputs: { x, weight, mean, rstd, dy }, attrs, backend }) => {
+  const [N, C] = x.shape;
+  const withBias = attrs.bias as boolean;
+  return runProgram(backend, {
+    key: `layerNormGrad:${withBias ? 'bias' : ''}`,
+    inputs: [{ name: 'x', tensor: x }, { name: 'w', tensor: weight }, { name: 'mean', tensor: mean }, { name: 'rstd', tensor: rstd }, { name: 'dy', tensor: dy }],
+    outputs: [{ name: 'dx', shape: [N, C] }, { name: 'dw', shape: [C] }, ...(withBias ? [{ name: 'db', shape: [C] }] : [])],
+    params: [{ name: 'N', type: 'u32', value: N }, { name: 'C', type: 'u32', value: C }],
+    workgroups: grid(N + Math.ceil(C / 64), 1),
+    body: `${ROW_SUM}
+@compute @workgroup_size(64) fn main(${BUILTINS}) {
+  let group = wid.y * nwg.x + wid.x;
+  let t = lid.x;
+  if (group < u.N) {
+    let row = group;
+    let base = row * u.C;
+    let mu = mean[row];
+    let r = rstd[row];
+    var sg = 0.0;
+    var sgx = 0.0;
+    for (var c = t; c < u.C; c += 64u) {
+      let g = dy[base + c] * w[c];
+      sg += g;
+      sgx += g * (x[base + c] - mu) * r;
+    }
+    let meanG = rowSum(sg, t) / f32(u.C);
+    let meanGX = rowSum(sgx, t) / f32(u.C);
+    for (var c = t; c < u.C; c += 64u) {
+      let xhat = (x[base + c] - mu) * r;
+      dx[base + c] = r * (dy[base + c] * w[c] - meanG - xhat * meanGX);
+    }
+    return;
+  }
+  let c = (group - u.N) * 64u + t;
+  if (c >= u.C) { return; }
+  var sw = 0.0;
+  var sb = 0.0;
+  for (var row = 0u; row < u.N; row++) {
+    let g = dy[row * u.C + c];
+    sw += g * (x[row * u.C + c] - mean[row]) * rstd[row];
+    sb += g;
+  }
+  dw[c] = sw;
+  ${withBias ? 'db[c] = sb;' : 'let unused = sb;'}
+}`,
+  });
+});
+
+const onGPU = differentiable((settings: { eps: number; bias: boolean }) => ({
+  forward: (x, weight, bias) => {
+    const [y, mean, rstd] = gpuForward(bias ? { x, weight, bias } : { x, weight }, settings);
+    return { value: y, saved: [x, weight, mean, rstd] };
+  },
+  backward: (dy, [x, weight, mean, rstd]) => gpuBackward({ x, weight, mean, rstd, dy }, settings),
 }));

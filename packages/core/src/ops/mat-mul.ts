@@ -28,9 +28,9 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, { transposeB = false }: M
   return product({ transposeB }, a, b) as tf.Tensor2D;
 }
 
-/** The product with each backend's fast transposes: flags with @tx's kernels, explicit transposes with tfjs's. */
+/** The product with each backend's fast transposes: flags with @tx's kernels and on webgpu (its shader reads either layout), explicit transposes with tfjs-wasm's and cpu's. */
 function times(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor {
-  if (kernelsActive()) return tf.matMul(x, y, tx, ty);
+  if (kernelsActive() || tf.getBackend() === 'webgpu') return tf.matMul(x, y, tx, ty);
   return tf.matMul(tx ? tf.transpose(x) : x, ty ? tf.transpose(y) : y);
 }
 

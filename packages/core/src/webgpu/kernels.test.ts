@@ -81,4 +81,64 @@ describe.skipIf(skipWebGPU)('the WGSL kernels on webgpu', () => {
     expect(await values(skipped.params[5])).toEqual([5, 5, 5]);
     expect(await values(skipped.m[5])).toEqual([0, 0, 0]);
   }, 120_000);
+
+  it.each(fixture.gelu.map((c) => [c.approximate ? 'tanh' : 'exact', c] as const))('gelu matches PyTorch (%s) in one dispatch each way', async (_, c) => {
+    const x = tf.tensor1d(c.x);
+    const dy = tf.tensor1d(c.dy);
+    const { result: y, counts } = await countWebGPU(() => gelu(x, { approximate: c.approximate }));
+    expect(counts.byKernel).toEqual({ TxGelu: 1 });
+    expect(maxAbsDifference(await values(y), c.y)).toBeLessThan(TOLERANCE);
+    const { result: dx, counts: back } = await countWebGPU(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t, { approximate: c.approximate }), dy)))(x));
+    expect(back.byKernel.TxGeluGrad).toBe(1);
+    expect(maxAbsDifference(await values(dx), c.dx)).toBeLessThan(TOLERANCE);
+  }, 120_000);
+
+  it.each(fixture.layer_norm.map((c) => [`${c.n}x${c.c}${c.bias ? ' with bias' : ''}`, c] as const))('layerNorm matches PyTorch (%s) in one dispatch each way', async (_, c) => {
+    const x = tf.tensor2d(c.x, [c.n, c.c]);
+    const w = tf.tensor1d(c.weight);
+    const b = c.b ? tf.tensor1d(c.b) : null;
+    const dy = tf.tensor2d(c.dy, [c.n, c.c]);
+    const { result: y, counts } = await countWebGPU(() => layerNorm(x, w, b, c.eps));
+    expect(counts.byKernel).toEqual({ TxLayerNorm: 1 });
+    expect(maxAbsDifference(await values(y), c.y)).toBeLessThan(TOLERANCE);
+    const inputs = b ? [x, w, b] : [x, w];
+    const { result: grads, counts: back } = await countWebGPU(() => tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(layerNorm(t[0], t[1], t[2] ?? null, c.eps), dy)))(inputs));
+    expect(back.byKernel.TxLayerNormGrad).toBe(1);
+    expect(maxAbsDifference(await values(grads[0]), c.dx)).toBeLessThan(TOLERANCE);
+    expect(maxAbsDifference(await values(grads[1]), c.dweight)).toBeLessThan(TOLERANCE);
+    if (b) expect(maxAbsDifference(await values(grads[2]), c.dbias!)).toBeLessThan(TOLERANCE);
+  }, 120_000);
+
+  it.each(fixture.cross_entropy.map((c) => [`${c.n}x${c.v}, ignore ${c.ignore}, smoothing ${c.smoothing}`, c] as const))('crossEntropy matches PyTorch (%s) in one dispatch each way', async (_, c) => {
+    const x = tf.tensor2d(c.x, [c.n, c.v]);
+    const t = tf.tensor1d(c.targets, 'int32');
+    const options = { ignoreIndex: c.ignore ?? undefined, labelSmoothing: c.smoothing };
+    const { result: loss, counts } = await countWebGPU(() => crossEntropy(x, t, options));
+    expect(counts.byKernel).toEqual({ TxCrossEntropy: 1 });
+    expect(Math.abs((await loss.data())[0] - c.loss)).toBeLessThan(TOLERANCE);
+    const { result: dx, counts: back } = await countWebGPU(() => tf.grad((l: tf.Tensor) => crossEntropy(l, t, options))(x));
+    expect(back.byKernel.TxCrossEntropyGrad).toBe(1);
+    expect(maxAbsDifference(await values(dx), c.dx)).toBeLessThan(TOLERANCE);
+  }, 120_000);
+
+  it('crossEntropy is NaN for a target out of range (checking would read the ids back), 0 when every row is ignored', async () => {
+    const x = tf.tensor2d([[1, 2, 3], [0, 0, 1]]);
+    expect((await crossEntropy(x, tf.tensor1d([0, 3], 'int32')).data())[0]).toBeNaN();
+    const ignored = tf.tensor1d([5, 5], 'int32');
+    expect((await crossEntropy(x, ignored, { ignoreIndex: 5 }).data())[0]).toBe(0);
+    expect(await values(tf.grad((l: tf.Tensor) => crossEntropy(l, ignored, { ignoreIndex: 5 }))(x))).toEqual([0, 0, 0, 0, 0, 0]);
+  }, 120_000);
+
+  it('with the kernels off, each op takes its tfjs reference on webgpu, with the same values', async () => {
+    const x = tf.randomNormal([6, 40], 0, 1, 'float32', 1);
+    const w = tf.randomNormal([40], 1, 0.1, 'float32', 2);
+    const t = tf.tensor1d([0, 5, 39, 7, 7, 1], 'int32');
+    const all = async () => [await values(gelu(x)), await values(layerNorm(x, w, null, 1e-5)), await values(crossEntropy(x, t, { labelSmoothing: 0.1 }))];
+    const on = await all();
+    useWebGPUKernels(false);
+    const { result: off, counts } = await countWebGPU(all);
+    useWebGPUKernels(true);
+    expect(Object.keys(counts.byKernel).some((k) => k.startsWith('Tx'))).toBe(false);
+    on.forEach((v, i) => expect(maxAbsDifference(v, off[i])).toBeLessThan(TOLERANCE));
+  }, 120_000);
 });

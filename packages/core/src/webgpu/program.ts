@@ -88,7 +88,10 @@ function pipelineFor(backend: WebGPUBackendLike, program: Program): GPUComputePi
   let pipeline = backend.pipelineCache[key];
   if (!pipeline) {
     const code = header(program) + program.body;
+    // A WGSL error would otherwise pass silently (the dispatch is dropped, its outputs stay as they were).
+    backend.device.pushErrorScope('validation');
     pipeline = backend.device.createComputePipeline({ layout: 'auto', compute: { module: backend.device.createShaderModule({ code, label: key }), entryPoint: 'main' } });
+    void backend.device.popErrorScope().then((error) => error && console.error(`@tx's WebGPU kernel ${key} does not compile: ${error.message}`));
     backend.pipelineCache[key] = pipeline;
   }
   return pipeline as GPUComputePipeline;
