@@ -165,10 +165,14 @@ describe('threads', () => {
     const x = tf.randomNormal([301, 299], 0, 2, 'float32', 5);
     const qkv = tf.randomNormal([4, 64, 3 * 64], 0, 1, 'float32', 6);
     const dout = tf.randomNormal([4, 64, 64], 0, 1, 'float32', 7);
+    const q = tf.randomNormal([4, 4, 64, 16], 0, 1, 'float32', 8);
     const fused = () => [
       ...[false, true].flatMap((approximate) => [gelu(x, { approximate }), tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t, { approximate }), x)))(x)]),
       selfAttention(qkv, 4, { scale: 0.25, causal: true }),
       tf.grad((t: tf.Tensor) => tf.sum(tf.mul(selfAttention(t, 4, { scale: 0.25, causal: true }), dout)))(qkv),
+      // The heads layout, 16 heads of 64 x 64 x 16 (over the pool's threshold), each way.
+      attention(q, q, q, { scale: 0.25, causal: true }),
+      ...tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(attention(a, b, c, { scale: 0.25, causal: true }), q)))([q, q, q]),
     ];
     const run = async () => [
       ...(await Promise.all(cases.map(([sa, sb, ta, tb]) => values(tf.matMul(tf.randomNormal(sa, 0, 1, 'float32', 3), tf.randomNormal(sb, 0, 1, 'float32', 4), ta, tb))))),
