@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { corefReading } from '@tx/train';
 import { twoLayerStory } from './story.js';
-import { corefVerdict, isNearUniform, liveText, swapWord, WINOGRAD, winogradNote } from './honesty.js';
+import { corefVerdict, isNearUniform, nearUniformHeads, liveText, swapWord, WINOGRAD, winogradNote } from './honesty.js';
 
 const knows = { words: 78 };
 const SEED = ['the', 'animal', "didn't", 'cross', 'the', 'street', 'because', 'it', 'was', 'too', 'tired', '.'];
@@ -73,6 +73,11 @@ describe('isNearUniform', () => {
     expect(isNearUniform([0.4, 0.2, 0.2, 0.2])).toBe(true); // 0.4 < 0.5
     expect(isNearUniform([0.5, 0.2, 0.2, 0.1])).toBe(false);
     expect(isNearUniform([1])).toBe(false);
+  });
+
+  it('finds the heads of a layer that are near-uniform for most queries', () => {
+    const u = [0.25, 0.25, 0.25, 0.25], sharp = [0.9, 0.05, 0.05, 0];
+    expect(nearUniformHeads([[sharp, sharp, u, u], [u, u, u, sharp], [u, u, u, u]])).toEqual([1, 2]);
   });
 });
 

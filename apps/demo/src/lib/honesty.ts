@@ -85,6 +85,14 @@ export function isNearUniform(row: ArrayLike<number>): boolean {
   return row.length > 1 && max < 2 / row.length;
 }
 
+/** The heads of a layer whose rows are near-uniform for at least 3 queries in 4: the two-column view dims them. */
+export function nearUniformHeads(layer: ReadonlyArray<ReadonlyArray<ArrayLike<number>>>): number[] {
+  return layer.flatMap((rows, head) => {
+    const uniform = rows.reduce((n, row) => n + (isNearUniform(row) ? 1 : 0), 0);
+    return rows.length > 0 && uniform >= 0.75 * rows.length ? [head] : [];
+  });
+}
+
 /** The Winograd pair, offered as examples with the note below. */
 export const WINOGRAD = {
   big: "The trophy didn't fit in the suitcase because it was too big.",

@@ -96,3 +96,16 @@ describe('toggleHead', () => {
     expect(toggleHead([0, 1, 2], 1)).toEqual([0, 2]);
   });
 });
+
+describe('dimmed heads', () => {
+  it('count a quarter of their weight in brightness and colour', () => {
+    // One query, one key; head 0 at 0.8, head 1 at 0.4.
+    const attention = [[[[0.8]], [[0.4]]]];
+    const [plain] = attentionLines(attention, { layer: 0, heads: [0, 1] });
+    expect(plain.alpha).toBeCloseTo(1 - 0.2 * 0.6, 6);
+    const [dim] = attentionLines(attention, { layer: 0, heads: [0, 1], dimmed: [1] });
+    expect(dim.alpha).toBeCloseTo(1 - 0.2 * 0.9, 6); // head 1 lights at 0.1
+    expect(dim.max).toBeCloseTo(0.8, 6);
+  });
+});
+

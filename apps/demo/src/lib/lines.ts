@@ -26,6 +26,8 @@ export interface LineOptions {
   topK?: number;
   /** Show only lines touching this token: as a query (side 'left') or as a key (side 'right'). */
   focus?: { token: number; side: 'left' | 'right' } | null;
+  /** Heads whose light counts a quarter (near-uniform heads: without this their even spread is a haze over every line). */
+  dimmed?: readonly number[];
 }
 
 export function attentionLines(attention: Attention, opts: LineOptions): Line[] {
@@ -37,6 +39,7 @@ export function attentionLines(attention: Attention, opts: LineOptions): Line[] 
   const topK = Math.min(opts.topK ?? K, K);
   const heads = opts.heads.filter((h) => h >= 0 && h < layer.length);
   const focus = opts.focus ?? null;
+  const scale = heads.map((h) => (opts.dimmed?.includes(h) ? 0.25 : 1));
   const out: Line[] = [];
   // Per query: each key's brightness 1 - Π(1 - w_h) (-1 below the threshold), then its strongest keys.
   const brightness = new Float32Array(K).fill(-1);
@@ -47,15 +50,15 @@ export function attentionLines(attention: Attention, opts: LineOptions): Line[] 
     brightness.fill(-1, k0, k1);
     for (let k = k0; k < k1; k++) {
       let max = 0, dark = 1;
-      for (const h of heads) {
-        const w = layer[h][q][k];
+      for (let i = 0; i < heads.length; i++) {
+        const w = scale[i] * layer[heads[i]][q][k];
         if (w > max) max = w;
         dark *= 1 - Math.min(1, Math.max(0, w));
       }
       if (max >= threshold) brightness[k] = 1 - dark;
     }
     for (const k of strongestKeys(brightness, topK, 0)) {
-      for (let i = 0; i < heads.length; i++) weights[i] = layer[heads[i]][q][k];
+      for (let i = 0; i < heads.length; i++) weights[i] = scale[i] * layer[heads[i]][q][k];
       const { rgb, alpha } = blend(heads, weights);
       out.push({ query: q, key: k, rgb, alpha, max: Math.max(...weights) });
     }

@@ -18,7 +18,7 @@ import { thumbnailsOf, type Thumbnails } from '../lib/downsample.js';
 import { hitCell, type GridLayout } from '../lib/grid.js';
 import { hitTest } from '../lib/layout.js';
 import { attentionLines, defaultLineOptions, toggleHead, type Line } from '../lib/lines.js';
-import { isNearUniform, liveText } from '../lib/honesty.js';
+import { isNearUniform, liveText, nearUniformHeads } from '../lib/honesty.js';
 import { brightestOther, defaultLayout, hitWord } from '../lib/sentence.js';
 import { twoLayerStory, type StoryStep } from '../lib/story.js';
 import { h, select } from '../dom.js';
@@ -76,7 +76,7 @@ export class AttentionView {
   constructor({ onLayer = () => {}, onArithmetic = () => {} }: { onLayer?: (layer: number) => void; onArithmetic?: (token: number, layer: number, head: number) => void } = {}) {
     this.onLayer = onLayer;
     this.onArithmetic = onArithmetic;
-    this.columnsFigure = h('figure', {}, h('figcaption', {}, 'Head view: each line is a query (left) looking at a key (right). Hover a token to see only its lines.'), this.canvas);
+    this.columnsFigure = h('figure', {}, h('figcaption', {}, 'Head view: each line is a query (left) looking at a key (right). Hover a token to see only its lines. Heads that spread their weight evenly for most queries (near-uniform) are drawn at a quarter of their light.'), this.canvas);
     this.sentenceFigure = h('figure.sentence', {}, h('figcaption#sentence-caption', {}, 'The selected word shines on the words it attends to. Hover or focus a word to see its light; click or press it to keep it.'),
       h('div.sentence-row', {}, h('div.scroll', {}, this.sentence), this.answer), this.words, this.live, this.formula);
     this.root = h('div.attention', {},
@@ -316,8 +316,11 @@ export class AttentionView {
       this.renderAnswer();
       this.renderFormula(shining);
     } else {
-      const opts = { layer: this.layer, heads: this.heads, ...defaultLineOptions(data.tokens.length) };
+      // Near-uniform heads (most rows spread evenly) count a quarter, so their haze does not cover the heads that point somewhere.
+      const dimmed = data.tokens.length <= 128 && data.attention[this.layer]?.length ? nearUniformHeads(data.attention[this.layer]).filter((hd) => this.heads.includes(hd)) : [];
+      const opts = { layer: this.layer, heads: this.heads, dimmed, ...defaultLineOptions(data.tokens.length) };
       const key = `${this.layer}|${this.heads.join(',')}`;
+      this.canvas.dataset.dimmed = dimmed.join(',');
       let lines: Line[] | undefined;
       if (!this.focus) {
         if (this.lineCache?.key !== key) this.lineCache = { key, lines: attentionLines(data.attention, opts) };
