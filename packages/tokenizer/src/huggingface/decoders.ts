@@ -24,6 +24,7 @@ type Step = (tokens: string[]) => string[];
 
 const SUPPORTED = 'Sequence, Replace, ByteFallback, Fuse, Strip, Metaspace, ByteLevel';
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const byteToken = /^<0x(?:[0-9a-fA-F]{2}|\+[0-9a-fA-F])>$/; // what Rust's u8::from_str_radix accepts in "<0x..>"
 
 /** The decoder a tokenizer.json's `decoder` field describes. */
@@ -84,9 +85,8 @@ function byteFallback(tokens: string[]): string[] {
   let bytes: number[] = [];
   const flush = () => {
     if (bytes.length === 0) return;
-    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     try {
-      out.push(strict.decode(Uint8Array.from(bytes)));
+      out.push(strictUtf8.decode(Uint8Array.from(bytes)));
     } catch {
       out.push('\ufffd'.repeat(bytes.length));
     }
