@@ -1,6 +1,6 @@
 // How fast the attention view takes a 300-character text (300 tokens of the
 // built-in Shakespeare GPT, picked in the model menu, read with a sliding window) in Chromium, on the
-// backend the page picks (WebGPU, on SwiftShader where there is no GPU):
+// backend the page picks (WebGPU on a GPU; wasm where the only adapter is SwiftShader):
 //   - inspect + draw: from a click on "Show attention" to the next animation
 //     frame after the lines, the matrix and the grid are drawn;
 //   - hover redraw: from a mousemove onto another token to its lines drawn.
