@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { adamW } from '../ops/adam-w.js';
+import { attention, selfAttention } from '../ops/attention.js';
 import { crossEntropy } from '../ops/cross-entropy.js';
 import { gelu } from '../ops/gelu.js';
 import { layerNorm } from '../ops/layer-norm.js';
@@ -25,8 +26,21 @@ interface AdamWCase {
   init: { W: number[]; b: number[] };
   steps: { grad_W: number[]; grad_b: number[]; norm: number; W: number[]; b: number[]; m_W: number[]; v_W: number[]; m_b: number[]; v_b: number[] }[];
 }
+interface AttentionCase {
+  shape: [number, number, number, number, number];
+  causal: boolean;
+  scale: number;
+  q: number[];
+  k: number[];
+  v: number[];
+  out: number[];
+  dout: number[];
+  dq: number[];
+  dk: number[];
+  dv: number[];
+}
 interface CrossEntropyCase { n: number; v: number; ignore: number | null; smoothing: number; x: number[]; targets: number[]; loss: number; dx: number[] }
-const fixture = readFixture<{ gelu: GeluCase[]; layer_norm: LayerNormCase[]; adamw: AdamWCase; cross_entropy: CrossEntropyCase[] }>(
+const fixture = readFixture<{ gelu: GeluCase[]; layer_norm: LayerNormCase[]; adamw: AdamWCase; attention: AttentionCase[]; cross_entropy: CrossEntropyCase[] }>(
   new URL('../../test/fixtures/kernels.json', import.meta.url),
 );
 const values = async (t: tf.Tensor) => Array.from(await t.data());
@@ -141,4 +155,38 @@ describe.skipIf(skipWebGPU)('the WGSL kernels on webgpu', () => {
     expect(Object.keys(counts.byKernel).some((k) => k.startsWith('Tx'))).toBe(false);
     on.forEach((v, i) => expect(maxAbsDifference(v, off[i])).toBeLessThan(TOLERANCE));
   }, 120_000);
+
+  const caseName = (c: AttentionCase) => `${c.shape.join('x')}${c.causal ? ', causal' : ''}`;
+  it.each(fixture.attention.map((c) => [caseName(c), c] as const))('attention matches PyTorch (B h Tq Tk d = %s): 1 dispatch forward, 2 backward', async (_, c) => {
+    const [B, h, Tq, Tk, d] = c.shape;
+    const [q, k, v] = [tf.tensor(c.q, [B, h, Tq, d]), tf.tensor(c.k, [B, h, Tk, d]), tf.tensor(c.v, [B, h, Tk, d])];
+    const dout = tf.tensor(c.dout, [B, h, Tq, d]);
+    const options = { scale: c.scale, causal: c.causal };
+    const { result: out, counts } = await countWebGPU(() => attention(q, k, v, options));
+    expect(counts.byKernel).toEqual({ TxAttention: 1 });
+    expect(maxAbsDifference(await values(out), c.out)).toBeLessThan(TOLERANCE);
+    const { result: grads, counts: back } = await countWebGPU(() => tf.grads((a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) => tf.sum(tf.mul(attention(a, b, e, options), dout)))([q, k, v]));
+    expect(back.byKernel.TxAttentionGrad).toBe(2);
+    for (const [i, want] of [c.dq, c.dk, c.dv].entries()) expect(maxAbsDifference(await values(grads[i]), want), ['dq', 'dk', 'dv'][i]).toBeLessThan(TOLERANCE);
+  }, 120_000);
+
+  const toRows = (t: tf.Tensor) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [t.shape[0]!, t.shape[2]!, -1]); // [B, h, T, d] -> [B, T, h d]
+  it.each(fixture.attention.filter((c) => c.shape[2] === c.shape[3]).map((c) => [caseName(c), c] as const))(
+    'selfAttention matches PyTorch from one packed [B, T, 3C] tensor (B h T T d = %s): 1 dispatch each way',
+    async (_, c) => {
+      const [B, h, T, , d] = c.shape;
+      const heads = (x: number[]) => tf.tensor(x, [B, h, T, d]);
+      const qkv = tf.concat([toRows(heads(c.q)), toRows(heads(c.k)), toRows(heads(c.v))], 2);
+      const dout = toRows(heads(c.dout));
+      const options = { scale: c.scale, causal: c.causal };
+      const { result: out, counts } = await countWebGPU(() => selfAttention(qkv, h, options));
+      expect(counts.byKernel).toEqual({ TxAttentionPacked: 1 });
+      expect(maxAbsDifference(await values(out), await values(toRows(heads(c.out))))).toBeLessThan(TOLERANCE);
+      const { result: dqkv, counts: back } = await countWebGPU(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(selfAttention(x, h, options), dout)))(qkv));
+      expect(back.byKernel.TxAttentionPackedGrad).toBe(1);
+      const expected = tf.concat([toRows(heads(c.dq)), toRows(heads(c.dk)), toRows(heads(c.dv))], 2);
+      expect(maxAbsDifference(await values(dqkv), await values(expected))).toBeLessThan(TOLERANCE);
+    },
+    120_000,
+  );
 });
