@@ -113,6 +113,9 @@ describe('Llama', () => {
     // 65·128 embedding + 4 · (128·(128 + 2·64) + 128·128 + 3·128·344 + 2·128) + 128
     expect(model.numParameters()).toBe(65 * 128 + 4 * (128 * 256 + 128 * 128 + 3 * 128 * 344 + 256) + 128);
     expect(llamaParameters(llamaMini)).toBe(model.numParameters());
+    // The layer description @tx/core's fused decoder reads; no weights are lent to it yet (tfjs decodes).
+    expect(model.decoderLayout()).toEqual({ layers: 4, heads: 4, kvHeads: 2, dModel: 128, dFF: 344, vocab: 65, context: 64, norm: 'rmsNorm', normEps: 1e-5, activation: 'silu', gated: true, positions: 'rope' });
+    expect(model.eval().decoderWeights()).toBeNull();
     model.dispose();
   });
 

@@ -16,7 +16,7 @@
 // The reference is transformers' src/transformers/models/llama/modeling_llama.py
 // (v4.46); tooling/fixtures/hf_llama.py writes its forward in plain torch.
 import { Linear, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul2d, tf, tidy } from '@tx/core';
-import type { LanguageModel, SessionOptions, StateDict } from '@tx/core';
+import type { DecoderLayout, LanguageModel, SessionOptions, StateDict } from '@tx/core';
 import { KVCache } from '@tx/attention';
 import { RotaryEmbedding } from '@tx/positional';
 import { GPTSession } from '../decoding/session.js';
@@ -151,7 +151,19 @@ export class Llama extends Module implements LanguageModel {
     return Array.from({ length: this.config.nLayer }, () => new KVCache());
   }
 
-  /** No fused decoder yet for this architecture: sessions take tfjs's path (the fused decoder reads nanoGPT's layout only). */
+  /** The layer description @tx/core's fused decoder reads: RMSNorm, a SiLU gate, RoPE and nKvHead key/value heads. */
+  decoderLayout(): DecoderLayout {
+    const c = this.config;
+    return { layers: c.nLayer, heads: c.nHead, kvHeads: c.nKvHead, dModel: c.nEmbd, dFF: c.intermediateSize, vocab: c.vocabSize, context: c.blockSize, norm: 'rmsNorm', normEps: c.rmsNormEps, activation: 'silu', gated: true, positions: 'rope' };
+  }
+
+  /**
+   * No weights for the fused decoder yet, so sessions decode through tfjs:
+   * its layout has no place for what a Llama adds beyond the kernel's
+   * description (RoPE's base ropeTheta, a headDim other than dModel / heads,
+   * Mistral's window), and its qkv slot wants q, k and v side by side, which
+   * this model holds as three Linears (HF's names).
+   */
   decoderWeights(): null {
     return null;
   }
