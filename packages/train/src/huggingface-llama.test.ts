@@ -74,3 +74,26 @@ describe('hostile folders', () => {
     expect(readdirSync(dir)).toContain('model.safetensors.index.json');
   });
 });
+
+describe('loadModel on a Llama-family folder', () => {
+  it('reads the shards and starts samples at bos_token_id; greedy tokens equal PyTorch', async () => {
+    const { loadModel } = await import('./load-node.js');
+    const reference = json(join(fixtures, 'reference.json')) as Record<string, { prompt_ids: number[]; generated: number[] }>;
+    const loaded = await loadModel(join(fixtures, 'mistral'));
+    if (loaded.kind !== 'llama') throw new Error(`expected a llama, got ${loaded.kind}`);
+    expect(loaded.start).toEqual([1]); // <s>
+    expect(loaded.defaults.eosId).toBe(2); // </s>
+    expect(loaded.model.config.slidingWindow).toBe(5);
+    const session = loaded.model.startSession();
+    let next = reference.mistral.prompt_ids;
+    const ids: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      const { logits } = await session.feed(next);
+      next = [logits.indexOf(Math.max(...logits))];
+      ids.push(next[0]);
+    }
+    session.dispose();
+    expect(ids).toEqual(reference.mistral.generated);
+    loaded.model.dispose();
+  });
+});

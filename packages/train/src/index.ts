@@ -19,7 +19,7 @@ export { gptFromHuggingFace, huggingFaceFiles } from './huggingface.js';
 export { huggingFaceFolderFromLlama, llamaFromHuggingFace, storedDtype } from './huggingface-llama.js';
 export type { HuggingFaceLayout, LlamaFolderFiles } from './huggingface-llama.js';
 export { modelFromFiles, modelFromHuggingFace } from './load.js';
-export type { GenerationDefaults, LoadedEncoder, LoadedEncoderDecoder, LoadedGPT, LoadedModel, ModelFiles } from './load.js';
+export type { GenerationDefaults, LoadedEncoder, LoadedEncoderDecoder, LoadedGPT, LoadedLlama, LoadedModel, ModelFiles } from './load.js';
 export type { HuggingFaceFiles } from './huggingface.js';
 export type { TxCheckpointConfig, TxExportManifest } from './manifest.js';
 export { DATE_FORMATS, SEQ2SEQ_SPECIALS, exactMatch, examplesBatch, makeExamples, maxTargetLength, randomDate, specialsOf, taskAlphabet, taskTokenizer } from './tasks.js';

@@ -1,18 +1,20 @@
 // loadModel(dir): a model folder on disk in one call. The folder may be a
 // `tx train` checkpoint (after a crash, its newest complete copy: see
-// folder.ts), a `tx export`, or a Hugging Face GPT-2 folder (config.json with
+// folder.ts), a `tx export`, a Hugging Face GPT-2 folder (config.json with
 // `model_type: "gpt2"`, model.safetensors, and tokenizer.json or vocab.json +
-// merges.txt). See ./load.ts for what comes back.
+// merges.txt), or a Llama, Mistral or Qwen2 folder (its weights possibly in
+// shards that model.safetensors.index.json lists). See ./load.ts for what comes back.
 import { join } from 'node:path';
 import { TxError, tf } from '@tx/core';
 import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin } from '@tx/core/node';
 import type { HuggingFaceFiles } from './huggingface.js';
 import { modelFromFiles, modelFromHuggingFace, type LoadedModel } from './load.js';
 import { findCompleteCopy } from './folder.js';
+import { readHuggingFaceWeights } from './huggingface-shards.js';
 
 /**
  * Load a model folder: a `tx train` checkpoint, a `tx export` or a Hugging Face
- * GPT-2 folder. The result is narrowed by `kind` (`'gpt'`, `'encoder-decoder'`,
+ * GPT-2 or Llama-family folder. The result is narrowed by `kind` (`'gpt'`, `'llama'`, `'encoder-decoder'`,
  * `'encoder'`) and carries the tokenizer and the task's generation defaults.
  */
 export async function loadModel(dir: string): Promise<LoadedModel> {
@@ -40,9 +42,11 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   };
   const config = await json('config.json');
   if (config === undefined) throw new TxError(`no model at ${dir}: config.json is missing`);
-  const { tensors } = await loadSafetensorsFile(join(folder, 'model.safetensors'), { requireFinite: true });
+  const tx = typeof config === 'object' && config !== null && 'format' in config;
+  // A Hugging Face folder may be sharded (model.safetensors.index.json); tx's own folders hold one model.safetensors.
+  const { tensors } = tx ? await loadSafetensorsFile(join(folder, 'model.safetensors'), { requireFinite: true }) : await readHuggingFaceWeights(folder);
   try {
-    if (typeof config === 'object' && config !== null && 'format' in config) {
+    if (tx) {
       return modelFromFiles({ config, weights: tensors, tokenizer: await json('tokenizer.json') }, folder);
     }
     const files: HuggingFaceFiles = { config, tensors, tokenizerJson: await json('tokenizer.json'), txTokenizer: await json('tx-tokenizer.json') };

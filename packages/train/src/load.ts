@@ -9,10 +9,11 @@
 // `kind`, and carries what the task needs to generate: the ids a sample starts
 // from (`start`) and where it ends (`defaults`: eosId, stop strings, and the
 // tokenizer that turns ids into text).
-import { buildModel, modelVocabSize, type Encoder, type EncoderDecoderTransformer, type GPT, type ModelSpec, type Seq2SeqSpecials } from '@tx/blocks';
+import { buildModel, isLlamaFamily, modelVocabSize, type Encoder, type EncoderDecoderTransformer, type GPT, type Llama, type ModelSpec, type Seq2SeqSpecials } from '@tx/blocks';
 import { TxError, loadSafetensors, tf, type StateDict } from '@tx/core';
 import { WordTokenizer, loadTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { gptFromHuggingFace, type HuggingFaceFiles } from './huggingface.js';
+import { llamaFromHuggingFace } from './huggingface-llama.js';
 import { parseManifest } from './manifest.js';
 
 /** How a task's samples end, as generate() and streamTokens() options: spread them into yours. */
@@ -59,8 +60,17 @@ export interface LoadedEncoder extends Common {
   tokenizer: WordTokenizer;
 }
 
+/** A Llama-family decoder (trained with --preset llama-mini, or a Hugging Face Llama, Mistral or Qwen2 folder): `generate(model, start, { ...defaults })`. */
+export interface LoadedLlama extends Common {
+  kind: 'llama';
+  model: Llama;
+  /** The ids a sample starts from: a newline for character-level text, the folder's bos_token_id for Hugging Face's. */
+  start: number[];
+  defaults: GenerationDefaults;
+}
+
 /** What loadModel and modelFromFiles return, narrowed by `kind`. */
-export type LoadedModel = LoadedGPT | LoadedEncoderDecoder | LoadedEncoder;
+export type LoadedModel = LoadedGPT | LoadedEncoderDecoder | LoadedEncoder | LoadedLlama;
 
 /** A tx model folder's files, already read: config.json parsed, model.safetensors' bytes (or tensors), tokenizer.json parsed. */
 export interface ModelFiles {
@@ -107,11 +117,24 @@ export function modelFromFiles(files: ModelFiles, where: string): LoadedModel {
     const { specials } = spec;
     return { kind: 'encoder-decoder', model: model as EncoderDecoderTransformer, tokenizer, spec, task, specials, start: [specials.bos], defaults: { tokenizer, eosId: specials.eos } };
   }
+  if (spec.kind === 'llama') return { kind: 'llama', model: model as Llama, tokenizer, spec, task, ...gptDefaults(task, tokenizer) };
   return { kind: 'gpt', model: model as GPT, tokenizer, spec, task, ...gptDefaults(task, tokenizer) };
 }
 
-/** A Hugging Face GPT-2 folder's files (config.json, tensors, a tokenizer) as a loaded GPT: samples start and end at <|endoftext|>. */
-export function modelFromHuggingFace(files: HuggingFaceFiles, where: string): LoadedGPT {
+/**
+ * A Hugging Face folder's files (config.json, tensors, a tokenizer) as a loaded
+ * model: GPT-2's samples start and end at <|endoftext|>; a Llama-family
+ * model's (all shards' tensors together) start at bos_token_id and end at eos_token_id.
+ */
+export function modelFromHuggingFace(files: HuggingFaceFiles, where: string): LoadedGPT | LoadedLlama {
+  if (isLlamaFamily(files.config)) {
+    const { model, tokenizer, config } = llamaFromHuggingFace(files, where);
+    model.eval();
+    const raw = files.config as { bos_token_id?: unknown; eos_token_id?: unknown };
+    const id = (v: unknown) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) < tokenizer.vocabSize ? (v as number) : undefined);
+    const [bos, eos] = [id(raw.bos_token_id), id(Array.isArray(raw.eos_token_id) ? raw.eos_token_id[0] : raw.eos_token_id)];
+    return { kind: 'llama', model, tokenizer, spec: { kind: 'llama', config }, task: 'huggingface', start: bos === undefined ? [0] : [bos], defaults: eos === undefined ? { tokenizer } : { tokenizer, eosId: eos } };
+  }
   const { model, tokenizer, config } = gptFromHuggingFace(files, where);
   model.eval();
   const eot = tokenizer.specialTokens['<|endoftext|>'];
