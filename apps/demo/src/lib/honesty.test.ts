@@ -102,7 +102,7 @@ describe('twoLayerStory', () => {
     const layer1 = [[u, [0.9, 0.05, 0.05, 0], u, u], [u, u, u, u], [u, u, u, u]];
     const steps = twoLayerStory([layer0, layer1], ['animal', 'it', 'was', 'tired'], 1, [1, 0]);
     expect(steps.map((s) => s.text)).toEqual(['layer 0: “it” gathers “tired” (heads 0 and 1 adding their light)', 'layer 1: the coref head points to “animal”']);
-    expect(steps.map((s) => [s.layer, s.heads, s.key])).toEqual([[0, [0, 1, 2], 3], [1, [0], 0]]);
+    expect(steps.map((s) => [s.layer, s.heads, s.lit, s.key])).toEqual([[0, [0, 1, 2], [0, 1], 3], [1, [0], [0], 0]]);
     const unseen = twoLayerStory([layer0, layer1], ['trophy', 'it', 'was', 'tired'], 1, [1, 0], [true, false, false, false]);
     expect(unseen[1].text).toBe('layer 1: the coref head points to “trophy” (a word it has never seen: that means nothing)');
   });

@@ -9,6 +9,8 @@ import { brightestOther } from './sentence.js';
 export interface StoryStep {
   layer: number;
   heads: number[];
+  /** The heads that light the word most (shown first in the matrix and the formula). */
+  lit: number[];
   key: number;
   text: string;
 }
@@ -31,7 +33,7 @@ export function twoLayerStory(attention: Attention, tokens: readonly string[], q
   const it = tokens[query];
   const name = (j: number) => `“${tokens[j]}”${unknown[j] ? ' (a word it has never seen: that means nothing)' : ''}`;
   return [
-    { layer: 0, heads: first.map((_, hd) => hd), key: gathered, text: `layer 0: “${it}” gathers ${name(gathered)}${headsText}` },
-    { layer, heads: [head], key: pointed, text: `layer ${layer}: the coref head points to ${name(pointed)}` },
+    { layer: 0, heads: first.map((_, hd) => hd), lit: adding, key: gathered, text: `layer 0: “${it}” gathers ${name(gathered)}${headsText}` },
+    { layer, heads: [head], lit: [head], key: pointed, text: `layer ${layer}: the coref head points to ${name(pointed)}` },
   ];
 }

@@ -206,7 +206,7 @@ export class AttentionView {
     this.heads = [...step.heads];
     this.selected = this.data!.pronoun ?? this.selected;
     this.picked = false;
-    this.matrixHead = stage === 1 && this.data!.corefHead ? this.data!.corefHead[1] : this.matrixHead;
+    this.matrixHead = step.lit[0] ?? this.matrixHead; // the matrix and the formula show a head that tells this step
     this.keepFocus(() => this.renderControls());
     this.draw();
     this.drawSide();
