@@ -10,7 +10,7 @@ export { constant, cosineWithWarmup, inverseSqrt } from './schedule.js';
 export type { Schedule } from './schedule.js';
 export { TokenDataset, pointerBatch, seq2seqBatch } from './data.js';
 export type { Batch, PointerBatch, Seq2SeqBatch } from './data.js';
-export { TrainingError, estimateLoss, trainLoop, trainStep } from './loop.js';
+export { TrainingError, deferredTrainStep, estimateLoss, trainLoop, trainStep } from './loop.js';
 export type { TrainEvent, TrainLoopOptions, TrainStepOptions } from './loop.js';
 export { languageModelLoss, pointerInputs, pointerLoss, seq2seqLoss } from './losses.js';
 export type { LanguageModelLike, PointerModelLike, Seq2SeqModelLike } from './losses.js';

@@ -126,6 +126,44 @@ describe('trainLoop', () => {
   });
 });
 
+describe('trainLoop with logInterval', () => {
+  it('reads back every n steps: one event each, the mean of their losses, the same model as logInterval 1', async () => {
+    const a = setup();
+    const every = (await collect(trainLoop({ ...a.options, maxIters: 12, evalInterval: 8 }))).filter((e) => e.event === 'step');
+    const b = setup();
+    const events = await collect(trainLoop({ ...b.options, maxIters: 12, evalInterval: 8, logInterval: 5 }));
+    const steps = events.filter((e) => e.event === 'step');
+    // Reads at 5, at 8 (before the eval), at 10, and at 12 (the last step).
+    expect(steps.map((e) => [e.step, e.steps])).toEqual([[5, 5], [8, 3], [10, 2], [12, 2]]);
+    expect(events.filter((e) => e.event === 'eval').map((e) => e.step)).toEqual([8, 12]);
+    const mean = (from: number, to: number) => every.slice(from, to).reduce((s, e) => s + e.loss, 0) / (to - from);
+    [mean(0, 5), mean(5, 8), mean(8, 10), mean(10, 12)].forEach((m, i) => expect(steps[i].loss).toBeCloseTo(m, 6));
+    expect(steps[3].gradNorm).toBeCloseTo(every[11].gradNorm, 6);
+    const weights = async (m: Module) => Promise.all(m.namedParameters().map(([, p]) => p.data()));
+    expect(await weights(b.model)).toEqual(await weights(a.model));
+    for (const x of [a, b]) {
+      x.model.dispose();
+      x.optimizer.dispose();
+    }
+  });
+
+  it('names the step of a NaN loss at the next read, and leaves no tensors behind', async () => {
+    const { model, optimizer, options } = setup();
+    const before = tf.memory().numTensors;
+    let calls = 0;
+    const poisoned = (b: Batch) => (++calls > 6 ? tf.tidy(() => tf.mul(model.loss(b), NaN) as tf.Scalar) : model.loss(b));
+    const run = async () => {
+      for await (const _ of trainLoop({ ...options, loss: poisoned, maxIters: 10, logInterval: 6 }));
+    };
+    // 2 micro-batches a step: the 7th call is in step 3 (counted from 0, as trainStep's message).
+    await expect(run()).rejects.toThrow(/^loss is NaN at step 3 \(lr [0-9.e-]+\), found at the read of step 6 \(logInterval 6\)/);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(collect(trainLoop({ ...options, maxIters: 1, logInterval: 0 }))).rejects.toThrow('trainLoop: logInterval must be a positive integer, got 0');
+    model.dispose();
+    optimizer.dispose();
+  });
+});
+
 describe("on wasm with @tx's kernels and 2 threads", () => {
   beforeAll(async () => {
     await initBackend({ prefer: 'wasm', threads: 2 });

@@ -8,6 +8,16 @@
 // end) it estimates train and val loss over evalIters batches with dropout
 // off. It stops cleanly between steps when `signal` aborts, and throws a
 // TrainingError on a NaN or infinite loss, before anything is updated with it.
+//
+// Reading a value back to JavaScript stalls a GPU until it has drained its
+// queue. With `logInterval` n > 1 the loop reads nothing inside a step: each
+// step's loss and gradient norm stay tensors, and every n steps (and before an
+// eval, an abort's end, the last step) one read fetches them all, and one
+// 'step' event reports their mean (`steps` says over how many). A non-finite
+// loss is then found at that read: the TrainingError names its step. On
+// webgpu, @tx's AdamW kernel has skipped every update whose gradient norm was
+// not finite; elsewhere later steps may have been applied, so resume from the
+// last checkpoint. The default, 1, reads every step and checks before applying.
 import { Rng, TxError, tf, type Module } from '@tx/core';
 import type { AdamW } from './adamw.js';
 import type { Schedule } from './schedule.js';
@@ -17,7 +27,20 @@ export class TrainingError extends TxError {}
 
 /** What trainLoop yields: a step, an evaluation, or the end. */
 export type TrainEvent =
-  | { event: 'step'; step: number; loss: number; lr: number; gradNorm: number; ms: number; tokensPerSecond: number }
+  | {
+      event: 'step';
+      step: number;
+      /** The mean loss of the steps this event reports (one, unless logInterval > 1). */
+      loss: number;
+      lr: number;
+      /** The last reported step's gradient norm before clipping (NaN without clipping). */
+      gradNorm: number;
+      /** Mean milliseconds per step. */
+      ms: number;
+      tokensPerSecond: number;
+      /** How many steps this event reports, when logInterval > 1 (absent: one). */
+      steps?: number;
+    }
   | { event: 'eval'; step: number; trainLoss: number; valLoss: number }
   | { event: 'done'; step: number; aborted: boolean };
 
@@ -48,6 +71,12 @@ export interface TrainLoopOptions<B> {
    */
   evalSeed?: number;
   signal?: AbortSignal;
+  /**
+   * Read the loss and gradient norm back every this many steps, with one 'step' event for
+   * them, and nothing inside a step (see the header). Default 1: every step, checked before
+   * its update is applied.
+   */
+  logInterval?: number;
 }
 
 // The batch type B comes from `sample` alone (NoInfer elsewhere). TypeScript
@@ -61,30 +90,76 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
   const accum = opts.gradAccumSteps ?? 1;
   const gradClip = opts.gradClip ?? 1.0;
   const evalInterval = opts.evalInterval ?? 250;
+  const logInterval = opts.logInterval ?? 1;
+  if (!Number.isInteger(logInterval) || logInterval < 1) throw new RangeError(`trainLoop: logInterval must be a positive integer, got ${logInterval}`);
   const update = trainStep({ model, optimizer, loss: opts.loss, gradClip });
+  const deferred = deferredTrainStep({ model, optimizer, loss: opts.loss, gradClip });
+  // logInterval > 1: the steps not yet read back.
+  let pending: Array<{ step: number; loss: tf.Scalar; gradNorm: tf.Scalar | null; lr: number; ms: number; tokens: number }> = [];
+  const flush = async (): Promise<TrainEvent | null> => {
+    if (pending.length === 0) return null;
+    const taken = pending;
+    pending = [];
+    const last = taken[taken.length - 1];
+    const losses = await readAll(taken.map((p) => p.loss).concat(last.gradNorm ? [last.gradNorm] : []));
+    tf.dispose(taken.flatMap((p) => (p.gradNorm ? [p.loss, p.gradNorm] : [p.loss])));
+    const bad = losses.findIndex((l, i) => i < taken.length && !Number.isFinite(l));
+    if (bad >= 0) {
+      throw new TrainingError(`loss is ${losses[bad]} at step ${taken[bad].step - 1} (lr ${taken[bad].lr.toExponential(3)}), found at the read of step ${last.step} (logInterval ${logInterval}): training stopped; resume from the last saved checkpoint, which is untouched`);
+    }
+    const ms = taken.reduce((t, p) => t + p.ms, 0);
+    const tokens = taken.reduce((t, p) => t + p.tokens, 0);
+    const loss = losses.slice(0, taken.length).reduce((a, b) => a + b, 0) / taken.length;
+    const gradNorm = last.gradNorm ? losses[taken.length] : NaN;
+    return { event: 'step', step: last.step, loss, lr: last.lr, gradNorm, ms: ms / taken.length, tokensPerSecond: (tokens * 1000) / ms, steps: taken.length };
+  };
 
   let step = opts.startIter ?? 0;
   model.train();
-  while (step < maxIters) {
-    if (opts.signal?.aborted) {
-      yield { event: 'done', step, aborted: true };
-      return;
+  try {
+    while (step < maxIters) {
+      if (opts.signal?.aborted) {
+        const reported = await flush();
+        if (reported) yield reported;
+        yield { event: 'done', step, aborted: true };
+        return;
+      }
+      const t0 = performance.now();
+      const lr = opts.schedule(step);
+      const batches = Array.from({ length: accum }, () => opts.sample('train', rng));
+      const tokens = batches.reduce((n, b) => n + (typeof opts.tokensPerBatch === 'function' ? opts.tokensPerBatch(b) : opts.tokensPerBatch), 0);
+      const evalNext = (step + 1) % evalInterval === 0 || step + 1 === maxIters;
+      if (logInterval === 1) {
+        const { loss, gradNorm } = await update(batches, lr, step);
+        step += 1;
+        const ms = performance.now() - t0;
+        yield { event: 'step', step, loss, lr, gradNorm, ms, tokensPerSecond: (tokens * 1000) / ms };
+      } else {
+        const { loss, gradNorm } = deferred(batches, lr);
+        step += 1;
+        pending.push({ step, loss, gradNorm, lr, ms: performance.now() - t0, tokens });
+        if (step % logInterval === 0 || evalNext) {
+          const reported = await flush();
+          if (reported) yield reported;
+        }
+      }
+      if (evalNext) {
+        yield { event: 'eval', step, ...(await estimateLoss({ ...opts, rng: new Rng((opts.evalSeed ?? 0x5eed) + step) })) };
+      }
+      await yieldToEventLoop();
     }
-    const t0 = performance.now();
-    const lr = opts.schedule(step);
-    const batches = Array.from({ length: accum }, () => opts.sample('train', rng));
-    const tokens = batches.reduce((n, b) => n + (typeof opts.tokensPerBatch === 'function' ? opts.tokensPerBatch(b) : opts.tokensPerBatch), 0);
-    const { loss, gradNorm } = await update(batches, lr, step);
-    step += 1;
-    const ms = performance.now() - t0;
-    yield { event: 'step', step, loss, lr, gradNorm, ms, tokensPerSecond: (tokens * 1000) / ms };
-
-    if (step % evalInterval === 0 || step === maxIters) {
-      yield { event: 'eval', step, ...(await estimateLoss({ ...opts, rng: new Rng((opts.evalSeed ?? 0x5eed) + step) })) };
-    }
-    await yieldToEventLoop();
+  } finally {
+    tf.dispose(pending.flatMap((p) => (p.gradNorm ? [p.loss, p.gradNorm] : [p.loss])));
   }
   yield { event: 'done', step, aborted: false };
+}
+
+/** Scalars read back in one transfer (a stack, then one read). */
+async function readAll(scalars: tf.Tensor[]): Promise<number[]> {
+  const all = tf.stack(scalars);
+  const values = Array.from(await all.data());
+  all.dispose();
+  return values;
 }
 
 /** Options of trainStep: model, optimizer, loss and gradient clipping. */
@@ -103,18 +178,53 @@ export interface TrainStepOptions<B> {
  * gradient norm before clipping (NaN without clipping). Benchmarks time this
  * same function.
  */
-export function trainStep<B>({ model, optimizer, loss, gradClip }: TrainStepOptions<B>): (batches: B[], lr: number, step?: number) => Promise<{ loss: number; gradNorm: number }> {
+export function trainStep<B>(options: TrainStepOptions<B>): (batches: B[], lr: number, step?: number) => Promise<{ loss: number; gradNorm: number }> {
+  const { gradients, apply } = stepper(options);
+  return async (batches, lr, step = options.optimizer.step) => {
+    const { loss, grads } = gradients(batches);
+    const [meanLoss] = await readAll([loss]);
+    loss.dispose();
+    if (!Number.isFinite(meanLoss)) {
+      tf.dispose(Object.values(grads));
+      throw new TrainingError(`loss is ${meanLoss} at step ${step} (lr ${lr.toExponential(3)}): training stopped before applying the update; the last saved checkpoint is untouched`);
+    }
+    const norm = apply(grads, lr);
+    const gradNorm = norm ? (await readAll([norm]))[0] : NaN;
+    norm?.dispose();
+    return { loss: meanLoss, gradNorm };
+  };
+}
+
+/**
+ * trainStep with nothing read back: the mean loss and the gradient norm before clipping
+ * (null without clipping) stay scalar tensors that the caller reads when it wants to and
+ * disposes. No check for a non-finite loss happens before the update (trainLoop's header
+ * says what happens instead): what trainLoop runs with logInterval > 1.
+ */
+export function deferredTrainStep<B>(options: TrainStepOptions<B>): (batches: B[], lr: number) => { loss: tf.Scalar; gradNorm: tf.Scalar | null } {
+  const { gradients, apply } = stepper(options);
+  return (batches, lr) => {
+    const { loss, grads } = gradients(batches);
+    return { loss, gradNorm: apply(grads, lr) };
+  };
+}
+
+/** The step in two halves: the mean loss and gradients over the batches; then clipping and AdamW (which disposes the gradients). */
+function stepper<B>({ model, optimizer, loss, gradClip }: TrainStepOptions<B>) {
   // tfjs names variables itself; map its names back to ours for the optimizer.
   const named = model.namedParameters().filter(([, v]) => v.trainable);
   const ourName = new Map(named.map(([name, v]) => [v.name, name]));
   const variables = named.map(([, v]) => v);
-  return async (batches, lr, step = optimizer.step) => {
-    let lossSum = 0;
-    let grads: Record<string, tf.Tensor> = {};
+  const gradients = (batches: B[]): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } => {
+    let lossSum: tf.Scalar | null = null;
+    const grads: Record<string, tf.Tensor> = {};
     for (const batch of batches) {
       const { value, grads: g } = tf.variableGrads(() => loss(batch), variables);
-      lossSum += (await value.data())[0];
-      value.dispose();
+      if (lossSum) {
+        const sum = tf.add(lossSum, value) as tf.Scalar;
+        tf.dispose([lossSum, value]);
+        lossSum = sum;
+      } else lossSum = value;
       for (const [varName, grad] of Object.entries(g)) {
         const name = ourName.get(varName)!;
         // The mean over micro-batches; with one micro-batch the gradient is used as it is.
@@ -127,17 +237,17 @@ export function trainStep<B>({ model, optimizer, loss, gradClip }: TrainStepOpti
         } else grads[name] = scaled;
       }
     }
-    const meanLoss = lossSum / batches.length;
-    if (!Number.isFinite(meanLoss)) {
-      tf.dispose(Object.values(grads));
-      throw new TrainingError(`loss is ${meanLoss} at step ${step} (lr ${lr.toExponential(3)}): training stopped before applying the update; the last saved checkpoint is untouched`);
-    }
+    if (batches.length === 1) return { loss: lossSum!, grads };
+    const mean = tf.div(lossSum!, batches.length) as tf.Scalar;
+    lossSum!.dispose();
+    return { loss: mean, grads };
+  };
+  const apply = (grads: Record<string, tf.Tensor>, lr: number): tf.Scalar | null => {
     const norm = optimizer.apply(grads, lr, { maxNorm: gradClip });
     tf.dispose(Object.values(grads));
-    const gradNorm = norm ? (await norm.data())[0] : NaN;
-    norm?.dispose();
-    return { loss: meanLoss, gradNorm };
+    return norm;
   };
+  return { gradients, apply };
 }
 
 /** Mean loss over evalIters batches of each split, with dropout off (nanoGPT's estimate_loss). */
@@ -145,15 +255,15 @@ export async function estimateLoss<B>(opts: Pick<TrainLoopOptions<B>, 'model' | 
   const iters = opts.evalIters ?? 20;
   const wasTraining = opts.model.training;
   opts.model.eval();
+  // Each split's losses stay on the device until one read fetches them all.
   const mean = async (split: 'train' | 'val') => {
-    let total = 0;
-    for (let i = 0; i < iters; i++) {
+    const losses = Array.from({ length: iters }, () => {
       const batch = opts.sample(split, opts.rng);
-      const value = tf.tidy(() => opts.loss(batch));
-      total += (await value.data())[0];
-      value.dispose();
-    }
-    return total / iters;
+      return tf.tidy(() => opts.loss(batch));
+    });
+    const values = await readAll(losses);
+    tf.dispose(losses);
+    return values.reduce((a, b) => a + b, 0) / iters;
   };
   const trainLoss = await mean('train');
   const valLoss = await mean('val');
