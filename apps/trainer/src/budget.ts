@@ -76,6 +76,20 @@ export function corpusLimit(env: Record<string, string | undefined> = process.en
   return { bytes: MAX_CORPUS_BYTES, reason: 'at a token per character, a JavaScript array holds at most 134M tokens' };
 }
 
+/**
+ * The tokens of one forward pass that opening a Llama-family model for
+ * inference is checked at. Its context is 8k to 128k tokens (SmolLM2-135M's
+ * 8,192 would need 7.8 GiB of attention scores at once), but tx runs it a
+ * prompt at a time with the KV cache; other models are checked at their
+ * whole context (GPT-2's is 1,024).
+ */
+export const LLAMA_CHECK_LENGTH = 1024;
+
+/** What opening `spec` for inference needs: batch 1, the whole context at once (a Llama-family model's first LLAMA_CHECK_LENGTH tokens). */
+export function inferenceUse(spec: ModelSpec): { batchSize: number; training: boolean; length?: number } {
+  return { batchSize: 1, training: false, ...(spec.kind === 'llama' ? { length: Math.min(spec.config.blockSize, LLAMA_CHECK_LENGTH) } : {}) };
+}
+
 /** Throw one line naming both numbers when `what` would not fit. */
 export function checkMemory(what: string, spec: ModelSpec, use: { batchSize: number; training: boolean; length?: number }, budget: Budget): void {
   const e = estimateMemory(spec, use);

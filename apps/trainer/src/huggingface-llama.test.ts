@@ -108,6 +108,23 @@ describe('tx and Llama-family checkpoints', () => {
     const r = await runTx(['import', 'hf', '--dir', headDim, '--out', join(dir, 'out-hd'), '--backend', 'cpu']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^tx: ${headDim}: the weights do not fit config.json: state dict does not fit Llama: tensor "model.layers.0.self_attn.q_proj.weight": expected shape \\[64, 32\\], found \\[32, 32\\];[^\\n]*\\n$`));
+    // Memory is checked from config.json before any weight is read (these folders have none):
+    // Qwen2.5-7B's size is refused in one line; SmolLM2-135M's passes the check (at 1,024 tokens) and finds no weights.
+    const sized = (name: string, fields: Record<string, unknown>) => {
+      const folder = join(dir, name);
+      cpSync(join(fixtures, 'qwen2'), folder, { recursive: true });
+      for (const f of SHARDS) rmSync(join(folder, f));
+      editJson(join(folder, 'config.json'), (o) => Object.assign(o, fields));
+      return folder;
+    };
+    const big = sized('qwen7b', { vocab_size: 152064, hidden_size: 3584, intermediate_size: 18944, num_hidden_layers: 28, num_attention_heads: 28, num_key_value_heads: 4, max_position_embeddings: 32768, tie_word_embeddings: false });
+    process.env.TX_MEMORY_BUDGET = '3.6GB'; // wasm's budget (90% of its 4 GB heap), whatever this machine has free
+    const refusal = await runTx(['import', 'hf', '--dir', big, '--out', join(dir, 'out-7b'), '--backend', 'wasm']);
+    expect(refusal.code).toBe(2);
+    expect(refusal.stderr).toMatch(new RegExp(`^tx: ${big}/config.json: the model needs about [\\d.]+ GB \\([\\d.]+ GB for [\\d,]+ parameters, .*budget.*\\n$`));
+    const smol = sized('smollm2', { model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: 30, num_attention_heads: 9, num_key_value_heads: 3, max_position_embeddings: 8192, rope_theta: 100000, tie_word_embeddings: true });
+    await refused(smol, `${smol}: no weights: expected model.safetensors, or model.safetensors.index.json and its shards (tx reads safetensors, not pytorch_model.bin)`);
+    delete process.env.TX_MEMORY_BUDGET;
     const scaling = variant('scaling', (f) => editJson(join(f, 'config.json'), (o) => (o.rope_scaling = { rope_type: 'llama3', factor: 8 })));
     await refused(scaling, `${scaling}/config.json: rope_scaling "llama3" is not implemented: tx's RoPE is the plain rotation (rope_scaling null); this model would be silently wrong past its original context`);
   }, 120_000);

@@ -10,7 +10,7 @@ import type { TxCheckpointConfig as CheckpointConfigBase } from '@tx/train';
 import { READ_LIMITS, readTextFileWithin } from '@tx/core/node';
 import { join } from 'node:path';
 import { CheckpointError, findCompleteCopy, loadCheckpoint, type LoadedCheckpoint } from '@tx/train/node';
-import { checkMemory, type Budget } from './budget.js';
+import { checkMemory, inferenceUse, type Budget } from './budget.js';
 import { TRAIN_FIELDS, checkField } from './schema.js';
 import type { ResolvedSettings } from './settings.js';
 
@@ -32,7 +32,7 @@ export interface OpenedCheckpoint {
 export async function openCheckpoint(dir: string, budget: Budget, { optimizer = false }: { optimizer?: boolean } = {}): Promise<OpenedCheckpoint> {
   // Check the config (and the memory it asks for) before reading a single tensor.
   const checked = await readCheckpointConfig(dir);
-  checkMemory(`${checked.dir}/config.json: the model`, checked.config.model, { batchSize: 1, training: false }, budget);
+  checkMemory(`${checked.dir}/config.json: the model`, checked.config.model, inferenceUse(checked.config.model), budget);
   const raw = await loadCheckpoint(dir, { optimizer });
   const config = raw.config as unknown as TxCheckpointConfig;
   const fail = (message: string): never => {

@@ -11,7 +11,7 @@ import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/c
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { exportManifest, gptFromHuggingFace, huggingFaceFiles, huggingFaceFolderFromLlama, llamaFromHuggingFace, storedDtype, type HuggingFaceLayout } from '@tx/train';
 import { readHuggingFaceWeights, replaceFolder, saveCheckpoint } from '@tx/train/node';
-import { checkMemory, memoryBudget } from '../budget.js';
+import { checkMemory, inferenceUse, memoryBudget } from '../budget.js';
 import { openCheckpoint, readCheckpointConfig, type TxCheckpointConfig } from '../model-io.js';
 import { checkOut } from '../out.js';
 import { EXPORT_FLAGS, IMPORT_FLAGS } from '../flags.js';
@@ -140,7 +140,8 @@ async function importLlama(dir: string, out: string, config: unknown, tokenizers
   const llamaConfig = llamaConfigFromHuggingFace(config, join(dir, 'config.json'));
   await checkOut(out, { format: 'tx-checkpoint', task: 'text', force, reads: [{ flag: '--dir', path: dir }] });
   const backend = await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
-  checkMemory(`${join(dir, 'config.json')}: the model`, { kind: 'llama', config: llamaConfig }, { batchSize: 1, training: false }, memoryBudget(backend.backend));
+  const spec = { kind: 'llama', config: llamaConfig } as const;
+  checkMemory(`${join(dir, 'config.json')}: the model`, spec, inferenceUse(spec), memoryBudget(backend.backend));
   const weights = await readHuggingFaceWeights(dir);
   let imported;
   try {
