@@ -154,6 +154,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the site, as a learner meets it', () => 
     expect(await page.getAttribute('#tab-arithmetic', 'tabindex')).toBe('0');
     await page.keyboard.press('ArrowLeft');
     await page.waitForSelector('#view-attention:not([hidden])');
+    // In the two columns, a focused word button leaves only that word's lines.
+    await page.click('#layout-columns');
+    await page.waitForSelector('#attention-lines:visible');
+    const all = Number(await page.getAttribute('#attention-lines', 'data-lines'));
+    await page.focus('#attention-words button[data-index="7"]');
+    await page.waitForFunction((n) => Number(document.querySelector('#attention-lines')!.getAttribute('data-lines')) < n, all);
+    await page.click('#layout-sentence');
+    await page.waitForSelector('#attention-sentence:visible');
   });
 
   it('flags a dates answer that is not a date, and an input outside the trained formats', async () => {

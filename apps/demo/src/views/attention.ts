@@ -78,11 +78,12 @@ export class AttentionView {
     this.onArithmetic = onArithmetic;
     this.columnsFigure = h('figure', {}, h('figcaption', {}, 'Head view: each line is a query (left) looking at a key (right). Hover a token to see only its lines. Heads that spread their weight evenly for most queries (near-uniform) are drawn at a quarter of their light.'), this.canvas);
     this.sentenceFigure = h('figure.sentence', {}, h('figcaption#sentence-caption', {}, 'The selected word shines on the words it attends to. Hover or focus a word to see its light; click or press it to keep it.'),
-      h('div.sentence-row', {}, h('div.scroll', {}, this.sentence), this.answer), this.words, this.live, this.formula);
+      h('div.sentence-row', {}, h('div.scroll', {}, this.sentence), this.answer), this.formula);
     this.root = h('div.attention', {},
       this.stepper,
       this.controls,
       this.info,
+      this.words, this.live,
       this.sentenceFigure,
       h('div.attention-panels', {},
         h('div.scroll', {}, this.columnsFigure),
@@ -188,7 +189,13 @@ export class AttentionView {
   /** The word buttons: the canvas's words, reachable by keyboard, unknown words badged. */
   private renderWords(): void {
     const data = this.data!;
-    const show = (i: number | null) => { if (this.hovered !== i) { this.hovered = i; this.schedule(); } };
+    // In the sentence, a focused word shines; in the two columns, its lines (as a query) are the only ones drawn.
+    const show = (i: number | null) => {
+      if (this.layoutName() === 'columns') { this.focus = i === null ? null : { token: i, side: 'left' }; this.schedule(); return; }
+      if (this.hovered !== i) { this.hovered = i; this.schedule(); }
+    };
+    // Past 64 tokens a row of buttons is no help: the columns' hover names each token instead.
+    if (data.tokens.length > 64) { this.words.replaceChildren(); return; }
     this.words.replaceChildren(...data.tokens.map((t, i) => {
       const unknown = data.unknownAt?.[i] === true;
       return h('button.word', {
@@ -327,6 +334,7 @@ export class AttentionView {
         lines = this.lineCache.lines;
       }
       this.drawing = drawLines(this.canvas, data.attention, data.tokens, { ...opts, focus: this.focus, width: this.width(), lines });
+      if (!this.root.dataset.stale) this.live.textContent = data.verdict ? liveText(data.tokens, data.verdict) : this.focus ? `${displayToken(data.tokens[this.focus.token] ?? '')}: ${this.drawing.lines} lines` : '';
     }
   }
 
