@@ -1,8 +1,8 @@
 // BpeTokenizer: a byte-level BPE like GPT-2's, tiktoken's and minbpe's
 // RegexTokenizer. Text is cut into pieces by a split pattern, each piece is
 // turned into UTF-8 bytes and merged into tokens by the BpeModel. Pieces
-// repeat (" the", " and"), so their ids are cached: after warm-up most of
-// encode() is the regex and one Map lookup per piece.
+// repeat (" the", " and"), so their ids are cached (piece-encoder.ts): after
+// warm-up most of encode() is the regex and one Map lookup per piece.
 //
 // Where the tokenizers come from: BpeTokenizer.train (our trainer),
 // fromTiktoken (.tiktoken files, js-tiktoken's rank objects), fromJSON (our
@@ -14,10 +14,11 @@
 import { BpeModel, type BpeTokenizerSpec } from './bpe-model.js';
 import { TokenizerError } from './errors.js';
 import { checkSplitPattern, compilePattern, patternSource, type PatternName } from './patterns.js';
+import { PieceEncoder } from './piece-encoder.js';
 import { forEachPiece } from './scan.js';
 import { buildSpecialRegex, encodeWithSpecials, specialRegex } from './special.js';
 import type { BpeTokenizerJSON, TextStream, EncodeOptions, Tokenizer } from './tokenizer.js';
-import { bytesKey, fromBase64, toBase64, utf8Bytes, utf8Encode } from './utf8.js';
+import { fromBase64, toBase64, utf8Bytes } from './utf8.js';
 import { parseTiktoken, type TiktokenRanks } from './tiktoken.js';
 import { huggingFaceFromVocabAndMerges } from './huggingface.js';
 import { HuggingFaceTokenizer } from './huggingface/tokenizer.js';
@@ -42,11 +43,6 @@ export interface FromTiktokenOptions extends LoadOptions {
   specialTokens?: Readonly<Record<string, number>>;
 }
 
-/** Pieces cached at most; the cache is cleared when it fills up. */
-const CACHE_LIMIT = 100_000;
-/** Longer pieces are not cached: they rarely repeat, and a key would keep the whole text it came from alive. */
-const CACHE_PIECE_LIMIT = 256;
-
 /** Byte-level BPE: encodes any text exactly as GPT-2's or cl100k's tokenizer does; trainable, and loadable from tiktoken and Hugging Face files. */
 export class BpeTokenizer implements Tokenizer {
   readonly kind = 'bpe';
@@ -58,10 +54,7 @@ export class BpeTokenizer implements Tokenizer {
   private readonly splitter: RegExp;
   private readonly specialsById = new Map<number, Uint8Array>();
   private readonly allSpecials: RegExp | null;
-  /** Piece -> its single id, for pieces that are whole tokens (when ignoreMerges). */
-  private readonly wholeTokens = new Map<string, number>();
-  private readonly cache = new Map<string, number[]>();
-  private scratch = new Uint8Array(1024);
+  private readonly pieces: PieceEncoder;
 
   constructor(spec: BpeTokenizerSpec) {
     this.pattern = patternSource(spec.pattern);
@@ -85,18 +78,7 @@ export class BpeTokenizer implements Tokenizer {
     }
     this.vocabSize = size;
     this.allSpecials = buildSpecialRegex(Object.keys(this.specialTokens));
-    if (this.ignoreMerges) {
-      const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-      spec.vocab.forEach((bytes, id) => {
-        if (!bytes) return;
-        try {
-          const text = strict.decode(bytes);
-          if (!this.wholeTokens.has(text)) this.wholeTokens.set(text, id);
-        } catch {
-          // not valid UTF-8 on its own: no piece of text can equal it
-        }
-      });
-    }
+    this.pieces = new PieceEncoder(this.model, this.ignoreMerges);
   }
 
   // ---- sources -------------------------------------------------------------
@@ -192,42 +174,8 @@ export class BpeTokenizer implements Tokenizer {
 
   /** Encode text[start, end) with no special tokens at all, appending to out. */
   private readonly encodeOrdinary = (text: string, start: number, end: number, out: number[]): void => {
-    forEachPiece(text, start, end, this.splitter, (piece) => this.encodeInto(piece, out));
+    forEachPiece(text, start, end, this.splitter, (piece) => this.pieces.encode(piece, out));
   };
-
-  private encodeInto(piece: string, out: number[]): void {
-    if (this.ignoreMerges) {
-      const id = this.wholeTokens.get(piece);
-      if (id !== undefined) {
-        out.push(id);
-        return;
-      }
-    }
-    const cached = this.cache.get(piece);
-    if (cached !== undefined) {
-      for (let i = 0; i < cached.length; i++) out.push(cached[i]);
-      return;
-    }
-    const ids = this.encodePiece(piece);
-    if (piece.length <= CACHE_PIECE_LIMIT) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(piece, ids);
-    }
-    for (let i = 0; i < ids.length; i++) out.push(ids[i]);
-  }
-
-  private encodePiece(piece: string): number[] {
-    if (this.scratch.length < piece.length * 3) this.scratch = new Uint8Array(piece.length * 6);
-    const n = utf8Encode(piece, 0, piece.length, this.scratch);
-    if (this.ignoreMerges) {
-      // a piece with a lone surrogate misses wholeTokens but its bytes (U+FFFD's) may still be one token
-      const id = this.model.idOfBytes(bytesKey(this.scratch, 0, n));
-      if (id !== undefined) return [id];
-    }
-    const ids: number[] = [];
-    this.model.encodeBytes(this.scratch, n, ids);
-    return ids;
-  }
 
   // ---- decode ----------------------------------------------------------------
 

