@@ -169,3 +169,26 @@ describe('Llama', () => {
     model.dispose();
   });
 });
+
+describe('llamaConfigFromHuggingFace', () => {
+  const base = { model_type: 'llama', vocab_size: 100, hidden_size: 32, intermediate_size: 50, num_hidden_layers: 1, num_attention_heads: 4, max_position_embeddings: 16 };
+
+  it("takes transformers' defaults: KV heads = heads, head_dim = hidden / heads, eps 1e-6, theta 10000, an untied head", () => {
+    expect(llamaConfigFromHuggingFace(base)).toEqual({ vocabSize: 100, blockSize: 16, nLayer: 1, nHead: 4, nKvHead: 4, nEmbd: 32, headDim: 8, intermediateSize: 50, rmsNormEps: 1e-6, ropeTheta: 10000, qkvBias: false, oBias: false, slidingWindow: null, tieWordEmbeddings: false });
+    expect(llamaConfigFromHuggingFace({ ...base, attention_bias: true })).toMatchObject({ qkvBias: true, oBias: true });
+    expect(llamaConfigFromHuggingFace({ ...base, model_type: 'qwen2', sliding_window: 4, use_sliding_window: false })).toMatchObject({ qkvBias: true, oBias: false, slidingWindow: null });
+    expect(llamaConfigFromHuggingFace({ ...base, model_type: 'mistral', sliding_window: 4, head_dim: null })).toMatchObject({ slidingWindow: 4, headDim: 8 });
+  });
+
+  it('names what it cannot run, in one line', () => {
+    const where = 'm/config.json';
+    expect(() => llamaConfigFromHuggingFace({ ...base, model_type: 'gemma', architectures: ['GemmaForCausalLM'] }, where)).toThrow(`${where}: unsupported architecture "GemmaForCausalLM" (model_type "gemma"): tx imports LlamaForCausalLM, MistralForCausalLM and Qwen2ForCausalLM`);
+    expect(() => llamaConfigFromHuggingFace({ ...base, hidden_act: 'gelu' }, where)).toThrow(`${where}: hidden_act "gelu" is not supported (the gated MLP is "silu")`);
+    expect(() => llamaConfigFromHuggingFace({ ...base, mlp_bias: true }, where)).toThrow(`${where}: mlp_bias true is not supported`);
+    expect(() => llamaConfigFromHuggingFace({ ...base, rope_scaling: { type: 'linear', factor: 2 } }, where)).toThrow(`${where}: rope_scaling "linear" is not implemented`);
+    expect(() => llamaConfigFromHuggingFace({ ...base, num_key_value_heads: 3 }, where)).toThrow(`${where}: num_attention_heads (4) is not divisible by num_key_value_heads (3)`);
+    expect(() => llamaConfigFromHuggingFace({ ...base, head_dim: 7 }, where)).toThrow(`${where}: head_dim 7 is odd: RoPE rotates pairs of channels`);
+    expect(() => llamaConfigFromHuggingFace({ ...base, hidden_size: 30 }, where)).toThrow(`${where}: hidden_size (30) is not divisible by num_attention_heads (4) and there is no head_dim`);
+    expect(() => llamaConfigFromHuggingFace({ ...base, vocab_size: -1 }, where)).toThrow(`${where}: vocab_size must be a positive integer, got -1`);
+  });
+});
