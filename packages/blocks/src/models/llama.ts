@@ -15,7 +15,7 @@
 //
 // The reference is transformers' src/transformers/models/llama/modeling_llama.py
 // (v4.46); tooling/fixtures/hf_llama.py writes its forward in plain torch.
-import { Linear, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul2d, tf, tidy } from '@tx/core';
+import { Linear, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul, tf, tidy } from '@tx/core';
 import type { DecoderLayout, LanguageModel, SessionOptions, StateDict } from '@tx/core';
 import { KVCache } from '@tx/attention';
 import { RotaryEmbedding } from '@tx/positional';
@@ -113,12 +113,13 @@ export class Llama extends Module implements LanguageModel {
     });
   }
 
-  // x: [B, T, C] -> [B, T, V]: lm_head, or x · embed_tokensᵀ when tied
+  // x: [B, T, C] -> [B, T, V]: lm_head, or x · embed_tokensᵀ when tied (the embedding's rows read
+  // in place where the backend's matMul takes a transposed operand: no copy of a [V, C] table per step)
   private head(x: tf.Tensor): tf.Tensor3D {
     if (this.lm_head) return this.lm_head.forward(x) as tf.Tensor3D;
     return tidy(() => {
       const [B, T, C] = x.shape;
-      const logits = matMul2d(tf.reshape(x, [B * T, C]) as tf.Tensor2D, tf.transpose(this.embed_tokens.weight) as tf.Tensor2D);
+      const logits = matMul(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.embed_tokens.weight as tf.Tensor2D, { transposeB: true });
       return tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D;
     });
   }
