@@ -200,6 +200,10 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     expect(err).not.toBeNull();
     expect(Number(err)).toBeGreaterThanOrEqual(0);
     expect(Number(err)).toBeLessThan(1e-4);
+    // x·W_Q, x·W_K, x·W_V and Concat(heads)·W_O from the GPT's own ln_1, c_attn and c_proj match its q, k, v and attention output.
+    const errs = await page.$$eval('#arith-projections li[data-max-err], #arith-concat[data-max-err]', (els) => els.map((e) => Number((e as HTMLElement).dataset.maxErr)));
+    expect(errs).toHaveLength(4);
+    for (const e of errs) expect(e).toBeLessThan(1e-4);
     await page.screenshot({ path: join(shots, '2-arithmetic.png'), fullPage: true });
   });
 

@@ -7,25 +7,10 @@ import { tf } from '@tx/core';
 import type { WordTokenizer } from '@tx/tokenizer';
 import { corefReading } from '@tx/train';
 import { corefVerdict, winogradNote } from '../lib/honesty.js';
+import { readProjections } from './projections.js';
 import type { Inspection } from './run.js';
 
-/** One layer's attention projections and what goes in and out of them, for x·W_Q and Concat·W_O in the arithmetic view. */
-export interface LayerProjection {
-  /** The attention's input, ln_1(x): [T][C]. */
-  x: number[][];
-  /** c_attn: W_Q | W_K | W_V side by side, [C][3C] ([in, out]); its bias [3C] or null. */
-  wqkv: number[][];
-  bqkv: number[] | null;
-  /** c_proj = W_O: [C][C]; its bias [C] or null. */
-  wo: number[][];
-  bo: number[] | null;
-  /** The attention sublayer's output (Concat(heads)·W_O + b) as the model computes it: [T][C]. */
-  out: number[][];
-}
-
 export interface CorefInspection extends Inspection {
-  /** Per layer: the attention's input, weights and output. */
-  projections: LayerProjection[];
   /** Words of the text the vocabulary lacks (the model reads them as <unk>; `tokens` keeps their text). */
   unknown: string[];
 }
@@ -56,7 +41,9 @@ export async function inspectEncoder(model: Encoder, tokenizer: WordTokenizer, t
     const attention = await Promise.all(out.attention!.map(first));
     const [q, k, v] = await Promise.all((['q', 'k', 'v'] as const).map((which) => Promise.all(out.qkv!.map((l) => first(l[which])))));
     const knows = { words: tokenizer.words.length };
-    const projections = await readProjections(model, input);
+    // The sinusoidal input layer is private to Encoder; it is the same first step its forward pass takes.
+    const x0 = tf.tidy(() => (model as unknown as { input: { forward(t: tf.Tensor): tf.Tensor } }).input.forward(model.embed.forward(input)));
+    const projections = await readProjections([...model.h], x0, [...model.h].map((_, l) => l)).finally(() => x0.dispose());
     const result: CorefInspection = { tokens, ids, attention, q, k, v, causal: false, corefHead: [...model.config.pointerHead] as [number, number], unknown: [...unseen], unknownAt, projections, knownWords: knows.words, note: winogradNote(tokens, unknownAt, knows) };
     let p: number[] | null = null;
     if (out.pointer) {
@@ -75,36 +62,4 @@ export async function inspectEncoder(model: Encoder, tokenizer: WordTokenizer, t
     input.dispose();
     tf.dispose([out.hidden, ...(out.pointer ? [out.pointer] : []), ...out.attention!, ...out.qkv!.flatMap((l) => [l.q, l.k, l.v])]);
   }
-}
-
-/**
- * Each layer's ln_1(x), c_attn, c_proj and attention output, computed with
- * the model's own modules block by block (the encoder's forward pass in
- * steps), so the arithmetic view can show x·W_Q and Concat·W_O with the
- * numbers the model used. ids: int32 [1, T].
- */
-async function readProjections(model: Encoder, ids: tf.Tensor): Promise<LayerProjection[]> {
-  // The sinusoidal input layer is private to Encoder; it is the same step the forward pass takes first.
-  const input = (model as unknown as { input: { forward(t: tf.Tensor): tf.Tensor } }).input;
-  const tensors = tf.tidy(() => {
-    let x = input.forward(model.embed.forward(ids));
-    return [...model.h].map((block) => {
-      const xn = block.norm === 'pre' ? block.ln_1.forward(x) : x;
-      const out = block.attn.forward(xn).output;
-      x = block.forward(x).y;
-      return { xn, out, x: tf.keep(x) };
-    });
-  });
-  const first = async (t: tf.Tensor) => ((await t.array()) as number[][][])[0];
-  const layers: LayerProjection[] = [];
-  for (const [i, block] of [...model.h].entries()) {
-    const { c_attn, c_proj } = block.attn;
-    layers.push({
-      x: await first(tensors[i].xn), out: await first(tensors[i].out),
-      wqkv: (await c_attn.weight.array()) as number[][], bqkv: c_attn.bias ? ((await c_attn.bias.array()) as number[]) : null,
-      wo: (await c_proj.weight.array()) as number[][], bo: c_proj.bias ? ((await c_proj.bias.array()) as number[]) : null,
-    });
-  }
-  tf.dispose(tensors.flatMap((t) => [t.xn, t.out, t.x]));
-  return layers;
 }

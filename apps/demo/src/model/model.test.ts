@@ -46,6 +46,20 @@ describe('the @tx/blocks GPT in the views', () => {
       }
       expect(maxErr).toBeLessThan(1e-5);
       expect(r.loss).toBeGreaterThan(0);
+      // The layer read also comes with ln_1(x), c_attn and c_proj: x·W_Q + b_Q is its q, Concat(heads)·W_O + b_O its attention output.
+      expect(r.projections![1 - layer]).toBeNull();
+      const P = r.projections![layer]!;
+      let projErr = 0, outErr = 0;
+      for (let t = 0; t < 8; t++) {
+        const heads: number[] = [];
+        for (let head = 0; head < 2; head++) {
+          projErr = Math.max(projErr, maxDiff(projectRow(P.x[t], P.wqkv, P.bqkv, head * 4, head * 4 + 4), r.q[layer][head][t]), maxDiff(projectRow(P.x[t], P.wqkv, P.bqkv, 8 + head * 4, 12 + head * 4), r.k[layer][head][t]));
+          heads.push(...tokenArithmetic(r.q[layer][head][t], r.k[layer][head], r.v[layer][head], { query: t, causal: true }).output);
+        }
+        outErr = Math.max(outErr, maxDiff(projectRow(heads, P.wo, P.bo), P.out[t]));
+      }
+      expect(projErr).toBeLessThan(1e-5);
+      expect(outErr).toBeLessThan(1e-5);
     }
     await expect(inspect(model, tok, 'abc', { layer: 2 })).rejects.toThrow('layer 2: the model has layers 0..1');
     model.dispose();
@@ -225,7 +239,7 @@ describe('the coref encoder', () => {
     // x·W_Q, x·W_K, x·W_V from ln_1(x) and c_attn reproduce the model's q, k, v; Concat(heads)·W_O + b its attention output.
     let projErr = 0, outErr = 0;
     for (let layer = 0; layer < 2; layer++) for (let t = 0; t < 12; t++) {
-      const P = r.projections[layer];
+      const P = r.projections![layer]!;
       const heads: number[] = [];
       for (let head = 0; head < 2; head++) {
         const [C, d] = [8, 4];

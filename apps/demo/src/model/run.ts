@@ -8,6 +8,7 @@ import type { InspectData } from '../lib/data.js';
 import { poolFactor, splitRows } from '../lib/downsample.js';
 import { windowBatch } from '../lib/memory.js';
 import { lastRowIndex, nllSum, placeLastRows, poolMax } from './attention-device.js';
+import { MAX_PROJECTION_WEIGHTS, readProjections, type LayerProjection } from './projections.js';
 
 export interface Inspection extends InspectData {
   /** Per layer, per head: [T][D] arrays of queries, keys, values (of the first window); [] for a layer not read. */
@@ -16,6 +17,8 @@ export interface Inspection extends InspectData {
   v: number[][][][];
   /** Keys after the query are masked (a GPT); default true. An encoder's are not. */
   causal?: boolean;
+  /** Per layer, what goes into and out of its attention (first window), or null where not read: x·W_Q and Concat·W_O in the arithmetic view. */
+  projections?: Array<LayerProjection | null>;
 }
 
 /** The characters of `text` a character tokenizer has never seen (they are left out); none for BPE or with <unk>. */
@@ -108,6 +111,18 @@ export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { 
       tf.dispose(read);
     }
     const [q, k, v] = qkv;
+    // The layer's projections for the arithmetic view, on the first window, where c_attn is small enough to read back.
+    const C = model.config.nEmbd;
+    let projections: Array<LayerProjection | null> | undefined;
+    if (3 * C * C <= MAX_PROJECTION_WEIGHTS) {
+      const window = tf.tensor2d([ids.slice(0, T)], [1, T], 'int32');
+      const x0 = tidy(() => tf.add(model.wte.forward(window), model.wpe.forward(T, 0)));
+      try {
+        projections = await readProjections([...model.h], x0, [layer]);
+      } finally {
+        tf.dispose([window, x0]);
+      }
+    }
     const H = model.config.nHead, side = Math.ceil(N / factor);
     const empty = () => [] as never[];
     return {
@@ -120,6 +135,7 @@ export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { 
       q: Array.from({ length: L }, (_, l) => (l === layer ? q : empty())),
       k: Array.from({ length: L }, (_, l) => (l === layer ? k : empty())),
       v: Array.from({ length: L }, (_, l) => (l === layer ? v : empty())),
+      ...(projections ? { projections } : {}),
     };
   } finally {
     tf.dispose([...rows.flat(), ...losses]);

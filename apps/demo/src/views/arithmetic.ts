@@ -8,7 +8,6 @@ import { headColor } from '../lib/colors.js';
 import { displayToken } from '../lib/data.js';
 import { h, select } from '../dom.js';
 import type { Inspection } from '../model/run.js';
-import type { CorefInspection } from '../model/coref.js';
 
 export class ArithmeticView {
   readonly root = h('div.arithmetic');
@@ -106,11 +105,11 @@ export class ArithmeticView {
   /**
    * Where q, k and v come from: x (the layer's input after ln_1) times the
    * head's columns of W_Q, W_K and W_V, plus their biases, with the model's
-   * numbers, checked against the q, k, v the model returned. Only for a model
-   * whose projections were read (the coref encoder).
+   * numbers, checked against the q, k, v the model returned. Only where the
+   * projections were read (c_attn small enough: the built-in models, not GPT-2).
    */
   private projectionSteps(dk: number): HTMLElement | string {
-    const P = (this.data as Partial<CorefInspection>).projections?.[this.layer];
+    const P = this.data!.projections?.[this.layer];
     if (!P) return '';
     const data = this.data!;
     const C = P.x[0].length, t = this.token, hd = this.head;
@@ -135,7 +134,7 @@ export class ArithmeticView {
 
   /** After the heads: Concat(head_1 … head_h) · W_O + b, the attention's output for the token, checked against the model's. */
   private concatStep(): HTMLElement | string {
-    const P = (this.data as Partial<CorefInspection>).projections?.[this.layer];
+    const P = this.data!.projections?.[this.layer];
     if (!P) return '';
     const data = this.data!;
     const t = this.token, H = data.q[this.layer].length;
