@@ -68,7 +68,7 @@ function parseStep(json: unknown, where: string, trustPattern: boolean): Step {
       return (tokens) => tokens.map((t, i) => t.replaceAll(replacement, i === 0 && scheme !== 'never' ? '' : ' '));
     }
     case 'ByteLevel':
-      return byteLevel;
+      return byteLevelDecoder();
     default:
       throw new TokenizerError(`${where}.type: expected a supported decoder (${SUPPORTED}), found ${describeValue(d.type)}`);
   }
@@ -113,17 +113,38 @@ function strip(token: string, content: string, start: number, stop: number): str
   return token.slice(a, b);
 }
 
-let byteOf: Map<string, number> | null = null;
+/** Token strings whose bytes a ByteLevel decoder remembers, at most (the cache is cleared when full). */
+const BYTE_CACHE_LIMIT = 100_000;
 
-/** Each token's characters as GPT-2's bytes (a token with other characters: its own UTF-8), all decoded as one UTF-8 text. */
-function byteLevel(tokens: string[]): string[] {
-  byteOf ??= new Map(bytesToUnicode().map((ch, b) => [ch, b]));
-  const bytes: number[] = [];
+/**
+ * Each token's characters as GPT-2's bytes (a token with other characters: its
+ * own UTF-8), all decoded as one UTF-8 text. Tokens repeat, so each decoder
+ * remembers their bytes.
+ */
+function byteLevelDecoder(): Step {
+  const byteOf = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
   const encoder = new TextEncoder();
-  for (const token of tokens) {
+  const cache = new Map<string, Uint8Array>();
+  const spell = (token: string): Uint8Array => {
     const chars = Array.from(token);
-    if (chars.every((ch) => byteOf!.has(ch))) for (const ch of chars) bytes.push(byteOf!.get(ch)!);
-    else for (const b of encoder.encode(token)) bytes.push(b);
-  }
-  return [utf8.decode(Uint8Array.from(bytes))];
+    return chars.every((ch) => byteOf.has(ch)) ? Uint8Array.from(chars, (ch) => byteOf.get(ch)!) : encoder.encode(token);
+  };
+  return (tokens) => {
+    const parts: Uint8Array[] = new Array(tokens.length);
+    let total = 0;
+    for (let i = 0; i < tokens.length; i++) {
+      let bytes = cache.get(tokens[i]);
+      if (bytes === undefined) {
+        bytes = spell(tokens[i]);
+        if (cache.size >= BYTE_CACHE_LIMIT) cache.clear();
+        cache.set(tokens[i], bytes);
+      }
+      parts[i] = bytes;
+      total += bytes.length;
+    }
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const bytes of parts) for (let j = 0; j < bytes.length; j++) out[at++] = bytes[j];
+    return [utf8.decode(out)];
+  };
 }

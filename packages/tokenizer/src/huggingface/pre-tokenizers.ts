@@ -108,8 +108,10 @@ function parseStep(step: Record<string, unknown>, where: string, trustPattern: b
     }
     case 'Digits': {
       const individual = flag(step.individual_digits, `${where}.individual_digits`, false);
-      const digit = /^\p{N}$/u;
-      return (piece, first, emit) => splitPiece(piece, first, charSpans(piece, (c) => digit.test(c)), individual ? 'Isolated' : 'Contiguous', emit);
+      // Each digit (Isolated) or each run of digits (Contiguous) is a piece, and so is the text between:
+      // one regex scan, not a test per character.
+      const digits = compilePattern(individual ? '\\p{N}' : '\\p{N}+');
+      return (piece, first, emit) => isolate(piece, first, digits, emit);
     }
     default:
       throw new TokenizerError(`${where}.type: expected a supported pre-tokenizer (${SUPPORTED}), found ${describeValue(step.type)}`);

@@ -141,11 +141,12 @@ export class HuggingFaceTokenizer implements Tokenizer {
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
     const skip = options.skipSpecialTokens ?? true;
     const tokens: string[] = [];
-    ids.forEach((id, i) => {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
       const token = Number.isInteger(id) ? this.tokens[id] : undefined;
       if (token === undefined) throw new TokenizerError(`ids[${i}]: expected a token id of this vocabulary (0 to ${this.vocabSize - 1}, not a gap), found ${id}`);
       if (!(skip && this.special.has(id))) tokens.push(token);
-    });
+    }
     return this.decoder(tokens);
   }
 
