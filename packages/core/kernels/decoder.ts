@@ -11,8 +11,10 @@
 //   logits = normF(x) · head      (head absent: tied, the embedding's rows)
 //
 // Implemented: LayerNorm, learned positions, GELU (exact or tanh) or ReLU, as
-// many key/value heads as query heads (GPT-2). The description's other
-// settings (RMSNorm, RoPE, a SiLU gate, fewer KV heads) are refused by the
+// many key/value heads as query heads of dModel / heads each, the whole
+// context, q, k and v in one projection (GPT-2). The description's other
+// settings (RMSNorm, RoPE and its base, a SiLU gate, fewer KV heads, another
+// head size, a sliding window, q, k and v apart) are refused by the
 // TypeScript side until written here.
 //
 // One row goes through matvec (weights read once, straight from tfjs's
@@ -232,13 +234,14 @@ export function decodeScratch(C: i32, H: i32, F: i32, T: i32, rows: i32): usize 
  * are in the caches): append their keys and values, and write the logits [V]
  * of the token after the last at `logits` (unless 0: a prompt's earlier blocks). pos + n <= T; scratch holds
  * decodeScratch(C, H, F, T, n) bytes. The layer description (kernels/table.mjs):
- * activation 0 exact GELU, 1 tanh GELU, 2 ReLU; norm, gated, positions and
- * kvHeads as the TypeScript side allows (see above). C and C / H must be multiples of 4.
+ * activation 0 exact GELU, 1 tanh GELU, 2 ReLU; norm, gated, positions,
+ * ropeTheta, kvHeads, headDim and window as the TypeScript side allows (see
+ * above). C and C / H must be multiples of 4.
  */
 export function decode(
   table: usize, tokens: usize, n: i32, pos: i32,
   L: i32, H: i32, kvHeads: i32, C: i32, F: i32, V: i32, T: i32,
-  norm: i32, activation: i32, gated: bool, positions: i32, eps: f32,
+  norm: i32, activation: i32, gated: bool, positions: i32, eps: f32, ropeTheta: f32, headDim: i32, window: i32,
   kCache: usize, vCache: usize, logits: usize, scratch: usize,
 ): void {
   const d = C / H;

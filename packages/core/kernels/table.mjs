@@ -81,11 +81,12 @@ export const kernels = {
   decode: {
     from: './decoder',
     // The layer description (see src/kernels/decoder.ts's DecoderLayout): norm 0 LayerNorm, 1 RMSNorm;
-    // activation 0 GELU, 1 tanh GELU, 2 ReLU, 3 SiLU; positions 0 learned, 1 RoPE.
+    // activation 0 GELU, 1 tanh GELU, 2 ReLU, 3 SiLU; positions 0 learned, 1 RoPE (base ropeTheta);
+    // window 0: the whole context.
     args: {
       weights: 'in', tokens: 'in', n: 'i32', pos: 'i32',
       layers: 'i32', heads: 'i32', kvHeads: 'i32', dModel: 'i32', dFF: 'i32', vocab: 'i32', context: 'i32',
-      norm: 'i32', activation: 'i32', gated: 'bool', positions: 'i32', eps: 'f32',
+      norm: 'i32', activation: 'i32', gated: 'bool', positions: 'i32', eps: 'f32', ropeTheta: 'f32', headDim: 'i32', window: 'i32',
       kCache: 'inout', vCache: 'inout', logits: 'out?',
     },
     split: 'one',
@@ -105,9 +106,13 @@ export const sizes = {
 /**
  * The fused decoder's weight table (decode's `weights`): the header's slots,
  * then each layer's, one u32 offset each (0 for an absent bias, or gate, or
- * head: a tied head reads the embedding's rows). Linear weights are [in, out].
+ * head: a tied head reads the embedding's rows; qkv, or q, k and v held
+ * apart). Linear weights are [in, out].
  */
 export const decoderSlots = {
   header: ['embed', 'positions', 'normF', 'normFBias', 'head'],
-  layer: ['norm1', 'norm1Bias', 'qkv', 'qkvBias', 'proj', 'projBias', 'norm2', 'norm2Bias', 'up', 'upBias', 'gate', 'gateBias', 'down', 'downBias'],
+  layer: [
+    'norm1', 'norm1Bias', 'qkv', 'qkvBias', 'q', 'qBias', 'k', 'kBias', 'v', 'vBias',
+    'proj', 'projBias', 'norm2', 'norm2Bias', 'up', 'upBias', 'gate', 'gateBias', 'down', 'downBias',
+  ],
 };

@@ -37,7 +37,7 @@ export type { WebGPUCounts } from './webgpu/counter.js';
 // The ops (src/ops/, one file each: tfjs reference, gradient, wasm kernel, and the choice between them).
 export * from './ops/all.generated.js';
 export { FusedDecoder, unsupported } from './kernels/decoder.js';
-export type { Affine, DecoderLayerWeights, DecoderLayout, DecoderWeights } from './kernels/decoder.js';
+export type { Affine, DecoderLayerWeights, DecoderLayout, DecoderWeights, SeparateQKV } from './kernels/decoder.js';
 export type { KernelsInfo, UseKernelsOptions } from './kernels/install.js';
 export type { KernelSimd } from './kernels/wasm.js';
 export type { LinearOptions } from './linear.js';

@@ -33,7 +33,7 @@ function randomWeights(rng: Rng, bias: boolean, tied = false): DecoderWeights {
 }
 
 const disposeWeights = (w: DecoderWeights) =>
-  tf.dispose([w.embed, w.positions, w.head, ...w.normF, ...w.layers.flatMap((l) => Object.values(l).flat())].filter((x): x is tf.Tensor => x !== null));
+  tf.dispose([w.embed, w.positions, w.head, ...w.normF, ...w.layers.flatMap((l) => Object.values(l).flat(2))].filter((x): x is tf.Tensor => x !== null));
 
 describe('FusedDecoder', () => {
   beforeAll(async () => {
@@ -86,6 +86,14 @@ describe('FusedDecoder', () => {
     expect(unsupported({ ...layout, activation: 'silu', gated: true })).toBe('a gated or SiLU feed-forward');
     expect(unsupported({ ...layout, kvHeads: 1 })).toBe('fewer key/value heads than query heads');
     expect(unsupported({ ...layout, dModel: 18, heads: 2 })).toBe('widths that are not multiples of 4');
+    expect(unsupported({ ...layout, headDim: 16 })).toBe('a head size other than dModel / heads');
+    expect(unsupported({ ...layout, headDim: 8, window: 70 })).toBeNull(); // what GPT-2 has anyway: heads of dModel / heads, the whole context
+    expect(unsupported({ ...layout, window: 32 })).toBe('a sliding window');
+    const [q, k, v] = [0, 1, 2].map(() => [tf.zeros([16, 16]), null] as [tf.Tensor, null]);
+    const apart = { ...weights, layers: weights.layers.map((l) => ({ ...l, qkv: { q, k, v } })) };
+    expect(unsupported(layout, apart)).toBe('q, k and v held apart');
+    expect(FusedDecoder.create(layout, apart)).toBeNull();
+    tf.dispose([q[0], k[0], v[0]]);
     expect(FusedDecoder.create({ ...layout, norm: 'rmsNorm' }, weights)).toBeNull();
     disposeWeights(weights);
   });

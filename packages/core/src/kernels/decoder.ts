@@ -7,8 +7,9 @@
 // scheme, key/value heads) and lends its weights by name (DecoderWeights);
 // the kernel runs what the description says. GPT-2's description runs today;
 // a description the kernel has no code for yet (RMSNorm, RoPE, a SiLU gate,
-// fewer key/value heads: the Llama family) is refused by create(), with the
-// reason from unsupported(), and the session keeps tfjs's forward.
+// fewer key/value heads, a head size of its own, a sliding window, q, k and v
+// held apart: the Llama family) is refused by create(), with the reason from
+// unsupported(), and the session keeps tfjs's forward.
 //
 // The job goes to the kernel module directly (install.ts's run), not through
 // tfjs's engine: a step is ~150 µs of work, and a tfjs kernel call, its
@@ -41,15 +42,29 @@ export interface DecoderLayout {
   gated: boolean;
   /** Learned position embeddings added to the tokens', or RoPE rotating q and k. */
   positions: 'learned' | 'rope';
+  /** RoPE's base (with positions 'rope': Llama 2's 10,000, Llama 3's 500,000). */
+  ropeTheta?: number;
+  /** The size of a head, where it is not dModel / heads (some Llama-family models). */
+  headDim?: number;
+  /** How far back a query sees (Mistral's sliding window), where it does not see the whole context. */
+  window?: number;
 }
 
 /** A weight and its optional bias (or norm gain and optional bias). */
 export type Affine = [tf.Tensor, tf.Tensor | null];
 
-/** One layer's weights, as the model holds them (Linear weights [in, out]); qkv is q, k and v side by side. */
+/** The query, key and value projections held apart (Hugging Face's q_proj, k_proj, v_proj). */
+export interface SeparateQKV {
+  q: Affine;
+  k: Affine;
+  v: Affine;
+}
+
+/** One layer's weights, as the model holds them (Linear weights [in, out]). */
 export interface DecoderLayerWeights {
   norm1: Affine;
-  qkv: Affine;
+  /** q, k and v side by side in one projection [C, (heads + 2 kvHeads) headDim] (GPT-2's c_attn), or held apart. */
+  qkv: Affine | SeparateQKV;
   proj: Affine;
   norm2: Affine;
   up: Affine;
@@ -76,14 +91,17 @@ const POSITIONS = { learned: 0, rope: 1 } as const;
 /** Tokens per kernel call: a longer prompt goes in blocks of this many rows, so the scratch stays small. */
 const ROWS = 64;
 
-/** Why the fused kernel cannot run this description (what kernels/decoder.ts has no code for yet), or null when it can. */
-export function unsupported(layout: DecoderLayout): string | null {
+/** Why the fused kernel cannot run this description, or these weights (what kernels/decoder.ts has no code for yet), or null when it can. */
+export function unsupported(layout: DecoderLayout, weights?: DecoderWeights): string | null {
   const { dModel, heads, dFF } = layout;
   if (layout.norm !== 'layerNorm') return `norm ${layout.norm}`;
   if (layout.positions !== 'learned') return `positions ${layout.positions}`;
   if (layout.gated || layout.activation === 'silu') return 'a gated or SiLU feed-forward';
   if (layout.kvHeads !== heads) return 'fewer key/value heads than query heads';
+  if (layout.headDim !== undefined && layout.headDim * heads !== dModel) return 'a head size other than dModel / heads';
+  if (layout.window !== undefined && layout.window < layout.context) return 'a sliding window';
   if (dModel % 4 !== 0 || dFF % 4 !== 0 || dModel % heads !== 0 || (dModel / heads) % 4 !== 0) return 'widths that are not multiples of 4';
+  if (weights?.layers.some((l) => !Array.isArray(l.qkv))) return 'q, k and v held apart';
   return null;
 }
 
@@ -113,7 +131,7 @@ export class FusedDecoder implements Decoder {
   /** A decoder for this description and these weights, or null when @tx's wasm kernels are off or the kernel cannot run it (unsupported). */
   static create(layout: DecoderLayout, weights: DecoderWeights): FusedDecoder | null {
     const loaded = loadedKernels();
-    if (!kernelsActive() || !loaded || unsupported(layout) !== null) return null;
+    if (!kernelsActive() || !loaded || unsupported(layout, weights) !== null) return null;
     return new FusedDecoder(layout, weights, loaded.backend);
   }
 
@@ -175,6 +193,7 @@ export class FusedDecoder implements Decoder {
     return {
       layers: l.layers, heads: l.heads, kvHeads: l.kvHeads, dModel: l.dModel, dFF: l.dFF, vocab: l.vocab, context: l.context,
       norm: NORMS[l.norm], activation: ACTIVATIONS[l.activation], gated: l.gated, positions: POSITIONS[l.positions], eps: l.normEps,
+      ropeTheta: l.ropeTheta ?? 0, headDim: l.headDim ?? l.dModel / l.heads, window: l.window ?? 0,
     };
   }
 
@@ -184,8 +203,10 @@ export class FusedDecoder implements Decoder {
     const header: Record<(typeof DECODER_SLOTS.header)[number], tf.Tensor | null> = { embed: w.embed, positions: w.positions, normF: w.normF[0], normFBias: w.normF[1], head: w.head };
     const entries: (readonly [string, tf.Tensor | null])[] = DECODER_SLOTS.header.map((name) => [name, header[name]] as const);
     w.layers.forEach((l, i) => {
+      const [qkv, apart] = Array.isArray(l.qkv) ? [l.qkv, null] : [[null, null] as const, l.qkv];
       const slot: Record<(typeof DECODER_SLOTS.layer)[number], tf.Tensor | null> = {
-        norm1: l.norm1[0], norm1Bias: l.norm1[1], qkv: l.qkv[0], qkvBias: l.qkv[1], proj: l.proj[0], projBias: l.proj[1], norm2: l.norm2[0], norm2Bias: l.norm2[1],
+        norm1: l.norm1[0], norm1Bias: l.norm1[1], qkv: qkv[0], qkvBias: qkv[1], proj: l.proj[0], projBias: l.proj[1], norm2: l.norm2[0], norm2Bias: l.norm2[1],
+        q: apart?.q[0] ?? null, qBias: apart?.q[1] ?? null, k: apart?.k[0] ?? null, kBias: apart?.k[1] ?? null, v: apart?.v[0] ?? null, vBias: apart?.v[1] ?? null,
         up: l.up[0], upBias: l.up[1], gate: l.gate?.[0] ?? null, gateBias: l.gate?.[1] ?? null, down: l.down[0], downBias: l.down[1],
       };
       entries.push(...DECODER_SLOTS.layer.map((name) => [`layers.${i}.${name}`, slot[name]] as const));
