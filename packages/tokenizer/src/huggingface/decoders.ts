@@ -93,7 +93,7 @@ function byteFallback(tokens: string[]): string[] {
     bytes = [];
   };
   for (const token of tokens) {
-    if (byteToken.test(token)) {
+    if (token.startsWith('<0x') && byteToken.test(token)) { // the cheap test first: most tokens are not bytes
       bytes.push(parseInt(token.slice(3, -1), 16));
     } else {
       flush();
