@@ -47,8 +47,7 @@ export class Linear extends Module {
     }
     return tf.tidy(() => {
       const flat = tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D;
-      let y: tf.Tensor = matMul(flat, this.weight as tf.Tensor2D);
-      if (this.bias) y = tf.add(y, this.bias);
+      const y = matMul(flat, this.weight as tf.Tensor2D, { bias: this.bias });
       return tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
     });
   }

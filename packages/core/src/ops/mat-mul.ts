@@ -21,11 +21,15 @@ import { bufferOf, differentiable, kernelScratch, run } from './define.js';
 export interface MatMulOptions {
   /** Multiply by bᵀ: b is [N, K] (a tied output layer reading the embedding's rows). Default false. */
   transposeB?: boolean;
+  /** [N], added to every row: on webgpu in the product's own dispatch (tfjs's fused matMul), an add elsewhere. Default none. */
+  bias?: tf.Tensor | null;
 }
 
-/** a [M, K] · b [K, N] (or bᵀ with b [N, K]) -> [M, N], with a gradient that stays on the fast path of either backend. */
-export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, { transposeB = false }: MatMulOptions = {}): tf.Tensor2D {
-  return product({ transposeB }, a, b) as tf.Tensor2D;
+/** a [M, K] · b [K, N] (or bᵀ with b [N, K]) (+ bias [N]) -> [M, N], with a gradient that stays on the fast path of either backend. */
+export function matMul(a: tf.Tensor2D, b: tf.Tensor2D, { transposeB = false, bias = null }: MatMulOptions = {}): tf.Tensor2D {
+  if (!bias) return product({ transposeB }, a, b) as tf.Tensor2D;
+  if (tf.getBackend() === 'webgpu') return productWithBias({ transposeB }, a, b, bias) as tf.Tensor2D;
+  return tf.tidy(() => tf.add(product({ transposeB }, a, b), bias) as tf.Tensor2D);
 }
 
 /** The product with each backend's fast transposes: flags with @tx's kernels and on webgpu (its shader reads either layout), explicit transposes with tfjs-wasm's and cpu's. */
@@ -34,10 +38,19 @@ function times(x: tf.Tensor, y: tf.Tensor, tx: boolean, ty: boolean): tf.Tensor 
   return tf.matMul(tx ? tf.transpose(x) : x, ty ? tf.transpose(y) : y);
 }
 
+// y = a b: da = dy bᵀ, db = aᵀ dy;  y = a bᵀ: da = dy b, db = dyᵀ a
+const productGrads = (dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor, transposeB: boolean) =>
+  transposeB ? [times(dy, b, false, false), times(dy, a, true, false)] : [times(dy, b, false, true), times(a, dy, true, false)];
+
 const product = differentiable(({ transposeB }: { transposeB: boolean }) => ({
   forward: (a, b) => ({ value: times(a, b, false, transposeB), saved: [a, b] }),
-  // y = a b: da = dy bᵀ, db = aᵀ dy;  y = a bᵀ: da = dy b, db = dyᵀ a
-  backward: (dy, [a, b]) => (transposeB ? [times(dy, b, false, false), times(dy, a, true, false)] : [times(dy, b, false, true), times(a, dy, true, false)]),
+  backward: (dy, [a, b]) => productGrads(dy, a, b, transposeB),
+}));
+
+// On webgpu: the bias added by the product's shader (one dispatch, not two); its gradient is dy's column sums.
+const productWithBias = differentiable(({ transposeB }: { transposeB: boolean }) => ({
+  forward: (a, b, bias) => ({ value: tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeB, bias }), saved: [a, b] }),
+  backward: (dy, [a, b]) => [...productGrads(dy, a, b, transposeB), tf.sum(dy, 0)],
 }));
 
 // The wasm binding: tfjs's BatchMatMul, replaced while @tx's kernels are on. Shapes it does not

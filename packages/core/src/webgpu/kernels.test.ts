@@ -9,6 +9,7 @@ import { attention, selfAttention } from '../ops/attention.js';
 import { crossEntropy } from '../ops/cross-entropy.js';
 import { gelu } from '../ops/gelu.js';
 import { layerNorm } from '../ops/layer-norm.js';
+import { matMul } from '../ops/mat-mul.js';
 import { maxAbsDifference, readFixture, skipWebGPU } from '../testing.js';
 import { tf } from '../tf.js';
 import { countWebGPU } from './counter.js';
@@ -189,4 +190,17 @@ describe.skipIf(skipWebGPU)('the WGSL kernels on webgpu', () => {
     },
     120_000,
   );
+
+  it.each([false, true])('matMul adds a bias in the product\'s own dispatch (transposeB %s), with its gradients', async (transposeB) => {
+    const a = tf.tensor2d([[1, 2, 3], [-1, 0, 2]]);
+    const b = transposeB ? tf.tensor2d([[1, 0, 2], [0.5, -1, 1]]) : tf.tensor2d([[1, 0.5], [0, -1], [2, 1]]);
+    const bias = tf.tensor1d([10, -10]);
+    const dy = tf.tensor2d([[1, 2], [3, -1]]);
+    const { result: y, counts } = await countWebGPU(() => matMul(a, b, { transposeB, bias }));
+    expect(counts.dispatches).toBe(1);
+    expect(await values(y)).toEqual([17, -8.5, 13, -8.5]); // [[1 + 6, 0.5 - 2 + 3], [-1 + 4, -0.5 + 2]] + bias
+    const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(matMul(x as tf.Tensor2D, w as tf.Tensor2D, { transposeB, bias: c }), dy)))([a, b, bias]);
+    expect(await values(grads[0])).toEqual([2, -2, 4, 2.5, 1, 5]); // dy bᵀ
+    expect(await values(grads[2])).toEqual([4, 1]); // dy's column sums
+  }, 120_000);
 });
