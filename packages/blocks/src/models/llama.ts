@@ -16,7 +16,7 @@
 // The reference is transformers' src/transformers/models/llama/modeling_llama.py
 // (v4.46); tooling/fixtures/hf_llama.py writes its forward in plain torch.
 import { Linear, Module, ModuleDict, ModuleList, Rng, ShapeError, StateDictError, formatShape, matMul, tf, tidy } from '@tx/core';
-import type { DecoderLayout, LanguageModel, SessionOptions, StateDict } from '@tx/core';
+import type { Affine, DecoderLayout, DecoderWeights, LanguageModel, SessionOptions, StateDict } from '@tx/core';
 import { KVCache } from '@tx/attention';
 import { RotaryEmbedding } from '@tx/positional';
 import { GPTSession } from '../decoding/session.js';
@@ -154,21 +154,41 @@ export class Llama extends Module implements LanguageModel {
     return Array.from({ length: this.config.nLayer }, () => new KVCache());
   }
 
-  /** The layer description @tx/core's fused decoder reads: RMSNorm, a SiLU gate, RoPE and nKvHead key/value heads. */
+  /** The layer description @tx/core's fused decoder reads: RMSNorm, a SiLU gate, RoPE (its base, the head size), nKvHead key/value heads, Mistral's window. */
   decoderLayout(): DecoderLayout {
     const c = this.config;
-    return { layers: c.nLayer, heads: c.nHead, kvHeads: c.nKvHead, dModel: c.nEmbd, dFF: c.intermediateSize, vocab: c.vocabSize, context: c.blockSize, norm: 'rmsNorm', normEps: c.rmsNormEps, activation: 'silu', gated: true, positions: 'rope' };
+    return {
+      layers: c.nLayer, heads: c.nHead, kvHeads: c.nKvHead, dModel: c.nEmbd, dFF: c.intermediateSize, vocab: c.vocabSize, context: c.blockSize,
+      norm: 'rmsNorm', normEps: c.rmsNormEps, activation: 'silu', gated: true, positions: 'rope', ropeTheta: c.ropeTheta, headDim: c.headDim,
+      ...(c.slidingWindow !== null ? { window: c.slidingWindow } : {}),
+    };
   }
 
   /**
-   * No weights for the fused decoder yet, so sessions decode through tfjs:
-   * its layout has no place for what a Llama adds beyond the kernel's
-   * description (RoPE's base ropeTheta, a headDim other than dModel / heads,
-   * Mistral's window), and its qkv slot wants q, k and v side by side, which
-   * this model holds as three Linears (HF's names).
+   * The weights by their place in the layout (the variables themselves, read
+   * in place: q, k and v held apart as HF's three Linears; the head null when
+   * tied), or null in training mode. Until the kernel runs this layout
+   * (@tx/core's unsupported names what it lacks), sessions decode through tfjs.
    */
-  decoderWeights(): null {
-    return null;
+  decoderWeights(): DecoderWeights | null {
+    if (this.training) return null;
+    const affine = (l: { weight: tf.Variable; bias: tf.Variable | null }): Affine => [l.weight, l.bias];
+    const gain = (n: RMSNorm): Affine => [n.weight, null];
+    return {
+      embed: this.embed_tokens.weight,
+      positions: null,
+      normF: gain(this.norm),
+      head: this.lm_head ? this.lm_head.weight : null,
+      layers: [...this.layers].map((l) => ({
+        norm1: gain(l.input_layernorm),
+        qkv: { q: affine(l.self_attn.q_proj), k: affine(l.self_attn.k_proj), v: affine(l.self_attn.v_proj) },
+        proj: affine(l.self_attn.o_proj),
+        norm2: gain(l.post_attention_layernorm),
+        up: affine(l.mlp.up_proj),
+        gate: affine(l.mlp.gate_proj),
+        down: affine(l.mlp.down_proj),
+      })),
+    };
   }
 
   /** A decoding session for @tx/generate: feeds ids, returns the next token's logits (blocks' GPTSession, which needs only SessionModel). */
