@@ -106,7 +106,7 @@ export class BpeModel {
         if (!va || !vb || !vm) {
           throw new TokenizerError(`merge ${rank}: expected ids of ordinary tokens, found [${a}, ${b}] -> ${merged}, which names an unknown or special id`);
         }
-        if (vm.length !== va.length + vb.length || bytesKey(vm) !== bytesKey(va) + bytesKey(vb)) {
+        if (vm.length !== va.length + vb.length || this.keys[merged] !== this.keys[a] + this.keys[b]) {
           throw new TokenizerError(`merge ${rank}: expected token ${merged} to be the bytes of ${a} followed by ${b}, found other bytes`);
         }
         if (this.pairs.get(a, b, MISSING) === MISSING) this.pairs.set(a, b, rank); // first listing wins

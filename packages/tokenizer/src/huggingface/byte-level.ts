@@ -27,14 +27,14 @@ export type MergeIds = readonly (readonly [number, number, number])[];
 
 /** BpeTokenizer's encoder for a byte-level vocabulary (token -> id) and its merges, or null when a byte has no token. */
 export function byteLevelEncoder(vocab: ReadonlyMap<string, number>, merges: MergeIds, ignoreMerges: boolean): PieceEncoder | null {
-  const byteOf = new Map(bytesToUnicode().map((char, byte) => [char, byte]));
+  const table = bytesToUnicode();
+  for (const char of table) if (!vocab.has(char)) return null;
+  // The table's characters are single UTF-16 units below U+0144: a byte per char code, -1 for the rest.
+  const byteOf = new Int16Array(0x144).fill(-1);
+  table.forEach((char, byte) => (byteOf[char.charCodeAt(0)] = byte));
   const bytes: (Uint8Array | null)[] = [];
-  for (const [token, id] of vocab) {
-    const spelled = Array.from(token, (char) => byteOf.get(char) ?? -1);
-    bytes[id] = spelled.length > 0 && !spelled.includes(-1) ? Uint8Array.from(spelled) : null;
-  }
+  for (const [token, id] of vocab) bytes[id] = spell(token, byteOf);
   for (let id = 0; id < bytes.length; id++) bytes[id] ??= null; // ids no token uses
-  for (const char of byteOf.keys()) if (!vocab.has(char)) return null;
 
   const listedLater = new PairTable(merges.length);
   const kept: [number, number, number][] = [];
@@ -45,4 +45,17 @@ export function byteLevelEncoder(vocab: ReadonlyMap<string, number>, merges: Mer
     kept.push([left, right, merged]);
   }
   return new PieceEncoder(new BpeModel({ vocab: bytes, merges: kept.reverse() }), ignoreMerges);
+}
+
+/** A token's bytes, or null if a character of it spells no byte. */
+function spell(token: string, byteOf: Int16Array): Uint8Array | null {
+  if (token === '') return null;
+  const out = new Uint8Array(token.length);
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    const byte = code < byteOf.length ? byteOf[code] : -1;
+    if (byte === -1) return null;
+    out[i] = byte;
+  }
+  return out;
 }
