@@ -37,14 +37,17 @@ export function byteLevelEncoder(vocab: ReadonlyMap<string, number>, merges: Mer
   for (let id = 0; id < bytes.length; id++) bytes[id] ??= null; // ids no token uses
 
   const listedLater = new PairTable(merges.length);
-  const kept: [number, number, number][] = [];
+  const drop = new Uint8Array(merges.length);
+  let dropped = 0;
   for (let i = merges.length - 1; i >= 0; i--) {
-    const [left, right, merged] = merges[i];
-    if (listedLater.get(left, right, 0) === 1 || !bytes[left] || !bytes[right]) continue;
-    listedLater.set(left, right, 1);
-    kept.push([left, right, merged]);
+    const [left, right] = merges[i];
+    if (listedLater.get(left, right, 0) === 1 || !bytes[left] || !bytes[right]) {
+      drop[i] = 1;
+      dropped++;
+    } else listedLater.set(left, right, 1);
   }
-  return new PieceEncoder(new BpeModel({ vocab: bytes, merges: kept.reverse() }), ignoreMerges);
+  const kept = dropped === 0 ? merges : merges.filter((_, i) => drop[i] === 0);
+  return new PieceEncoder(new BpeModel({ vocab: bytes, merges: kept }), ignoreMerges);
 }
 
 /** A token's bytes, or null if a character of it spells no byte. */
