@@ -10,7 +10,7 @@
 // each sum dweight and dbias down a slice of columns.
 import { jobs } from '../kernels/jobs.generated.js';
 import { tf } from '../tf.js';
-import { BUILTINS, grid } from '../webgpu/program.js';
+import { BUILTINS, grid, ROW_SUM } from '../webgpu/program.js';
 import { bufferOf, differentiable, onWasm, onWebGPU, run, runProgram, wasmKernel, webgpuKernel } from './define.js';
 
 /**
@@ -78,19 +78,7 @@ const fused = differentiable((settings: { eps: number; bias: boolean }) => ({
   backward: (dy, [x, weight, mean, rstd]) => backwardKernel({ x, weight, mean, rstd, dy }, settings),
 }));
 
-// The WebGPU binding. A row's sums: each of a workgroup's 64 threads takes every 64th column, then a tree.
-const ROW_SUM = `var<workgroup> red: array<f32, 64>;
-fn rowSum(v: f32, t: u32) -> f32 {
-  red[t] = v;
-  workgroupBarrier();
-  for (var w = 32u; w > 0u; w = w >> 1u) {
-    if (t < w) { red[t] += red[t + w]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}`;
+// The WebGPU binding.
 
 // x [N, C], weight, bias [C] -> y [N, C], mean [N], rstd [N]: one workgroup per row.
 const gpuForward = webgpuKernel('TxLayerNorm', ({ inputs: { x, weight, bias }, attrs, backend }) => {

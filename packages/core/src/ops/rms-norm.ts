@@ -4,18 +4,21 @@
 //   x̂ = x · rstd, rstd = 1 / √(mean(x²) + eps);   y = x̂ · w
 //   dx = rstd · (g - x̂ · mean(g · x̂)), g = dy · w;   dw = Σ dy · x̂
 //
-// On wasm with @tx's kernels, one pass each way (kernels/rmsnorm.ts);
-// elsewhere the tfjs ops below, differentiated by tfjs.
+// On wasm with @tx's kernels, one pass each way (kernels/rmsnorm.ts); on
+// webgpu one dispatch each way (as layer-norm.ts's); elsewhere the tfjs ops
+// below, differentiated by tfjs.
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { jobs } from '../kernels/jobs.generated.js';
 import { tf } from '../tf.js';
-import { bufferOf, differentiable, onWasm, run, wasmKernel } from './define.js';
+import { BUILTINS, grid, ROW_SUM } from '../webgpu/program.js';
+import { bufferOf, differentiable, onWasm, onWebGPU, run, runProgram, wasmKernel, webgpuKernel } from './define.js';
 
 /** RMSNorm of x [..., C] over its last axis: x / √(mean(x²) + eps) · weight, weight [C]. One fused kernel each way on wasm; tfjs ops elsewhere. */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor {
   return tf.tidy(() => {
-    if (!onWasm(x, weight)) return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), weight);
-    return tf.reshape(fused({ eps }, tf.reshape(x, [-1, x.shape[x.rank - 1]]), weight), x.shape);
+    const wasm = onWasm(x, weight);
+    if (!wasm && !onWebGPU(x, weight)) return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), weight);
+    return tf.reshape((wasm ? fused : onGPU)({ eps }, tf.reshape(x, [-1, x.shape[x.rank - 1]]), weight), x.shape);
   });
 }
 
@@ -42,4 +45,66 @@ const fused = differentiable((settings: { eps: number }) => ({
     return { value: y, saved: [x, weight, rstd] };
   },
   backward: (dy, [x, weight, rstd]) => backwardKernel({ x, weight, rstd, dy }),
+}));
+
+// The WebGPU binding: a workgroup per row each way; backward's extra workgroups each sum dweight down 64 columns.
+const gpuForward = webgpuKernel('TxRMSNorm', ({ inputs: { x, weight }, attrs, backend }) => {
+  const [N, C] = x.shape;
+  return runProgram(backend, {
+    key: 'rmsNorm',
+    inputs: [{ name: 'x', tensor: x }, { name: 'w', tensor: weight }],
+    outputs: [{ name: 'y', shape: [N, C] }, { name: 'rstd', shape: [N] }],
+    params: [{ name: 'N', type: 'u32', value: N }, { name: 'C', type: 'u32', value: C }, { name: 'eps', type: 'f32', value: attrs.eps as number }],
+    workgroups: grid(N, 1),
+    body: `${ROW_SUM}
+@compute @workgroup_size(64) fn main(${BUILTINS}) {
+  let row = wid.y * nwg.x + wid.x;
+  let t = lid.x;
+  if (row >= u.N) { return; }
+  let base = row * u.C;
+  var s2 = 0.0;
+  for (var c = t; c < u.C; c += 64u) { let v = x[base + c]; s2 += v * v; }
+  let r = inverseSqrt(rowSum(s2, t) / f32(u.C) + u.eps);
+  for (var c = t; c < u.C; c += 64u) { y[base + c] = x[base + c] * r * w[c]; }
+  if (t == 0u) { rstd[row] = r; }
+}`,
+  });
+});
+
+const gpuBackward = webgpuKernel('TxRMSNormGrad', ({ inputs: { x, weight, rstd, dy }, backend }) => {
+  const [N, C] = x.shape;
+  return runProgram(backend, {
+    key: 'rmsNormGrad',
+    inputs: [{ name: 'x', tensor: x }, { name: 'w', tensor: weight }, { name: 'rstd', tensor: rstd }, { name: 'dy', tensor: dy }],
+    outputs: [{ name: 'dx', shape: [N, C] }, { name: 'dw', shape: [C] }],
+    params: [{ name: 'N', type: 'u32', value: N }, { name: 'C', type: 'u32', value: C }],
+    workgroups: grid(N + Math.ceil(C / 64), 1),
+    body: `${ROW_SUM}
+@compute @workgroup_size(64) fn main(${BUILTINS}) {
+  let group = wid.y * nwg.x + wid.x;
+  let t = lid.x;
+  if (group < u.N) {
+    let base = group * u.C;
+    let r = rstd[group];
+    var sgx = 0.0;
+    for (var c = t; c < u.C; c += 64u) { sgx += dy[base + c] * w[c] * x[base + c] * r; }
+    let meanGX = rowSum(sgx, t) / f32(u.C);
+    for (var c = t; c < u.C; c += 64u) { dx[base + c] = r * (dy[base + c] * w[c] - x[base + c] * r * meanGX); }
+    return;
+  }
+  let c = (group - u.N) * 64u + t;
+  if (c >= u.C) { return; }
+  var sw = 0.0;
+  for (var row = 0u; row < u.N; row++) { sw += dy[row * u.C + c] * x[row * u.C + c] * rstd[row]; }
+  dw[c] = sw;
+}`,
+  });
+});
+
+const onGPU = differentiable((settings: { eps: number }) => ({
+  forward: (x, weight) => {
+    const [y, rstd] = gpuForward({ x, weight }, settings);
+    return { value: y, saved: [x, weight, rstd] };
+  },
+  backward: (dy, [x, weight, rstd]) => gpuBackward({ x, weight, rstd, dy }),
 }));

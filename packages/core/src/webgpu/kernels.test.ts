@@ -10,6 +10,7 @@ import { crossEntropy } from '../ops/cross-entropy.js';
 import { gelu } from '../ops/gelu.js';
 import { layerNorm } from '../ops/layer-norm.js';
 import { matMul } from '../ops/mat-mul.js';
+import { rmsNorm } from '../ops/rms-norm.js';
 import { maxAbsDifference, readFixture, skipWebGPU } from '../testing.js';
 import { tf } from '../tf.js';
 import { countWebGPU } from './counter.js';
@@ -202,5 +203,22 @@ describe.skipIf(skipWebGPU)('the WGSL kernels on webgpu', () => {
     const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(matMul(x as tf.Tensor2D, w as tf.Tensor2D, { transposeB, bias: c }), dy)))([a, b, bias]);
     expect(await values(grads[0])).toEqual([2, -2, 4, 2.5, 1, 5]); // dy bᵀ
     expect(await values(grads[2])).toEqual([4, 1]); // dy's column sums
+  }, 120_000);
+
+  it('rmsNorm: one dispatch each way, a hand-computed row, and the gradients of its tfjs reference (autodiff) to 1e-5', async () => {
+    const x = tf.tensor2d([[1, 2, 3, 4], [0.5, -1, 2, 0]]);
+    const w = tf.tensor1d([1, 0.5, 2, -1]);
+    const dy = tf.tensor2d([[1, -2, 0.5, 3], [2, 1, -1, 0.25]]);
+    const { result: y, counts } = await countWebGPU(() => rmsNorm(x, w, 1e-6));
+    expect(counts.byKernel).toEqual({ TxRMSNorm: 1 });
+    const r = 1 / Math.sqrt(30 / 4 + 1e-6); // row 0: mean(x²) = 7.5
+    expect(maxAbsDifference((await values(y)).slice(0, 4), [1 * r, 1 * r, 6 * r, -4 * r])).toBeLessThan(1e-6);
+    const grads = () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNorm(a, b, 1e-6), dy)))([x, w]);
+    const { result: ours, counts: back } = await countWebGPU(grads);
+    expect(back.byKernel.TxRMSNormGrad).toBe(1);
+    useWebGPUKernels(false);
+    const reference = grads();
+    useWebGPUKernels(true);
+    for (const i of [0, 1]) expect(maxAbsDifference(await values(ours[i]), await values(reference[i]))).toBeLessThan(1e-5);
   }, 120_000);
 });

@@ -126,3 +126,17 @@ export const BUILTINS = '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_wor
 
 /** WGSL: whether an f32 is finite, from its bits (a compiler may assume comparisons with NaN away). */
 export const IS_FINITE = 'fn isFinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }';
+
+/** WGSL: rowSum(v, t), the sum of v over a workgroup of 64 threads (t: the thread; each takes every 64th column of a row), as every thread's result; a tree through workgroup memory. */
+export const ROW_SUM = `var<workgroup> red: array<f32, 64>;
+fn rowSum(v: f32, t: u32) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var w = 32u; w > 0u; w = w >> 1u) {
+    if (t < w) { red[t] += red[t + w]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}`;
