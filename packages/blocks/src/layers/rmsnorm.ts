@@ -1,5 +1,5 @@
 // RMSNorm (Zhang & Sennrich 2019): LayerNorm without centring or bias, as LLaMA uses.
-import { Module, tf } from '@tx/core';
+import { Module, rmsNorm, tf } from '@tx/core';
 import { checkLastAxis } from './norm.js';
 
 /** How an RMSNorm is built: eps. */
@@ -22,9 +22,6 @@ export class RMSNorm extends Module {
   // x: [..., dim] -> [..., dim]
   forward(x: tf.Tensor): tf.Tensor {
     checkLastAxis(x, this.dim, 'RMSNorm');
-    return tf.tidy(() => {
-      const rms = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), this.eps));
-      return tf.mul(tf.mul(x, rms), this.weight);
-    });
+    return rmsNorm(x, this.weight, this.eps); // @tx/core's op: its wasm kernel and gradient, or tfjs's ops
   }
 }
