@@ -11,6 +11,7 @@ import { gelu } from '../ops/gelu.js';
 import { layerNorm } from '../ops/layer-norm.js';
 import { matMul } from '../ops/mat-mul.js';
 import { rmsNorm } from '../ops/rms-norm.js';
+import { siluGate } from '../ops/silu-gate.js';
 import { maxAbsDifference, readFixture, skipWebGPU } from '../testing.js';
 import { tf } from '../tf.js';
 import { countWebGPU } from './counter.js';
@@ -216,6 +217,23 @@ describe.skipIf(skipWebGPU)('the WGSL kernels on webgpu', () => {
     const grads = () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(rmsNorm(a, b, 1e-6), dy)))([x, w]);
     const { result: ours, counts: back } = await countWebGPU(grads);
     expect(back.byKernel.TxRMSNormGrad).toBe(1);
+    useWebGPUKernels(false);
+    const reference = grads();
+    useWebGPUKernels(true);
+    for (const i of [0, 1]) expect(maxAbsDifference(await values(ours[i]), await values(reference[i]))).toBeLessThan(1e-5);
+  }, 120_000);
+
+  it('siluGate: one dispatch each way, hand-computed values, and the gradients of its tfjs reference (autodiff) to 1e-5', async () => {
+    const gate = tf.tensor1d([0, 1, -2, 3]);
+    const up = tf.tensor1d([5, 2, 1, -1]);
+    const dy = tf.tensor1d([1, 0.5, -1, 2]);
+    const { result: y, counts } = await countWebGPU(() => siluGate(gate, up));
+    expect(counts.byKernel).toEqual({ TxSiluGate: 1 });
+    const silu = (z: number) => z / (1 + Math.exp(-z));
+    expect(maxAbsDifference(await values(y), [0, 2 * silu(1), silu(-2), -silu(3)])).toBeLessThan(1e-6);
+    const grads = () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(siluGate(a, b), dy)))([gate, up]);
+    const { result: ours, counts: back } = await countWebGPU(grads);
+    expect(back.byKernel.TxSiluGateGrad).toBe(1);
     useWebGPUKernels(false);
     const reference = grads();
     useWebGPUKernels(true);
