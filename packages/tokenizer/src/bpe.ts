@@ -17,7 +17,7 @@ import { checkSplitPattern, compilePattern, patternSource, type PatternName } fr
 import { PieceEncoder } from './piece-encoder.js';
 import { forEachPiece } from './scan.js';
 import { buildSpecialRegex, encodeWithSpecials, specialRegex } from './special.js';
-import type { BpeTokenizerJSON, TextStream, EncodeOptions, Tokenizer } from './tokenizer.js';
+import type { BpeTokenizerJSON, TextStream, EncodeOptions, LoadOptions, Tokenizer } from './tokenizer.js';
 import { fromBase64, toBase64, utf8Bytes } from './utf8.js';
 import { parseTiktoken, type TiktokenRanks } from './tiktoken.js';
 import { huggingFaceFromVocabAndMerges } from './huggingface.js';
@@ -25,15 +25,6 @@ import { HuggingFaceTokenizer } from './huggingface/tokenizer.js';
 import { trainBpe, type TrainOptions } from './train.js';
 import { MAX_ID, describeValue, expectArray, expectId, expectObject, expectTokenizerJSON, idLimit } from './validate.js';
 
-/** Options for reading a tokenizer file. */
-export interface LoadOptions {
-  /**
-   * Run the file's split pattern even if it is not a known pattern and fails
-   * the static check for slow regexes (see the README). Only for files you
-   * trust: a hostile pattern can hang encode().
-   */
-  trustPattern?: boolean;
-}
 
 /** Options of BpeTokenizer.fromTiktoken: the split pattern and special tokens. */
 export interface FromTiktokenOptions extends LoadOptions {

@@ -1,8 +1,8 @@
 // @tx/tokenizer: text to token ids and back. Pure TypeScript, no tfjs.
-export type { Tokenizer, TextStream, EncodeOptions, AllowedSpecial, TokenizerJSON, CharTokenizerJSON, BpeTokenizerJSON, WordTokenizerJSON, HuggingFaceTokenizerJSON } from './tokenizer.js';
+export type { Tokenizer, TextStream, EncodeOptions, AllowedSpecial, TokenizerJSON, CharTokenizerJSON, BpeTokenizerJSON, WordTokenizerJSON, HuggingFaceTokenizerJSON, LoadOptions } from './tokenizer.js';
 export { CharTokenizer, type CharTokenizerOptions } from './char.js';
 export { WordTokenizer, type WordTokenizerOptions, type WordVocabularyOptions, type WordPiece } from './word.js';
-export { BpeTokenizer, type FromTiktokenOptions, type LoadOptions } from './bpe.js';
+export { BpeTokenizer, type FromTiktokenOptions } from './bpe.js';
 export type { BpeTokenizerSpec } from './bpe-model.js';
 export type { TrainOptions } from './train.js';
 export type { TiktokenRanks } from './tiktoken.js';

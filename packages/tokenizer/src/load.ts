@@ -3,7 +3,8 @@
 // A file is data: anything malformed is a TokenizerError naming the field, and
 // a split pattern must be known or pass the check for slow regexes unless the
 // caller passes { trustPattern: true }.
-import { BpeTokenizer, type LoadOptions } from './bpe.js';
+import { BpeTokenizer } from './bpe.js';
+import type { LoadOptions } from './tokenizer.js';
 import { HuggingFaceTokenizer } from './huggingface/tokenizer.js';
 import { CharTokenizer } from './char.js';
 import { WordTokenizer } from './word.js';

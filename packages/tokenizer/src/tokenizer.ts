@@ -113,3 +113,13 @@ export interface HuggingFaceTokenizerJSON {
 
 /** Any tokenizer's JSON form, by its kind: 'char', 'bpe' or 'word', or a Hugging Face tokenizer.json. */
 export type TokenizerJSON = CharTokenizerJSON | BpeTokenizerJSON | WordTokenizerJSON | HuggingFaceTokenizerJSON;
+
+/** Options for reading a tokenizer file. */
+export interface LoadOptions {
+  /**
+   * Run the file's split pattern even if it is not a known pattern and fails
+   * the static check for slow regexes (see the README). Only for files you
+   * trust: a hostile pattern can hang encode().
+   */
+  trustPattern?: boolean;
+}

@@ -16,8 +16,7 @@
 // special tokens' text as text, Hugging Face's encode_special_tokens), and
 // decode skips special tokens (skipSpecialTokens: false keeps them).
 import { TokenizerError } from '../errors.js';
-import type { LoadOptions } from '../bpe.js';
-import type { AllowedSpecial, EncodeOptions, HuggingFaceTokenizerJSON, TextStream, Tokenizer } from '../tokenizer.js';
+import type { AllowedSpecial, EncodeOptions, HuggingFaceTokenizerJSON, LoadOptions, TextStream, Tokenizer } from '../tokenizer.js';
 import { describeValue, expectObject, idLimit, parseJSON } from '../validate.js';
 import { AddedTokenMatcher, parseAddedTokens, type AddedToken } from './added-tokens.js';
 import { parseDecoder, type Decoder } from './decoders.js';
