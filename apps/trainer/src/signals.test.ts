@@ -34,19 +34,31 @@ describe('a closed standard output', () => {
   }, 60_000);
 });
 
+/**
+ * Starts a 400-step `tx train` and hangs it up with SIGHUP once step 3 is out;
+ * with `closeStdout` its end of stdout closes too, as when a terminal goes away.
+ * Resolves with the exit code and what the process wrote.
+ */
+function trainThenHangUp(out: string, closeStdout: boolean): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('node', [cli, 'train', '--max-iters', '400', '--out', out, '--backend', 'wasm', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+    if (/"event":"step","step":3\b/.test(stdout) && !child.killed) {
+      child.kill('SIGHUP'); // the signal first, then (when the terminal is gone) its end of stdout closes
+      if (closeStdout) child.stdout.destroy();
+    }
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
 describe('SIGHUP during training', () => {
   it('saves like SIGTERM and exits 129 (128 + 1)', async () => {
-    const dir = tmp();
-    const out = join(dir, 'run');
-    const child = spawn('node', [cli, 'train', '--max-iters', '400', '--out', out, '--backend', 'wasm', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (/"event":"step","step":3\b/.test(stdout) && !child.killed) child.kill('SIGHUP');
-    });
-    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(129);
+    const out = join(tmp(), 'run');
+    const { code, stdout, stderr } = await trainThenHangUp(out, false);
+    expect(code).toBe(129);
     expect(stderr).toBe('');
     const interrupted = events(stdout).find((e) => e.event === 'interrupted');
     expect(interrupted).toMatchObject({ signal: 'SIGHUP', checkpoint: out, resume: `pnpm tx train --resume ${out}` });
@@ -55,20 +67,9 @@ describe('SIGHUP during training', () => {
   }, 120_000);
 
   it('saves even when the terminal is gone: SIGHUP, then every write to stdout fails (EPIPE)', async () => {
-    const dir = tmp();
-    const out = join(dir, 'run');
-    const child = spawn('node', [cli, 'train', '--max-iters', '400', '--out', out, '--backend', 'wasm', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-      if (/"event":"step","step":3\b/.test(stdout) && !child.killed) {
-        child.kill('SIGHUP'); // as a terminal hangs up: the signal first, then its end of stdout closes
-        child.stdout.destroy();
-      }
-    });
-    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(129);
+    const out = join(tmp(), 'run');
+    const { code, stderr } = await trainThenHangUp(out, true);
+    expect(code).toBe(129);
     expect(stderr).toBe('');
     const step = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).training.step;
     expect(step).toBeGreaterThanOrEqual(3);
