@@ -20,10 +20,46 @@ import { TokenizerError } from './errors.js';
 import { swapAt } from './swap.js';
 import { bytesKey } from './utf8.js';
 
-const NONE = 0x7fffffff;
+/** A pair that does not merge, as a rank: above every real rank. */
+export const NONE = 0x7fffffff;
 const MISSING = -2;
 /** Pieces up to this many bytes use the O(n^2) scan; longer ones the heap. */
 export const SCAN_LIMIT = 64;
+
+/**
+ * The scan both BPE loops use on short words (this file's bytes, Hugging Face's
+ * symbols in huggingface/model.ts): merges ids[0, len) in place, the lowest
+ * rank first and the leftmost on ties, and returns the length left.
+ * `ranks` is scratch of at least len - 1 entries; `rank(a, b)` is NONE when the
+ * pair does not merge, and `merged(r)` the id that rank r makes.
+ */
+export function mergeByScan(
+  ids: Int32Array | number[],
+  ranks: Int32Array,
+  len: number,
+  rank: (a: number, b: number) => number,
+  merged: (r: number) => number,
+): number {
+  for (let i = 0; i < len - 1; i++) ranks[i] = rank(ids[i], ids[i + 1]);
+  while (len > 1) {
+    let best = NONE;
+    let at = -1;
+    for (let i = 0; i < len - 1; i++) {
+      if (ranks[i] < best) {
+        best = ranks[i];
+        at = i;
+      }
+    }
+    if (at === -1) break;
+    ids[at] = merged(best);
+    ids.copyWithin(at + 1, at + 2, len);
+    ranks.copyWithin(at, at + 1, len - 1);
+    len--;
+    if (at > 0) ranks[at - 1] = rank(ids[at - 1], ids[at]);
+    if (at < len - 1) ranks[at] = rank(ids[at], ids[at + 1]);
+  }
+  return len;
+}
 
 export interface BpeModelSpec {
   /** The bytes of each id; null for ids that are special tokens or unused. */
@@ -65,6 +101,9 @@ export class BpeModel {
   // scratch buffers, grown on demand
   private ids = new Int32Array(256);
   private ranks = new Int32Array(256);
+  // rank and merged, bound once for mergeByScan (no closure per piece).
+  private readonly rankOf = (a: number, b: number): number => this.rank(a, b);
+  private readonly mergedOf = (r: number): number => this.merged(r);
 
   constructor({ vocab, merges }: BpeModelSpec) {
     this.vocab = vocab;
@@ -158,25 +197,7 @@ export class BpeModel {
     const ids = this.ids;
     const ranks = this.ranks;
     for (let i = 0; i < n; i++) ids[i] = this.byteToId[bytes[i]];
-    for (let i = 0; i < n - 1; i++) ranks[i] = this.rank(ids[i], ids[i + 1]);
-    let len = n;
-    while (len > 1) {
-      let best = NONE;
-      let at = -1;
-      for (let i = 0; i < len - 1; i++) {
-        if (ranks[i] < best) {
-          best = ranks[i];
-          at = i;
-        }
-      }
-      if (at === -1) break;
-      ids[at] = this.merged(best);
-      ids.copyWithin(at + 1, at + 2, len);
-      ranks.copyWithin(at, at + 1, len - 1);
-      len--;
-      if (at > 0) ranks[at - 1] = this.rank(ids[at - 1], ids[at]);
-      if (at < len - 1) ranks[at] = this.rank(ids[at], ids[at + 1]);
-    }
+    const len = mergeByScan(ids, ranks, n, this.rankOf, this.mergedOf);
     for (let i = 0; i < len; i++) out.push(ids[i]);
   }
 
