@@ -8,29 +8,35 @@
 //
 //   x = embed[token] (+ positions[pos], learned positions)
 //   per layer: x += proj(attention(qkv(norm1(x)))), x += down(act(up(norm2(x))))
+//                                   (gated: down(act(gate(h)) ∘ up(h)), Llama's SwiGLU)
 //   logits = normF(x) · head      (head absent: tied, the embedding's rows)
 //
-// Implemented: LayerNorm, learned positions, GELU (exact or tanh) or ReLU, as
-// many key/value heads as query heads of dModel / heads each, the whole
-// context, q, k and v in one projection (GPT-2). The description's other
-// settings (RMSNorm, RoPE and its base, a SiLU gate, fewer KV heads, another
-// head size, a sliding window, q, k and v apart) are refused by the
-// TypeScript side until written here.
+// The description's settings: LayerNorm or RMSNorm; GELU (exact or tanh),
+// ReLU or SiLU, gated or not; learned positions or RoPE in Hugging Face's
+// rotate-half layout (channels c and c + d/2 of a head turned by
+// pos · base^(-2c/d); the caller passes the cos and sin table, its angles in
+// float64 as @tx/positional's: the stdlib's Math.cos would bring a data segment);
+// kvHeads key/value heads of headDim each, query head i reading key/value
+// head i / (heads / kvHeads) (transformers' repeat_kv); a sliding window
+// (a query at p sees keys p - window + 1..p, as @tx/attention's mask); q, k
+// and v in one projection (GPT-2's c_attn) or apart (Hugging Face's q_proj,
+// k_proj, v_proj), each with an optional bias.
 //
 // One row goes through matvec (weights read once, straight from tfjs's
 // layout); several through the packed matmul, a block of columns at a time
 // so its scratch stays small for GPT-2's widths. Weights are where tfjs keeps
 // them; the caller passes their offsets in a table whose slots
 // kernels/table.mjs declares (0 for an absent bias). Keys and values go to
-// caches laid out [layer][head][position][d].
+// caches laid out [layer][kvHead][position][headDim].
 import { attentionForward, attentionScratch } from './attention';
 import { gelu } from './gelu';
 import { layerNorm } from './layernorm';
-import { exp4, hsum, madd } from './math';
+import { exp4, hsum, madd, ONE } from './math';
 import { matmulPanels, MR, NR, panelCount } from './matmul';
+import { rmsNorm } from './rmsnorm';
 import {
-  LAYER_down, LAYER_downBias, LAYER_norm1, LAYER_norm1Bias, LAYER_norm2, LAYER_norm2Bias, LAYER_proj, LAYER_projBias,
-  LAYER_qkv, LAYER_qkvBias, LAYER_SLOTS, LAYER_up, LAYER_upBias, SLOT_embed, SLOT_head, SLOT_HEADER, SLOT_normF, SLOT_normFBias, SLOT_positions,
+  LAYER_down, LAYER_downBias, LAYER_gate, LAYER_gateBias, LAYER_k, LAYER_kBias, LAYER_norm1, LAYER_norm1Bias, LAYER_norm2, LAYER_norm2Bias,
+  LAYER_proj, LAYER_projBias, LAYER_q, LAYER_qBias, LAYER_qkv, LAYER_qkvBias, LAYER_SLOTS, LAYER_v, LAYER_vBias, LAYER_up, LAYER_upBias, SLOT_embed, SLOT_head, SLOT_HEADER, SLOT_normF, SLOT_normFBias, SLOT_positions, SLOT_rope,
 } from './slots.generated';
 
 // @ts-ignore: decorator
@@ -178,13 +184,14 @@ function addBias(y: usize, b: usize, n: i32, N: i32): void {
 }
 
 /**
- * o[d] = softmax(q · kᵀ · scale) · v over cached positions 0..last of one head
- * (keys and values [T, d]); att holds the scores.
+ * o[d] = softmax(q · kᵀ · scale) · v over `count` cached positions of one
+ * head (keys and values [count, d], from the first one the query sees); att
+ * holds the scores.
  */
-function attendRow(q: usize, keys: usize, values: usize, last: i32, d: i32, scale: f32, att: usize, o: usize): void {
+function attendRow(q: usize, keys: usize, values: usize, count: i32, d: i32, scale: f32, att: usize, o: usize): void {
   const rowBytes = <usize>d << 2;
   let max: f32 = -Infinity;
-  for (let t = 0; t <= last; t++) {
+  for (let t = 0; t < count; t++) {
     const k = keys + <usize>t * rowBytes;
     let s = f32x4.splat(0);
     for (let i = 0; i < d; i += 4) s = madd(v128.load(q + (<usize>i << 2)), v128.load(k + (<usize>i << 2)), s);
@@ -192,18 +199,18 @@ function attendRow(q: usize, keys: usize, values: usize, last: i32, d: i32, scal
     store<f32>(att + (<usize>t << 2), score);
     if (score > max) max = score;
   }
-  // Exponentials four at a time; the scores past `last` in the padded lanes are not summed.
+  // Exponentials four at a time; the scores past `count` in the padded lanes are not summed.
   const max4 = f32x4.splat(max);
   let sum: f32 = 0;
-  for (let t = 0; t <= last; t += 4) {
+  for (let t = 0; t < count; t += 4) {
     const at = att + (<usize>t << 2);
     const e = exp4(f32x4.sub(v128.load(at), max4));
     v128.store(at, e);
   }
-  for (let t = 0; t <= last; t++) sum += load<f32>(att + (<usize>t << 2));
+  for (let t = 0; t < count; t++) sum += load<f32>(att + (<usize>t << 2));
   const inv = <f32>1 / sum;
   for (let i = 0; i < d; i += 4) v128.store(o + (<usize>i << 2), f32x4.splat(0));
-  for (let t = 0; t <= last; t++) {
+  for (let t = 0; t < count; t++) {
     const p = f32x4.splat(load<f32>(att + (<usize>t << 2)) * inv);
     const v = values + <usize>t * rowBytes;
     for (let i = 0; i < d; i += 4) {
@@ -213,58 +220,141 @@ function attendRow(q: usize, keys: usize, values: usize, last: i32, d: i32, scal
   }
 }
 
-/** Floats of the buffers for n rows before the shared work area: x, h, qkv, ff, out, stats, scores, and a head's q, output and lse. */
-// @ts-ignore: decorator
-@inline function bufferFloats(C: i32, H: i32, F: i32, T: i32, n: i32): i32 {
-  const d = C / H;
-  return n * (C + C + 3 * C + F + C) + 2 * n + ((T + 3) & ~3) + 2 * n * d + ((n + 3) & ~3);
+/**
+ * Rotate `heads` heads of d channels (one row, heads side by side) by the row's
+ * angles: (a, b) = (x[c], x[c + d/2]) -> (a cos - b sin, b cos + a sin).
+ * d/2 is a multiple of 2, so halves of 4 go by vector and the rest one by one.
+ */
+function rotate(x: usize, heads: i32, d: i32, cos: usize, sin: usize): void {
+  const half = d >> 1;
+  const whole = half & ~3;
+  const halfBytes = <usize>half << 2;
+  for (let h = 0; h < heads; h++) {
+    const a = x + <usize>(h * d) * 4;
+    const b = a + halfBytes;
+    for (let c = 0; c < whole; c += 4) {
+      const at = <usize>c << 2;
+      const ac = v128.load(a + at), bc = v128.load(b + at), co = v128.load(cos + at), si = v128.load(sin + at);
+      v128.store(a + at, f32x4.sub(f32x4.mul(ac, co), f32x4.mul(bc, si)));
+      v128.store(b + at, f32x4.add(f32x4.mul(bc, co), f32x4.mul(ac, si)));
+    }
+    for (let c = whole; c < half; c++) {
+      const at = <usize>c << 2;
+      const ac = load<f32>(a + at), bc = load<f32>(b + at), co = load<f32>(cos + at), si = load<f32>(sin + at);
+      store<f32>(a + at, ac * co - bc * si);
+      store<f32>(b + at, bc * co + ac * si);
+    }
+  }
 }
 
-/** Bytes of scratch that decode needs for up to `rows` tokens per call (dModel C, H heads, dFF F, context T). */
-export function decodeScratch(C: i32, H: i32, F: i32, T: i32, rows: i32): usize {
+/** y = silu(x) = x / (1 + e^-x), for count floats. */
+function silu(x: usize, y: usize, count: i32): void {
+  const whole = count & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    const at = <usize>i << 2;
+    const v = v128.load(x + at);
+    v128.store(y + at, f32x4.div(v, f32x4.add(ONE, exp4(f32x4.neg(v)))));
+  }
+  for (let i = whole; i < count; i++) {
+    const at = <usize>i << 2;
+    const v = f32x4.splat(load<f32>(x + at));
+    store<f32>(y + at, f32x4.extract_lane(f32x4.div(v, f32x4.add(ONE, exp4(f32x4.neg(v)))), 0));
+  }
+}
+
+/** ff = act(ff), or gated: ff = act(gate) ∘ ff, for count floats (activation 0 GELU, 1 tanh GELU, 2 ReLU, 3 SiLU). */
+function activate(ff: usize, gate: usize, count: i32, activation: i32, gated: bool): void {
+  const a = gated ? gate : ff;
+  if (activation == 3) silu(a, a, count);
+  else if (activation == 2) {
+    for (let i = 0; i < count; i++) store<f32>(a + (<usize>i << 2), max<f32>(load<f32>(a + (<usize>i << 2)), 0));
+  } else gelu(a, a, activation == 1, 0, count);
+  if (!gated) return;
+  const whole = count & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    const at = <usize>i << 2;
+    v128.store(ff + at, f32x4.mul(v128.load(ff + at), v128.load(gate + at)));
+  }
+  for (let i = whole; i < count; i++) store<f32>(ff + (<usize>i << 2), load<f32>(ff + (<usize>i << 2)) * load<f32>(gate + (<usize>i << 2)));
+}
+
+/** y[n, C] = norm(x): LayerNorm (kind 0, with its bias) or RMSNorm (1); stats holds 2n floats. */
+function normalize(kind: i32, x: usize, w: usize, b: usize, y: usize, stats: usize, n: i32, C: i32, eps: f32): void {
+  if (kind == 1) rmsNorm(x, w, y, stats, n, C, eps);
+  else layerNorm(x, w, b, y, stats, stats + (<usize>n << 2), n, C, eps);
+}
+
+/**
+ * Floats of the buffers for n rows before the shared work area: x, h, q|k|v,
+ * attention's output, ff and the gate, norm stats, scores, and a head's q,
+ * output and lse.
+ */
+// @ts-ignore: decorator
+@inline function bufferFloats(C: i32, H: i32, kvHeads: i32, d: i32, F: i32, T: i32, n: i32): i32 {
+  const Q = H * d;
+  return n * (C + C + Q + 2 * kvHeads * d + Q + 2 * F) + 2 * n + ((T + 3) & ~3) + 2 * n * d + ((n + 3) & ~3);
+}
+
+/** Bytes of scratch that decode needs for up to `rows` tokens per call (dModel C, H query heads, kvHeads, headDim d, dFF F, context T). */
+export function decodeScratch(C: i32, H: i32, kvHeads: i32, d: i32, F: i32, T: i32, rows: i32): usize {
   // The work area: the packed matmul's, or attention's for rows > 1 (never both at once).
-  const K = max(C, F);
+  const K = max(max(C, F), H * d);
   const packed = <usize>(BLOCK_PANELS * NR * K + MR * K + MR * NR) << 2;
-  const work = rows > 1 ? max(packed, attentionScratch(rows, T, C / H)) : 0;
-  return (<usize>bufferFloats(C, H, F, T, rows) << 2) + 16 + work;
+  const work = rows > 1 ? max(packed, attentionScratch(rows, T, d)) : 0;
+  return (<usize>bufferFloats(C, H, kvHeads, d, F, T, rows) << 2) + 16 + work;
 }
 
 /**
  * Feed n tokens (int32 at `tokens`) at positions pos..pos+n-1 (those before
  * are in the caches): append their keys and values, and write the logits [V]
- * of the token after the last at `logits` (unless 0: a prompt's earlier blocks). pos + n <= T; scratch holds
- * decodeScratch(C, H, F, T, n) bytes. The layer description (kernels/table.mjs):
- * activation 0 exact GELU, 1 tanh GELU, 2 ReLU; norm, gated, positions,
- * ropeTheta, kvHeads, headDim and window as the TypeScript side allows (see
- * above). C and C / H must be multiples of 4.
+ * of the token after the last at `logits` (unless 0: a prompt's earlier
+ * blocks). pos + n <= T; scratch holds decodeScratch(C, H, kvHeads, headDim,
+ * F, T, n) bytes. The layer description (kernels/table.mjs): norm 0
+ * LayerNorm, 1 RMSNorm; activation 0 exact GELU, 1 tanh GELU, 2 ReLU, 3 SiLU,
+ * `gated` for act(gate) ∘ up; positions 0 learned, 1 RoPE (the table's rope
+ * slot: per position, the cos then the sin of its d/2 angles);
+ * window 0 for the whole context. C and headDim must be multiples of 4.
  */
 export function decode(
   table: usize, tokens: usize, n: i32, pos: i32,
   L: i32, H: i32, kvHeads: i32, C: i32, F: i32, V: i32, T: i32,
-  norm: i32, activation: i32, gated: bool, positions: i32, eps: f32, ropeTheta: f32, headDim: i32, window: i32,
+  norm: i32, activation: i32, gated: bool, positions: i32, eps: f32, headDim: i32, window: i32,
   kCache: usize, vCache: usize, logits: usize, scratch: usize,
 ): void {
-  const d = C / H;
+  const d = headDim;
+  const Q = H * d; // the queries' width (and attention's output's)
+  const KV = kvHeads * d; // the keys' and the values'
+  const group = H / kvHeads; // query heads per key/value head
   const rowBytes = <usize>C << 2;
   const headBytes = <usize>d << 2;
   const x = scratch;
   const h = x + <usize>n * rowBytes;
-  const qkv = h + <usize>n * rowBytes;
-  const ff = qkv + <usize>(3 * n) * rowBytes;
-  const out = ff + (<usize>(n * F) << 2);
-  const stats = out + <usize>n * rowBytes; // mean [n] and rstd [n] of the rows LayerNorm just did
+  const qkv = h + <usize>n * rowBytes; // [n, Q + 2 KV]: one projection's rows, or q [n, Q], k [n, KV], v [n, KV] apart
+  const out = qkv + (<usize>(n * (Q + 2 * KV)) << 2);
+  const ff = out + (<usize>(n * Q) << 2);
+  const gate = ff + (<usize>(n * F) << 2);
+  const stats = gate + (<usize>(n * F) << 2); // mean [n] and rstd [n] of the rows a norm just did
   const att = stats + (<usize>(2 * n) << 2);
   const qh = att + (<usize>((T + 3) & ~3) << 2); // one head's q [n, d], output [n, d] and lse [n], for rows > 1
   const oh = qh + <usize>n * headBytes;
   const lse = oh + <usize>n * headBytes;
-  const work = (scratch + (<usize>bufferFloats(C, H, F, T, n) << 2) + 15) & ~15;
+  const work = (scratch + (<usize>bufferFloats(C, H, kvHeads, d, F, T, n) << 2) + 15) & ~15;
   const scale = <f32>1 / Mathf.sqrt(<f32>d);
+  // RoPE's table [T, d]: per position, cos then sin of its d/2 angles.
+  const rope = positions == 1 ? entry(table, SLOT_rope) : 0;
+  // A window that hides no key of these rows costs nothing: attention over the whole cache.
+  const windowed = window > 0 && pos + n > window;
 
-  // x = embed[token] + positions[pos]
+  // x = embed[token] (+ positions[pos])
+  const learned = entry(table, SLOT_positions);
   for (let r = 0; r < n; r++) {
     const te = entry(table, SLOT_embed) + <usize>load<i32>(tokens + (<usize>r << 2)) * rowBytes;
-    const pe = entry(table, SLOT_positions) + <usize>(pos + r) * rowBytes;
     const xr = x + <usize>r * rowBytes;
+    if (!learned) {
+      memory.copy(xr, te, rowBytes);
+      continue;
+    }
+    const pe = learned + <usize>(pos + r) * rowBytes;
     for (let i = 0; i < C; i += 4) {
       const at = <usize>i << 2;
       v128.store(xr + at, f32x4.add(v128.load(te + at), v128.load(pe + at)));
@@ -278,47 +368,70 @@ export function decode(
     // asked for): the other rows skip a quarter of the work.
     const m = l == L - 1 ? 1 : n;
     const xm = x + <usize>(n - m) * rowBytes;
-    // Attention: q, k, v for the new rows; k and v appended to the caches, then each row attends to 0..its position.
-    layerNorm(x, entry(layer, LAYER_norm1), entry(layer, LAYER_norm1Bias), h, stats, stats + (<usize>n << 2), n, C, eps);
-    linear(h, entry(layer, LAYER_qkv), entry(layer, LAYER_qkvBias), qkv, n, C, 3 * C, work);
-    for (let head = 0; head < H; head++) {
-      const slot = <usize>((l * H + head) * T) * headBytes;
+    // Attention: q, k, v for the new rows (rotated with RoPE); k and v appended to the caches, then each row attends.
+    normalize(norm, x, entry(layer, LAYER_norm1), entry(layer, LAYER_norm1Bias), h, stats, n, C, eps);
+    // Where row r's q, k and v start, and the floats from one row to the next.
+    let qAt = qkv, kAt = qkv + (<usize>Q << 2), vAt = qkv + (<usize>(Q + KV) << 2);
+    let qStep = Q + 2 * KV, kvStep = Q + 2 * KV;
+    if (entry(layer, LAYER_qkv)) {
+      linear(h, entry(layer, LAYER_qkv), entry(layer, LAYER_qkvBias), qkv, n, C, Q + 2 * KV, work);
+    } else {
+      kAt = qkv + (<usize>(n * Q) << 2);
+      vAt = kAt + (<usize>(n * KV) << 2);
+      qStep = Q;
+      kvStep = KV;
+      linear(h, entry(layer, LAYER_q), entry(layer, LAYER_qBias), qAt, n, C, Q, work);
+      linear(h, entry(layer, LAYER_k), entry(layer, LAYER_kBias), kAt, n, C, KV, work);
+      linear(h, entry(layer, LAYER_v), entry(layer, LAYER_vBias), vAt, n, C, KV, work);
+    }
+    if (rope) {
+      for (let r = 0; r < n; r++) {
+        const cos = rope + <usize>(pos + r) * headBytes;
+        const sin = cos + (headBytes >> 1);
+        rotate(qAt + (<usize>(r * qStep) << 2), H, d, cos, sin);
+        rotate(kAt + (<usize>(r * kvStep) << 2), kvHeads, d, cos, sin);
+      }
+    }
+    for (let g = 0; g < kvHeads; g++) {
+      const slot = <usize>((l * kvHeads + g) * T) * headBytes;
       const keys = kCache + slot;
       const values = vCache + slot;
       for (let r = 0; r < n; r++) {
-        const q = qkv + <usize>(3 * r) * rowBytes + <usize>head * headBytes;
-        memory.copy(keys + <usize>(pos + r) * headBytes, q + rowBytes, headBytes);
-        memory.copy(values + <usize>(pos + r) * headBytes, q + 2 * rowBytes, headBytes);
+        memory.copy(keys + <usize>(pos + r) * headBytes, kAt + (<usize>(r * kvStep + g * d) << 2), headBytes);
+        memory.copy(values + <usize>(pos + r) * headBytes, vAt + (<usize>(r * kvStep + g * d) << 2), headBytes);
       }
-      const column = <usize>head * headBytes;
-      if (m == 1) {
-        attendRow(qkv + <usize>(3 * (n - 1)) * rowBytes + column, keys, values, pos + n - 1, d, scale, att, out + column);
-        continue;
+      for (let head = g * group; head < (g + 1) * group; head++) {
+        const column = <usize>head * headBytes;
+        if (m == 1 || windowed) {
+          // Row by row over the keys it sees: 0..p, or p - window + 1..p.
+          for (let r = n - m; r < n; r++) {
+            const p = pos + r;
+            const first = window > 0 ? max(0, p - window + 1) : 0;
+            const skip = <usize>first * headBytes;
+            attendRow(qAt + (<usize>(r * qStep) << 2) + column, keys + skip, values + skip, p - first + 1, d, scale, att, out + (<usize>(r * Q) << 2) + column);
+          }
+          continue;
+        }
+        // Several rows: attention.ts's per-head products over the cache (causal: row r sees 0..pos + r).
+        for (let r = 0; r < n; r++) memory.copy(qh + <usize>r * headBytes, qAt + (<usize>(r * qStep) << 2) + column, headBytes);
+        attentionForward(qh, keys, values, oh, lse, n, pos + n, d, scale, true, 0, 1, work);
+        for (let r = 0; r < n; r++) memory.copy(out + (<usize>(r * Q) << 2) + column, oh + <usize>r * headBytes, headBytes);
       }
-      // Several rows: attention.ts's per-head products over the cache (causal: row r sees 0..pos + r).
-      for (let r = 0; r < n; r++) memory.copy(qh + <usize>r * headBytes, qkv + <usize>(3 * r) * rowBytes + column, headBytes);
-      attentionForward(qh, keys, values, oh, lse, n, pos + n, d, scale, true, 0, 1, work);
-      for (let r = 0; r < n; r++) memory.copy(out + <usize>r * rowBytes + column, oh + <usize>r * headBytes, headBytes);
     }
-    linear(out, entry(layer, LAYER_proj), entry(layer, LAYER_projBias), h, m, C, C, work);
+    const outm = out + (<usize>((n - m) * Q) << 2);
+    linear(outm, entry(layer, LAYER_proj), entry(layer, LAYER_projBias), h, m, Q, C, work);
     addInto(xm, h, m * C);
-    // Feed-forward.
-    layerNorm(xm, entry(layer, LAYER_norm2), entry(layer, LAYER_norm2Bias), h, stats, stats + (<usize>m << 2), m, C, eps);
+    // Feed-forward: down(act(up(h))), or down(act(gate(h)) ∘ up(h)).
+    normalize(norm, xm, entry(layer, LAYER_norm2), entry(layer, LAYER_norm2Bias), h, stats, m, C, eps);
     linear(h, entry(layer, LAYER_up), entry(layer, LAYER_upBias), ff, m, C, F, work);
-    if (activation == 2) {
-      for (let i = 0; i < m * F; i += 4) {
-        const at = <usize>i << 2;
-        v128.store(ff + at, f32x4.max(v128.load(ff + at), f32x4.splat(0)));
-      }
-    } else {
-      gelu(ff, ff, activation == 1, 0, m * F);
-    }
+    if (gated) linear(h, entry(layer, LAYER_gate), entry(layer, LAYER_gateBias), gate, m, C, F, work);
+    activate(ff, gate, m * F, activation, gated);
     linear(ff, entry(layer, LAYER_down), entry(layer, LAYER_downBias), h, m, F, C, work);
     addInto(xm, h, m * C);
   }
-  // The last row, through the final LayerNorm and the head.
+  // The last row, through the final norm and the head.
   if (!logits) return;
-  layerNorm(x + <usize>(n - 1) * rowBytes, entry(table, SLOT_normF), entry(table, SLOT_normFBias), h, stats, stats + 4, 1, C, eps);
+  normalize(norm, x + <usize>(n - 1) * rowBytes, entry(table, SLOT_normF), entry(table, SLOT_normFBias), h, stats, 1, C, eps);
   const head = entry(table, SLOT_head);
   if (head) matvec(h, head, 0, logits, C, V);
   else rowDots(h, entry(table, SLOT_embed), logits, C, V);

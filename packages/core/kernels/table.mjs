@@ -81,12 +81,12 @@ export const kernels = {
   decode: {
     from: './decoder',
     // The layer description (see src/kernels/decoder.ts's DecoderLayout): norm 0 LayerNorm, 1 RMSNorm;
-    // activation 0 GELU, 1 tanh GELU, 2 ReLU, 3 SiLU; positions 0 learned, 1 RoPE (base ropeTheta);
-    // window 0: the whole context.
+    // activation 0 GELU, 1 tanh GELU, 2 ReLU, 3 SiLU; positions 0 learned, 1 RoPE (the rope slot's table);
+    // window 0: the whole context; q, k and v in one projection (the qkv slot) or apart (q, k, v).
     args: {
       weights: 'in', tokens: 'in', n: 'i32', pos: 'i32',
       layers: 'i32', heads: 'i32', kvHeads: 'i32', dModel: 'i32', dFF: 'i32', vocab: 'i32', context: 'i32',
-      norm: 'i32', activation: 'i32', gated: 'bool', positions: 'i32', eps: 'f32', ropeTheta: 'f32', headDim: 'i32', window: 'i32',
+      norm: 'i32', activation: 'i32', gated: 'bool', positions: 'i32', eps: 'f32', headDim: 'i32', window: 'i32',
       kCache: 'inout', vCache: 'inout', logits: 'out?',
     },
     split: 'one',
@@ -100,17 +100,19 @@ export const kernels = {
 export const sizes = {
   matmulScratch: { from: './matmul', args: ['M', 'N', 'K'] },
   attentionScratch: { from: './attention', args: ['Tq', 'Tk', 'd'] },
-  decodeScratch: { from: './decoder', args: ['dModel', 'heads', 'dFF', 'context', 'rows'] },
+  decodeScratch: { from: './decoder', args: ['dModel', 'heads', 'kvHeads', 'headDim', 'dFF', 'context', 'rows'] },
 };
 
 /**
  * The fused decoder's weight table (decode's `weights`): the header's slots,
  * then each layer's, one u32 offset each (0 for an absent bias, or gate, or
  * head: a tied head reads the embedding's rows; qkv, or q, k and v held
- * apart). Linear weights are [in, out].
+ * apart). Linear weights are [in, out]. rope: RoPE's cos and sin [context,
+ * headDim] (per position, the cos then the sin of its headDim / 2 angles),
+ * which the decoder computes, 0 with learned positions.
  */
 export const decoderSlots = {
-  header: ['embed', 'positions', 'normF', 'normFBias', 'head'],
+  header: ['embed', 'positions', 'rope', 'normF', 'normFBias', 'head'],
   layer: [
     'norm1', 'norm1Bias', 'qkv', 'qkvBias', 'q', 'qBias', 'k', 'kBias', 'v', 'vBias',
     'proj', 'projBias', 'norm2', 'norm2Bias', 'up', 'upBias', 'gate', 'gateBias', 'down', 'downBias',

@@ -167,8 +167,7 @@ export class Llama extends Module implements LanguageModel {
   /**
    * The weights by their place in the layout (the variables themselves, read
    * in place: q, k and v held apart as HF's three Linears; the head null when
-   * tied), or null in training mode. Until the kernel runs this layout
-   * (@tx/core's unsupported names what it lacks), sessions decode through tfjs.
+   * tied), or null in training mode, where sessions decode through tfjs.
    */
   decoderWeights(): DecoderWeights | null {
     if (this.training) return null;

@@ -1,9 +1,12 @@
 // FusedDecoder on its own: a prompt fed in one call (the packed matmul and
 // attention.ts's per-head products, in blocks of 64 rows) equals the same
-// tokens fed one at a time (matvec and the single-row attention), a tied head
-// (the embedding's rows) equals the same head given as embedᵀ, and bad input
-// or a description it cannot run is refused by name. @tx/blocks' session
-// tests check it against tfjs's batched forward.
+// tokens fed one at a time (matvec and the single-row attention), for GPT-2's
+// description and a Llama-family one (RMSNorm, RoPE, 4 query heads on 2
+// key/value heads of a size of their own, a SiLU gate of an odd width, q, k
+// and v apart with biases, with and without a sliding window); a tied head
+// (the embedding's rows) equals the same head given as embedᵀ; bad input or a
+// description it cannot run is refused by name. @tx/blocks' session and Llama
+// tests check it against tfjs's batched forward and PyTorch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { ValueError } from '../errors.js';
@@ -32,8 +35,35 @@ function randomWeights(rng: Rng, bias: boolean, tied = false): DecoderWeights {
   };
 }
 
+/** Llama's description: RMSNorm, RoPE, 4 query heads on 2 key/value heads of 12 channels, a SiLU gate 70 wide. */
+const llama: DecoderLayout = {
+  layers: 2, heads: 4, kvHeads: 2, dModel: 16, dFF: 70, vocab: 11, context: 70,
+  norm: 'rmsNorm', normEps: 1e-6, activation: 'silu', gated: true, positions: 'rope', ropeTheta: 500000, headDim: 12,
+};
+
+function llamaWeights(rng: Rng): DecoderWeights {
+  const { layers, dModel: C, dFF: F, vocab: V, heads, kvHeads, headDim } = llama;
+  const [Q, KV] = [heads * headDim!, kvHeads * headDim!];
+  const t = (...dims: number[]) => tf.tensor(Float32Array.from({ length: dims.reduce((a, b) => a * b) }, () => rng.normal() * 0.3), dims);
+  const gain = () => [tf.add(1, t(C)), null] as [tf.Tensor, null];
+  const linear = (inDim: number, out: number, bias = false) => [t(inDim, out), bias ? t(out) : null] as [tf.Tensor, tf.Tensor | null];
+  return {
+    embed: t(V, C),
+    positions: null,
+    normF: gain(),
+    head: null,
+    layers: Array.from({ length: layers }, () => ({
+      norm1: gain(), qkv: { q: linear(C, Q, true), k: linear(C, KV, true), v: linear(C, KV, true) }, proj: linear(Q, C), norm2: gain(),
+      up: linear(C, F), gate: linear(C, F), down: linear(F, C),
+    })),
+  };
+}
+
 const disposeWeights = (w: DecoderWeights) =>
-  tf.dispose([w.embed, w.positions, w.head, ...w.normF, ...w.layers.flatMap((l) => Object.values(l).flat(2))].filter((x): x is tf.Tensor => x !== null));
+  tf.dispose(
+    [w.embed, w.positions, w.head, ...w.normF, ...w.layers.flatMap((l) => [...Object.values(l), ...(Array.isArray(l.qkv) ? [] : Object.values(l.qkv))].flat(2))]
+      .filter((x): x is tf.Tensor => x instanceof tf.Tensor),
+  );
 
 describe('FusedDecoder', () => {
   beforeAll(async () => {
@@ -78,23 +108,38 @@ describe('FusedDecoder', () => {
     disposeWeights(weights);
   });
 
+  it.each([undefined, 5])('a Llama-family description: a prompt in one call equals feeding it token by token (window %s)', (window) => {
+    const rng = new Rng(7);
+    const weights = llamaWeights(rng);
+    const described = { ...llama, ...(window ? { window } : {}) };
+    const tokens = Array.from({ length: 67 }, () => rng.int(11));
+    const whole = FusedDecoder.create(described, weights)!;
+    const stepwise = FusedDecoder.create(described, weights)!;
+    const a = whole.feedNow(tokens);
+    let b: Float32Array = new Float32Array(0);
+    for (const token of tokens) b = stepwise.feedNow([token]);
+    expect(maxAbsDifference(a, b)).toBeLessThan(1e-4);
+    expect(maxAbsDifference(whole.feedNow([5]), stepwise.feedNow([5]))).toBeLessThan(1e-4);
+    // A window hides keys: the last logits differ from the whole context's.
+    const full = FusedDecoder.create(llama, weights)!;
+    const seen = full.feedNow(tokens);
+    if (window) expect(maxAbsDifference(seen, a)).toBeGreaterThan(1e-3);
+    else expect(maxAbsDifference(seen, a)).toBe(0);
+    [whole, stepwise, full].forEach((d) => d.dispose());
+    disposeWeights(weights);
+  });
+
   it('refuses a description it has no code for, saying which part', () => {
-    const weights = randomWeights(new Rng(6), true);
     expect(unsupported(layout)).toBeNull();
-    expect(unsupported({ ...layout, norm: 'rmsNorm' })).toBe('norm rmsNorm');
-    expect(unsupported({ ...layout, positions: 'rope' })).toBe('positions rope');
-    expect(unsupported({ ...layout, activation: 'silu', gated: true })).toBe('a gated or SiLU feed-forward');
-    expect(unsupported({ ...layout, kvHeads: 1 })).toBe('fewer key/value heads than query heads');
+    expect(unsupported(llama)).toBeNull();
     expect(unsupported({ ...layout, dModel: 18, heads: 2 })).toBe('widths that are not multiples of 4');
-    expect(unsupported({ ...layout, headDim: 16 })).toBe('a head size other than dModel / heads');
-    expect(unsupported({ ...layout, headDim: 8, window: 70 })).toBeNull(); // what GPT-2 has anyway: heads of dModel / heads, the whole context
-    expect(unsupported({ ...layout, window: 32 })).toBe('a sliding window');
-    const [q, k, v] = [0, 1, 2].map(() => [tf.zeros([16, 16]), null] as [tf.Tensor, null]);
-    const apart = { ...weights, layers: weights.layers.map((l) => ({ ...l, qkv: { q, k, v } })) };
-    expect(unsupported(layout, apart)).toBe('q, k and v held apart');
-    expect(FusedDecoder.create(layout, apart)).toBeNull();
-    tf.dispose([q[0], k[0], v[0]]);
-    expect(FusedDecoder.create({ ...layout, norm: 'rmsNorm' }, weights)).toBeNull();
+    expect(unsupported({ ...layout, headDim: 6 })).toBe('widths that are not multiples of 4');
+    expect(unsupported({ ...layout, dModel: 16, heads: 3 })).toBe('a head size of dModel / heads = 16 / 3');
+    expect(unsupported({ ...llama, kvHeads: 3 })).toBe('4 query heads in groups of 3 key/value heads');
+    expect(unsupported({ ...llama, window: 0 })).toBe('a window of 0');
+    const weights = randomWeights(new Rng(6), true);
+    expect(unsupported(layout, { ...weights, positions: null })).toBe('learned positions without their table');
+    expect(FusedDecoder.create({ ...layout, dModel: 18, heads: 2 }, weights)).toBeNull();
     disposeWeights(weights);
   });
 
@@ -117,6 +162,25 @@ describe('FusedDecoder', () => {
       decoder.dispose();
       decoder.dispose();
       expect(() => decoder.feedNow([1])).toThrow(new ValueError('FusedDecoder: used after dispose()'));
+    });
+    expect(outstanding).toBe(0);
+    disposeWeights(weights);
+  });
+
+  it("a Llama-family decoder frees its caches and RoPE's table, its clones too", async () => {
+    const weights = llamaWeights(new Rng(8));
+    const warm = FusedDecoder.create(llama, weights)!;
+    warm.feedNow(Array.from({ length: 69 }, () => 1));
+    warm.dispose();
+    const { outstanding } = await wasmAllocations(async () => {
+      const decoder = FusedDecoder.create(llama, weights)!;
+      const first = decoder.feedNow([1, 2, 3]);
+      const copy = decoder.clone();
+      expect(maxAbsDifference(copy.feedNow([4]), decoder.feedNow([4]))).toBe(0);
+      decoder.position = 0;
+      expect(maxAbsDifference(decoder.feedNow([1, 2, 3]), first)).toBe(0);
+      copy.dispose();
+      decoder.dispose();
     });
     expect(outstanding).toBe(0);
     disposeWeights(weights);

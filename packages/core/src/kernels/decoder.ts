@@ -5,10 +5,11 @@
 // It is a backend of the model's forward, not a second model: the model
 // describes its layers (DecoderLayout: norm, activation and gating, position
 // scheme, key/value heads) and lends its weights by name (DecoderWeights);
-// the kernel runs what the description says. GPT-2's description runs today;
-// a description the kernel has no code for yet (RMSNorm, RoPE, a SiLU gate,
-// fewer key/value heads, a head size of its own, a sliding window, q, k and v
-// held apart: the Llama family) is refused by create(), with the reason from
+// the kernel runs what the description says: GPT-2's (LayerNorm, learned
+// positions, GELU, q, k and v in one projection) and the Llama family's
+// (RMSNorm, RoPE, a SiLU gate, fewer key/value heads, a head size of its own,
+// a sliding window, q, k and v apart). What it cannot run (widths that are
+// not multiples of 4) is refused by create(), with the reason from
 // unsupported(), and the session keeps tfjs's forward.
 //
 // The job goes to the kernel module directly (install.ts's run), not through
@@ -91,17 +92,15 @@ const POSITIONS = { learned: 0, rope: 1 } as const;
 /** Tokens per kernel call: a longer prompt goes in blocks of this many rows, so the scratch stays small. */
 const ROWS = 64;
 
-/** Why the fused kernel cannot run this description, or these weights (what kernels/decoder.ts has no code for yet), or null when it can. */
+/** Why the fused kernel cannot run this description, or these weights (what kernels/decoder.ts has no code for), or null when it can. */
 export function unsupported(layout: DecoderLayout, weights?: DecoderWeights): string | null {
-  const { dModel, heads, dFF } = layout;
-  if (layout.norm !== 'layerNorm') return `norm ${layout.norm}`;
-  if (layout.positions !== 'learned') return `positions ${layout.positions}`;
-  if (layout.gated || layout.activation === 'silu') return 'a gated or SiLU feed-forward';
-  if (layout.kvHeads !== heads) return 'fewer key/value heads than query heads';
-  if (layout.headDim !== undefined && layout.headDim * heads !== dModel) return 'a head size other than dModel / heads';
-  if (layout.window !== undefined && layout.window < layout.context) return 'a sliding window';
-  if (dModel % 4 !== 0 || dFF % 4 !== 0 || dModel % heads !== 0 || (dModel / heads) % 4 !== 0) return 'widths that are not multiples of 4';
-  if (weights?.layers.some((l) => !Array.isArray(l.qkv))) return 'q, k and v held apart';
+  const { dModel, heads, kvHeads } = layout;
+  const headDim = layout.headDim ?? dModel / heads;
+  if (!Number.isInteger(headDim)) return `a head size of dModel / heads = ${dModel} / ${heads}`;
+  if (!(kvHeads >= 1 && heads % kvHeads === 0)) return `${heads} query heads in groups of ${kvHeads} key/value heads`;
+  if (dModel % 4 !== 0 || headDim % 4 !== 0) return 'widths that are not multiples of 4';
+  if (layout.window !== undefined && !(Number.isInteger(layout.window) && layout.window >= 1)) return `a window of ${layout.window}`;
+  if (layout.positions === 'learned' && weights && !weights.positions) return 'learned positions without their table';
   return null;
 }
 
@@ -111,8 +110,8 @@ export class FusedDecoder implements Decoder {
   position = 0;
   private disposed = false;
   private readonly cacheBytes: number;
-  /** The caches, and one block for the weights' table, a block of token ids and the logits. */
-  private readonly blocks: { k: number; v: number; io: number };
+  /** The caches, one block for the weights' table, a block of token ids and the logits, and RoPE's table (0 without). */
+  private readonly blocks: { k: number; v: number; io: number; rope: number };
   private readonly slots: number;
 
   private constructor(
@@ -121,11 +120,18 @@ export class FusedDecoder implements Decoder {
     /** The backend whose heap holds the caches: another one (a new wasm backend) must not be written. */
     private readonly backend: WasmBackend,
   ) {
-    const { layers, dModel, context, vocab } = layout;
-    this.cacheBytes = 4 * layers * context * dModel;
+    const { layers, context, vocab, kvHeads } = layout;
+    const headDim = this.headDim();
+    this.cacheBytes = 4 * layers * context * kvHeads * headDim; // only the key/value heads
     this.slots = DECODER_SLOTS.header.length + DECODER_SLOTS.layer.length * layers;
     const malloc = (bytes: number) => backend.wasm._malloc(bytes) >>> 0;
-    this.blocks = { k: malloc(this.cacheBytes), v: malloc(this.cacheBytes), io: malloc(4 * (this.slots + ROWS + vocab)) };
+    const rope = layout.positions === 'rope' ? malloc(4 * context * headDim) : 0;
+    this.blocks = { k: malloc(this.cacheBytes), v: malloc(this.cacheBytes), io: malloc(4 * (this.slots + ROWS + vocab)), rope };
+    if (rope) new Float32Array(wasmMemory(backend).buffer, rope, context * headDim).set(ropeTable(context, headDim, layout.ropeTheta ?? 10000));
+  }
+
+  private headDim(): number {
+    return this.layout.headDim ?? this.layout.dModel / this.layout.heads;
   }
 
   /** A decoder for this description and these weights, or null when @tx's wasm kernels are off or the kernel cannot run it (unsupported). */
@@ -170,7 +176,8 @@ export class FusedDecoder implements Decoder {
     const memory = wasmMemory(this.backend);
     new Uint32Array(memory.buffer).set(table, io >>> 2);
     const rows = Math.min(tokens.length, ROWS);
-    const scratch = loadedKernels()!.exports.decodeScratch(this.layout.dModel, this.layout.heads, this.layout.dFF, context, rows);
+    const l = this.layout;
+    const scratch = loadedKernels()!.exports.decodeScratch(l.dModel, l.heads, l.kvHeads, this.headDim(), l.dFF, context, rows);
     const shape = this.jobShape();
     for (let at = 0; at < tokens.length; at += rows) {
       const chunk = tokens.slice(at, at + rows);
@@ -193,15 +200,17 @@ export class FusedDecoder implements Decoder {
     return {
       layers: l.layers, heads: l.heads, kvHeads: l.kvHeads, dModel: l.dModel, dFF: l.dFF, vocab: l.vocab, context: l.context,
       norm: NORMS[l.norm], activation: ACTIVATIONS[l.activation], gated: l.gated, positions: POSITIONS[l.positions], eps: l.normEps,
-      ropeTheta: l.ropeTheta ?? 0, headDim: l.headDim ?? l.dModel / l.heads, window: l.window ?? 0,
+      headDim: this.headDim(), window: l.window !== undefined && l.window < l.context ? l.window : 0,
     };
   }
 
   /** The weights' offsets in the slots' order (kernels/table.mjs), 0 for an absent one; read now, as assigned variables move. */
   private table(): number[] {
     const w = this.weights;
-    const header: Record<(typeof DECODER_SLOTS.header)[number], tf.Tensor | null> = { embed: w.embed, positions: w.positions, normF: w.normF[0], normFBias: w.normF[1], head: w.head };
-    const entries: (readonly [string, tf.Tensor | null])[] = DECODER_SLOTS.header.map((name) => [name, header[name]] as const);
+    const header: Record<(typeof DECODER_SLOTS.header)[number], tf.Tensor | number | null> = {
+      embed: w.embed, positions: w.positions, rope: this.blocks.rope, normF: w.normF[0], normFBias: w.normF[1], head: w.head,
+    };
+    const entries: (readonly [string, tf.Tensor | number | null])[] = DECODER_SLOTS.header.map((name) => [name, header[name]] as const);
     w.layers.forEach((l, i) => {
       const [qkv, apart] = Array.isArray(l.qkv) ? [l.qkv, null] : [[null, null] as const, l.qkv];
       const slot: Record<(typeof DECODER_SLOTS.layer)[number], tf.Tensor | null> = {
@@ -212,6 +221,7 @@ export class FusedDecoder implements Decoder {
       entries.push(...DECODER_SLOTS.layer.map((name) => [`layers.${i}.${name}`, slot[name]] as const));
     });
     return entries.map(([name, t]) => {
+      if (typeof t === 'number') return t;
       if (t?.isDisposed) throw new ValueError(`FusedDecoder: the weight ${name} was disposed`);
       return t ? offsetOf(this.backend, t) : 0;
     });
@@ -232,6 +242,24 @@ export class FusedDecoder implements Decoder {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const offset of Object.values(this.blocks)) this.backend.wasm._free(offset);
+    for (const offset of Object.values(this.blocks)) if (offset) this.backend.wasm._free(offset);
   }
+}
+
+/**
+ * RoPE's cos and sin for positions 0..context-1 [context, headDim]: per position
+ * the cos, then the sin, of its headDim / 2 angles pos · base^(-2c/headDim),
+ * in float64 as @tx/positional's rotaryAngle (Hugging Face's rotate-half layout).
+ */
+function ropeTable(context: number, headDim: number, base: number): Float32Array {
+  const half = headDim / 2;
+  const table = new Float32Array(context * headDim);
+  for (let pos = 0; pos < context; pos++) {
+    for (let c = 0; c < half; c++) {
+      const angle = pos * Math.pow(base, (-2 * c) / headDim);
+      table[pos * headDim + c] = Math.cos(angle);
+      table[pos * headDim + half + c] = Math.sin(angle);
+    }
+  }
+  return table;
 }
