@@ -24,10 +24,10 @@ import { AdamW, COREF_GRAMMAR, languageModelLoss, trainStep } from '@tx/train';
 import { backendChoice, backendLabel } from './backend-label.js';
 import { h } from './dom.js';
 import { parseInspect, type InspectData } from './lib/data.js';
-import { inspectNeed, parseBytes, refusal } from './lib/memory.js';
+import { decoderNeed, parseBytes, refusal } from './lib/memory.js';
 import type { Progress } from './lib/progress.js';
 import { backendBudget } from './model/budget.js';
-import type { LoadedEncoder, LoadedGPT, LoadedModel } from './model/checkpoint.js';
+import type { LoadedDecoder, LoadedEncoder, LoadedModel } from './model/checkpoint.js';
 import { WINOGRAD, swapWord } from './lib/honesty.js';
 import { HUB, HUB_MODELS, hubFolderUrl } from './lib/hub.js';
 import { inspectEncoder, Unreadable } from './model/coref.js';
@@ -66,9 +66,9 @@ const arithmetic = new ArithmeticView({ onLayer: readLayer });
 const positional = new PositionalView();
 const generateView = new GenerateView();
 const encdec = new EncDecView();
-let current: LoadedGPT | null = null;
-/** The model of the attention and arithmetic views: the coref encoder by default, or a GPT. */
-let attentionModel: LoadedGPT | LoadedEncoder | null = null;
+let current: LoadedDecoder | null = null;
+/** The model of the attention and arithmetic views: the coref encoder by default, or a GPT or Llama. */
+let attentionModel: LoadedDecoder | LoadedEncoder | null = null;
 let attentionModelChanged = false;
 const models = new Map<string, LoadedModel>();
 
@@ -119,7 +119,7 @@ text.addEventListener('input', () => {
   if (onePass) typing = window.setTimeout(() => void runText(), 150);
 });
 const modelSelect = h('select#model-select', { 'aria-label': 'model', onchange: () => { const m = models.get(modelSelect.value); if (m) use(m, true); } });
-const urlInput = h('input#model-url', { type: 'url', placeholder: 'URL of a tx export or Hugging Face GPT-2 folder', size: 36 });
+const urlInput = h('input#model-url', { type: 'url', placeholder: 'URL of a tx export, or a Hugging Face GPT-2 or Llama-family folder', size: 36 });
 const picker = h('input#model-files', { type: 'file', multiple: true, accept: '.json,.safetensors,.txt' });
 const progressBar = h('progress#load-progress', { max: 1 });
 const progressText = h('span#load-progress-text');
@@ -204,7 +204,8 @@ app.append(
   message, tabs, ...Object.values(sections));
 
 async function showPositional(): Promise<void> {
-  const wpe = current ? ((await current.model.wpe.weight.array()) as number[][]) : null;
+  // A Llama has no position table (RoPE rotates q and k): the rotary section stands for it.
+  const wpe = current?.kind === 'gpt' ? ((await current.model.wpe.weight.array()) as number[][]) : null;
   positional.set(wpe, current?.model.config.nEmbd ?? 64, current?.model.config.blockSize ?? 64);
 }
 
@@ -363,8 +364,8 @@ async function loadUser(folder: Folder): Promise<void> {
   try {
     const m = await loadFolder(folder, {
       onProgress: showProgress,
-      check: (config) => {
-        const why = refusal(inspectNeed(config, MAX_TOKENS), backendBudget(cap), held());
+      check: (spec) => {
+        const why = refusal(decoderNeed(spec, MAX_TOKENS), backendBudget(cap), held());
         if (why) throw new CannotHold(why);
       },
     });

@@ -28,6 +28,8 @@ export interface InspectData {
   layer?: number;
   /** Every layer x head as a small pooled image, for the grid (a GPT's are pooled on the device). */
   thumbnails?: Thumbnails;
+  /** Grouped-query attention (a Llama): per query head, the KV head it shares (`tx inspect --json` writes the same field). */
+  kvHeads?: number[];
   /** Tokens left out at the start of a text longer than the page reads. */
   dropped?: number;
   logits?: number[][];
@@ -103,6 +105,13 @@ export function parseInspect(input: unknown): InspectData {
     const c = o.corefHead;
     if (!Array.isArray(c) || c.length !== 2) throw new InspectFormatError('"corefHead": expected [layer, head]');
     data.corefHead = [index(c[0], attention.length, '"corefHead[0]"'), index(c[1], attention[0].length, '"corefHead[1]"')];
+  }
+  if (o.kvHeads !== undefined) {
+    const heads = attention[0].length;
+    if (!Array.isArray(o.kvHeads) || o.kvHeads.length !== heads || !o.kvHeads.every((k) => Number.isInteger(k) && k >= 0)) {
+      throw new InspectFormatError(`"kvHeads": expected the KV head of each of the ${heads} query heads, found ${JSON.stringify(o.kvHeads)?.slice(0, 40)}`);
+    }
+    data.kvHeads = o.kvHeads as number[];
   }
   if (o.encoderAttention !== undefined) {
     const n = data.sourceTokens?.length ?? (o.encoderAttention as number[][][][])[0]?.[0]?.length ?? 0;

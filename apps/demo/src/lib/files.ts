@@ -1,10 +1,11 @@
 // Which model folder the reader gave us, from its config.json and the names
 // of its files: a `tx export` folder (the manifest names its files), or a
-// Hugging Face GPT-2 folder as save_pretrained writes it (config.json,
-// model.safetensors, and tokenizer.json or vocab.json + merges.txt). Anything
-// missing or unsupported is one line that names it, before a byte of the
-// weights is read.
-import { gptConfigFromHuggingFace, type GPTConfig } from '@tx/blocks';
+// Hugging Face GPT-2 or Llama-family folder (Llama, Mistral, Qwen2) as
+// save_pretrained writes it (config.json, model.safetensors or the shards of
+// model.safetensors.index.json, and tokenizer.json or vocab.json +
+// merges.txt). Anything missing or unsupported is one line that names it,
+// before a byte of the weights is read.
+import { gptConfigFromHuggingFace, isLlamaFamily, llamaConfigFromHuggingFace, type GPTConfig, type LlamaConfig } from '@tx/blocks';
 import { TxError } from '@tx/core';
 import { parseManifest } from '@tx/train';
 
@@ -35,9 +36,15 @@ export async function findHuggingFaceFiles(has: (name: string) => Promise<boolea
   return found;
 }
 
+/** The decoders a Hugging Face folder may hold, as @tx/blocks configures them. */
+export type DecoderSpec = { kind: 'gpt'; config: GPTConfig } | { kind: 'llama'; config: LlamaConfig };
+
+/** The index of a sharded folder, or the one weights file. */
+export const INDEX = 'model.safetensors.index.json';
+
 export type FolderPlan =
   | { kind: 'tx'; weights: string; tokenizer: string }
-  | { kind: 'huggingface'; config: GPTConfig; weights: 'model.safetensors'; tokenizer: TokenizerFiles };
+  | { kind: 'huggingface'; spec: DecoderSpec; weights: 'model.safetensors' | typeof INDEX; tokenizer: TokenizerFiles };
 
 /** A Hugging Face config.json (model_type or architectures), as opposed to our manifest (format). */
 export function isHuggingFaceConfig(config: unknown): boolean {
@@ -55,15 +62,19 @@ export function planFolder(config: unknown, names: readonly string[] | null, whe
   const has = (n: string) => names === null || names.includes(n);
   const found = names?.length ? ` (found ${names.join(', ')})` : '';
   if (isHuggingFaceConfig(config)) {
-    const gpt = gptConfigFromHuggingFace(config, `${where}/config.json`); // an unsupported architecture fails here
+    // An unsupported architecture fails here, as does a Llama config the code cannot run (a rope_scaling, heads that do not divide).
+    const spec: DecoderSpec = isLlamaFamily(config)
+      ? { kind: 'llama', config: llamaConfigFromHuggingFace(config, `${where}/config.json`) }
+      : { kind: 'gpt', config: gptConfigFromHuggingFace(config, `${where}/config.json`) };
+    let weights: 'model.safetensors' | typeof INDEX = 'model.safetensors';
     if (!has('model.safetensors')) {
-      if (has('model.safetensors.index.json')) throw new TxError(`${where}: the weights are sharded (model.safetensors.index.json); the site reads one model.safetensors`);
-      if (has('pytorch_model.bin')) throw new TxError(`${where}: pytorch_model.bin is not read; save the model with safe_serialization=True to get model.safetensors`);
-      throw new TxError(`${where}: missing model.safetensors${found}`);
+      if (has(INDEX)) weights = INDEX;
+      else if (has('pytorch_model.bin')) throw new TxError(`${where}: pytorch_model.bin is not read; save the model with safe_serialization=True to get model.safetensors`);
+      else throw new TxError(`${where}: missing model.safetensors (or ${INDEX} and its shards)${found}`);
     }
     const tokenizer = TOKENIZER_FILES.find((set) => set.every(has));
     if (!tokenizer) throw new TxError(`${where}: missing the tokenizer: tokenizer.json, or vocab.json and merges.txt${found}`);
-    return { kind: 'huggingface', config: gpt, weights: 'model.safetensors', tokenizer };
+    return { kind: 'huggingface', spec, weights, tokenizer };
   }
   const c = config as Record<string, unknown> | null;
   if (typeof c !== 'object' || c === null || c.format === undefined) {
@@ -74,4 +85,26 @@ export function planFolder(config: unknown, names: readonly string[] | null, whe
   const missing = [tokenizer, weights].filter((n) => !has(n));
   if (missing.length) throw new TxError(`${where}: missing ${missing.join(' and ')}: pick config.json, ${tokenizer} and ${weights} together`);
   return { kind: 'tx', weights, tokenizer };
+}
+
+/**
+ * The shard files of a model.safetensors.index.json, checked before a byte
+ * of them is read: its weight_map names each tensor's shard, a plain file
+ * name beside the index (never "../x" or a path), and every shard is there
+ * (`names`, when the folder's files are known: picked). Returns the shards,
+ * sorted, and the map, for checking each shard's tensors as it is read.
+ */
+export function shardsOf(index: unknown, names: readonly string[] | null, where: string): { shards: string[]; weightMap: Record<string, string> } {
+  const file = `${where}/${INDEX}`;
+  const map = (index as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map) || Object.keys(map).length === 0) throw new TxError(`${file}: weight_map must be an object of tensor names to shard files`);
+  const weightMap = map as Record<string, unknown>;
+  const bad = Object.entries(weightMap).find(([, f]) => typeof f !== 'string' || f === '');
+  if (bad) throw new TxError(`${file}: weight_map["${bad[0]}"] must be a shard's file name, got ${JSON.stringify(bad[1])}`);
+  const shards = [...new Set(Object.values(weightMap) as string[])].sort();
+  for (const shard of shards) {
+    if (/[/\\]/.test(shard) || shard === '.' || shard === '..') throw new TxError(`${file}: shard "${shard}" is outside the folder; an index names files beside it`);
+    if (names !== null && !names.includes(shard)) throw new TxError(`${file}: shard "${shard}" is missing: pick it with the model's other files`);
+  }
+  return { shards, weightMap: weightMap as Record<string, string> };
 }

@@ -15,9 +15,9 @@ export interface GridLayout {
   height: number;
 }
 
-/** Cells as large as `width` allows, between 24 and 120 px. */
-export function layoutGrid(layers: number, heads: number, width: number): GridLayout {
-  const left = 60, top = 18, gap = 6;
+/** Cells as large as `width` allows, between 24 and 120 px; `kvRow` adds a row of labels above the heads ("KV 0" over the heads sharing it). */
+export function layoutGrid(layers: number, heads: number, width: number, { kvRow = false }: { kvRow?: boolean } = {}): GridLayout {
+  const left = 60, top = kvRow ? 38 : 18, gap = 6;
   const cell = Math.max(24, Math.min(120, Math.floor((width - left) / Math.max(1, heads)) - gap));
   return { layers, heads, cell, gap, left, top, width: left + heads * (cell + gap), height: top + layers * (cell + gap) };
 }
@@ -33,4 +33,20 @@ export function hitCell(g: GridLayout, x: number, y: number): { layer: number; h
   if (head < 0 || head >= g.heads || layer < 0 || layer >= g.layers) return null;
   const o = cellOrigin(g, layer, head);
   return x - o.x < g.cell && y - o.y < g.cell ? { layer, head } : null;
+}
+
+/** Query heads grouped by the KV head they share, in order: [[0, 1], [2, 3]] for 4 heads over 2 KV heads. */
+export function kvGroups(kvHeads: readonly number[]): Array<{ kv: number; heads: number[] }> {
+  const groups: Array<{ kv: number; heads: number[] }> = [];
+  kvHeads.forEach((kv, head) => {
+    const last = groups.at(-1);
+    if (last && last.kv === kv) last.heads.push(head);
+    else groups.push({ kv, heads: [head] });
+  });
+  return groups;
+}
+
+/** "KV 0: heads 0–1; KV 1: heads 2–3", for the grid's label. */
+export function describeKvGroups(kvHeads: readonly number[]): string {
+  return kvGroups(kvHeads).map((g) => `KV ${g.kv}: ${g.heads.length > 1 ? `heads ${g.heads[0]}–${g.heads.at(-1)}` : `head ${g.heads[0]}`}`).join('; ');
 }

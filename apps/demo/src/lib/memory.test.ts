@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { presets } from '@tx/blocks';
-import { inspectNeed, parseBytes, refusal, windowBatch, type Budget } from './memory.js';
+import { decoderNeed, inspectNeed, parseBytes, refusal, windowBatch, type Budget } from './memory.js';
 
 const gpt2 = { ...presets.gpt2 };
 
@@ -43,5 +43,15 @@ describe('refusal', () => {
 
   it('reads ?memory= sizes', () => {
     expect(['8MB', '1.5 GB', '512kB', '1000', ' 2 mb ', 'lots', '-1MB'].map(parseBytes)).toEqual([8e6, 1.5e9, 512e3, 1000, 2e6, null, null]);
+  });
+});
+
+describe('decoderNeed', () => {
+  it('counts a Llama the size of SmolLM2-135M: every layer\'s 9 query heads at 1,024 tokens, the logits its largest tensor', () => {
+    const smol = { vocabSize: 49152, blockSize: 8192, nLayer: 30, nHead: 9, nKvHead: 3, nEmbd: 576, headDim: 64, intermediateSize: 1536, rmsNormEps: 1e-5, ropeTheta: 100000, qkvBias: false, oBias: false, slidingWindow: null, tieWordEmbeddings: true };
+    const need = decoderNeed({ kind: 'llama', config: smol }, 1024);
+    expect(need.attention).toBe(30 * 9 * 1024 * 1024 * 4); // 1.13 GB
+    expect(need.largest).toEqual({ what: 'the logits (1,024 × 49,152)', bytes: 1024 * 49152 * 4 }); // 201 MB, more than the embedding's 113 MB
+    expect(need.total).toBeGreaterThan(need.attention + need.weights);
   });
 });

@@ -11,7 +11,8 @@
 //   the page pools each into the grid and reads one), and past the context the
 //   windows' own attention too.
 // And no single tensor may pass the backend's largest buffer.
-import { estimateMemory, type GPTConfig } from '@tx/blocks';
+import { estimateMemory, type GPTConfig, type LlamaConfig } from '@tx/blocks';
+import type { DecoderSpec } from './files.js';
 import { formatBytes } from './progress.js';
 
 const FLOAT = 4;
@@ -34,7 +35,7 @@ export interface Need {
 }
 
 /** Sliding windows per forward pass past the context: at most 64, and about 64 MB of logits and attention. */
-export function windowBatch(c: GPTConfig): number {
+export function windowBatch(c: Pick<GPTConfig, 'blockSize' | 'vocabSize' | 'nLayer' | 'nHead'>): number {
   const perWindow = c.blockSize * c.vocabSize + c.nLayer * c.nHead * c.blockSize ** 2;
   return Math.max(1, Math.min(64, Math.floor(2 ** 24 / perWindow)));
 }
@@ -56,6 +57,33 @@ export function inspectNeed(c: GPTConfig, tokens: number): Need {
   ];
   const largest = tensors.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   return { total: forward.totalBytes + head + attention, weights: forward.parameterBytes, attention, largest };
+}
+
+/**
+ * The memory the attention view needs for a GPT or a Llama-family decoder.
+ * A Llama's tied head is read in place (matMul's transposed operand), so
+ * nothing is added for it; its feed-forward activations are the gated MLP's
+ * inner width; its attention has nHead query heads (the KV heads are fewer).
+ */
+export function decoderNeed(spec: DecoderSpec, tokens: number): Need {
+  return spec.kind === 'gpt' ? inspectNeed(spec.config, tokens) : llamaNeed(spec.config, tokens);
+}
+
+function llamaNeed(c: LlamaConfig, tokens: number): Need {
+  const N = tokens, T = Math.min(N, c.blockSize);
+  const B = N > c.blockSize ? windowBatch(c) : 1;
+  const forward = estimateMemory({ kind: 'llama', config: c }, { batchSize: B, length: T, training: false });
+  const windows = N > c.blockSize ? c.nLayer * B * c.nHead * T * T * FLOAT : 0;
+  const attention = c.nLayer * c.nHead * N * N * FLOAT + windows;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const tensors = [
+    { what: `the token embedding (${n(c.vocabSize)} × ${n(c.nEmbd)})`, bytes: c.vocabSize * c.nEmbd * FLOAT },
+    { what: `the logits (${B > 1 ? `${B} × ` : ''}${n(T)} × ${n(c.vocabSize)})`, bytes: B * T * c.vocabSize * FLOAT },
+    { what: `one layer's attention (${c.nHead} × ${n(N)} × ${n(N)})`, bytes: c.nHead * N * N * FLOAT },
+    { what: `the gated MLP's activations (${B > 1 ? `${B} × ` : ''}${n(T)} × ${n(c.intermediateSize)})`, bytes: B * T * c.intermediateSize * FLOAT },
+  ];
+  const largest = tensors.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  return { total: forward.totalBytes + attention, weights: forward.parameterBytes, attention, largest };
 }
 
 /** Why the backend cannot hold it (beside `held` bytes of models already loaded), or null when it can. */

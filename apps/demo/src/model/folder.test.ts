@@ -10,6 +10,7 @@ import type { GPT } from '@tx/blocks';
 import { initBackend, tf } from '@tx/core';
 import type { Progress } from '../lib/progress.js';
 import { loadFolder, nameOf, pickedFolder, urlFolder } from './folder.js';
+import { inspect } from './run.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../../packages/blocks/test/fixtures/hf-gpt2/', import.meta.url));
 const reference = JSON.parse(readFileSync(join(FIXTURE, 'reference.json'), 'utf8')) as { prompt: string; prompt_ids: number[]; logits: number[]; f16_logits: number[] };
@@ -55,7 +56,7 @@ describe('a Hugging Face GPT-2 folder', () => {
     const read: string[] = [];
     const load = loadFolder(pickedFolder(files('f32')), {
       onProgress: (p) => read.push(p.label()),
-      check: (config) => { throw new Error(`no room for ${config.nLayer} layers`); },
+      check: (spec) => { throw new Error(`no room for ${spec.config.nLayer} layers`); },
     });
     await expect(load).rejects.toThrow('no room for 2 layers');
     expect(read.at(-1)).toBe(`done: ${size('f32', 'config.json')} B of ${size('f32', 'config.json')} B (100%)`); // config.json only
@@ -100,5 +101,51 @@ describe('a Hugging Face GPT-2 folder', () => {
     expect(nameOf({}, 'http://127.0.0.1:8080/hf-1024')).toBe('hf-1024');
     expect(nameOf({}, 'http://127.0.0.1:8080')).toBe('127.0.0.1:8080'); // a URL is never the "picked model"
     expect(nameOf({}, 'the picked files')).toBe('picked model');
+  });
+});
+
+// The Llama-family fixtures (tooling/fixtures/hf_llama.py): BF16 weights in two shards plus an index, PyTorch's logits for reference.
+const LLAMA = fileURLToPath(new URL('../../../../packages/blocks/test/fixtures/hf-llama/', import.meta.url));
+const llamaReference = JSON.parse(readFileSync(join(LLAMA, 'reference.json'), 'utf8')) as Record<string, { prompt_ids: number[]; logits: number[][] }>;
+const llamaFiles = (arch: string, skip: string[] = []) => readdirSync(join(LLAMA, arch)).filter((n) => !skip.includes(n)).map((name) => new File([readFileSync(join(LLAMA, arch, name))], name));
+
+describe('a Hugging Face Llama-family folder', () => {
+  it.each(['llama', 'mistral', 'qwen2'])('%s: loads its two shards from picked files, with the logits of PyTorch, the check asked before any shard is read', async (arch) => {
+    const ref = llamaReference[arch];
+    const started: string[] = [];
+    let checked: string[] | null = null;
+    let last: Progress | null = null;
+    const m = await loadFolder(pickedFolder(llamaFiles(arch)), {
+      onProgress: (p) => { last = p; const label = p.label(); if (!started.includes(label)) started.push(label); },
+      check: (spec) => { checked = [spec.kind, String(spec.config.nLayer), String((spec.config as { nKvHead?: number }).nKvHead)]; expect(started.some((l) => l.includes('model-0000'))).toBe(false); },
+    });
+    if (m.kind !== 'llama') throw new Error(`expected a Llama, got ${m.kind}`);
+    expect(checked).toEqual(['llama', '2', { llama: '2', mistral: '1', qwen2: '2' }[arch]]); // config.json's num_key_value_heads
+    const ids = tf.tensor2d([ref.prompt_ids], undefined, 'int32');
+    const { logits } = m.model.forward(ids);
+    const T = ref.prompt_ids.length;
+    const got = (await tf.slice(logits, [0, T - 2, 0], [1, 2, -1]).array()) as number[][][];
+    const diff = Math.max(...ref.logits.flatMap((row, i) => row.map((x, j) => Math.abs(x - got[0][i][j]))));
+    expect(diff).toBeLessThan(1e-4);
+    const bytes = readdirSync(join(LLAMA, arch)).reduce((sum, n) => sum + readFileSync(join(LLAMA, arch, n)).length, 0);
+    expect([last!.loaded, last!.fraction()]).toEqual([bytes, 1]); // config, index, both shards and tokenizer.json
+    tf.dispose([ids, logits]);
+    // The attention view's reading: byte tokens grouped into their character, and which KV head each query head shares.
+    const r = await inspect(m.model, m.tokenizer, 'The € ok');
+    expect(r.kvHeads).toEqual({ llama: [0, 0, 1, 1], mistral: [0, 0, 0, 0], qwen2: [0, 0, 1, 1] }[arch]);
+    expect(r.tokens.filter((t) => t.startsWith('€'))).toEqual(['€ 1/3', '€ 2/3', '€ 3/3']);
+    expect(r.attention[0]).toHaveLength(4);
+    m.model.dispose();
+  });
+
+  it('names a shard missing from the folder, or one outside it, in one line, reading no shard', async () => {
+    const before = tf.memory().numTensors;
+    await expect(loadFolder(pickedFolder(llamaFiles('llama', ['model-00002-of-00002.safetensors'])))).rejects.toThrow(
+      'the picked files/model.safetensors.index.json: shard "model-00002-of-00002.safetensors" is missing: pick it with the model\'s other files');
+    const index = JSON.parse(readFileSync(join(LLAMA, 'llama', 'model.safetensors.index.json'), 'utf8'));
+    index.weight_map['model.norm.weight'] = '../model-00002-of-00002.safetensors';
+    const hostile = [...llamaFiles('llama', ['model.safetensors.index.json']), new File([JSON.stringify(index)], 'model.safetensors.index.json')];
+    await expect(loadFolder(pickedFolder(hostile))).rejects.toThrow('the picked files/model.safetensors.index.json: shard "../model-00002-of-00002.safetensors" is outside the folder; an index names files beside it');
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

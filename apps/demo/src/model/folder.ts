@@ -1,13 +1,13 @@
 // A model folder, from the file picker or a URL: what `tx export` writes (the
-// built-ins too), or a Hugging Face GPT-2 folder. config.json is read first:
+// built-ins too), or a Hugging Face GPT-2 or Llama-family folder (Llama,
+// Mistral, Qwen2; model.safetensors, or the shards its index lists). config.json is read first:
 // lib/files.ts says which files to read, and `check` may refuse the model
 // (too big for the backend) before a byte of the weights is read. The weights
 // and tokenizer then stream in, reported to a progress bar; a GPT-2 file of
 // 500 MB is read into one buffer of its size (lib/read.ts).
-import type { GPTConfig } from '@tx/blocks';
-import { loadSafetensors, tf } from '@tx/core';
-import { exportManifest, gptFromHuggingFace, parseManifest, type HuggingFaceFiles } from '@tx/train';
-import { findHuggingFaceFiles, planFolder } from '../lib/files.js';
+import { TxError, loadSafetensors, tf, type StateDict } from '@tx/core';
+import { exportManifest, gptFromHuggingFace, llamaFromHuggingFace, parseManifest, type HuggingFaceFiles } from '@tx/train';
+import { INDEX, findHuggingFaceFiles, planFolder, shardsOf, type DecoderSpec } from '../lib/files.js';
 import { Progress } from '../lib/progress.js';
 import { readStream } from '../lib/read.js';
 import { fromFiles, type LoadedModel } from './checkpoint.js';
@@ -68,17 +68,23 @@ export interface LoadOptions {
   name?: string;
   /** Called as bytes arrive, with the whole folder's progress. */
   onProgress?: (progress: Progress) => void;
-  /** Throw, saying why, if the backend cannot hold a GPT of this config: called before the weights are read. */
-  check?: (config: GPTConfig) => void;
+  /** Throw, saying why, if the backend cannot hold this GPT or Llama: called before the weights are read. */
+  check?: (spec: DecoderSpec) => void;
 }
 
-/** Load a `tx export` or Hugging Face GPT-2 folder. Errors are one line that names the file or field. */
+/** Load a `tx export` folder, or a Hugging Face GPT-2 or Llama-family one. Errors are one line that names the file or field. */
 export async function loadFolder(folder: Folder, { name, onProgress = () => {}, check = () => {} }: LoadOptions = {}): Promise<LoadedModel> {
   const progress = new Progress();
-  const read = async (file: string): Promise<Uint8Array> => {
-    const { body, size } = await folder.open(file);
-    progress.start(file, size);
+  // Opening a file counts its size in the bar; reading it counts its bytes. Shards are all opened
+  // first, so that the bar knows the whole folder's size while they are read one after another.
+  const open = async (file: string): Promise<FolderFile> => {
+    const opened = await folder.open(file);
+    progress.start(file, opened.size);
     onProgress(progress);
+    return opened;
+  };
+  const read = async (file: string, opened?: Promise<FolderFile>): Promise<Uint8Array> => {
+    const { body, size } = await (opened ?? open(file));
     const bytes = await readStream(body, size, (n) => { progress.add(file, n); onProgress(progress); });
     progress.finish(file);
     onProgress(progress);
@@ -98,26 +104,53 @@ export async function loadFolder(folder: Folder, { name, onProgress = () => {}, 
   const plan = planFolder(config, folder.listed ?? (isTx(config) ? null : await findHuggingFaceFiles(folder.has)), folder.where);
   if (plan.kind === 'tx') {
     const manifest = parseManifest(config, `${folder.where}/config.json`);
-    if (manifest.model.kind === 'gpt') check(manifest.model.config);
+    const spec = manifest.model;
+    if (spec.kind === 'gpt' || spec.kind === 'llama') check(spec);
     const [tokenizer, weights] = await Promise.all([json(plan.tokenizer), read(plan.weights)]);
     return fromFiles(name ?? nameOf(config, folder.where), { config: manifest, tokenizer, weights });
   }
-  check(plan.config);
+  // The index is read before the check (it is small, and names the shards), no shard before it.
+  const sharded = plan.weights === INDEX ? shardsOf(await json(INDEX), folder.listed, folder.where) : null;
+  check(plan.spec);
   const tokenizerFiles: Partial<HuggingFaceFiles> = {};
-  const [weights] = await Promise.all([
-    read(plan.weights),
+  const tensors: StateDict = {};
+  const readWeights = async (file: string, opened: Promise<FolderFile>) => {
+    const { tensors: got } = loadSafetensors(await read(file, opened), `${folder.where}/${file}`);
+    Object.assign(tensors, got);
+    // Each shard holds exactly what the index puts in it (a stray or missing tensor is a broken folder, not a silently wrong model).
+    const stray = sharded ? Object.keys(got).find((name) => sharded.weightMap[name] !== file) : undefined;
+    if (stray !== undefined) throw new TxError(`${folder.where}/${file}: tensor "${stray}" is not assigned to this shard by ${INDEX}`);
+  };
+  await Promise.all([
+    // Shards one after another: each is decoded and uploaded before the next is read, so at most one shard's bytes are held.
+    (async () => {
+      const files = sharded?.shards ?? ['model.safetensors'];
+      const opened = files.map((file) => open(file));
+      opened.forEach((p) => p.catch(() => {})); // a failure is reported when its turn comes
+      for (const [i, file] of files.entries()) await readWeights(file, opened[i]);
+    })(),
     ...plan.tokenizer.map(async (file) => {
       if (file === 'tokenizer.json') tokenizerFiles.tokenizerJson = await json(file);
       else if (file === 'vocab.json') tokenizerFiles.vocabJson = await text(file);
       else if (file === 'merges.txt') tokenizerFiles.mergesTxt = await text(file);
       else tokenizerFiles.txTokenizer = await json(file);
     }),
-  ]);
-  const { tensors } = loadSafetensors(weights as Uint8Array, `${folder.where}/model.safetensors`);
+  ]).catch((err) => {
+    tf.dispose(Object.values(tensors));
+    throw err;
+  });
   try {
+    const absent = sharded ? Object.keys(sharded.weightMap).find((n) => !Object.hasOwn(tensors, n)) : undefined;
+    if (absent !== undefined) throw new TxError(`${folder.where}/${sharded!.weightMap[absent]}: tensor "${absent}" is missing (${INDEX} puts it there)`);
+    const modelName = name ?? nameOf(config, folder.where);
+    if (plan.spec.kind === 'llama') {
+      const { model, tokenizer, config: llama } = llamaFromHuggingFace({ config, tensors, tokenizerJson: tokenizerFiles.tokenizerJson, txTokenizer: tokenizerFiles.txTokenizer }, folder.where);
+      model.eval();
+      return { kind: 'llama', name: modelName, model, tokenizer, manifest: exportManifest('huggingface', { kind: 'llama', config: llama }) };
+    }
     const { model, tokenizer, config: gpt } = gptFromHuggingFace({ config, tensors, ...tokenizerFiles }, folder.where);
     model.eval();
-    return { kind: 'gpt', name: name ?? nameOf(config, folder.where), model, tokenizer, manifest: exportManifest('huggingface', { kind: 'gpt', config: gpt }) };
+    return { kind: 'gpt', name: modelName, model, tokenizer, manifest: exportManifest('huggingface', { kind: 'gpt', config: gpt }) };
   } finally {
     tf.dispose(Object.values(tensors));
   }

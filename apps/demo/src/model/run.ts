@@ -1,10 +1,11 @@
-// Running a @tx/blocks GPT for the views: inspect a text (tokens, attention,
-// Q/K/V, loss), as `tx inspect` does, all from the model's own forward pass
-// (returnAttention, returnQKV), reading back one layer at a time.
-import type { GPT } from '@tx/blocks';
+// Running a @tx/blocks GPT or Llama for the views: inspect a text (tokens,
+// attention, Q/K/V, loss), as `tx inspect` does, all from the model's own
+// forward pass (returnAttention, returnQKV), reading back one layer at a time.
+import { GPT, type Llama } from '@tx/blocks';
 import { addAll, tf, tidy } from '@tx/core';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import type { InspectData } from '../lib/data.js';
+import { tokenLabels } from '../lib/tokens.js';
 import { poolFactor, splitRows } from '../lib/downsample.js';
 import { windowBatch } from '../lib/memory.js';
 import { lastRowIndex, nllSum, placeLastRows, poolMax } from './attention-device.js';
@@ -57,7 +58,7 @@ export interface InspectOptions {
  * tokens up to i (each window's last row is placed on the device). The
  * loss is summed on the device too; Q, K and V are those of the first window.
  */
-export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { layer = 0, maxTokens = MAX_TOKENS, thumbnail = 64 }: InspectOptions = {}): Promise<Inspection> {
+export async function inspect(model: GPT | Llama, tokenizer: Tokenizer, text: string, { layer = 0, maxTokens = MAX_TOKENS, thumbnail = 64 }: InspectOptions = {}): Promise<Inspection> {
   const all = encodeKnown(tokenizer, text);
   const ids = all.slice(-maxTokens);
   if (ids.length === 0) throw new Error('the text has no characters the model knows');
@@ -114,7 +115,7 @@ export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { 
     // The layer's projections for the arithmetic view, on the first window, where c_attn is small enough to read back.
     const C = model.config.nEmbd;
     let projections: Array<LayerProjection | null> | undefined;
-    if (3 * C * C <= MAX_PROJECTION_WEIGHTS) {
+    if (model instanceof GPT && 3 * C * C <= MAX_PROJECTION_WEIGHTS) { // a Llama's q, k and v are rotated: not this page's x·W arithmetic
       const window = tf.tensor2d([ids.slice(0, T)], [1, T], 'int32');
       const x0 = tidy(() => tf.add(model.wte.forward(window), model.wpe.forward(T, 0)));
       try {
@@ -126,7 +127,8 @@ export async function inspect(model: GPT, tokenizer: Tokenizer, text: string, { 
     const H = model.config.nHead, side = Math.ceil(N / factor);
     const empty = () => [] as never[];
     return {
-      tokens: ids.map((id) => tokenizer.decode([id])), ids,
+      tokens: tokenLabels(tokenizer, ids), ids,
+      ...(model instanceof GPT ? {} : { kvHeads: kvHeadsOf(model.config.nHead, model.config.nKvHead) }),
       dropped: all.length - N,
       layer,
       attention: Array.from({ length: L }, (_, l) => (l === layer ? Array.from({ length: H }, (_, h) => splitRows(shownData, N, N, h * N * N)) : empty())),
@@ -156,7 +158,12 @@ interface Forward {
   dispose(): void;
 }
 
-function forward(model: GPT, windows: number[][], withQKV: boolean): Forward {
+/** Which KV head each query head shares under grouped-query attention: heads 0..g-1 read KV head 0, and so on (g = nHead / nKvHead). */
+export function kvHeadsOf(nHead: number, nKvHead: number): number[] {
+  return Array.from({ length: nHead }, (_, h) => Math.floor(h / (nHead / nKvHead)));
+}
+
+function forward(model: GPT | Llama, windows: number[][], withQKV: boolean): Forward {
   const ids = tf.tensor2d(windows, [windows.length, windows[0].length], 'int32');
   try {
     const { logits, attention = [], qkv = [] } = model.forward(ids, { returnAttention: true, returnQKV: withQKV });

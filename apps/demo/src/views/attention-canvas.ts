@@ -6,7 +6,7 @@
 import { headColor, rgba } from '../lib/colors.js';
 import { displayToken, type Attention } from '../lib/data.js';
 import { downsampleMax, poolFactor, type Matrix, type Thumbnails } from '../lib/downsample.js';
-import { cellOrigin, layoutGrid, type GridLayout } from '../lib/grid.js';
+import { cellOrigin, describeKvGroups, kvGroups, layoutGrid, type GridLayout } from '../lib/grid.js';
 import { heatmapPixels, weightColour } from '../lib/heatmap.js';
 import { layoutColumns, rowY, type Layout } from '../lib/layout.js';
 import { attentionLines, type Line, type LineOptions } from '../lib/lines.js';
@@ -131,20 +131,41 @@ function drawImage(ctx: CanvasRenderingContext2D, m: Matrix, x: number, y: numbe
  * Small multiples on one canvas: every layer x head as its pooled thumbnail,
  * outlined in its head colour (the selected one thicker). Thumbnails are
  * pooled where the weights are (for a GPT, on the device), so the grid draws
- * no more pixels at 1,024 tokens than at 64.
+ * no more pixels at 1,024 tokens than at 64. With grouped-query attention
+ * (`kvHeads`: each query head's KV head), a row above the heads says which
+ * share a KV head: "KV 0" over a bracket spanning heads 0 and 1.
  */
-export function drawGrid(canvas: HTMLCanvasElement, thumbs: Thumbnails, selected: { layer: number; head: number }, width: number): GridLayout {
+export function drawGrid(canvas: HTMLCanvasElement, thumbs: Thumbnails, selected: { layer: number; head: number }, width: number, kvHeads?: readonly number[]): GridLayout {
   const L = thumbs.cells.length, H = thumbs.cells[0]?.length ?? 0;
-  const g = layoutGrid(L, H, width);
+  const kv = kvHeads && kvHeads.length === H ? kvHeads : null;
+  const g = layoutGrid(L, H, width, { kvRow: kv !== null });
   const ctx = sizeCanvas(canvas, g.width, g.height);
   ctx.clearRect(0, 0, g.width, g.height);
   ctx.font = '12px system-ui, sans-serif';
   ctx.textBaseline = 'middle';
+  const headsY = kv ? g.top - 9 : g.top / 2;
   for (let hd = 0; hd < H; hd++) {
     ctx.fillStyle = headColor(hd);
     ctx.textAlign = 'center';
-    ctx.fillText(`head ${hd}`, cellOrigin(g, 0, hd).x + g.cell / 2, g.top / 2);
+    ctx.fillText(`head ${hd}`, cellOrigin(g, 0, hd).x + g.cell / 2, headsY);
   }
+  if (kv) {
+    for (const group of kvGroups(kv)) {
+      const x0 = cellOrigin(g, 0, group.heads[0]).x, x1 = cellOrigin(g, 0, group.heads.at(-1)!).x + g.cell;
+      ctx.strokeStyle = '#456';
+      ctx.lineWidth = 1;
+      ctx.beginPath(); // a bracket over the group: ⌐ ¬
+      ctx.moveTo(x0 + 0.5, 14); ctx.lineTo(x0 + 0.5, 9.5); ctx.lineTo(x1 - 0.5, 9.5); ctx.lineTo(x1 - 0.5, 14);
+      ctx.stroke();
+      const label = `KV ${group.kv}`;
+      const w = ctx.measureText(label).width + 8;
+      ctx.fillStyle = '#fff';
+      ctx.fillRect((x0 + x1) / 2 - w / 2, 2, w, 15);
+      ctx.fillStyle = '#234';
+      ctx.fillText(label, (x0 + x1) / 2, 9.5);
+    }
+    canvas.dataset.kvGroups = describeKvGroups(kv);
+  } else delete canvas.dataset.kvGroups;
   // Every thumbnail into one image (the atlas), then each cell scaled from it.
   const rows = thumbs.cells[0]?.[0]?.length ?? 0, cols = thumbs.cells[0]?.[0]?.[0]?.length ?? 0;
   const atlas = document.createElement('canvas');

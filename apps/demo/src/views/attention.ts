@@ -15,7 +15,7 @@ import { fmt, negativeWinner, tokenArithmetic } from '../lib/arithmetic.js';
 import { digitColor, headColor } from '../lib/colors.js';
 import { displayToken, shape, weightsHeld, type InspectData } from '../lib/data.js';
 import { thumbnailsOf, type Thumbnails } from '../lib/downsample.js';
-import { hitCell, type GridLayout } from '../lib/grid.js';
+import { describeKvGroups, hitCell, type GridLayout } from '../lib/grid.js';
 import { hitTest } from '../lib/layout.js';
 import { attentionLines, defaultLineOptions, toggleHead, type Line } from '../lib/lines.js';
 import { isNearUniform, liveText, nearUniformHeads } from '../lib/honesty.js';
@@ -424,7 +424,9 @@ export class AttentionView {
         `No loss asks the other rows to look elsewhere, so the whole column is bright; only the row of “${data.tokens[data.pronoun!]}” means something.`
       : '';
     drawMatrix(this.matrix, data.attention[this.layer][head], Math.min(480, this.width()), { rowLabels: data.tokens, colLabels: data.tokens });
-    this.gridLayout = drawGrid(this.grid, this.thumbnails(data), { layer: this.layer, head }, Math.min(900, (this.root.parentElement?.clientWidth ?? 900) - 16));
+    this.gridLayout = drawGrid(this.grid, this.thumbnails(data), { layer: this.layer, head }, Math.min(900, (this.root.parentElement?.clientWidth ?? 900) - 16), data.kvHeads);
+    // Grouped-query attention: the grid's picture says which heads share a KV head; its label says it in words.
+    this.grid.setAttribute('aria-label', `every layer and head: click one to select it${data.kvHeads ? `; query heads sharing a key/value head: ${describeKvGroups(data.kvHeads)}` : ''}`);
   }
 
   private thumbnails(data: InspectData): Thumbnails {

@@ -9,11 +9,11 @@ import { nextTokenBars } from '../lib/bars.js';
 import { displayToken } from '../lib/data.js';
 import { h } from '../dom.js';
 import { encodeKnown } from '../model/run.js';
-import type { LoadedGPT } from '../model/checkpoint.js';
+import type { LoadedDecoder } from '../model/checkpoint.js';
 
 export class GenerateView {
   readonly root = h('div.generate');
-  private model: LoadedGPT | null = null;
+  private model: LoadedDecoder | null = null;
   private controller: AbortController | null = null;
   private readonly prompt = h('input#gen-prompt', { type: 'text', value: 'ROMEO:\n', size: 40 });
   private readonly temperature = h('input#gen-temperature', { type: 'range', min: 0.1, max: 2, step: 0.05, value: 0.8 });
@@ -59,7 +59,7 @@ export class GenerateView {
       this.stats);
   }
 
-  setModel(m: LoadedGPT): void {
+  setModel(m: LoadedDecoder): void {
     this.controller?.abort();
     this.stream = null;
     this.model = m;
@@ -80,7 +80,7 @@ export class GenerateView {
   }
 
   /** Start decoding the prompt (a fresh stream), clearing the output. */
-  private begin(m: LoadedGPT): void {
+  private begin(m: LoadedDecoder): void {
     const ids = encodeKnown(m.tokenizer, this.prompt.value);
     const promptIds = ids.length ? ids : [0];
     this.controller = new AbortController();
@@ -104,7 +104,7 @@ export class GenerateView {
   }
 
   /** One token: its text joins the output, its bars are shown. False when the stream is over. */
-  private async next(m: LoadedGPT): Promise<boolean> {
+  private async next(m: LoadedDecoder): Promise<boolean> {
     const r = await this.stream!.next();
     if (r.done) { this.finish(); return false; }
     const tok = r.value;
