@@ -81,6 +81,17 @@ describe('AdamW', () => {
     const g = tf.ones([3, 3]);
     await expectNoLeak(() => opt.apply({ W: g }), { warmup: 1 });
   });
+
+  it('leaves no tensor behind once disposed: its two moments per parameter go with it', async () => {
+    const W = tf.variable(tf.ones([3, 3]));
+    const b = tf.variable(tf.ones([3]));
+    const before = tf.memory().numTensors;
+    const opt = new AdamW([['W', W], ['b', b]]);
+    expect(tf.memory().numTensors).toBe(before + 4); // m and v for each
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([W, b]);
+  });
 });
 
 describe('schedules', () => {

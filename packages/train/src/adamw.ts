@@ -27,6 +27,18 @@ interface Slot {
   decay: boolean;
 }
 
+/**
+ * A moment of zeros shaped like param. tf.variable keeps the tensor it is given
+ * alive (the same data), so the zeros are disposed here: otherwise every AdamW
+ * left two tensors per parameter behind after its dispose().
+ */
+function zeroMoment(param: tf.Variable): tf.Variable {
+  const zeros = tf.zerosLike(param);
+  const moment = tf.variable(zeros, false);
+  zeros.dispose();
+  return moment;
+}
+
 /** AdamW (Loshchilov & Hutter) as torch.optim.AdamW and nanoGPT use it: weight decay decoupled, and applied to matrices only. */
 export class AdamW {
   readonly beta1: number;
@@ -50,8 +62,8 @@ export class AdamW {
       .map(([name, param]) => ({
         name,
         param,
-        m: tf.variable(tf.zerosLike(param), false),
-        v: tf.variable(tf.zerosLike(param), false),
+        m: zeroMoment(param),
+        v: zeroMoment(param),
         decay: decays(name, param),
       }));
   }
