@@ -134,7 +134,13 @@ describe('a Hugging Face Llama-family folder', () => {
     const r = await inspect(m.model, m.tokenizer, 'The € ok');
     expect(r.kvHeads).toEqual({ llama: [0, 0, 1, 1], mistral: [0, 0, 0, 0], qwen2: [0, 0, 1, 1] }[arch]);
     expect(r.tokens.filter((t) => t.startsWith('€'))).toEqual(['€ 1/3', '€ 2/3', '€ 3/3']);
-    expect(r.attention[0]).toHaveLength(4);
+    expect([r.attention[0].length, r.k[0].length, r.v[0].length]).toEqual([4, 4, 4]);
+    // Query head 1's softmax(q·k/√d) over the first 3 keys, by hand from the Q and K read back, is its attention row.
+    const d = r.q[0][1][0].length, row = 2;
+    const scores = [0, 1, 2].map((j) => r.q[0][1][row].reduce((s, x, c) => s + x * r.k[0][1][j][c], 0) / Math.sqrt(d));
+    const z = scores.map((x) => Math.exp(x - Math.max(...scores)));
+    const sum = z.reduce((a, b) => a + b, 0);
+    z.forEach((x, j) => expect(Math.abs(x / sum - r.attention[0][1][row][j])).toBeLessThan(1e-5));
     m.model.dispose();
   });
 

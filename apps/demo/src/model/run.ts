@@ -111,7 +111,10 @@ export async function inspect(model: GPT | Llama, tokenizer: Tokenizer, text: st
     } finally {
       tf.dispose(read);
     }
-    const [q, k, v] = qkv;
+    // A Llama returns its K and V per KV head (after RoPE): each query head is given the one it shares, so the
+    // arithmetic view's q·k for head h is the score the model softmaxed.
+    const kvHeads = model instanceof GPT ? null : kvHeadsOf(model.config.nHead, model.config.nKvHead);
+    const [q, k, v] = kvHeads ? [qkv[0], kvHeads.map((j) => qkv[1][j]), kvHeads.map((j) => qkv[2][j])] : qkv;
     // The layer's projections for the arithmetic view, on the first window, where c_attn is small enough to read back.
     const C = model.config.nEmbd;
     let projections: Array<LayerProjection | null> | undefined;
@@ -128,7 +131,7 @@ export async function inspect(model: GPT | Llama, tokenizer: Tokenizer, text: st
     const empty = () => [] as never[];
     return {
       tokens: tokenLabels(tokenizer, ids), ids,
-      ...(model instanceof GPT ? {} : { kvHeads: kvHeadsOf(model.config.nHead, model.config.nKvHead) }),
+      ...(kvHeads ? { kvHeads } : {}),
       dropped: all.length - N,
       layer,
       attention: Array.from({ length: L }, (_, l) => (l === layer ? Array.from({ length: H }, (_, h) => splitRows(shownData, N, N, h * N * N)) : empty())),

@@ -7,6 +7,7 @@
 import { streamTokens } from '@tx/generate';
 import { nextTokenBars } from '../lib/bars.js';
 import { displayToken } from '../lib/data.js';
+import { tokenLabels } from '../lib/tokens.js';
 import { h } from '../dom.js';
 import { encodeKnown } from '../model/run.js';
 import type { LoadedDecoder } from '../model/checkpoint.js';
@@ -161,15 +162,20 @@ export class GenerateView {
   private showStep(i: number): void {
     const s = this.steps[i];
     if (!s) return;
-    this.stepLabel.textContent = `${i + 1} of ${this.steps.length}: drew “${displayToken(s.text)}”`;
+    this.stepLabel.textContent = `${i + 1} of ${this.steps.length}: drew “${displayToken(this.label(s.id, s.text))}”`;
     this.drawBars(s.top, s.id);
+  }
+
+  /** A token as the other views print it: "▁the" with its space, <0xE2> as ⟨E2⟩ (alone, it is a third of "€"). */
+  private label(id: number, text: string): string {
+    return this.model ? tokenLabels(this.model.tokenizer, [id])[0] : text;
   }
 
   private drawBars(top: Array<{ id: number; text: string; p: number }>, chosen: number): void {
     const { bars, hidden } = nextTokenBars(top, chosen);
     this.bars.dataset.values = JSON.stringify(bars.map((b) => b.p));
     this.bars.replaceChildren(...bars.map((t) => h('div.bar-row', { class: t.chosen ? 'chosen' : '' },
-      h('span.bar-label', {}, displayToken(t.text)),
+      h('span.bar-label', {}, displayToken(this.label(t.id, t.text))),
       h('span.bar', {}, h('span', { style: `width:${(100 * t.p).toFixed(1)}%` })),
       h('span.bar-value', {}, t.p.toFixed(3)))),
     hidden ? h('p.note', {}, `${hidden} more of the ten most likely at 0.000 (after top-k and top-p), not drawn`) : '');
