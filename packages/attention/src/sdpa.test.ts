@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, ShapeError, initBackend, randomNormal, tf } from '@tx/core';
 import { expectNoLeak, flatten, maxAbsDifference as maxAbsDiff, readFixture } from '@tx/core/testing';
-import { scaledDotProductAttention } from './sdpa.js';
+import { repeatHeads, scaledDotProductAttention } from './sdpa.js';
 import { attention64, centralDifference, reshape } from '../test/reference.js';
 
 interface SdpaCase {
@@ -94,6 +94,18 @@ describe('scaledDotProductAttention', () => {
     const full = scaledDotProductAttention(q, rep(k), rep(v), { causal: true }).output;
     expect(gqa.shape).toEqual([2, 4, 3, 4]);
     expect(maxAbsDiff(await gqa.data(), await full.data())).toBeLessThan(1e-6);
+  });
+
+  it('repeatHeads repeats each head in place (0, 0, 1, 1) and its gradient sums the copies', async () => {
+    const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]); // head 0: [[1, 2], [3, 4]], head 1: [[5, 6], [7, 8]]
+    const out = repeatHeads(x, 2);
+    expect(out.shape).toEqual([1, 4, 2, 2]);
+    expect(Array.from(await out.data())).toEqual([1, 2, 3, 4, 1, 2, 3, 4, 5, 6, 7, 8, 5, 6, 7, 8]);
+    const dy = tf.tensor4d(Array.from({ length: 16 }, (_, i) => i), [1, 4, 2, 2]);
+    const dx = tf.grad((t: tf.Tensor) => repeatHeads(t, 2))(x, dy);
+    // head 0 gets copies 0 and 1 (0..3 + 4..7), head 1 copies 2 and 3 (8..11 + 12..15)
+    expect(Array.from(await dx.data())).toEqual([4, 6, 8, 10, 20, 22, 24, 26]);
+    expect(repeatHeads(x, 1)).toBe(x);
   });
 
   it('sliding window: each query sees itself and the window - 1 keys before it', async () => {

@@ -5,12 +5,12 @@
 //   q: [B, h, T, d]   k, v: [B, hk, T, d]   (grouped-query: query head j reads KV head floor(j / (h / hk)))
 //   out = Concat(softmax(q kᵀ / √d + causal [+ window]) v) W_o
 //
-// Composed from @tx/attention (scaledDotProductAttention, after repeatKV below,
-// KVCache holds only the hk KV heads) and a rotation from @tx/positional. Why
-// not @tx/attention's SelfAttention: its head size is dModel / nHead and its
-// q, k, v are one fused c_attn, while Llama's head_dim is its own setting
-// (q_proj is [h·d, C], o_proj [C, h·d]) and its files name q_proj, k_proj,
-// v_proj and o_proj, which state dicts keep byte for byte.
+// Composed from @tx/attention (scaledDotProductAttention, which repeats the KV
+// heads for grouped-query; KVCache holds only the hk KV heads) and a rotation
+// from @tx/positional. Why not @tx/attention's SelfAttention: its head size is
+// dModel / nHead and its q, k, v are one fused c_attn, while Llama's head_dim
+// is its own setting (q_proj is [h·d, C], o_proj [C, h·d]) and its files name
+// q_proj, k_proj, v_proj and o_proj, which state dicts keep byte for byte.
 import { Linear, Module, ShapeError, formatShape, tf, tidy, type Rng } from '@tx/core';
 import { mergeHeads, scaledDotProductAttention, splitHeads, type KVCache, type PositionRotation } from '@tx/attention';
 
@@ -81,23 +81,8 @@ export class GroupedQueryAttention extends Module {
       let k = this.rotary.apply(splitHeads(this.k_proj.forward(x), this.nKvHead), offset); // [B, hk, T, d]
       let v = splitHeads(this.v_proj.forward(x), this.nKvHead);
       if (cache) ({ k, v } = cache.append(k, v)); // [B, hk, Tk, d]: the cache holds the KV heads only
-      const g = this.nHead / this.nKvHead;
-      const { output, weights } = scaledDotProductAttention(q, repeatKV(k, g), repeatKV(v, g), { causal: true, window: this.window, returnWeights: call.returnAttention === true });
+      const { output, weights } = scaledDotProductAttention(q, k, v, { causal: true, window: this.window, returnWeights: call.returnAttention === true });
       return { output: this.o_proj.forward(mergeHeads(output)), attention: weights, qkv: call.returnQKV ? { q, k, v } : null };
     });
   }
-}
-
-/**
- * [B, hk, T, d] -> [B, hk·g, T, d], each KV head repeated g times in place
- * (HF's repeat_kv: query head j reads KV head floor(j / g)). Done here by
- * concatenation rather than by scaledDotProductAttention's broadcast: on wasm
- * tfjs's broadcast runs its Tile kernel, and for llama-mini's keys ([12, 2, 64,
- * 32], g = 2) forward and backward took 23-25 ms by broadcast, 5-8 by concat.
- */
-function repeatKV(x: tf.Tensor, g: number): tf.Tensor {
-  if (g === 1) return x;
-  const [B, hk, T, d] = x.shape;
-  const one = tf.reshape(x, [B, hk, 1, T * d]);
-  return tf.reshape(tf.concat(Array.from({ length: g }, () => one), 2), [B, hk * g, T, d]);
 }
