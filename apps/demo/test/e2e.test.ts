@@ -344,13 +344,13 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
       await page.setInputFiles('#model-files', [files['config.json'], files['model.safetensors']]);
       await page.waitForSelector('.loading[data-state="failed"]');
       expect(await message()).toBe(`Not loaded: the picked files: missing the tokenizer: tokenizer.json, or vocab.json and merges.txt (found config.json, model.safetensors). Still showing ${before}.`);
-      const llama = join(dir, 'llama', 'config.json');
-      mkdirSync(join(dir, 'llama'), { recursive: true });
-      writeFileSync(llama, JSON.stringify({ architectures: ['LlamaForCausalLM'], model_type: 'llama' }));
+      const falcon = join(dir, 'falcon', 'config.json'); // an architecture the site does not read (Llama-family folders load: test/llama.test.ts)
+      mkdirSync(join(dir, 'falcon'), { recursive: true });
+      writeFileSync(falcon, JSON.stringify({ architectures: ['FalconForCausalLM'], model_type: 'falcon' }));
       await page.evaluate(() => { document.querySelector('.loading')!.setAttribute('data-state', ''); });
-      await page.setInputFiles('#model-files', [llama, files['model.safetensors'], files['tokenizer.json']]);
+      await page.setInputFiles('#model-files', [falcon, files['model.safetensors'], files['tokenizer.json']]);
       await page.waitForSelector('.loading[data-state="failed"]');
-      expect(await message()).toBe(`Not loaded: the picked files/config.json: unsupported architecture "LlamaForCausalLM" (model_type "llama"): tx imports GPT-2 (model_type "gpt2"). Still showing ${before}.`);
+      expect(await message()).toBe(`Not loaded: the picked files/config.json: unsupported architecture "FalconForCausalLM" (model_type "falcon"): tx imports GPT-2 (model_type "gpt2"). Still showing ${before}.`);
       expect(await page.inputValue('#model-select')).toBe(before);
       expect(await page.getAttribute('#message', 'class')).toContain('error');
     });

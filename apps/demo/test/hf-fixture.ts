@@ -51,3 +51,16 @@ export const STORY = 'The little fox lives in the old forest. Every morning the 
 
 /** The story three times: 1,386 tokens, of which the page reads the last 1,024. */
 export const LONG_STORY = STORY.repeat(3);
+
+/** The Llama-family fixtures (tooling/fixtures/hf_llama.py): 2 layers, 4 query heads, BF16 weights in two shards plus an index. */
+export const LLAMA_SOURCE = fileURLToPath(new URL('../../../packages/blocks/test/fixtures/hf-llama/', import.meta.url));
+export const LLAMA_FILES = ['config.json', 'model.safetensors.index.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'tokenizer.json'] as const;
+
+/** Copy a Llama-family fixture ('llama', 'mistral' or 'qwen2') into `dir` as `hf-${arch}-tiny` (config.json's _name_or_path). Returns its file paths by name. */
+export function writeLlamaFixture(dir: string, arch: 'llama' | 'mistral' | 'qwen2'): Record<string, string> {
+  mkdirSync(dir, { recursive: true });
+  const config = JSON.parse(readFileSync(join(LLAMA_SOURCE, arch, 'config.json'), 'utf8'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, _name_or_path: `hf-${arch}-tiny` }, null, 2));
+  for (const file of LLAMA_FILES.slice(1)) copyFileSync(join(LLAMA_SOURCE, arch, file), join(dir, file));
+  return Object.fromEntries(LLAMA_FILES.map((f) => [f, join(dir, f)]));
+}

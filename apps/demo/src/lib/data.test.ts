@@ -12,6 +12,12 @@ describe('parseInspect', () => {
     expect(parseInspect(json).ids).toEqual([1, 2, 3]);
   });
 
+  it("reads a Llama's kvHeads (the KV head of each query head), one per head", () => {
+    const json = { tokens: ['a', 'b'], ids: [1, 2], attention: uniform(1, 4, 2), kvHeads: [0, 0, 1, 1] };
+    expect(parseInspect(json).kvHeads).toEqual([0, 0, 1, 1]);
+    expect(() => parseInspect({ ...json, kvHeads: [0, 1] })).toThrow('"kvHeads": expected the KV head of each of the 4 query heads, found [0,1]');
+  });
+
   it('names the field and the mismatch', () => {
     const bad = { tokens: ['a', 'b'], ids: [1, 2], attention: [[[[1, 0]]]] };
     expect(() => parseInspect(bad)).toThrow(InspectFormatError);

@@ -229,9 +229,10 @@ export class AttentionView {
     const layerSelect = select(Array.from({ length: layers }, (_, l) => [String(l), `layer ${l}`]), String(this.layer), (v) => this.pickLayer(Number(v)), { id: 'layer-select', 'aria-label': 'layer' });
     const rows = data.attention[this.layer];
     const uniform = rows?.length ? Array.from({ length: heads }, (_, hd) => hd).filter((hd) => rows[hd][this.selected] && isNearUniform(rows[hd][this.selected])) : [];
+    const kv = (hd: number) => (data.kvHeads ? `, shares KV head ${data.kvHeads[hd]}` : ''); // grouped-query attention
     const swatches = Array.from({ length: heads }, (_, hd) => h('button.swatch', {
-      type: 'button', title: `head ${hd}${uniform.includes(hd) ? ' (near-uniform: it spreads its weight evenly)' : ''}: click to toggle`, 'aria-pressed': String(this.heads.includes(hd)),
-      'aria-label': `head ${hd}${uniform.includes(hd) ? ', near-uniform' : ''}`,
+      type: 'button', title: `head ${hd}${kv(hd)}${uniform.includes(hd) ? ' (near-uniform: it spreads its weight evenly)' : ''}: click to toggle`, 'aria-pressed': String(this.heads.includes(hd)),
+      'aria-label': `head ${hd}${kv(hd)}${uniform.includes(hd) ? ', near-uniform' : ''}`,
       dataset: { head: String(hd), focusKey: `head-${hd}`, uniform: String(uniform.includes(hd)) },
       class: data.corefHead && data.corefHead[1] === hd && data.corefHead[0] === this.layer ? 'coref' : '',
       style: `--c:${headColor(hd)};--fg:${digitColor(headColor(hd))}`,
