@@ -77,7 +77,7 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
     expect(await page.textContent('#view-generate')).toContain('hf-llama-tiny');
   }, 600_000);
 
-  it('loads a Mistral folder by URL from another origin, its one KV head shared by all four query heads', async () => {
+  it('loads a Mistral folder by URL from another origin, its one KV head shared by all four query heads, its sliding window in the arithmetic', async () => {
     const server = await serve(dir);
     const missing: string[] = [];
     page.on('response', (r) => { if (r.status() === 404) missing.push(r.url()); });
@@ -86,10 +86,16 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
       await page.fill('#model-url', `${server.url}mistral/`);
       await page.click('#model-url-load');
       await page.waitForSelector('#model-select option[value="hf-mistral-tiny"]', { state: 'attached' });
-      await page.fill('#attention-text', 'To be or not');
+      await page.fill('#attention-text', 'To be, or not to be, that is the question');
       await page.click('#attention-run');
       await page.waitForFunction(() => document.querySelector('#attention-grid')?.getAttribute('data-kv-groups') === 'KV 0: heads 0–3');
       expect(await message()).not.toContain('Not loaded');
+      // The arithmetic at the last token: q·k with the K its KV head shares, the keys past the window of 5 masked, equal to the model's row.
+      await page.click('nav.tabs button[data-view="arithmetic"]');
+      await page.waitForSelector('#view-arithmetic:not([hidden]) #arith-check');
+      expect(Number(await page.getAttribute('#arith-check', 'data-max-err'))).toBeLessThan(1e-4);
+      expect(await page.textContent('#view-arithmetic')).toContain('a sliding window of 5');
+      expect(await page.locator('#view-arithmetic table.arith tr.masked').count()).toBeGreaterThan(0);
       // The one request that fails: HEAD model.safetensors, asked first; a sharded folder has the index instead (so does the Hub).
       expect(missing).toEqual([`${server.url}mistral/model.safetensors`]);
     } finally {

@@ -22,6 +22,13 @@ describe('tokenArithmetic', () => {
     expect(r.output).toEqual([1, 2]);
   });
 
+  it("masks keys past Mistral's sliding window: query 2 with a window of 2 sees keys 1 and 2", () => {
+    const r = tokenArithmetic([2, 0], K, V, { query: 2, causal: true, window: 2 });
+    expect(r.scaled[0]).toBe(-Infinity);
+    expect(r.weights[1]).toBeCloseTo(1 / (1 + Math.exp(Math.SQRT2))); // scaled scores 0 and 2/√2 = √2
+    expect(r.weights[2]).toBeCloseTo(Math.exp(Math.SQRT2) / (1 + Math.exp(Math.SQRT2)));
+  });
+
   it('softmax is stable for large scores', () => {
     expect(softmaxRow([1000, 1000])).toEqual([0.5, 0.5]);
     expect(fmt(-Infinity)).toBe('−∞');

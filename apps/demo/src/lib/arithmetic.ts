@@ -21,12 +21,12 @@ export function softmaxRow(row: readonly number[]): number[] {
   return exps.map((e) => e / sum);
 }
 
-/** q: [dk]; keys, values: [T][dk]. With `causal`, only keys 0..query count. */
-export function tokenArithmetic(q: readonly number[], keys: readonly (readonly number[])[], values: readonly (readonly number[])[], { query, causal }: { query: number; causal: boolean }): TokenArithmetic {
+/** q: [dk]; keys, values: [T][dk]. With `causal`, only keys 0..query count; with a `window` (Mistral's sliding window), only the last `window` of them. */
+export function tokenArithmetic(q: readonly number[], keys: readonly (readonly number[])[], values: readonly (readonly number[])[], { query, causal, window = null }: { query: number; causal: boolean; window?: number | null }): TokenArithmetic {
   const dk = q.length;
   const scores = keys.map((k) => k.reduce((s, kj, j) => s + kj * q[j], 0));
   const scale = Math.sqrt(dk);
-  const scaled = scores.map((s, j) => (causal && j > query ? -Infinity : s / scale));
+  const scaled = scores.map((s, j) => ((causal && j > query) || (window !== null && j <= query - window) ? -Infinity : s / scale));
   const weights = softmaxRow(scaled);
   const dv = values[0]?.length ?? 0;
   const output = new Array<number>(dv).fill(0);

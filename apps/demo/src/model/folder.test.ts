@@ -134,6 +134,7 @@ describe('a Hugging Face Llama-family folder', () => {
     const r = await inspect(m.model, m.tokenizer, 'The € ok');
     expect(r.kvHeads).toEqual({ llama: [0, 0, 1, 1], mistral: [0, 0, 0, 0], qwen2: [0, 0, 1, 1] }[arch]);
     expect(r.tokens.filter((t) => t.startsWith('€'))).toEqual(['€ 1/3', '€ 2/3', '€ 3/3']);
+    expect(r.window).toBe(arch === 'mistral' ? 5 : undefined); // config.json's sliding_window, for the arithmetic view's mask
     expect([r.attention[0].length, r.k[0].length, r.v[0].length]).toEqual([4, 4, 4]);
     // Query head 1's softmax(q·k/√d) over the first 3 keys, by hand from the Q and K read back, is its attention row.
     const d = r.q[0][1][0].length, row = 2;

@@ -18,6 +18,8 @@ export interface Inspection extends InspectData {
   v: number[][][][];
   /** Keys after the query are masked (a GPT); default true. An encoder's are not. */
   causal?: boolean;
+  /** Mistral's sliding window: a query sees only its last `window` keys (absent: all of them). */
+  window?: number;
   /** Per layer, what goes into and out of its attention (first window), or null where not read: x·W_Q and Concat·W_O in the arithmetic view. */
   projections?: Array<LayerProjection | null>;
 }
@@ -132,6 +134,7 @@ export async function inspect(model: GPT | Llama, tokenizer: Tokenizer, text: st
     return {
       tokens: tokenLabels(tokenizer, ids), ids,
       ...(kvHeads ? { kvHeads } : {}),
+      ...(!(model instanceof GPT) && model.config.slidingWindow !== null ? { window: model.config.slidingWindow } : {}),
       dropped: all.length - N,
       layer,
       attention: Array.from({ length: L }, (_, l) => (l === layer ? Array.from({ length: H }, (_, h) => splitRows(shownData, N, N, h * N * N)) : empty())),

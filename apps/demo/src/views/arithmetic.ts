@@ -65,7 +65,8 @@ export class ArithmeticView {
     const L = data.q.length, H = data.q[this.layer].length, T = data.q[this.layer][0].length;
     const q = data.q[this.layer][this.head], k = data.k[this.layer][this.head], v = data.v[this.layer][this.head];
     const causal = data.causal ?? true;
-    const r = tokenArithmetic(q[this.token], k.slice(0, T), v.slice(0, T), { query: this.token, causal });
+    const window = data.window ?? null;
+    const r = tokenArithmetic(q[this.token], k.slice(0, T), v.slice(0, T), { query: this.token, causal, window });
     const model = data.attention[this.layer][this.head][this.token];
     const maxErr = Math.max(...r.weights.map((w, j) => Math.abs(w - model[j])));
     const tokens = data.tokens.slice(0, T);
@@ -74,7 +75,7 @@ export class ArithmeticView {
     }, displayToken(t))));
     const vec = (xs: number[]) => h('span.vec', {}, `[${xs.slice(0, 8).map((x) => fmt(x)).join(', ')}${xs.length > 8 ? ', …' : ''}]`);
     const maxW = Math.max(...r.weights);
-    const rows = tokens.map((t, j) => h('tr', { class: causal && j > this.token ? 'masked' : '' },
+    const rows = tokens.map((t, j) => h('tr', { class: r.scaled[j] === -Infinity ? 'masked' : '' },
       h('td.tok', {}, displayToken(t)),
       h('td', {}, vec(k[j])),
       h('td.num', {}, fmt(r.scores[j])),
@@ -90,7 +91,8 @@ export class ArithmeticView {
       this.projectionSteps(r.dk),
       h('ol.steps', {},
         h('li', {}, h('b', {}, `q of "${displayToken(tokens[this.token])}"`), ` (d_k = ${r.dk}): `, vec(q[this.token])),
-        h('li', {}, h('b', {}, 'scores = q · kⱼ'), ' for every key j, then ', h('b', {}, `÷ √d_k = ÷ ${fmt(Math.sqrt(r.dk))}`), causal ? '; keys after the query are masked to −∞ (causal).' : '; every key is visible, before and after the query (an encoder).'),
+        h('li', {}, h('b', {}, 'scores = q · kⱼ'), ' for every key j, then ', h('b', {}, `÷ √d_k = ÷ ${fmt(Math.sqrt(r.dk))}`), causal ? '; keys after the query are masked to −∞ (causal).' : '; every key is visible, before and after the query (an encoder).',
+          window !== null ? ` Keys ${window} or more places back are masked too (a sliding window of ${window}: Mistral's).` : ''),
         h('li', {}, h('b', {}, 'softmax'), ' turns the scaled scores into weights that sum to 1. ',
           h('span#arith-check', { dataset: { maxErr: String(maxErr) } }, `They match the model's own attention row to ${maxErr.toExponential(1)}.`)),
         h('li', {}, h('b', {}, 'output = Σ wⱼ vⱼ'), ': ', vec(r.output))),
@@ -138,7 +140,7 @@ export class ArithmeticView {
     if (!P) return '';
     const data = this.data!;
     const t = this.token, H = data.q[this.layer].length;
-    const heads = Array.from({ length: H }, (_, hd) => tokenArithmetic(data.q[this.layer][hd][t], data.k[this.layer][hd], data.v[this.layer][hd], { query: t, causal: data.causal ?? true }).output);
+    const heads = Array.from({ length: H }, (_, hd) => tokenArithmetic(data.q[this.layer][hd][t], data.k[this.layer][hd], data.v[this.layer][hd], { query: t, causal: data.causal ?? true, window: data.window ?? null }).output);
     const concat = heads.flat();
     const out = projectRow(concat, P.wo, P.bo);
     const err = maxDiff(out, P.out[t]);
