@@ -39,6 +39,22 @@ describe('RotaryEmbedding', () => {
     x.dispose();
   });
 
+  it('keeps its tables out of tfjs: a 32,768-row table makes no tensor, and its last rows rotate as the formula says', async () => {
+    const before = tf.memory().numTensors;
+    const long = new RotaryEmbedding(d, { maxLen: 32_768 });
+    expect(tf.memory().numTensors).toBe(before);
+    const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8], [-1, 0.5, 2, 0, 1, -3, 0.25, 4]]); // [T = 2, d]
+    const out = long.apply(x, 32_766);
+    const y = (await out.array()) as number[][];
+    for (let t = 0; t < 2; t++) {
+      const want = rotate((await x.array())[t] as number[], 32_766 + t);
+      for (let c = 0; c < d; c++) expect(Math.abs(y[t][c] - want[c]), `row ${t}, channel ${c}`).toBeLessThan(1e-5);
+    }
+    tf.dispose([x, out]);
+    long.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('preserves norms', async () => {
     const x = randomNormal([4, 50, d], new Rng(1));
     const y = rope.apply(x, 7);

@@ -21,7 +21,7 @@
 // With a KV cache, the new tokens sit after the cached ones: pass the cache
 // length as `offset`, and keep one center for the whole sequence.
 import { ShapeError, ValueError, formatShape, tf } from '@tx/core';
-import { rotaryAngle } from './rotary.js';
+import { rotaryAngle, tableRows } from './rotary.js';
 
 /** How an XPosEmbedding is built: table length, frequency base, gamma, scale base and centre. */
 export interface XPosEmbeddingOptions {
@@ -37,7 +37,9 @@ export interface XPosEmbeddingOptions {
   center?: number;
 }
 
-type Tables = { cos: tf.Tensor2D; sin: tf.Tensor2D }; // [maxLen, d], sin with the sign of rotate-every-two
+// [maxLen, d] row-major, kept in JavaScript (apply uploads the rows it needs:
+// see rotary.ts), sin with the sign of rotate-every-two.
+type Tables = { cos: Float32Array; sin: Float32Array };
 
 /** xPos (Sun et al. 2022): RoPE whose q·k also decays exponentially with the distance. */
 export class XPosEmbedding {
@@ -96,7 +98,6 @@ export class XPosEmbedding {
 
   /** Free the tables. */
   dispose(): void {
-    for (const t of [this.queries, this.keys]) if (t) tf.dispose([t.cos, t.sin]);
     this.queries = this.keys = null;
     this.tableLen = 0;
   }
@@ -111,8 +112,8 @@ export class XPosEmbedding {
     this.ensure(offset + T);
     const table = role === 'queries' ? this.queries! : this.keys!;
     return tf.tidy(() => {
-      const cos = tf.slice(table.cos, [offset, 0], [T, d]);
-      const sin = tf.slice(table.sin, [offset, 0], [T, d]);
+      const cos = tableRows(table.cos, offset, T, d);
+      const sin = tableRows(table.sin, offset, T, d);
       // rotateEveryTwo(x) = (-x1, x0, -x3, x2, ...): swap each pair; the table's sin carries the minus signs.
       const pairs = tf.reshape(x, [...x.shape.slice(0, -1), d / 2, 2]);
       const swapped = tf.reshape(tf.reverse(pairs, -1), x.shape);
@@ -139,13 +140,8 @@ export class XPosEmbedding {
         k.sin[j] = Math.sin(a) / s;
       }
     }
-    this.dispose();
-    const keep = (t: { cos: Float32Array; sin: Float32Array }): Tables => ({
-      cos: tf.keep(tf.tensor2d(t.cos, [size, d])),
-      sin: tf.keep(tf.tensor2d(t.sin, [size, d])),
-    });
-    this.queries = keep(q);
-    this.keys = keep(k);
+    this.queries = q;
+    this.keys = k;
     this.tableLen = size;
   }
 }
