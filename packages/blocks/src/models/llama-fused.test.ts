@@ -7,14 +7,12 @@
 // give each step the logits of the window they promise; no wasm allocation
 // stays behind.
 import { readFileSync } from 'node:fs';
-import { Rng, initBackend, tf, type StateDict } from '@tx/core';
-import { loadSafetensorsFile } from '@tx/core/node';
+import { Rng, initBackend, tf } from '@tx/core';
 import { expectNoLeak, maxAbsDifference as maxDiff, wasmAllocations } from '@tx/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { llamaConfigFromHuggingFace } from './huggingface-llama.js';
-import { Llama } from './llama.js';
+import { fixtures, loadFixture } from '../../test/hf-llama.js';
+import type { Llama } from './llama.js';
 
-const fixtures = new URL('../../test/fixtures/hf-llama/', import.meta.url);
 interface Reference {
   prompt_ids: number[];
   logits: number[][];
@@ -23,20 +21,6 @@ interface Reference {
 const reference = JSON.parse(readFileSync(new URL('reference.json', fixtures), 'utf8')) as Record<string, Reference>;
 const ARCHS = ['llama', 'mistral', 'qwen2'] as const;
 
-/** The fixture folder's model (config.json, the shards of the index); `context` shortens max_position_embeddings. */
-async function loadFixture(arch: string, context?: number): Promise<Llama> {
-  const raw = JSON.parse(readFileSync(new URL(`${arch}/config.json`, fixtures), 'utf8')) as Record<string, unknown>;
-  const config = llamaConfigFromHuggingFace(context ? { ...raw, max_position_embeddings: context } : raw);
-  const index = JSON.parse(readFileSync(new URL(`${arch}/model.safetensors.index.json`, fixtures), 'utf8')) as { weight_map: Record<string, string> };
-  const tensors: StateDict = {};
-  for (const file of new Set(Object.values(index.weight_map))) {
-    Object.assign(tensors, (await loadSafetensorsFile(new URL(`${arch}/${file}`, fixtures).pathname)).tensors);
-  }
-  const model = new Llama(config, { rng: new Rng(1) }).eval();
-  model.loadStateDict(tensors);
-  tf.dispose(Object.values(tensors));
-  return model;
-}
 
 /** tfjs's batched forward: the logits after the last id of `ids`. */
 function lastLogits(model: Llama, ids: number[]): Float32Array {

@@ -7,15 +7,14 @@
 // Also: Hugging Face's names, llama-mini's size, the cache holding only the KV
 // heads, config errors, and no leaks.
 import { readFileSync } from 'node:fs';
-import { Rng, TxError, initBackend, tf, unsupported, type StateDict } from '@tx/core';
-import { loadSafetensorsFile } from '@tx/core/node';
+import { TxError, initBackend, tf, unsupported } from '@tx/core';
 import { expectNoLeak, flatten, maxAbsDifference as maxDiff } from '@tx/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { llamaConfigFromHuggingFace } from './huggingface-llama.js';
 import { Llama } from './llama.js';
 import { llamaMini, llamaParameters } from './llama-config.js';
+import { fixtures, loadFixture } from '../../test/hf-llama.js';
 
-const fixtures = new URL('../../test/fixtures/hf-llama/', import.meta.url);
 interface Reference {
   prompt_ids: number[];
   logits: number[][];
@@ -25,19 +24,6 @@ interface Reference {
 const reference = JSON.parse(readFileSync(new URL('reference.json', fixtures), 'utf8')) as Record<string, Reference>;
 const ARCHS = ['llama', 'mistral', 'qwen2'] as const;
 
-/** The fixture folder's model: config.json, then each shard named in the index. */
-async function loadFixture(arch: string): Promise<Llama> {
-  const config = llamaConfigFromHuggingFace(JSON.parse(readFileSync(new URL(`${arch}/config.json`, fixtures), 'utf8')));
-  const index = JSON.parse(readFileSync(new URL(`${arch}/model.safetensors.index.json`, fixtures), 'utf8')) as { weight_map: Record<string, string> };
-  const tensors: StateDict = {};
-  for (const file of new Set(Object.values(index.weight_map))) {
-    Object.assign(tensors, (await loadSafetensorsFile(new URL(`${arch}/${file}`, fixtures).pathname)).tensors);
-  }
-  const model = new Llama(config, { rng: new Rng(1) }).eval();
-  model.loadStateDict(tensors);
-  tf.dispose(Object.values(tensors));
-  return model;
-}
 
 /** 24 greedy tokens after the prompt through a decoding session (what @tx/generate drives). */
 async function greedy(model: Llama, prompt: number[], cache: boolean): Promise<number[]> {
