@@ -103,4 +103,17 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
     }
     expect(errors.filter((e) => !e.includes('status of 404'))).toEqual([]);
   }, 600_000);
+
+  it('where the backend cannot hold it, refuses the Llama in one line after config.json and the index, before a shard is read', async () => {
+    await site.load('backend=wasm&view=attention&memory=8MB', { timeout: 360_000 });
+    const files = LLAMA_FILES.map((f) => join(dir, 'llama', f));
+    await page.setInputFiles('#model-files', files);
+    await page.waitForSelector('.loading[data-state="failed"]');
+    // Weights: 77,856 parameters x 4 B = 311.4 kB. Attention: 2 layers x 4 heads x 1,024² x 4 B = 33.6 MB, plus past the context of 64
+    // a batch of 64 windows (lib/memory.ts' windowBatch): 2 x 64 x 4 x 64² x 4 B = 8.4 MB; 41.9 MB in all.
+    expect(await message()).toMatch(/^This backend cannot hold the picked model: it needs about [\d.]+ MB \(weights 311\.4 kB, attention 41\.9 MB\) beside the [\d.]+ MB of the models already loaded, more than the 8\.0 MB of what this page may use/);
+    const read = statSync(files[0]).size + statSync(files[1]).size; // config.json and model.safetensors.index.json
+    expect(await page.getAttribute('#load-progress', 'data-loaded')).toBe(String(read));
+    expect(await page.locator('#model-select option[value="hf-llama-tiny"]').count()).toBe(0);
+  }, 600_000);
 });
