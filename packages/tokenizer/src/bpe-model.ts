@@ -29,12 +29,13 @@ export const SCAN_LIMIT = 64;
 /**
  * The scan both BPE loops use on short words (this file's bytes, Hugging Face's
  * symbols in huggingface/model.ts): merges ids[0, len) in place, the lowest
- * rank first and the leftmost on ties, and returns the length left.
+ * rank first and the leftmost on ties, and returns the length left. (Int32Array
+ * only: one element kind keeps this loop monomorphic for both callers.)
  * `ranks` is scratch of at least len - 1 entries; `rank(a, b)` is NONE when the
  * pair does not merge, and `merged(r)` the id that rank r makes.
  */
 export function mergeByScan(
-  ids: Int32Array | number[],
+  ids: Int32Array,
   ranks: Int32Array,
   len: number,
   rank: (a: number, b: number) => number,

@@ -56,6 +56,7 @@ export class HuggingFaceBpe {
   /** bytes_to_unicode when the model sees bytes (after a ByteLevel pre-tokenizer). */
   private readonly byteChars: string[] | null;
   private readonly cache = new Map<string, number[]>();
+  private scanIds = new Int32Array(SCAN_LIMIT);
   private scanRanks = new Int32Array(SCAN_LIMIT);
   // The pair's rank as mergeByScan wants it (NONE, not MISSING), and a rank's id; bound once.
   private readonly scanRank = (a: number, b: number): number => {
@@ -185,10 +186,16 @@ export class HuggingFaceBpe {
     return ids.length <= SCAN_LIMIT ? this.mergeScan(ids) : this.mergeHeap(ids);
   }
 
-  // BpeModel.encodeBytes's scan (mergeByScan), on symbols.
+  // BpeModel.encodeBytes's scan (mergeByScan), on the symbols copied into an Int32Array.
   private mergeScan(ids: number[]): number[] {
-    if (this.scanRanks.length < ids.length) this.scanRanks = new Int32Array(ids.length * 2);
-    ids.length = mergeByScan(ids, this.scanRanks, ids.length, this.scanRank, this.rankToIdOf);
+    if (this.scanIds.length < ids.length) {
+      this.scanIds = new Int32Array(ids.length * 2);
+      this.scanRanks = new Int32Array(ids.length * 2);
+    }
+    this.scanIds.set(ids);
+    const len = mergeByScan(this.scanIds, this.scanRanks, ids.length, this.scanRank, this.rankToIdOf);
+    for (let i = 0; i < len; i++) ids[i] = this.scanIds[i];
+    ids.length = len;
     return ids;
   }
 
