@@ -94,6 +94,9 @@ export const kernels = {
   },
   rmsNorm: { from: './rmsnorm', args: { x: 'in', w: 'in', y: 'out', rstd: 'out', N: 'i32', C: 'i32', eps: 'f32' }, split: 'one' },
   rmsNormGrad: { from: './rmsnorm', args: { x: 'in', w: 'in', rstd: 'in', dy: 'in', dx: 'out', dw: 'out', N: 'i32', C: 'i32' }, split: 'one' },
+  siluGate: { from: './silugate', args: { gate: 'in', up: 'in', y: 'out', n: 'i32' }, split: { range: 'n', align: 4 } },
+  siluGateGrad: { from: './silugate', args: { gate: 'in', up: 'in', dy: 'in', dgate: 'out', dup: 'out', n: 'i32' }, split: { range: 'n', align: 4 } },
+  rope: { from: './rope', args: { x: 'in', cos: 'in', sin: 'in', y: 'out', rows: 'i32', T: 'i32', d: 'i32', transpose: 'bool' }, split: { range: 'rows' } },
 };
 
 /** Exports that size a kernel's scratch, with their arguments. */
