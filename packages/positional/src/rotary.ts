@@ -7,7 +7,7 @@
 //
 // With a KV cache, the new tokens sit after the cached ones: pass the cache
 // length as `offset` so each is rotated by its absolute position.
-import { ShapeError, formatShape, tf } from '@tx/core';
+import { ShapeError, formatShape, rope, tf } from '@tx/core';
 
 /** How a RotaryEmbedding is built: table length and frequency base. */
 export interface RotaryEmbeddingOptions {
@@ -58,12 +58,9 @@ export class RotaryEmbedding {
     const T = x.shape[x.rank - 2];
     this.ensure(offset + T);
     return tf.tidy(() => {
-      const cos = tableRows(this.cos, offset, T, d);
-      const sin = tableRows(this.sin, offset, T, d);
-      // rotateHalf(x) = [x2, x1]; the table's sin carries the minus sign of -x2.
-      const [x1, x2] = tf.split(x, 2, -1);
-      const rotated = tf.concat([x2, x1], -1);
-      return tf.add(tf.mul(x, cos), tf.mul(rotated, sin));
+      // x · cos + rotateHalf(x) · sin, the table's sin carrying the minus sign of -x2:
+      // one wasm kernel each way (core's rope), tfjs's split, concat and multiplies elsewhere.
+      return rope(x, tableRows(this.cos, offset, T, d), tableRows(this.sin, offset, T, d));
     });
   }
 

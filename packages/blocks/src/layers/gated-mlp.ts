@@ -5,7 +5,7 @@
 //
 // Three Linears with Hugging Face's names; the inner width (intermediate_size)
 // is any positive integer.
-import { Linear, Module, tf, type Rng } from '@tx/core';
+import { Linear, Module, siluGate, tf, type Rng } from '@tx/core';
 
 /** How a GatedMLP is built: the inner width, biases, and the initial weights. */
 export interface GatedMLPOptions {
@@ -40,6 +40,7 @@ export class GatedMLP extends Module {
 
   // x: [B, T, C] -> [B, T, C]
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.down_proj.forward(tf.mul(silu(this.gate_proj.forward(x)), this.up_proj.forward(x))));
+    // siluGate: one wasm kernel each way (tfjs's sigmoid, two multiplies and their casting gradients otherwise).
+    return tf.tidy(() => this.down_proj.forward(siluGate(this.gate_proj.forward(x), this.up_proj.forward(x))));
   }
 }
