@@ -160,7 +160,7 @@ describe.each(['cpu', 'wasm'] as const)('Encoder on %s', (backend) => {
     expect(parseModelSpec(JSON.parse(JSON.stringify({ kind: 'encoder', config })), 'x/config.json')).toEqual({ kind: 'encoder', config });
     expect(() => parseModelSpec({ kind: 'encoder', config: { ...config, pointerHead: 'last' } }, 'x/config.json')).toThrow(TxError);
     expect(() => parseModelSpec({ kind: 'encoder', config: { ...config, pointerHead: 'last' } }, 'x/config.json')).toThrow('x/config.json: model.config is a bad EncoderConfig: pointerHead must be [layer, head]');
-    expect(() => parseModelSpec({ kind: 'bert', config }, 'x/config.json')).toThrow('x/config.json: model.kind must be "gpt", "encoder-decoder" or "encoder", got "bert"');
+    expect(() => parseModelSpec({ kind: 'bert', config }, 'x/config.json')).toThrow('x/config.json: model.kind must be "gpt", "encoder-decoder", "encoder" or "llama", got "bert"');
     // Training: 4 copies of the weights; per token and layer 12·C + 2·ff + 3·H·T floats, and the pointer logits 3 per token.
     const e = estimateEncoderMemory(config, { batchSize: 4, training: true });
     expect(e.parameterBytes).toBe(encoderParameters(config) * 16);
