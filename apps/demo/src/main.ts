@@ -71,11 +71,13 @@ let current: LoadedDecoder | null = null;
 let attentionModel: LoadedDecoder | LoadedEncoder | null = null;
 let attentionModelChanged = false;
 const models = new Map<string, LoadedModel>();
+/** Set once the user picks a model (menu, files, URL, training): a built-in that arrives later is only listed, it replaces no pick. */
+let picked = false;
 
 async function names(): Promise<string> {
   return (await import('./data/names.js')).namesCorpus();
 }
-const train = new TrainView({ names, onUse: (m) => { models.set(m.name, m); use(m, true); }, iters: params.has('iters') ? Number(params.get('iters')) : undefined });
+const train = new TrainView({ names, onUse: (m) => { models.set(m.name, m); pick(m); }, iters: params.has('iters') ? Number(params.get('iters')) : undefined });
 
 const text = h('textarea#attention-text', { rows: 2 }, DEFAULT_SENTENCE);
 const textLabel = h('label', { htmlFor: 'attention-text', class: 'text-label' }, 'The sentence the model reads');
@@ -118,7 +120,7 @@ text.addEventListener('input', () => {
   const onePass = m !== null && (m.kind === 'encoder' || encodeKnown(m.tokenizer, text.value).length <= m.model.config.blockSize);
   if (onePass) typing = window.setTimeout(() => void runText(), 150);
 });
-const modelSelect = h('select#model-select', { 'aria-label': 'model', onchange: () => { const m = models.get(modelSelect.value); if (m) use(m, true); } });
+const modelSelect = h('select#model-select', { 'aria-label': 'model', onchange: () => { const m = models.get(modelSelect.value); if (m) pick(m); } });
 const urlInput = h('input#model-url', { type: 'url', placeholder: 'URL of a tx export, or a Hugging Face GPT-2 or Llama-family folder', size: 36 });
 const picker = h('input#model-files', { type: 'file', multiple: true, accept: '.json,.safetensors,.txt' });
 const progressBar = h('progress#load-progress', { max: 1 });
@@ -239,7 +241,7 @@ function say(text: string, error = false): void {
  * 3 and 5 only, leaving the attention view's model as it is.
  */
 function use(m: LoadedModel, switchView = false, { attention: forAttention = true }: { attention?: boolean } = {}): void {
-  if (![...modelSelect.options].some((o) => o.value === m.name)) modelSelect.append(h('option', { value: m.name }, `${m.name} (${m.kind})`));
+  list(m);
   if ((forAttention && m.kind !== 'encoder-decoder') || switchView) modelSelect.value = m.name;
   if (m.kind === 'encoder') {
     attentionModel = m;
@@ -267,6 +269,27 @@ function use(m: LoadedModel, switchView = false, { attention: forAttention = tru
   nameModels();
   layerShown = 0;
   void runText();
+}
+
+/** Add a model to the model menu (once), leaving every view's model as it is. */
+function list(m: LoadedModel): void {
+  if (![...modelSelect.options].some((o) => o.value === m.name)) modelSelect.append(h('option', { value: m.name }, `${m.name} (${m.kind})`));
+}
+
+/** The user's choice: it drives its views, and no built-in still loading may take them back. */
+function pick(m: LoadedModel): void {
+  picked = true;
+  use(m, true);
+}
+
+/**
+ * A built-in model as it arrives: used as `use` would, unless the user has
+ * already picked a model; then it is only listed (an encoder-decoder still
+ * fills the encoder-decoder view when that view has no model yet).
+ */
+function arrive(m: LoadedModel, switchView = false, options: { attention?: boolean } = {}): void {
+  if (!picked || (m.kind === 'encoder-decoder' && !datesModel)) use(m, switchView && !picked, options);
+  else list(m);
 }
 
 let running: Promise<void> | null = null;
@@ -372,7 +395,7 @@ async function loadUser(folder: Folder): Promise<void> {
     m.name = uniqueName(m.name);
     models.set(m.name, m);
     loading.dataset.state = 'done';
-    use(m, true);
+    pick(m);
   } catch (err) {
     loading.dataset.state = 'failed';
     const subject = folder.listed ? 'the picked model' : `the model at ${folder.where}`;
@@ -444,11 +467,11 @@ async function start(): Promise<void> {
   const explicit = params.get('model');
   // The attention view opens on the explainer's sentence with the coref encoder, unless ?model= names another.
   const coref = explicit ? null : await loadUrl(`${base}models/coref/`, 'built-in: coref');
-  if (coref) use(coref);
+  if (coref) arrive(coref);
   const dates = await loadUrl(`${base}models/dates/`, 'built-in: dates');
-  if (dates) use(dates);
+  if (dates) arrive(dates);
   const main = explicit ? await loadUrl(explicit) : await loadUrl(`${base}models/shakespeare/`, 'built-in: shakespeare');
-  if (main) use(main, main.kind === 'encoder-decoder', { attention: !coref });
+  if (main) arrive(main, main.kind === 'encoder-decoder', { attention: !coref });
   document.body.dataset.models = 'loaded';
 }
 

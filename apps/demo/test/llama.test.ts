@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { LLAMA_FILES, writeLlamaFixture } from './hf-fixture.js';
 import { CHROMIUM, DEMO, openSite, serve, type Site } from './site.js';
@@ -26,6 +26,9 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
   const errors: string[] = [];
   const shots = [join(DEMO, 'screenshots'), ...(process.env.TX_SHOTS ? [process.env.TX_SHOTS] : [])];
   const message = async () => (await page.textContent('#message')) ?? '';
+  // The built-in Shakespeare model is held back until the Llama is picked: a built-in arriving after the user's pick must not replace it.
+  let release = () => {};
+  const shakespeareHeld = new Promise<void>((ok) => { release = ok; });
 
   beforeAll(async () => {
     for (const s of shots) mkdirSync(s, { recursive: true });
@@ -37,10 +40,13 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
     page.setDefaultTimeout(120_000);
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.route('**/models/shakespeare/**', async (route) => { await shakespeareHeld; await route.continue(); });
     await site.load('backend=wasm&view=attention', { timeout: 360_000 });
   }, 600_000);
 
+  afterEach(() => release());
   afterAll(async () => {
+    release();
     await site?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -53,6 +59,12 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
     expect(await page.getAttribute('.loading', 'data-state')).toBe('done');
     const total = String(files.reduce((sum, f) => sum + statSync(f).size, 0)); // config, index, both shards, tokenizer
     expect([await page.getAttribute('#load-progress', 'data-loaded'), await page.getAttribute('#load-progress', 'data-total')]).toEqual([total, total]);
+    // Only now may the built-in Shakespeare model arrive: it joins the menu, and the Llama stays the model picked.
+    expect(await page.getAttribute('body', 'data-models')).toBeNull();
+    release();
+    await page.waitForSelector('body[data-models="loaded"]', { timeout: 360_000 });
+    expect(await page.locator('#model-select option[value="built-in: shakespeare"]').count()).toBe(1);
+    expect(await page.inputValue('#model-select')).toBe('hf-llama-tiny');
 
     await page.fill('#attention-text', 'The café costs 5 € now');
     await page.click('#attention-run');
