@@ -186,6 +186,7 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     const box = (await page.locator('#attention-lines').boundingBox())!;
     await page.mouse.move(box.x + 20, box.y + 8 + (box.height - 16) * 0.5 / 300);
     await page.waitForFunction(() => document.querySelector('#attention-lines')!.getAttribute('data-lines') === '1');
+    expect((await page.locator('#attention-lines').boundingBox())!.y).toBe(box.y); // the live line above took the hover's text without moving the canvas
     await page.screenshot({ path: join(shots, '1b-attention-long.png'), fullPage: true });
     await page.mouse.move(5, 5);
     await page.waitForFunction((n) => document.querySelector('#attention-lines')!.getAttribute('data-lines') === String(n), all);
