@@ -3,7 +3,8 @@
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
-import { expectNoLeak, maxAbsDifference, readFixture } from '../testing.js';
+import { expectNoLeak, maxAbsDifference } from '../testing.js';
+import { kernelsFixture } from '../../test/kernels-fixture.js';
 import { tf } from '../tf.js';
 import { kernelsInfo, useKernels } from './install.js';
 import { adamW } from '../ops/adam-w.js';
@@ -12,68 +13,7 @@ import { crossEntropy } from '../ops/cross-entropy.js';
 import { gelu } from '../ops/gelu.js';
 import { layerNorm } from '../ops/layer-norm.js';
 
-interface MatMulCase {
-  a_shape: number[];
-  b_shape: number[];
-  transpose_a: boolean;
-  transpose_b: boolean;
-  a: number[];
-  b: number[];
-  c_shape: number[];
-  c: number[];
-  dy: number[];
-  da: number[];
-  db: number[];
-}
-interface GeluCase { approximate: boolean; x: number[]; y: number[]; dy: number[]; dx: number[] }
-interface LayerNormCase {
-  n: number;
-  c: number;
-  bias: boolean;
-  eps: number;
-  x: number[];
-  weight: number[];
-  b: number[] | null;
-  y: number[];
-  dy: number[];
-  dx: number[];
-  dweight: number[];
-  dbias: number[] | null;
-}
-interface AdamWCase {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weight_decay: number;
-  max_norm: number;
-  init: { W: number[]; b: number[] };
-  steps: { grad_W: number[]; grad_b: number[]; norm: number; W: number[]; b: number[]; m_W: number[]; v_W: number[]; m_b: number[]; v_b: number[] }[];
-}
-interface AttentionCase {
-  shape: [number, number, number, number, number];
-  causal: boolean;
-  scale: number;
-  q: number[];
-  k: number[];
-  v: number[];
-  out: number[];
-  dout: number[];
-  dq: number[];
-  dk: number[];
-  dv: number[];
-}
-interface CrossEntropyCase { n: number; v: number; ignore: number | null; smoothing: number; x: number[]; targets: number[]; loss: number; dx: number[] }
-const fixture = readFixture<{
-  matmul: MatMulCase[];
-  gelu: GeluCase[];
-  layer_norm: LayerNormCase[];
-  adamw: AdamWCase;
-  attention: AttentionCase[];
-  cross_entropy: CrossEntropyCase[];
-}>(
-  new URL('../../test/fixtures/kernels.json', import.meta.url),
-);
+const fixture = kernelsFixture;
 
 const values = async (t: tf.Tensor) => Array.from(await t.data());
 

@@ -12,40 +12,13 @@ import { layerNorm } from '../ops/layer-norm.js';
 import { matMul } from '../ops/mat-mul.js';
 import { rmsNorm } from '../ops/rms-norm.js';
 import { siluGate } from '../ops/silu-gate.js';
-import { maxAbsDifference, readFixture, skipWebGPU } from '../testing.js';
+import { maxAbsDifference, skipWebGPU } from '../testing.js';
+import { kernelsFixture, type AttentionCase } from '../../test/kernels-fixture.js';
 import { tf } from '../tf.js';
 import { countWebGPU } from './counter.js';
 import { useWebGPUKernels } from './switch.js';
 
-interface GeluCase { approximate: boolean; x: number[]; y: number[]; dy: number[]; dx: number[] }
-interface LayerNormCase { n: number; c: number; bias: boolean; eps: number; x: number[]; weight: number[]; b: number[] | null; y: number[]; dy: number[]; dx: number[]; dweight: number[]; dbias: number[] | null }
-interface AdamWCase {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weight_decay: number;
-  max_norm: number;
-  init: { W: number[]; b: number[] };
-  steps: { grad_W: number[]; grad_b: number[]; norm: number; W: number[]; b: number[]; m_W: number[]; v_W: number[]; m_b: number[]; v_b: number[] }[];
-}
-interface AttentionCase {
-  shape: [number, number, number, number, number];
-  causal: boolean;
-  scale: number;
-  q: number[];
-  k: number[];
-  v: number[];
-  out: number[];
-  dout: number[];
-  dq: number[];
-  dk: number[];
-  dv: number[];
-}
-interface CrossEntropyCase { n: number; v: number; ignore: number | null; smoothing: number; x: number[]; targets: number[]; loss: number; dx: number[] }
-const fixture = readFixture<{ gelu: GeluCase[]; layer_norm: LayerNormCase[]; adamw: AdamWCase; attention: AttentionCase[]; cross_entropy: CrossEntropyCase[] }>(
-  new URL('../../test/fixtures/kernels.json', import.meta.url),
-);
+const fixture = kernelsFixture;
 const values = async (t: tf.Tensor) => Array.from(await t.data());
 const TOLERANCE = 1e-4;
 
