@@ -74,6 +74,25 @@ function causalMask(Tq: number, Tk: number): tf.Tensor {
   return tf.tensor2d(mask, [Tq, Tk]);
 }
 
+type Kernel = (inputs: Record<string, tf.Tensor>, attrs?: object) => tf.Tensor[];
+
+/**
+ * Every attention kernel pair here, wasm or WGSL, separate or packed, is wired
+ * the same way: the forward kernel returns the output and each row's
+ * log-sum-exp, and the backward kernel takes the inputs (by `names`), both, and
+ * dout, so the [Tq, Tk] probabilities are recomputed instead of kept.
+ */
+function withLogSumExp<S>(names: readonly string[], forward: Kernel, backward: Kernel) {
+  const named = (tensors: tf.Tensor[]) => Object.fromEntries(names.map((n, i) => [n, tensors[i]]));
+  return differentiable((settings: S) => ({
+    forward: (...inputs) => {
+      const [out, lse] = forward(named(inputs), settings as object);
+      return { value: out, saved: [...inputs, out, lse] };
+    },
+    backward: (dout, saved) => backward({ ...named(saved), out: saved[names.length], lse: saved[names.length + 1], dout }, settings as object),
+  }));
+}
+
 // The wasm binding. A pool's threads take whole heads when there are at least 2 and this many multiply-adds.
 const POOLED_MACS = 1 << 20;
 const pooled = (heads: number, Tq: number, Tk: number, d: number) => heads >= 2 && heads * Tq * Tk * d >= POOLED_MACS;
@@ -103,13 +122,7 @@ const backwardKernel = wasmKernel('TxAttentionGrad', ({ inputs: { q, k, v, out, 
   return [dq, dk, dv];
 });
 
-const fused = differentiable((settings: AttentionSettings) => ({
-  forward: (q, k, v) => {
-    const [out, lse] = forwardKernel({ q, k, v }, settings);
-    return { value: out, saved: [q, k, v, out, lse] };
-  },
-  backward: (dout, [q, k, v, out, lse]) => backwardKernel({ q, k, v, out, lse, dout }, settings),
-}));
+const fused = withLogSumExp<AttentionSettings>(['q', 'k', 'v'], forwardKernel, backwardKernel);
 
 // qkv [B, T, 3C] -> out [B, T, C] (heads merged) and lse [B, H, T]; attrs.heads = H.
 const packedForwardKernel = wasmKernel('TxAttentionPacked', ({ inputs: { qkv }, attrs, backend }) => {
@@ -137,13 +150,7 @@ function packedJob(backend: WasmBackend, qkv: TensorInfo, attrs: Record<string, 
   return { B, T, H, d, job };
 }
 
-const fusedPacked = differentiable((settings: AttentionSettings & { heads: number }) => ({
-  forward: (qkv) => {
-    const [out, lse] = packedForwardKernel({ qkv }, settings);
-    return { value: out, saved: [qkv, out, lse] };
-  },
-  backward: (dout, [qkv, out, lse]) => packedBackwardKernel({ qkv, out, lse, dout }, settings),
-}));
+const fusedPacked = withLogSumExp<AttentionSettings & { heads: number }>(['qkv'], packedForwardKernel, packedBackwardKernel);
 
 // The WebGPU binding. Each tensor's layout is strides: element c of row i of head h of batch b
 // is at b·sB + h·sH + i·sT + offset + c. The packed layout reads q, k, v from one qkv [B, T, 3C].
@@ -320,13 +327,7 @@ const gpuBackwardSeparate = webgpuKernel('TxAttentionGrad', (args) => {
   return [dq, dk, dv];
 });
 
-const gpuSeparate = differentiable((settings: AttentionSettings) => ({
-  forward: (q, k, v) => {
-    const [out, lse] = gpuForwardSeparate({ q, k, v }, settings);
-    return { value: out, saved: [q, k, v, out, lse] };
-  },
-  backward: (dout, [q, k, v, out, lse]) => gpuBackwardSeparate({ q, k, v, out, lse, dout }, settings),
-}));
+const gpuSeparate = withLogSumExp<AttentionSettings>(['q', 'k', 'v'], gpuForwardSeparate, gpuBackwardSeparate);
 
 function packedSizes(qkv: TensorInfo, attrs: Record<string, unknown>) {
   const [B, T, C3] = qkv.shape;
@@ -351,10 +352,4 @@ const gpuBackwardPacked = webgpuKernel('TxAttentionPackedGrad', (args) => {
   return backwardProgram(args, s, { qkv, out, lse, dout }, { q: 'qkv', k: 'qkv', v: 'qkv' }, lay, [{ name: 'dqkv', shape: qkv.shape }], { q: true, kv: true }, { q: 'dqkv', k: 'dqkv', v: 'dqkv' });
 });
 
-const gpuPacked = differentiable((settings: AttentionSettings & { heads: number }) => ({
-  forward: (qkv) => {
-    const [out, lse] = gpuForwardPacked({ qkv }, settings);
-    return { value: out, saved: [qkv, out, lse] };
-  },
-  backward: (dout, [qkv, out, lse]) => gpuBackwardPacked({ qkv, out, lse, dout }, settings),
-}));
+const gpuPacked = withLogSumExp<AttentionSettings & { heads: number }>(['qkv'], gpuForwardPacked, gpuBackwardPacked);
