@@ -15,11 +15,34 @@ const CACHE_LIMIT = 100_000;
 /** Longer pieces are not cached: they rarely repeat, and a key would keep the whole text it came from alive. */
 const CACHE_PIECE_LIMIT = 256;
 
+/**
+ * A piece -> ids cache (PieceEncoder's, and HuggingFaceBpe's for its other
+ * models): a hit, or `compute` stored when the piece is short enough; the
+ * ids are appended to out.
+ */
+export class PieceCache {
+  private readonly map = new Map<string, number[]>();
+
+  /** Append piece's ids to out: cached, or computed once and cached. */
+  encode(piece: string, out: number[], compute: (piece: string) => number[]): void {
+    let ids = this.map.get(piece);
+    if (ids === undefined) {
+      ids = compute(piece);
+      if (piece.length <= CACHE_PIECE_LIMIT) {
+        if (this.map.size >= CACHE_LIMIT) this.map.clear();
+        this.map.set(piece, ids);
+      }
+    }
+    for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+  }
+}
+
 /** A cached piece -> ids encoder over a byte-level BPE model. */
 export class PieceEncoder {
   /** Piece -> its single id, for pieces that are whole tokens (when ignoreMerges). */
   private readonly wholeTokens = new Map<string, number>();
-  private readonly cache = new Map<string, number[]>();
+  private readonly cache = new PieceCache();
+  private readonly mergePiece = (piece: string): number[] => this.merge(piece);
   private scratch = new Uint8Array(1024);
 
   /** `ignoreMerges`: a piece whose bytes are a token is that token (tiktoken's rule, Hugging Face's ignore_merges). */
@@ -49,17 +72,7 @@ export class PieceEncoder {
         return;
       }
     }
-    const cached = this.cache.get(piece);
-    if (cached !== undefined) {
-      for (let i = 0; i < cached.length; i++) out.push(cached[i]);
-      return;
-    }
-    const ids = this.merge(piece);
-    if (piece.length <= CACHE_PIECE_LIMIT) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(piece, ids);
-    }
-    for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+    this.cache.encode(piece, out, this.mergePiece);
   }
 
   private merge(piece: string): number[] {
