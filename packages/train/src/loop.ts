@@ -94,15 +94,18 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
   if (!Number.isInteger(logInterval) || logInterval < 1) throw new RangeError(`trainLoop: logInterval must be a positive integer, got ${logInterval}`);
   const update = trainStep({ model, optimizer, loss: opts.loss, gradClip });
   const deferred = deferredTrainStep({ model, optimizer, loss: opts.loss, gradClip });
-  // logInterval > 1: the steps not yet read back.
-  let pending: Array<{ step: number; loss: tf.Scalar; gradNorm: tf.Scalar | null; lr: number; ms: number; tokens: number }> = [];
+  // logInterval > 1: the steps not yet read back, and the last one's gradient norm (the only one reported).
+  let pending: Array<{ step: number; loss: tf.Scalar; lr: number; ms: number; tokens: number }> = [];
+  let lastNorm: tf.Scalar | null = null;
   const flush = async (): Promise<TrainEvent | null> => {
     if (pending.length === 0) return null;
     const taken = pending;
     pending = [];
     const last = taken[taken.length - 1];
-    const losses = await readAll(taken.map((p) => p.loss).concat(last.gradNorm ? [last.gradNorm] : []));
-    tf.dispose(taken.flatMap((p) => (p.gradNorm ? [p.loss, p.gradNorm] : [p.loss])));
+    const read = taken.map((p) => p.loss).concat(lastNorm ? [lastNorm] : []);
+    lastNorm = null;
+    const losses = await readAll(read);
+    tf.dispose(read);
     const bad = losses.findIndex((l, i) => i < taken.length && !Number.isFinite(l));
     if (bad >= 0) {
       throw new TrainingError(`loss is ${losses[bad]} at step ${taken[bad].step - 1} (lr ${taken[bad].lr.toExponential(3)}), found at the read of step ${last.step} (logInterval ${logInterval}): training stopped; resume from the last saved checkpoint, which is untouched`);
@@ -110,7 +113,7 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
     const ms = taken.reduce((t, p) => t + p.ms, 0);
     const tokens = taken.reduce((t, p) => t + p.tokens, 0);
     const loss = losses.slice(0, taken.length).reduce((a, b) => a + b, 0) / taken.length;
-    const gradNorm = last.gradNorm ? losses[taken.length] : NaN;
+    const gradNorm = read.length > taken.length ? losses[taken.length] : NaN;
     return { event: 'step', step: last.step, loss, lr: last.lr, gradNorm, ms: ms / taken.length, tokensPerSecond: (tokens * 1000) / ms, steps: taken.length };
   };
 
@@ -137,7 +140,9 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
       } else {
         const { loss, gradNorm } = deferred(batches, lr);
         step += 1;
-        pending.push({ step, loss, gradNorm, lr, ms: performance.now() - t0, tokens });
+        lastNorm?.dispose();
+        lastNorm = gradNorm;
+        pending.push({ step, loss, lr, ms: performance.now() - t0, tokens });
         if (step % logInterval === 0 || evalNext) {
           const reported = await flush();
           if (reported) yield reported;
@@ -149,7 +154,8 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
       await yieldToEventLoop();
     }
   } finally {
-    tf.dispose(pending.flatMap((p) => (p.gradNorm ? [p.loss, p.gradNorm] : [p.loss])));
+    tf.dispose(pending.map((p) => p.loss));
+    lastNorm?.dispose();
   }
   yield { event: 'done', step, aborted: false };
 }
