@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
 import { expectNoLeak, maxAbsDifference } from '../testing.js';
-import { kernelsFixture } from '../../test/kernels-fixture.js';
+import { adamwStart, adamwStep, kernelsFixture } from '../../test/kernels-fixture.js';
 import { tf } from '../tf.js';
 import { kernelsInfo, useKernels } from './install.js';
 import { adamW } from '../ops/adam-w.js';
@@ -266,16 +266,13 @@ describe('adamW', () => {
   it.each([true, false])('takes the steps of clip_grad_norm_ then torch.optim.AdamW over two parameters, one decayed (kernels on: %s)', async (on) => {
     await useKernels(on);
     const f = fixture.adamw;
-    let slots: { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor; decayed: boolean }[] = [
-      { param: tf.tensor2d(f.init.W, [3, 5]), m: tf.zeros([3, 5]), v: tf.zeros([3, 5]), decayed: true },
-      { param: tf.tensor1d(f.init.b), m: tf.zeros([7]), v: tf.zeros([7]), decayed: false },
-    ];
+    let slots = adamwStart(f);
     for (const [i, s] of f.steps.entries()) {
       const t = i + 1;
       const grads = [tf.tensor2d(s.grad_W, [3, 5]), tf.tensor1d(s.grad_b)];
       const out = adamW(
         slots.map((x, j) => ({ ...x, grad: grads[j], decay: x.decayed ? 1 - f.lr * f.weight_decay : 1 })),
-        { beta1: f.beta1, beta2: f.beta2, eps: f.eps, correction2: 1 - f.beta2 ** t, stepSize: f.lr / (1 - f.beta1 ** t) },
+        adamwStep(f, t),
         f.max_norm,
       )!;
       expect((await out.norm!.data())[0], `step ${t}: the norm before clipping`).toBeCloseTo(s.norm, 5);

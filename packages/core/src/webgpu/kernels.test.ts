@@ -13,7 +13,7 @@ import { matMul } from '../ops/mat-mul.js';
 import { rmsNorm } from '../ops/rms-norm.js';
 import { siluGate } from '../ops/silu-gate.js';
 import { maxAbsDifference, skipWebGPU } from '../testing.js';
-import { kernelsFixture, type AttentionCase } from '../../test/kernels-fixture.js';
+import { adamwStart, adamwStep, kernelsFixture, type AttentionCase } from '../../test/kernels-fixture.js';
 import { tf } from '../tf.js';
 import { countWebGPU } from './counter.js';
 import { useWebGPUKernels } from './switch.js';
@@ -30,17 +30,14 @@ describe.skipIf(skipWebGPU)('the WGSL kernels on webgpu', () => {
 
   it('adamW takes the steps of clip_grad_norm_ then torch.optim.AdamW in 3 dispatches for 2 parameters (1 norm, 1 each)', async () => {
     const f = fixture.adamw;
-    let slots: { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor; decayed: boolean }[] = [
-      { param: tf.tensor2d(f.init.W, [3, 5]), m: tf.zeros([3, 5]), v: tf.zeros([3, 5]), decayed: true },
-      { param: tf.tensor1d(f.init.b), m: tf.zeros([7]), v: tf.zeros([7]), decayed: false },
-    ];
+    let slots = adamwStart(f);
     for (const [i, s] of f.steps.entries()) {
       const t = i + 1;
       const grads = [tf.tensor2d(s.grad_W, [3, 5]), tf.tensor1d(s.grad_b)];
       const { result: out, counts } = await countWebGPU(() =>
         adamW(
           slots.map((x, j) => ({ ...x, grad: grads[j], decay: x.decayed ? 1 - f.lr * f.weight_decay : 1 })),
-          { beta1: f.beta1, beta2: f.beta2, eps: f.eps, correction2: 1 - f.beta2 ** t, stepSize: f.lr / (1 - f.beta1 ** t) },
+          adamwStep(f, t),
           f.max_norm,
         ),
       );
