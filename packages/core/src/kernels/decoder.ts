@@ -113,6 +113,8 @@ export class FusedDecoder implements Decoder {
   /** The caches, one block for the weights' table, a block of token ids and the logits, and RoPE's table (0 without). */
   private readonly blocks: { k: number; v: number; io: number; rope: number };
   private readonly slots: number;
+  /** The table's slots by name, built once: the weights object is fixed, only the tensors' offsets change between feeds. */
+  private readonly slotList: Slot[];
 
   private constructor(
     readonly layout: DecoderLayout,
@@ -128,6 +130,7 @@ export class FusedDecoder implements Decoder {
     const rope = layout.positions === 'rope' ? malloc(4 * context * headDim) : 0;
     this.blocks = { k: malloc(this.cacheBytes), v: malloc(this.cacheBytes), io: malloc(4 * (this.slots + ROWS + vocab)), rope };
     if (rope) new Float32Array(wasmMemory(backend).buffer, rope, context * headDim).set(ropeTable(context, headDim, layout.ropeTheta ?? 10000));
+    this.slotList = slotsOf(weights, rope);
   }
 
   private headDim(): number {
@@ -204,23 +207,9 @@ export class FusedDecoder implements Decoder {
     };
   }
 
-  /** The weights' offsets in the slots' order (kernels/table.mjs), 0 for an absent one; read now, as assigned variables move. */
+  /** The weights' offsets in the slots' order, 0 for an absent one; read at every feed, as assigned variables move. */
   private table(): number[] {
-    const w = this.weights;
-    const header: Record<(typeof DECODER_SLOTS.header)[number], tf.Tensor | number | null> = {
-      embed: w.embed, positions: w.positions, rope: this.blocks.rope, normF: w.normF[0], normFBias: w.normF[1], head: w.head,
-    };
-    const entries: (readonly [string, tf.Tensor | number | null])[] = DECODER_SLOTS.header.map((name) => [name, header[name]] as const);
-    w.layers.forEach((l, i) => {
-      const [qkv, apart] = Array.isArray(l.qkv) ? [l.qkv, null] : [[null, null] as const, l.qkv];
-      const slot: Record<(typeof DECODER_SLOTS.layer)[number], tf.Tensor | null> = {
-        norm1: l.norm1[0], norm1Bias: l.norm1[1], qkv: qkv[0], qkvBias: qkv[1], proj: l.proj[0], projBias: l.proj[1], norm2: l.norm2[0], norm2Bias: l.norm2[1],
-        q: apart?.q[0] ?? null, qBias: apart?.q[1] ?? null, k: apart?.k[0] ?? null, kBias: apart?.k[1] ?? null, v: apart?.v[0] ?? null, vBias: apart?.v[1] ?? null,
-        up: l.up[0], upBias: l.up[1], gate: l.gate?.[0] ?? null, gateBias: l.gate?.[1] ?? null, down: l.down[0], downBias: l.down[1],
-      };
-      entries.push(...DECODER_SLOTS.layer.map((name) => [`layers.${i}.${name}`, slot[name]] as const));
-    });
-    return entries.map(([name, t]) => {
+    return this.slotList.map(([name, t]) => {
       if (typeof t === 'number') return t;
       if (t?.isDisposed) throw new ValueError(`FusedDecoder: the weight ${name} was disposed`);
       return t ? offsetOf(this.backend, t) : 0;
@@ -244,6 +233,27 @@ export class FusedDecoder implements Decoder {
     this.disposed = true;
     for (const offset of Object.values(this.blocks)) if (offset) this.backend.wasm._free(offset);
   }
+}
+
+/** A slot of the weights' table: its name (for errors), and its tensor, a fixed offset (RoPE's table) or null (absent). */
+type Slot = readonly [string, tf.Tensor | number | null];
+
+/** The weights in the slots' order (kernels/table.mjs). */
+function slotsOf(w: DecoderWeights, rope: number): Slot[] {
+  const header: Record<(typeof DECODER_SLOTS.header)[number], tf.Tensor | number | null> = {
+    embed: w.embed, positions: w.positions, rope, normF: w.normF[0], normFBias: w.normF[1], head: w.head,
+  };
+  const slots: Slot[] = DECODER_SLOTS.header.map((name) => [name, header[name]] as const);
+  w.layers.forEach((l, i) => {
+    const [qkv, apart] = Array.isArray(l.qkv) ? [l.qkv, null] : [[null, null] as const, l.qkv];
+    const slot: Record<(typeof DECODER_SLOTS.layer)[number], tf.Tensor | null> = {
+      norm1: l.norm1[0], norm1Bias: l.norm1[1], qkv: qkv[0], qkvBias: qkv[1], proj: l.proj[0], projBias: l.proj[1], norm2: l.norm2[0], norm2Bias: l.norm2[1],
+      q: apart?.q[0] ?? null, qBias: apart?.q[1] ?? null, k: apart?.k[0] ?? null, kBias: apart?.k[1] ?? null, v: apart?.v[0] ?? null, vBias: apart?.v[1] ?? null,
+      up: l.up[0], upBias: l.up[1], gate: l.gate?.[0] ?? null, gateBias: l.gate?.[1] ?? null, down: l.down[0], downBias: l.down[1],
+    };
+    slots.push(...DECODER_SLOTS.layer.map((name) => [`layers.${i}.${name}`, slot[name]] as const));
+  });
+  return slots;
 }
 
 /**
