@@ -30,6 +30,8 @@ import { TfjsDecoder, type ForwardModel } from './tfjs-decoder.js';
 /** What a GPTSession needs of its model (GPT has it): its vocabulary and context, its forward with KV caches, and its layer description and weights for the fused decoder. */
 export interface SessionModel extends ForwardModel {
   readonly config: { readonly vocabSize: number; readonly blockSize: number };
+  /** Training mode (a Module's): dropout makes the fused decoder's forward differ, so a session leaves it. */
+  readonly training: boolean;
   /** The model's layers as the fused decoder reads them (a model without one always decodes through tfjs). */
   decoderLayout?(): DecoderLayout;
   /** The weights by their place in the layout, or null where the fused path may not run (training mode). */
@@ -59,7 +61,8 @@ export class GPTSession implements DecodingSession {
     if (ids.length === 0) throw new RangeError('GPTSession.feed: needs at least one id');
     checkIds(ids, V, 'GPTSession.feed');
     this.history.push(...ids);
-    const left = this.decoder instanceof FusedDecoder && !(this.decoder.usable() && this.model.decoderWeights());
+    // training, not decoderWeights(): the fused decoder holds its weights already, and this runs every token
+    const left = this.decoder instanceof FusedDecoder && !(this.decoder.usable() && !this.model.training);
     if (left) {
       this.decoder.dispose();
       this.decoder = this.tfjsDecoder();
