@@ -7,7 +7,8 @@ import { buildModel, modelVocabSize, parseModelSpec, type AnyModel } from '@tx/b
 import { Rng, TxError, tf, type RngState } from '@tx/core';
 import { loadTokenizer, type Tokenizer } from '@tx/tokenizer';
 import type { TxCheckpointConfig as CheckpointConfigBase } from '@tx/train';
-import { READ_LIMITS, readTextFileWithin } from '@tx/core/node';
+import { readTextFileWithin } from '@tx/core/node';
+import { CONFIG_LIMIT } from './read.js';
 import { join } from 'node:path';
 import { CheckpointError, findCompleteCopy, loadCheckpoint, type LoadedCheckpoint } from '@tx/train/node';
 import { checkMemory, inferenceUse, type Budget } from './budget.js';
@@ -73,7 +74,7 @@ export async function readCheckpointConfig(dir: string): Promise<{ dir: string; 
   const path = join(copy.path, 'config.json');
   let text: string;
   try {
-    text = await readTextFileWithin(path, { maxBytes: READ_LIMITS.config, kind: 'a config file' }); // a regular file, within 16 MB
+    text = await readTextFileWithin(path, CONFIG_LIMIT); // a regular file, within 16 MB
   } catch (err) {
     const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
     throw new CheckpointError(code === 'ENOENT' ? `no checkpoint at ${dir}: ${path} does not exist` : (err as Error).message, { cause: err });

@@ -14,7 +14,8 @@ import { readdir, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TxError } from '@tx/core';
-import { READ_LIMITS, readTextFileWithin } from '@tx/core/node';
+import { readTextFileWithin } from '@tx/core/node';
+import { CONFIG_LIMIT } from './read.js';
 import { checkReplaceable, fileKind, findCompleteCopy, isInside, realPath, sameFile } from '@tx/train/node';
 
 /** Where a command writes its folder, what it will hold, and the paths it reads (checked by checkOut). */
@@ -85,7 +86,7 @@ async function describe(out: string, s: Stats | null): Promise<{ what: string; f
   if (!copy) return null;
   let config: { format?: unknown; task?: unknown } | null = null;
   try {
-    config = JSON.parse(await readTextFileWithin(join(copy.path, 'config.json'), { maxBytes: READ_LIMITS.config, kind: 'a config file' })); // a FIFO or device: not a tx config
+    config = JSON.parse(await readTextFileWithin(join(copy.path, 'config.json'), CONFIG_LIMIT)); // a FIFO or device: not a tx config
   } catch {
     config = null;
   }

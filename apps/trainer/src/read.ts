@@ -2,24 +2,21 @@
 // only regular files (a FIFO never blocks, /dev/zero is never read) and checks
 // the size against a limit for the kind of file before reading a byte.
 import { TxError } from '@tx/core';
-import { READ_LIMITS, readTextFileWithin } from '@tx/core/node';
+import { READ_LIMITS, readTextFileWithin, type ReadWithinOptions } from '@tx/core/node';
 import { corpusLimit } from './budget.js';
 
-/** The most a file may hold, and what it is, for the message ("allowed for a config file"). */
-export interface ReadLimit {
-  bytes: number;
-  kind: string;
-}
+/** The most a file may hold, and what it is, for the message ("allowed for a config file"): @tx/core's read options. */
+export type ReadLimit = ReadWithinOptions;
 
 /** A --config file, a model's or checkpoint's config.json. */
-export const CONFIG_LIMIT: ReadLimit = { bytes: READ_LIMITS.config, kind: 'a config file' };
+export const CONFIG_LIMIT: ReadLimit = { maxBytes: READ_LIMITS.config, kind: 'a config file' };
 /** tokenizer.json, vocab.json, merges.txt, tx-tokenizer.json. */
-export const TOKENIZER_LIMIT: ReadLimit = { bytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' };
+export const TOKENIZER_LIMIT: ReadLimit = { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' };
 
 /** A corpus: as much text as this machine can tokenize (budget.ts, corpusLimit), with the reason in the message. */
 export function corpusReadLimit(): ReadLimit {
   const limit = corpusLimit();
-  return { bytes: limit.bytes, kind: `a corpus (${limit.reason})` };
+  return { maxBytes: limit.bytes, kind: `a corpus (${limit.reason})` };
 }
 
 /**
@@ -30,7 +27,7 @@ export function corpusReadLimit(): ReadLimit {
  */
 export async function readTextFile(path: string, flag: string, limit: ReadLimit = corpusReadLimit()): Promise<string> {
   try {
-    return await readTextFileWithin(path, { maxBytes: limit.bytes, kind: limit.kind });
+    return await readTextFileWithin(path, limit);
   } catch (err) {
     throw new TxError(`${flag} ${(err as Error).message}`, { cause: err });
   }
