@@ -92,6 +92,9 @@ describe('generate', () => {
 
     const stopped = await generate(script, [0], { greedy: true, tokenizer, stop: ['!'], maxNewTokens: 20 });
     expect(stopped).toMatchObject({ text: 'hi 👋', finishReason: 'stop' });
+    // A stop string that spans several tokens is found when its last one arrives.
+    const spanning = await generate(script, [0], { greedy: true, tokenizer, stop: ['! by'], maxNewTokens: 20 });
+    expect(spanning).toMatchObject({ text: 'hi 👋', finishReason: 'stop' });
   });
 
   it('without a tokenizer a stream carries ids only (no empty text); with one, every token and alternative has its text', async () => {

@@ -31,7 +31,7 @@ export interface GenerateOptions {
   seed?: number;
   /** Stop when one of these ids is produced (it is included in the output). */
   eosId?: number | number[];
-  /** Stop when the text contains one of these strings (the text is cut before it). Needs a tokenizer. */
+  /** Stop when the text contains one of these strings. generate's text is cut before it; a stream has already given out the earlier tokens of a stop string that spans several. Needs a tokenizer. */
   stop?: string[];
   /** Turns ids into text for `text` fields and stop strings. */
   tokenizer?: TextDecoderLike;
@@ -151,10 +151,11 @@ export async function* streamTokens(
         const top = topIds.map((alt) => ({ id: alt, text: tokenizer.decode([alt]), p: probs[alt] }));
         const piece = stream.push(id);
         text += piece;
-        const stopAt = options.stop?.map((s) => text.indexOf(s)).filter((i) => i >= 0);
+        // A stop string not found before must end in this piece: search only from where it could start.
+        const before = text.length - piece.length;
+        const stopAt = options.stop?.map((s) => text.indexOf(s, Math.max(0, before - s.length + 1))).filter((i) => i >= 0);
         if (stopAt?.length) {
           const cut = Math.min(...stopAt);
-          const before = text.length - piece.length;
           yield { id, text: piece.slice(0, Math.max(0, cut - before)), logprob, top, attention: step.attention };
           return 'stop';
         }
@@ -185,8 +186,11 @@ export async function generate(model: LanguageModel, promptIds: readonly number[
   const ids = tokens.map((t) => t.id);
   const done = { ids, tokens, finishReason: result.value, tokensPerSecond: tokens.length / seconds };
   if (!options.tokenizer) return done;
-  // A stop string cuts the last token's text; otherwise decode the whole (its last character may have been held back).
-  const text = result.value === 'stop' ? (tokens as GeneratedToken[]).map((t) => t.text).join('') : options.tokenizer.decode(ids);
+  // The whole text, decoded at once (a stream may hold back its last character), cut before the first stop string:
+  // one that spans tokens began in pieces the stream had already given out.
+  const whole = options.tokenizer.decode(ids);
+  const cut = Math.min(...(options.stop ?? []).map((s) => whole.indexOf(s)).filter((i) => i >= 0), whole.length);
+  const text = whole.slice(0, cut);
   return { ...done, text, tokens: tokens as GeneratedToken[] };
 }
 
