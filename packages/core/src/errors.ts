@@ -4,6 +4,9 @@
 // @tx/tokenizer imports no tfjs, so it cannot import this class; its
 // TokenizerError carries the same brand instead, and `instanceof TxError`
 // holds for it too: one base for every package's errors.
+//
+// This file imports nothing, and is also the entry '@tx/core/errors': code
+// that loads no tfjs (@tx/generate) throws the same classes.
 const BRAND = Symbol.for('@tx/error');
 
 /** The base of every error thrown on bad input: its message says what was expected and what was found. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Linear } from './linear.js';
 import { Module, ModuleList } from './module.js';
 import { Rng } from './rng.js';
-import { StateDictError } from './errors.js';
+import { StateDictError, ValueError } from './errors.js';
 import { expectNoLeak } from './testing.js';
 import { initBackend } from './backend.js';
 import { loadSafetensors, serializeSafetensors } from './safetensors.js';
@@ -116,6 +116,11 @@ describe('Module', () => {
       }
     }
     expect(() => new Twice()).toThrow('name "w" is registered twice');
+  });
+
+  it('ModuleList.at rejects an index out of range with a ValueError', () => {
+    expect(() => model.h.at(2)).toThrow(ValueError);
+    expect(() => model.h.at(2)).toThrow('ModuleList index 2 out of range [0, 2)');
   });
 
   it('propagates train/eval to children', () => {

@@ -6,7 +6,7 @@
 //   class Linear extends Module {
 //     weight = this.param('weight', randomNormal([nIn, nOut], rng, { std: 0.02 }));
 //   }
-import { formatShape, StateDictError } from './errors.js';
+import { formatShape, StateDictError, ValueError } from './errors.js';
 import { tf } from './tf.js';
 
 /** Tensors by parameter name, as Module.stateDict returns them and loadStateDict takes them (PyTorch's layout). */
@@ -159,7 +159,7 @@ export class ModuleList<M extends Module> extends Module implements Iterable<M> 
 
   at(i: number): M {
     const item = this.items[i];
-    if (!item) throw new RangeError(`ModuleList index ${i} out of range [0, ${this.items.length})`);
+    if (!item) throw new ValueError(`ModuleList index ${i} out of range [0, ${this.items.length})`);
     return item;
   }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValueError } from './errors.js';
 import { Rng } from './rng.js';
 
 describe('Rng (xoshiro128**)', () => {
@@ -49,10 +50,13 @@ describe('Rng (xoshiro128**)', () => {
     expect(Math.abs(sumSq / n - 1)).toBeLessThan(0.02);
   });
 
-  it('rejects bad seeds, states and ranges with a message', () => {
-    expect(() => new Rng(Number.NaN)).toThrow(/finite/);
-    expect(() => Rng.fromState([0, 0, 0, 0])).toThrow(/all zeros/);
-    expect(() => Rng.fromState([1, 2, 3] as never)).toThrow(/four unsigned/);
-    expect(() => new Rng(1).int(0)).toThrow(/integer n/);
+  it('rejects bad seeds, states and ranges with a ValueError and a message', () => {
+    expect(() => new Rng(Number.NaN)).toThrow(ValueError);
+    expect(() => new Rng(Number.NaN)).toThrow('Rng seed must be a finite number, got NaN');
+    expect(() => Rng.fromState([0, 0, 0, 0])).toThrow(ValueError);
+    expect(() => Rng.fromState([0, 0, 0, 0])).toThrow('Rng state must not be all zeros');
+    expect(() => Rng.fromState([1, 2, 3] as never)).toThrow('Rng state must be four unsigned 32-bit integers, got [1,2,3]');
+    expect(() => new Rng(1).int(0)).toThrow(ValueError);
+    expect(() => new Rng(1).int(0)).toThrow('Rng.int needs an integer n in [1, 2^32], got 0');
   });
 });

@@ -5,6 +5,9 @@
 // masks, sampling tokens) draws from an Rng in JavaScript. Its whole state is
 // four 32-bit words: save it in a checkpoint and a resumed run continues the
 // exact same sequence.
+//
+// This file imports only errors.ts, which imports nothing: '@tx/core/rng' loads no tfjs.
+import { ValueError } from './errors.js';
 
 /** An Rng's state, four 32-bit words (getState, Rng.fromState). */
 export type RngState = [number, number, number, number];
@@ -15,7 +18,7 @@ export class Rng {
   private spareNormal: number | null = null;
 
   constructor(seed = 1337) {
-    if (!Number.isFinite(seed)) throw new RangeError(`Rng seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed)) throw new ValueError(`Rng seed must be a finite number, got ${seed}`);
     // splitmix32 spreads any seed (0 included) over the 128-bit state.
     let x = seed >>> 0;
     this.s = new Uint32Array(4);
@@ -55,7 +58,7 @@ export class Rng {
 
   /** Uniform integer in [0, n), without modulo bias. */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 4294967296) throw new RangeError(`Rng.int needs an integer n in [1, 2^32], got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 4294967296) throw new ValueError(`Rng.int needs an integer n in [1, 2^32], got ${n}`);
     const limit = 4294967296 - (4294967296 % n);
     let x: number;
     do x = this.nextUint32();
@@ -86,9 +89,9 @@ export class Rng {
 
   setState(state: RngState): void {
     if (!Array.isArray(state) || state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new RangeError(`Rng state must be four unsigned 32-bit integers, got ${JSON.stringify(state)}`);
+      throw new ValueError(`Rng state must be four unsigned 32-bit integers, got ${JSON.stringify(state)}`);
     }
-    if (state.every((w) => w === 0)) throw new RangeError('Rng state must not be all zeros');
+    if (state.every((w) => w === 0)) throw new ValueError('Rng state must not be all zeros');
     this.s.set(state);
     this.spareNormal = null;
   }
