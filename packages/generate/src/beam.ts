@@ -3,6 +3,7 @@
 // best `beams` of those. A sequence that emits EOS is finished and scored
 // with a length penalty (GNMT / HF style): score = logprob / length^alpha.
 // It stops when no live beam can still beat the worst finished one we keep.
+import { ValueError } from '@tx/core/errors';
 import type { DecodingSession, LanguageModel } from '@tx/core';
 import { logSoftmax, topIndices } from './processors.js';
 
@@ -37,9 +38,9 @@ interface Beam {
 /** Beam search: keep the `beams` best partial sequences by log-probability; return the best one, its score length-penalised. */
 export async function beamSearch(model: LanguageModel, promptIds: readonly number[], options: BeamSearchOptions): Promise<BeamResult> {
   const { beams: width, eosId } = options;
-  if (!Number.isInteger(width) || width < 1) throw new RangeError(`beams must be an integer >= 1, got ${width}`);
+  if (!Number.isInteger(width) || width < 1) throw new ValueError(`beams must be an integer >= 1, got ${width}`);
   const maxNewTokens = options.maxNewTokens ?? 100;
-  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new RangeError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
+  if (!Number.isInteger(maxNewTokens) || maxNewTokens < 1) throw new ValueError(`maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
   const alpha = options.lengthPenalty ?? 1;
   const score = (logprob: number, length: number) => logprob / Math.max(length, 1) ** alpha;
 

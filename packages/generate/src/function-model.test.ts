@@ -1,8 +1,9 @@
 // The README's first example, run: a plain function as the model, decoded by
 // generate, streamTokens and beamSearch without tfjs. This file imports only
-// the package's index (and @tx/core's Rng, a file that imports nothing), so if
-// anything on that path loaded tfjs, its engine would be on globalThis.
+// the package's index (and @tx/core's Rng and ValueError, from files that import
+// no tfjs), so if anything on that path loaded tfjs, its engine would be on globalThis.
 import { describe, expect, it } from 'vitest';
+import { TxError, ValueError } from '@tx/core/errors';
 import { Rng } from '@tx/core/rng';
 import { beamSearch, generate, sample, softmax, streamTokens, type LanguageModel } from './index.js';
 
@@ -49,6 +50,12 @@ describe('a plain function as the model (the README example)', () => {
     for (let n = 0; n < 10; n++) ids.push(sample(softmax(nextLogits(ids).map((v) => v / 0.8)), rng));
     expect(out.ids).toEqual(ids.slice(1));
     expect(out.finishReason).toBe('length');
+  });
+
+  it('rejects a bad value with @tx/core\'s ValueError, a TxError', async () => {
+    await expect(generate(model, [0], { temperature: -1 })).rejects.toThrow(ValueError);
+    await expect(generate(model, [0], { temperature: -1 })).rejects.toThrow(TxError);
+    await expect(generate(model, [0], { topP: 0 })).rejects.toThrow('topP needs p in (0, 1], got 0');
   });
 
   it('loads no tfjs: its engine is not on globalThis', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { beamSearch } from './beam.js';
 import { generate, streamTokens } from './generate.js';
+import { ValueError } from '@tx/core/errors';
 import type { DecodingSession, LanguageModel } from '@tx/core';
 
 /** A bigram model in plain JavaScript: the next-token logits depend only on the last id. */
@@ -113,7 +114,9 @@ describe('generate', () => {
   });
 
   it('rejects an empty prompt and stop strings without a tokenizer', async () => {
-    await expect(generate(bigramModel(table), [])).rejects.toThrow('a prompt of at least one id');
+    await expect(generate(bigramModel(table), [])).rejects.toThrow(ValueError);
+    await expect(generate(bigramModel(table), [])).rejects.toThrow('generate needs a prompt of at least one id (for a GPT, start with a boundary token)');
+    await expect(generate(bigramModel(table), [1], { stop: ['x'] })).rejects.toThrow(ValueError);
     await expect(generate(bigramModel(table), [1], { stop: ['x'] })).rejects.toThrow('stop strings need a tokenizer');
   });
 });
@@ -145,7 +148,9 @@ describe('beamSearch', () => {
   });
 
   it('rejects a zero token budget with a clear error', async () => {
+    await expect(beamSearch(bigramModel(table), [1], { beams: 2, maxNewTokens: 0 })).rejects.toThrow(ValueError);
     await expect(beamSearch(bigramModel(table), [1], { beams: 2, maxNewTokens: 0 })).rejects.toThrow('maxNewTokens must be an integer >= 1, got 0');
+    await expect(beamSearch(bigramModel(table), [1], { beams: 0 })).rejects.toThrow('beams must be an integer >= 1, got 0');
   });
 
   it('with one beam equals greedy decoding', async () => {

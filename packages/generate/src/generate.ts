@@ -7,9 +7,11 @@
 // the stream. Sampling draws from a seeded Rng, so the same seed gives the
 // same text.
 //
-// Nothing here needs tfjs: logits are Float32Arrays, @tx/core gives only types
-// and its Rng, imported from '@tx/core/rng' (a file that imports nothing), so
-// any model that returns logits can be decoded without loading a backend.
+// Nothing here needs tfjs: logits are Float32Arrays, @tx/core gives only types,
+// its Rng and its ValueError, imported from '@tx/core/rng' and '@tx/core/errors'
+// (files that import no tfjs), so any model that returns logits can be decoded
+// without loading a backend.
+import { ValueError } from '@tx/core/errors';
 import { Rng } from '@tx/core/rng';
 import type { ContextOverflow, LanguageModel } from '@tx/core';
 import { applyProcessors, argmax, repetitionPenalty, softmax, topIndices, temperature as temperatureProcessor, topK as topKProcessor, topP as topPProcessor, type LogitsProcessor } from './processors.js';
@@ -41,7 +43,7 @@ export interface GenerateOptions {
   contextOverflow?: ContextOverflow;
   /** How many alternatives to report per token (default 5). */
   topN?: number;
-  /** Report each step's attention weights. */
+  /** Report each step's attention probabilities. */
   attention?: boolean;
   signal?: AbortSignal;
 }
@@ -122,8 +124,8 @@ export async function* streamTokens(
   promptIds: readonly number[],
   options: GenerateOptions = {},
 ): AsyncGenerator<GeneratedId | GeneratedToken, FinishReason> {
-  if (promptIds.length === 0) throw new RangeError('generate needs a prompt of at least one id (for a GPT, start with a boundary token)');
-  if (options.stop?.length && !options.tokenizer) throw new RangeError('stop strings need a tokenizer');
+  if (promptIds.length === 0) throw new ValueError('generate needs a prompt of at least one id (for a GPT, start with a boundary token)');
+  if (options.stop?.length && !options.tokenizer) throw new ValueError('stop strings need a tokenizer');
   const maxNewTokens = options.maxNewTokens ?? 100;
   const eos = new Set(options.eosId === undefined ? [] : [options.eosId].flat());
   const processors = processorsFor(options);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ValueError } from '@tx/core/errors';
 import { applyProcessors, argmax, logSoftmax, repetitionPenalty, softmax, temperature, topIndices, topK, topP } from './processors.js';
 
 const f = (xs: number[]) => Float32Array.from(xs);
@@ -7,7 +8,8 @@ const ctx = { ids: [] as number[] };
 describe('logits processors', () => {
   it('temperature divides the logits', () => {
     expect(Array.from(temperature(0.5)(f([1, -2, 0]), ctx))).toEqual([2, -4, 0]);
-    expect(() => temperature(0)).toThrow('temperature must be > 0, got 0');
+    expect(() => temperature(0)).toThrow(ValueError);
+    expect(() => temperature(0)).toThrow('temperature must be > 0, got 0 (use greedy decoding for t = 0)');
   });
 
   it('topK keeps the k largest, ties at the threshold included', () => {

@@ -4,6 +4,7 @@
 // Float32Array of vocabulary size; processors may change it in place.
 //
 //   const chain = [repetitionPenalty(1.2), temperature(0.8), topK(40), topP(0.95)];
+import { ValueError } from '@tx/core/errors';
 
 /** What a LogitsProcessor may look at besides the logits. */
 export interface ProcessorContext {
@@ -23,7 +24,7 @@ export function applyProcessors(processors: readonly LogitsProcessor[], logits: 
 
 /** Divide logits by t: t < 1 sharpens the distribution, t > 1 flattens it. */
 export function temperature(t: number): LogitsProcessor {
-  if (!(t > 0)) throw new RangeError(`temperature must be > 0, got ${t} (use greedy decoding for t = 0)`);
+  if (!(t > 0)) throw new ValueError(`temperature must be > 0, got ${t} (use greedy decoding for t = 0)`);
   return (logits) => {
     if (t !== 1) for (let i = 0; i < logits.length; i++) logits[i] /= t;
     return logits;
@@ -32,7 +33,7 @@ export function temperature(t: number): LogitsProcessor {
 
 /** Keep the k largest logits (ties at the k-th value are kept too); the rest become -Infinity. */
 export function topK(k: number): LogitsProcessor {
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`topK needs an integer k >= 1, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) throw new ValueError(`topK needs an integer k >= 1, got ${k}`);
   return (logits) => {
     if (k >= logits.length) return logits;
     const threshold = Float32Array.from(logits).sort()[logits.length - k];
@@ -46,7 +47,7 @@ export function topK(k: number): LogitsProcessor {
  * probabilities sum to at least p; the rest become -Infinity.
  */
 export function topP(p: number): LogitsProcessor {
-  if (!(p > 0 && p <= 1)) throw new RangeError(`topP needs p in (0, 1], got ${p}`);
+  if (!(p > 0 && p <= 1)) throw new ValueError(`topP needs p in (0, 1], got ${p}`);
   return (logits) => {
     if (p === 1) return logits;
     const probs = softmax(logits);
@@ -65,7 +66,7 @@ export function topP(p: number): LogitsProcessor {
  * become less likely either way.
  */
 export function repetitionPenalty(penalty: number): LogitsProcessor {
-  if (!(penalty >= 1)) throw new RangeError(`repetitionPenalty must be >= 1, got ${penalty}`);
+  if (!(penalty >= 1)) throw new ValueError(`repetitionPenalty must be >= 1, got ${penalty}`);
   return (logits, { ids }) => {
     if (penalty === 1) return logits;
     for (const id of new Set(ids)) {
