@@ -4,7 +4,7 @@
 // shape and ranges, the model's memory against the budget, the tokenizer
 // against the embedding, and the weights for NaN and infinity.
 import { buildModel, modelVocabSize, parseModelSpec, type AnyModel } from '@tx/blocks';
-import { Rng, TxError, tf, type RngState } from '@tx/core';
+import { Rng, TxError, parseJson, tf, type RngState } from '@tx/core';
 import { loadTokenizer, type Tokenizer } from '@tx/tokenizer';
 import type { TxCheckpointConfig as CheckpointConfigBase } from '@tx/train';
 import { readTextFileWithin } from '@tx/core/node';
@@ -79,12 +79,7 @@ export async function readCheckpointConfig(dir: string): Promise<{ dir: string; 
     const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code;
     throw new CheckpointError(code === 'ENOENT' ? `no checkpoint at ${dir}: ${path} does not exist` : (err as Error).message, { cause: err });
   }
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const config = parseJson(text, path, CheckpointError);
   checkCheckpointConfig(config, path);
   return { dir: copy.path, config: config as TxCheckpointConfig };
 }

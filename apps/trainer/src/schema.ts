@@ -1,7 +1,7 @@
 // A small schema for `tx train` settings, shared by flags and --config files.
 // Each field says its type and bounds; a bad value gives one message naming
 // the field (and, for a config file, the file and line).
-import { TxError } from '@tx/core';
+import { TxError, parseJson } from '@tx/core';
 import { decimal } from './numbers.js';
 
 export class ConfigError extends TxError {}
@@ -85,12 +85,7 @@ export function checkField(name: keyof typeof TRAIN_FIELDS, value: unknown, wher
 
 /** Parse and validate a JSON config file's text. Unknown fields are errors (a typo should not be ignored). */
 export function parseConfigFile(text: string, path: string): TrainSettings {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+  const raw = parseJson(text, path, ConfigError);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${path}: expected a JSON object of settings`);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {

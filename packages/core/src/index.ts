@@ -29,6 +29,8 @@ export {
 } from './safetensors.js';
 export type { ParsedSafetensors, SafetensorsReadOptions, RawTensor } from './safetensors.js';
 export { BackendError, SafetensorsError, ShapeError, StateDictError, TxError, ValueError, formatShape } from './errors.js';
+export { parseJson } from './json.js';
+export type { ErrorClass } from './json.js';
 export { Linear, matMul2d } from './linear.js';
 export { MAX_THREADS, kernelsInfo, useKernels } from './kernels/install.js';
 export { countWebGPU } from './webgpu/counter.js';

@@ -9,7 +9,7 @@
 // in full beside the old, then swapped in with renames. A crash at any moment,
 // twice in a row, leaves a complete copy that loadCheckpoint finds, never a mix.
 import { join } from 'node:path';
-import { tf, type Module, type RngState } from '@tx/core';
+import { parseJson, tf, type Module, type RngState } from '@tx/core';
 import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import type { AdamW } from './adamw.js';
 import { CheckpointError, exists, findCompleteCopy, replaceFolder, type ReplaceFolderOptions } from './folder.js';
@@ -91,12 +91,7 @@ export async function loadCheckpoint(requested: string, { optimizer = true }: { 
   } catch (err) {
     throw new CheckpointError(((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? `${configPath}: missing` : (err as Error).message, { cause: err });
   }
-  let config: CheckpointConfig;
-  try {
-    config = JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointError(`${configPath}: not valid JSON (${(err as Error).message})`);
-  }
+  const config = parseJson(text, configPath, CheckpointError) as CheckpointConfig;
   if (typeof config !== 'object' || config === null || typeof config.model !== 'object') {
     throw new CheckpointError(`${configPath}: expected an object with a "model" field`);
   }
@@ -111,11 +106,7 @@ export async function loadCheckpoint(requested: string, { optimizer = true }: { 
     const text = await readTextFileWithin(join(dir, 'tokenizer.json'), { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' }).catch((err: Error) => {
       throw new CheckpointError(err.message, { cause: err });
     });
-    try {
-      tokenizer = JSON.parse(text);
-    } catch (err) {
-      throw new CheckpointError(`${join(dir, 'tokenizer.json')}: not valid JSON (${(err as Error).message})`);
-    }
+    tokenizer = parseJson(text, join(dir, 'tokenizer.json'), CheckpointError);
   }
   return { dir, config, modelState, optimizerState, tokenizer };
 }

@@ -9,7 +9,7 @@
 // Each problem is one TxError naming the file.
 import { join } from 'node:path';
 import { access } from 'node:fs/promises';
-import { TxError, tf, type StateDict } from '@tx/core';
+import { TxError, parseJson, tf, type StateDict } from '@tx/core';
 import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin } from '@tx/core/node';
 import { isInside, realPath } from './paths.js';
 
@@ -59,12 +59,7 @@ export async function readHuggingFaceWeights(dir: string): Promise<HuggingFaceWe
 }
 
 function parseIndex(text: string, where: string): Record<string, string> {
-  let index: unknown;
-  try {
-    index = JSON.parse(text);
-  } catch (err) {
-    throw new TxError(`${where}: not valid JSON (${(err as Error).message})`);
-  }
+  const index = parseJson(text, where);
   const map = (index as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map) || Object.keys(map).length === 0) throw new TxError(`${where}: weight_map must be an object of tensor names to shard files`);
   const bad = Object.entries(map).find(([, file]) => typeof file !== 'string' || file === '');

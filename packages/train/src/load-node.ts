@@ -5,7 +5,7 @@
 // merges.txt), or a Llama, Mistral or Qwen2 folder (its weights possibly in
 // shards that model.safetensors.index.json lists). See ./load.ts for what comes back.
 import { join } from 'node:path';
-import { TxError, tf } from '@tx/core';
+import { TxError, parseJson, tf } from '@tx/core';
 import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin } from '@tx/core/node';
 import type { HuggingFaceFiles } from './huggingface.js';
 import { modelFromFiles, modelFromHuggingFace, type LoadedModel } from './load.js';
@@ -33,12 +33,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   };
   const json = async (name: string): Promise<unknown> => {
     const text = await read(name);
-    if (text === null) return undefined;
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new TxError(`${join(folder, name)}: not valid JSON (${(err as Error).message})`);
-    }
+    return text === null ? undefined : parseJson(text, join(folder, name));
   };
   const config = await json('config.json');
   if (config === undefined) throw new TxError(`no model at ${dir}: config.json is missing`);

@@ -6,7 +6,7 @@ import { access, copyFile, readdir } from 'node:fs/promises';
 import { CONFIG_LIMIT, TOKENIZER_LIMIT, readTextFile, type ReadLimit } from '../read.js';
 import { join } from 'node:path';
 import { GPT, checkGPTConfig, gptConfigFromHuggingFace, gptConfigFromNanoGPT, isLlamaFamily, llamaConfigFromHuggingFace, type GPTConfig, type Llama, type NanoGPTModelArgs } from '@tx/blocks';
-import { Rng, TxError, initBackend, tf } from '@tx/core';
+import { Rng, TxError, initBackend, parseJson, tf } from '@tx/core';
 import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { exportManifest, gptFromHuggingFace, huggingFaceFiles, huggingFaceFolderFromLlama, llamaFromHuggingFace, storedDtype, type HuggingFaceLayout } from '@tx/train';
@@ -24,12 +24,7 @@ export async function importCommand(argv: string[], io: Io): Promise<void> {
   if (positionals[0] !== 'nanogpt') throw new UsageError(`tx import knows two formats, "nanogpt" and "hf"; got ${positionals[0] === undefined ? 'none' : `"${positionals[0]}"`}`);
   const weights = required(values, 'weights');
   const out = required(values, 'out');
-  let args: NanoGPTModelArgs;
-  try {
-    args = JSON.parse(required(values, 'model-args'));
-  } catch (err) {
-    throw new UsageError(`--model-args is not valid JSON (${(err as Error).message})`);
-  }
+  const args = parseJson(required(values, 'model-args'), '--model-args', UsageError) as NanoGPTModelArgs;
   let config;
   try {
     config = gptConfigFromNanoGPT(args);
@@ -74,14 +69,7 @@ async function importHuggingFace(values: Record<string, unknown>, io: Io): Promi
   const file = (name: string) => join(dir, name);
   const present = async (name: string) => access(file(name)).then(() => true, () => false);
   // Each file is read only if it is a regular file within its kind's limit (read.ts): a FIFO, a device or a folder is one line.
-  const json = async (name: string, limit: ReadLimit) => {
-    const text = await readTextFile(file(name), '--dir', limit);
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (err) {
-      throw new TxError(`${file(name)}: not valid JSON (${(err as Error).message})`);
-    }
-  };
+  const json = async (name: string, limit: ReadLimit) => parseJson(await readTextFile(file(name), '--dir', limit), file(name));
   const config = await json('config.json', CONFIG_LIMIT);
   if (isLlamaFamily(config)) {
     const tokenizers = {
