@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@tx/core';
+import { Rng, ValueError } from '@tx/core';
 import { TokenDataset, seq2seqBatch } from './data.js';
 
 describe('TokenDataset', () => {
@@ -27,6 +27,8 @@ describe('TokenDataset', () => {
     expect(() => new TokenDataset(tokens).batch('val', 1, 10, new Rng(1))).toThrow(
       'the val split has 10 tokens, fewer than context + 1 = 11',
     );
+    expect(() => new TokenDataset(tokens, { trainFraction: 0 })).toThrow(ValueError);
+    expect(() => new TokenDataset(tokens, { trainFraction: 0 })).toThrow('trainFraction must be in (0, 1], got 0');
   });
 });
 

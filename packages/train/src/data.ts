@@ -2,7 +2,7 @@
 // padded sequence-to-sequence pairs, and padded pointer examples (a sequence,
 // a query position and the position it should point at).
 import { checkIds } from '@tx/blocks';
-import { TxError, type Rng } from '@tx/core';
+import { TxError, ValueError, type Rng } from '@tx/core';
 
 /** A language-model batch: inputs and their next-token targets, row-major [batchSize, blockSize]. */
 export interface Batch {
@@ -22,7 +22,7 @@ export class TokenDataset {
   /** With `vocabSize`, every id is checked once here, where the data enters (the model reads none back). */
   constructor(tokens: ArrayLike<number>, { trainFraction = 0.9, name = 'dataset', vocabSize }: { trainFraction?: number; name?: string; vocabSize?: number } = {}) {
     if (tokens.length === 0) throw new TxError(`${name} is empty: there is nothing to train on`);
-    if (!(trainFraction > 0 && trainFraction <= 1)) throw new RangeError(`trainFraction must be in (0, 1], got ${trainFraction}`);
+    if (!(trainFraction > 0 && trainFraction <= 1)) throw new ValueError(`trainFraction must be in (0, 1], got ${trainFraction}`);
     if (vocabSize !== undefined) checkIds(tokens, vocabSize, name); // before Int32Array.from, which would truncate 1.5 and wrap 2^32
     const all = Int32Array.from(tokens);
     const n = Math.floor(all.length * trainFraction);

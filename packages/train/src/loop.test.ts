@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GPT } from '@tx/blocks';
-import { Linear, Module, Rng, initBackend, kernelsInfo, tf } from '@tx/core';
+import { Linear, Module, Rng, ValueError, initBackend, kernelsInfo, tf } from '@tx/core';
 import { wasmAllocations } from '@tx/core/testing';
 import { AdamW } from './adamw.js';
 import { CheckpointError, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -158,6 +158,7 @@ describe('trainLoop with logInterval', () => {
     // 2 micro-batches a step: the 7th call is in step 3 (counted from 0, as trainStep's message).
     await expect(run()).rejects.toThrow(/^loss is NaN at step 3 \(lr [0-9.e-]+\), found at the read of step 6 \(logInterval 6\)/);
     expect(tf.memory().numTensors).toBe(before);
+    await expect(collect(trainLoop({ ...options, maxIters: 1, logInterval: 0 }))).rejects.toThrow(ValueError);
     await expect(collect(trainLoop({ ...options, maxIters: 1, logInterval: 0 }))).rejects.toThrow('trainLoop: logInterval must be a positive integer, got 0');
     model.dispose();
     optimizer.dispose();

@@ -18,7 +18,7 @@
 // webgpu, @tx's AdamW kernel has skipped every update whose gradient norm was
 // not finite; elsewhere later steps may have been applied, so resume from the
 // last checkpoint. The default, 1, reads every step and checks before applying.
-import { Rng, TxError, tf, type Module } from '@tx/core';
+import { Rng, TxError, ValueError, tf, type Module } from '@tx/core';
 import type { AdamW } from './adamw.js';
 import type { Schedule } from './schedule.js';
 
@@ -91,7 +91,7 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
   const gradClip = opts.gradClip ?? 1.0;
   const evalInterval = opts.evalInterval ?? 250;
   const logInterval = opts.logInterval ?? 1;
-  if (!Number.isInteger(logInterval) || logInterval < 1) throw new RangeError(`trainLoop: logInterval must be a positive integer, got ${logInterval}`);
+  if (!Number.isInteger(logInterval) || logInterval < 1) throw new ValueError(`trainLoop: logInterval must be a positive integer, got ${logInterval}`);
   const update = trainStep({ model, optimizer, loss: opts.loss, gradClip });
   const deferred = deferredTrainStep({ model, optimizer, loss: opts.loss, gradClip });
   // logInterval > 1: the steps not yet read back, and the last one's gradient norm (the only one reported).

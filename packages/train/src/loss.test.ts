@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, tf } from '@tx/core';
+import { ValueError, initBackend, tf } from '@tx/core';
 import { expectNoLeak } from '@tx/core/testing';
 import { crossEntropy } from './loss.js';
 
@@ -57,6 +57,8 @@ describe.each(['cpu', 'wasm'] as const)('crossEntropy on %s', (backend) => {
       'crossEntropy: targets of shape [2, 4] do not match logits of shape [2, 3, 5] (expected [2, 3])',
     );
     expect(() => crossEntropy(tf.zeros([2, 5]), tf.zeros([2]))).toThrow('targets must be int32 ids, got float32');
+    expect(() => crossEntropy(tf.zeros([2, 5]), tf.zeros([2], 'int32'), { labelSmoothing: 1 })).toThrow(ValueError);
+    expect(() => crossEntropy(tf.zeros([2, 5]), tf.zeros([2], 'int32'), { labelSmoothing: 1 })).toThrow('crossEntropy: labelSmoothing must be in [0, 1), got 1');
   });
 
   it('leaks nothing, forward and backward', async () => {

@@ -5,7 +5,7 @@
 //
 // This file checks the shapes and flattens [..., V] to rows; the math, its
 // hand-written gradient and its wasm kernel are @tx/core's crossEntropy op.
-import { ShapeError, crossEntropy as crossEntropyRows, formatShape, tf } from '@tx/core';
+import { ShapeError, ValueError, crossEntropy as crossEntropyRows, formatShape, tf } from '@tx/core';
 
 /** Options of crossEntropy: a target id to ignore, and label smoothing. */
 export interface CrossEntropyOptions {
@@ -26,7 +26,7 @@ export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor, options: Cro
     throw new ShapeError(`crossEntropy: targets of shape ${formatShape(targets.shape)} do not match logits of shape ${formatShape(logits.shape)} (expected ${formatShape(logits.shape.slice(0, -1))})`);
   }
   if (targets.dtype !== 'int32') throw new ShapeError(`crossEntropy: targets must be int32 ids, got ${targets.dtype}`);
-  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new RangeError(`crossEntropy: labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new ValueError(`crossEntropy: labelSmoothing must be in [0, 1), got ${labelSmoothing}`);
 
   return tf.tidy(() => crossEntropyRows(tf.reshape(logits, [-1, vocab]), tf.reshape(targets, [-1]), { ignoreIndex, labelSmoothing }));
 }

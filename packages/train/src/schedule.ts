@@ -1,11 +1,12 @@
 // Learning-rate schedules: functions from the iteration number (0-based) to a learning rate.
+import { ValueError } from '@tx/core';
 
 /** A learning-rate schedule: the iteration (0-based) to a learning rate. */
 export type Schedule = (iter: number) => number;
 
 /** nanoGPT's get_lr: linear warm-up, cosine decay to minLr at decayIters, then minLr. */
 export function cosineWithWarmup({ lr, minLr, warmupIters, decayIters }: { lr: number; minLr: number; warmupIters: number; decayIters: number }): Schedule {
-  if (decayIters <= warmupIters) throw new RangeError(`cosineWithWarmup: decayIters (${decayIters}) must exceed warmupIters (${warmupIters})`);
+  if (decayIters <= warmupIters) throw new ValueError(`cosineWithWarmup: decayIters (${decayIters}) must exceed warmupIters (${warmupIters})`);
   return (iter) => {
     if (iter < warmupIters) return (lr * (iter + 1)) / (warmupIters + 1);
     if (iter > decayIters) return minLr;

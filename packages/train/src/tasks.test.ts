@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@tx/core';
+import { Rng, ValueError } from '@tx/core';
 import { DATE_FORMATS, exactMatch, makeExamples, maxTargetLength, randomDate, taskAlphabet } from './tasks.js';
 
 describe('seq2seq tasks', () => {
@@ -39,6 +39,8 @@ describe('seq2seq tasks', () => {
     expect(reverse.map((e) => e.source)).toEqual(copy.map((e) => e.source));
     expect(reverse[0].target).toBe([...reverse[0].source].reverse().join(''));
     expect(exactMatch(['x', reverse[1].target], reverse.slice(0, 2))).toBe(0.5);
+    expect(() => exactMatch(['x'], reverse.slice(0, 2))).toThrow(ValueError);
+    expect(() => exactMatch(['x'], reverse.slice(0, 2))).toThrow('1 predictions for 2 examples');
   });
 
   it('each task\'s alphabet covers every character of its examples, and targets fit maxTargetLength', () => {

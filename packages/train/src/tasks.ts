@@ -3,7 +3,7 @@
 //   copy:    "k3x9a" -> "k3x9a"          (the Annotated Transformer's first task)
 //   reverse: "k3x9a" -> "a9x3k"
 // Every example comes from a seeded Rng, so a dataset is the same on every run.
-import type { Rng } from '@tx/core';
+import { ValueError, type Rng } from '@tx/core';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { seq2seqBatch, type Seq2SeqBatch } from './data.js';
 
@@ -101,6 +101,6 @@ export function makeExamples(task: Seq2SeqTask, count: number, rng: Rng): Exampl
 
 /** Fraction of predictions equal to their target, character for character. */
 export function exactMatch(predictions: string[], examples: Example[]): number {
-  if (predictions.length !== examples.length) throw new RangeError(`${predictions.length} predictions for ${examples.length} examples`);
+  if (predictions.length !== examples.length) throw new ValueError(`${predictions.length} predictions for ${examples.length} examples`);
   return predictions.filter((p, i) => p === examples[i].target).length / Math.max(examples.length, 1);
 }
