@@ -91,7 +91,7 @@ describe('--force replaces folders and regular files only; paths that cannot be 
     refused(await tx('export', '--checkpoint', ck, '--out', '/dev/full', '--format', 'hf', '--force'), '--out /dev/full is a character device: tx writes only folders, and replaces only folders and regular files, even with --force; choose another --out');
     expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
     execFileSync('mkfifo', [join(dir, 'fifo')]);
-    refused(await tx('train', '--out', join(dir, 'fifo'), '--force', ...tiny), `--out ${join(dir, 'fifo')} is a FIFO: tx writes only folders, and replaces only folders and regular files, even with --force; choose another --out`);
+    refused(await tx('train', '--out', join(dir, 'fifo'), '--force', ...tiny), `--out ${join(dir, 'fifo')} is a FIFO (named pipe): tx writes only folders, and replaces only folders and regular files, even with --force; choose another --out`);
     expect(lstatSync(join(dir, 'fifo')).isFIFO()).toBe(true);
     symlinkSync('/dev/null', join(dir, 'null'));
     refused(await tx('export', '--checkpoint', ck, '--out', join(dir, 'null'), '--force'), `--out ${join(dir, 'null')} is a character device: tx writes only folders, and replaces only folders and regular files, even with --force; choose another --out`);

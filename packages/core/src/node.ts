@@ -18,19 +18,23 @@ import { fileError } from './fs-errors.js';
 import { checkFinite, decodeTensor, headerLength, parseSafetensorsHeader, serializeSafetensors, type RawTensor, type SafetensorsReadOptions, type loadSafetensors } from './safetensors.js';
 import { tf } from './tf.js';
 
+export { systemErrorReason } from './fs-errors.js';
+
 const tfTensor = (raw: RawTensor) => tf.tensor(raw.data, raw.shape, raw.dtype);
 
 /**
  * Create folder `dir` and its missing parents, each mkdir tried once. Node's
- * `mkdir(dir, { recursive: true })` loops forever where a folder exists but
- * refuses children (`/proc/self/x`: ENOENT, then EEXIST on the parent, again).
+ * `mkdir(dir, { recursive: true })` loops forever where a folder both exists
+ * and refuses children (`/proc/self/x`: ENOENT, then EEXIST on the parent,
+ * then ENOENT again); here that is one error, the system's (ENOENT).
  */
-async function makeParents(dir: string): Promise<void> {
+export async function makeFolder(dir: string): Promise<void> {
   const missing: string[] = [];
   for (let p = dir; !(await stat(p).then(() => true, () => false)); p = dirname(p)) {
     missing.push(p);
     if (dirname(p) === p) break;
   }
+  // EEXIST: made meanwhile, or a file is there (what comes next says ENOTDIR).
   for (const p of missing.reverse()) await mkdir(p).catch((err: NodeJS.ErrnoException) => (err.code === 'EEXIST' ? undefined : Promise.reject(err)));
 }
 
@@ -46,7 +50,7 @@ async function makeParents(dir: string): Promise<void> {
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
   try {
-    await makeParents(dir);
+    await makeFolder(dir);
   } catch (err) {
     // EEXIST: a file is where the folder should be; opening the temporary
     // file below then fails with the clearer ENOTDIR.
@@ -111,21 +115,21 @@ export const READ_LIMITS = {
   tokenizer: 256 * MiB,
 } as const;
 
-/** "a FIFO (named pipe)", "a folder", "a character device"...: what a file that is not regular is. */
-function describeNonRegular(s: Stats): string {
+/** What a path is, in words, for messages: "a folder", "a regular file", "a FIFO (named pipe)", "a character device"... */
+export function fileKind(s: Stats): string {
   if (s.isDirectory()) return 'a folder';
+  if (s.isFile()) return 'a regular file';
   if (s.isFIFO()) return 'a FIFO (named pipe)';
   if (s.isCharacterDevice()) return 'a character device';
   if (s.isBlockDevice()) return 'a block device';
   if (s.isSocket()) return 'a socket';
-  return 'not a regular file';
+  return 'a special file';
 }
 
 /** `${path}: ...` with " (a link to /dev/zero)" where path is a symbolic link, so the user sees what was really there. */
 async function nonRegularError(path: string, s: Stats): Promise<TxError> {
   const link = await lstat(path).then((l) => (l.isSymbolicLink() ? realpath(path).catch(() => null) : null), () => null);
-  const what = describeNonRegular(s);
-  return new TxError(`${path}${link ? ` (a link to ${link})` : ''}: ${what === 'not a regular file' ? what : `${what}, not a regular file`}; tx reads only regular files`);
+  return new TxError(`${path}${link ? ` (a link to ${link})` : ''}: ${fileKind(s)}, not a regular file; tx reads only regular files`);
 }
 
 /**

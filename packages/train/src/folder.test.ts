@@ -236,7 +236,7 @@ describe('replaceFolder', () => {
     const root = mkdtempSync(join(tmpdir(), 'tx-swap-'));
     execFileSync('mkfifo', [join(root, 'fifo')]);
     symlinkSync('/dev/full', join(root, 'full'));
-    await expect(save(join(root, 'fifo'), 1, undefined, true)).rejects.toThrow(`${join(root, 'fifo')} is a FIFO: tx replaces only folders and regular files, even with --force`);
+    await expect(save(join(root, 'fifo'), 1, undefined, true)).rejects.toThrow(`${join(root, 'fifo')} is a FIFO (named pipe): tx replaces only folders and regular files, even with --force`);
     await expect(save(join(root, 'full'), 1, undefined, true)).rejects.toThrow(`${join(root, 'full')} is a character device: tx replaces only folders and regular files, even with --force`);
     expect(lstatSync(join(root, 'fifo')).isFIFO()).toBe(true);
     expect(statSync('/dev/full').isCharacterDevice()).toBe(true);

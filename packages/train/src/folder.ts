@@ -33,8 +33,8 @@
 import { access, constants, link, lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TxError } from '@tx/core';
-import { fsyncDirectory, writeFileAtomic } from '@tx/core/node';
-import { fileKind, makeFolder, realPath, sameFile, systemReason } from './paths.js';
+import { fsyncDirectory, systemErrorReason, writeFileAtomic } from '@tx/core/node';
+import { fileKind, makeFolder, realPath, sameFile } from './paths.js';
 
 /** A checkpoint folder is missing, damaged, or not one to replace. */
 export class CheckpointError extends TxError {}
@@ -436,7 +436,7 @@ async function checkManifest(folder: string, current: boolean): Promise<Omit<Fol
   return { complete: true, savedAt, manifest: true, ...label };
 }
 
-const fileError = (path: string, doing: string, err: unknown) => new CheckpointError(`${path}: ${doing} (${systemReason(err)})`, { cause: err });
+const fileError = (path: string, doing: string, err: unknown) => new CheckpointError(`${path}: ${doing} (${systemErrorReason(err)})`, { cause: err });
 
 /** An error of a save, naming the folder the user asked for, never a box. */
 function folderError(err: unknown, dir: string, hidden: Array<string | undefined>, suffix: string, doing = 'cannot write it'): TxError {

@@ -3,10 +3,13 @@
 // or "is this inside the folder we replace" compares real paths, and inode and
 // device for files that exist. path.resolve() is not enough: it drops `..`
 // by spelling, not by following links.
-import { lstat, mkdir, readlink, realpath, stat } from 'node:fs/promises';
+import { lstat, readlink, realpath } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TxError } from '@tx/core';
+
+// A path's kind in words and a folder made with its parents are @tx/core's, which reads and writes files the same way.
+export { fileKind, makeFolder } from '@tx/core/node';
 
 /** Symlinks followed at most (the kernel's own limit is 40). */
 const MAX_LINKS = 40;
@@ -61,15 +64,6 @@ async function realPathByAncestor(path: string): Promise<string> {
   }
 }
 
-/** "EROFS: read-only file system" from a Node system error (without the syscall and the path, often a hidden one); else the message. */
-export function systemReason(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  if (typeof code !== 'string') return err.message;
-  const comma = err.message.indexOf(', ');
-  return err.message.startsWith(`${code}: `) ? (comma < 0 ? err.message : err.message.slice(0, comma)) : `${code}: ${err.message}`;
-}
-
 /** Whether `child` is strictly inside folder `parent` (both real, absolute paths). */
 export function isInside(child: string, parent: string): boolean {
   const rel = relative(parent, child);
@@ -79,36 +73,4 @@ export function isInside(child: string, parent: string): boolean {
 /** Whether two stats are the same file (device and inode). */
 export function sameFile(a: Stats | null, b: Stats | null): boolean {
   return a !== null && b !== null && a.dev === b.dev && a.ino === b.ino;
-}
-
-/** What a path is, in words, for messages: "a folder", "a regular file", "a character device", ... */
-export function fileKind(s: Stats): string {
-  if (s.isDirectory()) return 'a folder';
-  if (s.isFile()) return 'a regular file';
-  if (s.isCharacterDevice()) return 'a character device';
-  if (s.isBlockDevice()) return 'a block device';
-  if (s.isFIFO()) return 'a FIFO';
-  if (s.isSocket()) return 'a socket';
-  return 'a special file';
-}
-
-/**
- * Create folder `dir` and its missing parents, trying each mkdir once. Node's
- * `mkdir(dir, { recursive: true })` loops forever where a folder both exists
- * and refuses children (`/proc/self/x`: ENOENT, then EEXIST on the parent,
- * then ENOENT again); here that is one error.
- */
-export async function makeFolder(dir: string): Promise<void> {
-  const missing: string[] = [];
-  for (let p = dir; ; p = dirname(p)) {
-    const s = await stat(p).catch(() => null);
-    if (s !== null) break;
-    missing.push(p);
-    if (dirname(p) === p) break;
-  }
-  for (const p of missing.reverse()) {
-    await mkdir(p).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err; // EEXIST: made meanwhile, or a file (the next step says ENOTDIR)
-    });
-  }
 }
