@@ -1,7 +1,10 @@
 // The PyTorch fixture of @tx's kernels (tooling/fixtures/kernels.py), typed once
-// for the tests that check the wasm and the WebGPU bindings against it.
+// for the tests that check the wasm and the WebGPU bindings against it. The
+// browser page of apps/demo/test/webgpu-parity.test.ts reads the JSON itself
+// (this module reads it from disk) and takes only the types.
 import { readFixture } from '../src/testing.js';
 import { tf } from '../src/tf.js';
+import { adamwSlots } from './adamw-case.js';
 
 export interface MatMulCase {
   a_shape: number[];
@@ -55,26 +58,17 @@ export interface AttentionCase {
   dv: number[];
 }
 export interface CrossEntropyCase { n: number; v: number; ignore: number | null; smoothing: number; x: number[]; targets: number[]; loss: number; dx: number[] }
-export const kernelsFixture = readFixture<{
+/** The whole fixture: its cases per kernel. */
+export interface KernelsFixture {
   matmul: MatMulCase[];
   gelu: GeluCase[];
   layer_norm: LayerNormCase[];
   adamw: AdamWCase;
   attention: AttentionCase[];
   cross_entropy: CrossEntropyCase[];
-}>(
-  new URL('./fixtures/kernels.json', import.meta.url),
-);
+}
+export const kernelsFixture = readFixture<KernelsFixture>(new URL('./fixtures/kernels.json', import.meta.url));
+export { adamwStep } from './adamw-case.js';
 
 /** The AdamW case's two parameters at their start, with zero moments: W (decayed) and b (not). */
-export function adamwStart(f: AdamWCase): { param: tf.Tensor; m: tf.Tensor; v: tf.Tensor; decayed: boolean }[] {
-  return [
-    { param: tf.tensor2d(f.init.W, [3, 5]), m: tf.zeros([3, 5]), v: tf.zeros([3, 5]), decayed: true },
-    { param: tf.tensor1d(f.init.b), m: tf.zeros([7]), v: tf.zeros([7]), decayed: false },
-  ];
-}
-
-/** adamW's step settings at step t (from 1): torch.optim.AdamW's bias corrections folded in. */
-export function adamwStep(f: AdamWCase, t: number) {
-  return { beta1: f.beta1, beta2: f.beta2, eps: f.eps, correction2: 1 - f.beta2 ** t, stepSize: f.lr / (1 - f.beta1 ** t) };
-}
+export const adamwStart = (f: AdamWCase) => adamwSlots(tf, f);
