@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { GPT } from '@tx/blocks';
 import { Linear, Module, Rng, ValueError, initBackend, kernelsInfo, tf } from '@tx/core';
 import { wasmAllocations } from '@tx/core/testing';
@@ -144,6 +144,23 @@ describe('trainLoop with logInterval', () => {
     for (const x of [a, b]) {
       x.model.dispose();
       x.optimizer.dispose();
+    }
+  });
+
+  it("counts the read's wait for the device in the steps' time (ms, tokens/s)", async () => {
+    const { model, optimizer, options } = setup();
+    // A clock that ticks 1 ms per call: each step's own time is 1 (t0, end), the read's wait 1 more.
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => ++now);
+    try {
+      const events = await collect(trainLoop({ ...options, maxIters: 2, evalInterval: 100, logInterval: 2 }));
+      const [step] = events.filter((e) => e.event === 'step');
+      // 2 steps of 1 ms and a read of 1 ms: 1.5 ms a step; 2 x 2 micro-batches x 32 tokens in 3 ms.
+      expect(step).toMatchObject({ step: 2, steps: 2, ms: 1.5, tokensPerSecond: (128 * 1000) / 3 });
+    } finally {
+      clock.mockRestore();
+      model.dispose();
+      optimizer.dispose();
     }
   });
 

@@ -35,7 +35,7 @@ export type TrainEvent =
       lr: number;
       /** The last reported step's gradient norm before clipping (NaN without clipping). */
       gradNorm: number;
-      /** Mean milliseconds per step. */
+      /** Mean milliseconds per step (with logInterval > 1, the read's wait for the device shared among the steps). */
       ms: number;
       tokensPerSecond: number;
       /** How many steps this event reports, when logInterval > 1 (absent: one). */
@@ -104,13 +104,17 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
     const last = taken[taken.length - 1];
     const read = taken.map((p) => p.loss).concat(lastNorm ? [lastNorm] : []);
     lastNorm = null;
+    // The read waits for the GPU to finish the interval's steps (queued, not done, when each step's
+    // own time was taken): that wait is the steps' time too, so ms and tokens/s count it.
+    const t0 = performance.now();
     const losses = await readAll(read);
+    const readMs = performance.now() - t0;
     tf.dispose(read);
     const bad = losses.findIndex((l, i) => i < taken.length && !Number.isFinite(l));
     if (bad >= 0) {
       throw new TrainingError(`loss is ${losses[bad]} at step ${taken[bad].step - 1} (lr ${taken[bad].lr.toExponential(3)}), found at the read of step ${last.step} (logInterval ${logInterval}): training stopped; resume from the last saved checkpoint, which is untouched`);
     }
-    const ms = taken.reduce((t, p) => t + p.ms, 0);
+    const ms = taken.reduce((t, p) => t + p.ms, 0) + readMs;
     const tokens = taken.reduce((t, p) => t + p.tokens, 0);
     const loss = losses.slice(0, taken.length).reduce((a, b) => a + b, 0) / taken.length;
     const gradNorm = read.length > taken.length ? losses[taken.length] : NaN;
