@@ -131,17 +131,6 @@ describe('tx import hf reads only regular files, within limits', () => {
     refused(await tx('import', 'hf', '--dir', big, '--out', join(tmp(), 'ck'), '--backend', 'cpu'), `--dir ${join(big, 'config.json')}: 643.0 MB, more than the 16.0 MB allowed for a config file`);
   }, 60_000);
 
-  it('a sharded folder is told it is sharded, not that model.safetensors is missing', async () => {
-    const dir = hfCopy();
-    renameSync(join(dir, 'model.safetensors'), join(dir, 'model-00001-of-00002.safetensors'));
-    writeFileSync(join(dir, 'model-00002-of-00002.safetensors'), '');
-    writeFileSync(join(dir, 'model.safetensors.index.json'), '{"weight_map": {}}');
-    refused(
-      await tx('import', 'hf', '--dir', dir, '--out', join(tmp(), 'ck'), '--backend', 'cpu'),
-      `${dir}: the weights are sharded (model.safetensors.index.json, 2 shards); tx reads a single model.safetensors and cannot read sharded folders yet`,
-    );
-  }, 60_000);
-
   it('a U8 weight is reported as U8, not as the int32 it is widened to', async () => {
     const dir = hfCopy();
     rewriteTensor(join(dir, 'model.safetensors'), 'transformer.h.0.attn.c_proj.bias', 'U8', new Uint8Array(64).fill(7));

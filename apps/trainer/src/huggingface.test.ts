@@ -1,9 +1,9 @@
 // tx import hf / tx export --format hf|nanogpt on a small GPT-2 in exactly
 // Hugging Face's layout (tooling/fixtures/hf_gpt2.py): F32, F16 and the
 // original upload's layout (no "transformer." prefix, mask buffers, lm_head),
-// tokenizer.json or vocab.json + merges.txt. PyTorch's logits and greedy
+// tokenizer.json or vocab.json + merges.txt, model.safetensors or its shards. PyTorch's logits and greedy
 // tokens are the reference; round trips give byte-identical tensors.
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSafetensors } from '@tx/core';
 import { maxAbsDifference, readFixture } from '@tx/core/testing';
@@ -60,7 +60,6 @@ describe('tx import hf', () => {
 
   it('what it cannot import is one line naming it', async () => {
     const dir = tmp();
-    const { writeFileSync, mkdirSync, copyFileSync } = await import('node:fs');
     const bad = (name: string, config: Record<string, unknown>, copyWeights = true) => {
       const d = join(dir, name);
       mkdirSync(d);
@@ -81,6 +80,63 @@ describe('tx import hf', () => {
     const bigger = bad('bigger', { n_layer: 3 });
     await refused(['import', 'hf', '--dir', bigger, '--out', join(dir, 'o3'), '--backend', 'cpu'], /^tx: .*bigger\/model\.safetensors: state dict does not fit GPT: missing tensor "transformer\.h\.2\.ln_1\.weight"/);
     const noWeights = bad('noweights', {}, false);
-    await refused(['import', 'hf', '--dir', noWeights, '--out', join(dir, 'o4'), '--backend', 'cpu'], `${noWeights}: model.safetensors is missing (tx reads Hugging Face's safetensors weights, not pytorch_model.bin)`);
+    await refused(['import', 'hf', '--dir', noWeights, '--out', join(dir, 'o4'), '--backend', 'cpu'], `${noWeights}: no weights: expected model.safetensors, or model.safetensors.index.json and its shards (tx reads safetensors, not pytorch_model.bin)`);
+  });
+
+  it('a sharded folder (model.safetensors.index.json and 2 shards) imports to the same weights and logits as model.safetensors', async () => {
+    const dir = tmp();
+    const sharded = join(dir, 'sharded');
+    mkdirSync(sharded);
+    for (const name of ['config.json', 'tokenizer.json']) copyFileSync(join(hf, 'f32', name), join(sharded, name));
+    const weightMap = writeShards(join(hf, 'f32', 'model.safetensors'), sharded, 2);
+    expect(new Set(Object.values(weightMap)).size).toBe(2);
+    for (const [source, out] of [[join(hf, 'f32'), join(dir, 'whole')], [sharded, join(dir, 'from-shards')]]) {
+      const imported = await runTx(['import', 'hf', '--dir', source, '--out', out, '--backend', 'cpu']);
+      expect([imported.code, imported.stderr]).toEqual([0, '']);
+    }
+    expect(readFileSync(join(dir, 'from-shards', 'model.safetensors'))).toEqual(readFileSync(join(dir, 'whole', 'model.safetensors')));
+    const logits = async (ck: string) => json((await runTx(['inspect', '--checkpoint', ck, '--text', ref.prompt, '--json', '--backend', 'cpu'])).stdout).logits;
+    const fromShards = await logits(join(dir, 'from-shards'));
+    expect(fromShards).toEqual(await logits(join(dir, 'whole')));
+    expect(maxAbsDifference(fromShards.flat(), ref.logits)).toBeLessThan(1e-4);
+
+    // The shards are checked as a Llama's are (huggingface-llama.test.ts): an index naming a file out of the folder is one line.
+    const index = join(sharded, 'model.safetensors.index.json');
+    writeFileSync(index, JSON.stringify({ weight_map: { ...weightMap, 'transformer.ln_f.weight': '../model.safetensors' } }));
+    const r = await runTx(['import', 'hf', '--dir', sharded, '--out', join(dir, 'o5'), '--backend', 'cpu']);
+    expect([r.code, r.stderr]).toEqual([2, `tx: ${index}: shard "../model.safetensors" is outside the folder ${sharded}; an index names files beside it\n`]);
   });
 });
+
+/**
+ * Split safetensors file `path` into `n` shards in folder `dir`, as save_pretrained
+ * does past max_shard_size (model-0000i-of-0000n.safetensors, the same bytes per
+ * tensor, each file with its own offsets), and write model.safetensors.index.json.
+ */
+function writeShards(path: string, dir: string, n: number): Record<string, string> {
+  const file = readFileSync(path);
+  const length = Number(file.readBigUInt64LE(0));
+  const header = JSON.parse(file.subarray(8, 8 + length).toString()) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const names = Object.keys(header).filter((name) => name !== '__metadata__');
+  const weightMap: Record<string, string> = {};
+  for (let i = 0; i < n; i++) {
+    const shard = `model-0000${i + 1}-of-0000${n}.safetensors`;
+    const own = names.slice(Math.floor((i * names.length) / n), Math.floor(((i + 1) * names.length) / n));
+    const out: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+    const chunks: Buffer[] = [];
+    let offset = 0;
+    for (const name of own) {
+      const { dtype, shape, data_offsets: [begin, end] } = header[name];
+      chunks.push(file.subarray(8 + length + begin, 8 + length + end));
+      out[name] = { dtype, shape, data_offsets: [offset, offset + end - begin] };
+      offset += end - begin;
+      weightMap[name] = shard;
+    }
+    const json = Buffer.from(JSON.stringify(out));
+    const size = Buffer.alloc(8);
+    size.writeBigUInt64LE(BigInt(json.length));
+    writeFileSync(join(dir, shard), Buffer.concat([size, json, ...chunks]));
+  }
+  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: file.length - 8 - length }, weight_map: weightMap }));
+  return weightMap;
+}

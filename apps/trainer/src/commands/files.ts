@@ -2,7 +2,7 @@
 // Hugging Face GPT-2 folder, into a tx checkpoint.
 // tx export: a checkpoint as the static files the demo site loads, as a
 // Hugging Face GPT-2 folder, or as nanoGPT's state_dict and model_args.
-import { access, copyFile, readdir } from 'node:fs/promises';
+import { access, copyFile } from 'node:fs/promises';
 import { CONFIG_LIMIT, TOKENIZER_LIMIT, readTextFile, type ReadLimit } from '../read.js';
 import { join } from 'node:path';
 import { GPT, checkGPTConfig, gptConfigFromHuggingFace, gptConfigFromNanoGPT, isLlamaFamily, llamaConfigFromHuggingFace, type GPTConfig, type Llama, type NanoGPTModelArgs } from '@tx/blocks';
@@ -61,7 +61,7 @@ export async function importCommand(argv: string[], io: Io): Promise<void> {
   model.dispose();
 }
 
-/** A Hugging Face GPT-2 folder: config.json, model.safetensors (F32, F16 or BF16), and a tokenizer. */
+/** A Hugging Face GPT-2 folder: config.json, model.safetensors or its shards (F32, F16 or BF16), and a tokenizer. */
 async function importHuggingFace(values: Record<string, unknown>, io: Io): Promise<void> {
   const dir = required(values, 'dir');
   const out = required(values, 'out');
@@ -89,21 +89,14 @@ async function importHuggingFace(values: Record<string, unknown>, io: Io): Promi
     mergesTxt: (await present('merges.txt')) ? await readTextFile(file('merges.txt'), '--dir', TOKENIZER_LIMIT) : undefined,
     txTokenizer: (await present('tx-tokenizer.json')) ? await json('tx-tokenizer.json', TOKENIZER_LIMIT) : undefined,
   };
-  if (!(await present('model.safetensors'))) {
-    const shards = (await readdir(dir).catch(() => [] as string[])).filter((name) => /^model-\d+-of-\d+\.safetensors$/.test(name));
-    if (shards.length > 0 || (await present('model.safetensors.index.json'))) {
-      const listed = [...((await present('model.safetensors.index.json')) ? ['model.safetensors.index.json'] : []), ...(shards.length > 0 ? [`${shards.length} shard${shards.length > 1 ? 's' : ''}`] : [])];
-      throw new TxError(`${dir}: the weights are sharded (${listed.join(', ')}); tx reads a single model.safetensors and cannot read sharded folders yet`);
-    }
-    throw new TxError(`${dir}: model.safetensors is missing (tx reads Hugging Face's safetensors weights, not pytorch_model.bin)`);
-  }
-  const { tensors, dtypes } = await loadSafetensorsFile(file('model.safetensors'), { requireFinite: true });
+  // model.safetensors or the index's shards, each checked as a Llama's are (@tx/train's readHuggingFaceWeights).
+  const { tensors, dtypes, weightMap } = await readHuggingFaceWeights(dir);
   // Integers are widened to int32 on reading, so name the file's own dtype here: GPT-2 stores only its
   // causal-mask buffers (attn.bias, attn.masked_bias, skipped on import) as integers; any other is not a weight.
   const integer = Object.keys(dtypes).find((name) => !['F64', 'F32', 'F16', 'BF16'].includes(dtypes[name]) && !/\.attn\.(bias|masked_bias)$/.test(name));
   if (integer !== undefined) {
     tf.dispose(Object.values(tensors));
-    throw new TxError(`${file('model.safetensors')}: tensor "${integer}" is ${dtypes[integer]}; GPT-2's weights are floats (F32, F16, BF16 or F64)`);
+    throw new TxError(`${file(weightMap?.[integer] ?? 'model.safetensors')}: tensor "${integer}" is ${dtypes[integer]}; GPT-2's weights are floats (F32, F16, BF16 or F64)`);
   }
   let imported;
   try {
