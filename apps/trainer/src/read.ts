@@ -2,16 +2,14 @@
 // only regular files (a FIFO never blocks, /dev/zero is never read) and checks
 // the size against a limit for the kind of file before reading a byte.
 import { TxError } from '@tx/core';
-import { READ_LIMITS, readTextFileWithin, type ReadWithinOptions } from '@tx/core/node';
+import { readTextFileWithin, type ReadWithinOptions } from '@tx/core/node';
 import { corpusLimit } from './budget.js';
 
 /** The most a file may hold, and what it is, for the message ("allowed for a config file"): @tx/core's read options. */
 export type ReadLimit = ReadWithinOptions;
 
-/** A --config file, a model's or checkpoint's config.json. */
-export const CONFIG_LIMIT: ReadLimit = { maxBytes: READ_LIMITS.config, kind: 'a config file' };
-/** tokenizer.json, vocab.json, merges.txt, tx-tokenizer.json. */
-export const TOKENIZER_LIMIT: ReadLimit = { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' };
+/** A --config file, a model's or checkpoint's config.json (CONFIG_LIMIT); tokenizer.json, vocab.json, merges.txt, tx-tokenizer.json (TOKENIZER_LIMIT). */
+export { CONFIG_LIMIT, TOKENIZER_LIMIT } from '@tx/core/node';
 
 /** A corpus: as much text as this machine can tokenize (budget.ts, corpusLimit), with the reason in the message. */
 export function corpusReadLimit(): ReadLimit {

@@ -115,6 +115,12 @@ export const READ_LIMITS = {
   tokenizer: 256 * MiB,
 } as const;
 
+/** readFileWithin's options for a config.json or settings file: at most READ_LIMITS.config, "allowed for a config file". */
+export const CONFIG_LIMIT: Readonly<ReadWithinOptions> = Object.freeze({ maxBytes: READ_LIMITS.config, kind: 'a config file' });
+
+/** readFileWithin's options for tokenizer.json, vocab.json or merges.txt: at most READ_LIMITS.tokenizer, "allowed for a tokenizer file". */
+export const TOKENIZER_LIMIT: Readonly<ReadWithinOptions> = Object.freeze({ maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' });
+
 /** What a path is, in words, for messages: "a folder", "a regular file", "a FIFO (named pipe)", "a character device"... */
 export function fileKind(s: Stats): string {
   if (s.isDirectory()) return 'a folder';

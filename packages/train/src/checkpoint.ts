@@ -10,7 +10,7 @@
 // twice in a row, leaves a complete copy that loadCheckpoint finds, never a mix.
 import { join } from 'node:path';
 import { parseJson, tf, type Module, type RngState } from '@tx/core';
-import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
+import { CONFIG_LIMIT, TOKENIZER_LIMIT, loadSafetensorsFile, readTextFileWithin, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import type { AdamW } from './adamw.js';
 import { CheckpointError, exists, findCompleteCopy, replaceFolder, type ReplaceFolderOptions } from './folder.js';
 
@@ -87,7 +87,7 @@ export async function loadCheckpoint(requested: string, { optimizer = true }: { 
   // Only regular files within a size limit are read (a FIFO would block, /dev/urandom never ends): @tx/core's readTextFileWithin.
   let text: string;
   try {
-    text = await readTextFileWithin(configPath, { maxBytes: READ_LIMITS.config, kind: 'a config file' });
+    text = await readTextFileWithin(configPath, CONFIG_LIMIT);
   } catch (err) {
     throw new CheckpointError(((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? `${configPath}: missing` : (err as Error).message, { cause: err });
   }
@@ -103,7 +103,7 @@ export async function loadCheckpoint(requested: string, { optimizer = true }: { 
   }
   let tokenizer: unknown = null;
   if (await exists(join(dir, 'tokenizer.json'))) {
-    const text = await readTextFileWithin(join(dir, 'tokenizer.json'), { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' }).catch((err: Error) => {
+    const text = await readTextFileWithin(join(dir, 'tokenizer.json'), TOKENIZER_LIMIT).catch((err: Error) => {
       throw new CheckpointError(err.message, { cause: err });
     });
     tokenizer = parseJson(text, join(dir, 'tokenizer.json'), CheckpointError);

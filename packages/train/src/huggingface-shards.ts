@@ -10,7 +10,7 @@
 import { join } from 'node:path';
 import { access } from 'node:fs/promises';
 import { TxError, parseJson, tf, type StateDict } from '@tx/core';
-import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin } from '@tx/core/node';
+import { CONFIG_LIMIT, loadSafetensorsFile, readTextFileWithin } from '@tx/core/node';
 import { isInside, realPath } from './paths.js';
 
 /** A folder's tensors, each one's dtype in the file, and the index's weight_map (null for one model.safetensors). */
@@ -29,7 +29,7 @@ export async function readHuggingFaceWeights(dir: string): Promise<HuggingFaceWe
   }
   const indexPath = join(dir, 'model.safetensors.index.json');
   if (!(await exists('model.safetensors.index.json'))) throw new TxError(`${dir}: no weights: expected model.safetensors, or model.safetensors.index.json and its shards (tx reads safetensors, not pytorch_model.bin)`);
-  const weightMap = parseIndex(await readTextFileWithin(indexPath, { maxBytes: READ_LIMITS.config, kind: 'a config file' }), indexPath);
+  const weightMap = parseIndex(await readTextFileWithin(indexPath, CONFIG_LIMIT), indexPath);
   const root = await realPath(dir);
   const shards = [...new Set(Object.values(weightMap))].sort();
   for (const shard of shards) {

@@ -6,7 +6,7 @@
 // shards that model.safetensors.index.json lists). See ./load.ts for what comes back.
 import { join } from 'node:path';
 import { TxError, parseJson, tf } from '@tx/core';
-import { READ_LIMITS, loadSafetensorsFile, readTextFileWithin } from '@tx/core/node';
+import { CONFIG_LIMIT, TOKENIZER_LIMIT, loadSafetensorsFile, readTextFileWithin } from '@tx/core/node';
 import type { HuggingFaceFiles } from './huggingface.js';
 import { modelFromFiles, modelFromHuggingFace, type LoadedModel } from './load.js';
 import { findCompleteCopy } from './folder.js';
@@ -24,8 +24,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   const read = async (name: string): Promise<string | null> => {
     try {
       // Only a regular file within its kind's limit (a FIFO would block, /dev/urandom never ends).
-      const limit = name === 'config.json' ? { maxBytes: READ_LIMITS.config, kind: 'a config file' } : { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' };
-      return await readTextFileWithin(join(folder, name), limit);
+      return await readTextFileWithin(join(folder, name), name === 'config.json' ? CONFIG_LIMIT : TOKENIZER_LIMIT);
     } catch (err) {
       if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return null;
       throw err; // a TxError naming the file: `${path}: a FIFO (named pipe), not a regular file; ...`
