@@ -9,7 +9,7 @@ import { centralDifference, mha64, reshape } from '../test/reference.js';
 interface MhaCase {
   name: string; dModel: number; nHeads: number; cross: boolean; bias: boolean; // nHeads: the fixture's (PyTorch's num_heads)
   x: number[][][]; context?: number[][][]; g: number[][][];
-  out: number[]; weights: number[]; dx: number[]; dcontext?: number[];
+  out: number[]; weights: number[] /* PyTorch's name: the attention probabilities */; dx: number[]; dcontext?: number[];
   in_proj_weight: number[][]; out_proj_weight: number[][]; in_proj_bias?: number[]; out_proj_bias?: number[];
   d_in_proj_weight: number[][]; d_out_proj_weight: number[][]; d_in_proj_bias?: number[]; d_out_proj_bias?: number[];
   padding?: boolean[][]; allowed?: boolean[][];
@@ -47,7 +47,7 @@ function run(mha: SelfAttention | CrossAttention, x: tf.Tensor, context: tf.Tens
 
 describe('SelfAttention and CrossAttention against PyTorch nn.MultiheadAttention (same weights)', () => {
   for (const c of fixture.cases) {
-    it(`${c.name}: output, per-head weights and every gradient to 1e-5`, async () => {
+    it(`${c.name}: output, per-head attention probabilities and every gradient to 1e-5`, async () => {
       const mha = fromTorch(c);
       const x = tf.tensor(c.x);
       const context = c.context ? tf.tensor(c.context) : undefined;
@@ -56,10 +56,10 @@ describe('SelfAttention and CrossAttention against PyTorch nn.MultiheadAttention
         mask: c.allowed ? tf.tensor(c.allowed, undefined, 'bool') : null,
         keyPaddingMask: c.padding ? tf.tensor(c.padding, undefined, 'bool') : null,
       };
-      const { output, weights } = run(mha, x, context, { ...call, returnWeights: true });
+      const { output, attention } = run(mha, x, context, { ...call, returnAttention: true });
       expect(maxAbsDiff(await output.data(), flatten(c.out))).toBeLessThan(1e-5);
-      expect(weights!.shape).toEqual([x.shape[0], c.nHeads, x.shape[1], (context ?? x).shape[1]]);
-      expect(maxAbsDiff(await weights!.data(), flatten(c.weights))).toBeLessThan(1e-5);
+      expect(attention!.shape).toEqual([x.shape[0], c.nHeads, x.shape[1], (context ?? x).shape[1]]);
+      expect(maxAbsDiff(await attention!.data(), flatten(c.weights))).toBeLessThan(1e-5);
       if (c.name.includes('causal')) {
         const viaFlag = run(mha, x, context, { causal: true }).output;
         expect(maxAbsDiff(await viaFlag.data(), flatten(c.out))).toBeLessThan(1e-5);
@@ -82,7 +82,7 @@ describe('SelfAttention and CrossAttention against PyTorch nn.MultiheadAttention
         expect(maxAbsDiff(await inB.data(), flatten(c.d_in_proj_bias))).toBeLessThan(1e-5);
         expect(maxAbsDiff(await named['c_proj.bias'].data(), flatten(c.d_out_proj_bias))).toBeLessThan(1e-5);
       }
-      tf.dispose([value, ...Object.values(grads), ...dIn, output, weights!, x, g, inW]);
+      tf.dispose([value, ...Object.values(grads), ...dIn, output, attention!, x, g, inW]);
       mha.dispose();
     });
   }
@@ -111,9 +111,10 @@ describe("SelfAttention on wasm with @tx's kernels", () => {
     } finally {
       await useKernels(true);
     }
-    // With the weights asked for, a KV cache or rotary positions, the general path runs (and the kernels still do its products).
+    // With the attention probabilities asked for, a KV cache or rotary positions, the general path runs (and the kernels still do its products).
     const packedIn = async (f: () => tf.Tensor) => (await tf.profile(f)).kernels.some((k) => k.name === 'TxAttentionPacked');
-    expect(await packedIn(() => mha.forward(x, { returnWeights: true }).output)).toBe(false);
+    expect(await packedIn(() => mha.forward(x, { returnAttention: true }).output)).toBe(false);
+    expect(await packedIn(() => mha.forward(x, { returnWeights: true }).output)).toBe(false); // the deprecated name too
     const cache = new KVCache();
     expect(await packedIn(() => mha.forward(x, { cache }).output)).toBe(false);
     cache.dispose();
@@ -229,16 +230,16 @@ describe('multi-head attention', () => {
       rope.dispose();
     });
 
-    it('returns the Q, K and V it used: softmax(q·kᵀ/√d) is its weights, with the cached keys', async () => {
+    it('returns the Q, K and V it used: softmax(q·kᵀ/√d) is its attention, with the cached keys', async () => {
       const mha = make(new RotaryEmbedding(4));
       const x = randomNormal([1, 5, C], new Rng(6));
       const cache = new KVCache();
       mha.forward(tf.slice(x, [0, 0, 0], [-1, 3, -1]), { cache }).output.dispose();
-      const { output, weights, qkv } = mha.forward(tf.slice(x, [0, 3, 0], [-1, 2, -1]), { cache, returnWeights: true, returnQKV: true });
+      const { output, attention, qkv } = mha.forward(tf.slice(x, [0, 3, 0], [-1, 2, -1]), { cache, returnAttention: true, returnQKV: true });
       expect([qkv!.q.shape, qkv!.k.shape, qkv!.v.shape]).toEqual([[1, 4, 2, 4], [1, 2, 5, 4], [1, 2, 5, 4]]);
       // Head j uses K/V head floor(j / 2); query i sits at position 3 + i and sees keys 0..3 + i.
       const [q, k] = [(await qkv!.q.array()) as number[][][][], (await qkv!.k.array()) as number[][][][]];
-      const w = (await weights!.array()) as number[][][][];
+      const w = (await attention.array()) as number[][][][];
       for (let j = 0; j < 4; j++) for (let i = 0; i < 2; i++) {
         const scores = k[0][Math.floor(j / 2)].map((key, t) => (t <= 3 + i ? key.reduce((a, kv, c) => a + kv * q[0][j][i][c], 0) / 2 : -Infinity));
         const max = Math.max(...scores);
@@ -246,7 +247,7 @@ describe('multi-head attention', () => {
         const sum = e.reduce((a, b) => a + b);
         expect(maxAbsDiff(e.map((v) => v / sum), w[0][j][i])).toBeLessThan(1e-5);
       }
-      tf.dispose([output, weights!, qkv!.q, qkv!.k, qkv!.v]);
+      tf.dispose([output, attention, qkv!.q, qkv!.k, qkv!.v]);
       cache.dispose();
       mha.dispose();
     });
@@ -272,9 +273,9 @@ describe('multi-head attention', () => {
         const cache = new KVCache();
         for (let t = 0; t < 6; t++) {
           const step = tf.slice(x, [0, t, 0], [-1, 1, -1]);
-          const { output, weights } = mha.forward(step, { cache, returnWeights: true });
-          expect(weights!.shape).toEqual([1, 4, 1, t + 1]);
-          tf.dispose([step, output, weights!]);
+          const { output, attention } = mha.forward(step, { cache, returnAttention: true });
+          expect(attention.shape).toEqual([1, 4, 1, t + 1]);
+          tf.dispose([step, output, attention]);
           if (t === 2) {
             const fork = cache.clone();
             fork.dispose();
@@ -285,6 +286,27 @@ describe('multi-head attention', () => {
     });
   });
 
+  it('still takes the deprecated returnWeights: the same probabilities, as attention and as the deprecated weights', async () => {
+    const self = new SelfAttention({ dModel: 8, nHead: 2, causal: true, rng: new Rng(1) });
+    const cross = new CrossAttention({ dModel: 8, nHead: 2, rng: new Rng(2) });
+    const x = randomNormal([2, 4, 8], new Rng(3));
+    const ctx = randomNormal([2, 5, 8], new Rng(4));
+    for (const [m, context] of [[self, undefined], [cross, ctx]] as const) {
+      const now = run(m, x, context, { returnAttention: true });
+      const old = run(m, x, context, { returnWeights: true });
+      expect(old.attention).not.toBeNull();
+      expect(old.weights).toBe(old.attention); // one tensor under both names
+      expect(now.weights).toBe(now.attention);
+      expect(maxAbsDiff(await old.attention!.data(), await now.attention!.data())).toBe(0);
+      const plain = run(m, x, context);
+      expect([plain.attention, plain.weights]).toEqual([null, null]);
+      tf.dispose([now.output, now.attention!, old.output, old.attention!, plain.output]);
+    }
+    tf.dispose([x, ctx]);
+    self.dispose();
+    cross.dispose();
+  });
+
   it('forward and backward leak nothing (self, cross, dropout)', async () => {
     const self = new SelfAttention({ dModel: 8, nHead: 2, causal: true, dropout: 0.2, rng: new Rng(1) });
     const cross = new CrossAttention({ dModel: 8, nHead: 2, rng: new Rng(2) });
@@ -292,8 +314,8 @@ describe('multi-head attention', () => {
     const ctx = randomNormal([2, 5, 8], new Rng(4));
     await expectNoLeak(() => {
       for (const [m, context] of [[self, undefined], [cross, ctx]] as const) {
-        const { output, weights } = run(m, x, context, { returnWeights: true });
-        tf.dispose([output, weights!]);
+        const { output, attention } = run(m, x, context, { returnAttention: true });
+        tf.dispose([output, attention!]);
         const { value, grads } = tf.variableGrads(() => tf.sum(run(m, x, context).output) as tf.Scalar);
         tf.dispose([value, ...Object.values(grads)]);
       }

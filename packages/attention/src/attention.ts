@@ -11,7 +11,7 @@ import { Dropout, Linear, Module, ShapeError, ValueError, formatShape, selfAtten
 import type { KVCache } from './cache.js';
 import { mergeHeads, permute, splitHeads } from './heads.js';
 import type { MaskOptions } from './masks.js';
-import { isPlain, scaledDotProductAttention } from './sdpa.js';
+import { isPlain, scaledDotProductAttention, wantsAttention } from './sdpa.js';
 
 /** Anything that rotates [B, h, T, d] queries/keys by absolute position, e.g. @tx/positional's RotaryEmbedding. */
 export interface PositionRotation {
@@ -28,7 +28,7 @@ export interface AttentionConfig {
   nKvHead?: number;
   /** Biases in the projections (default true; nanoGPT's Shakespeare config has none). */
   bias?: boolean;
-  /** Dropout on the attention weights and on the output (nanoGPT attn_dropout, resid_dropout). Default 0. */
+  /** Dropout on the attention probabilities and on the output (nanoGPT attn_dropout, resid_dropout). Default 0. */
   dropout?: number;
   /** Initial weights, then dropout masks. */
   rng: Rng;
@@ -42,17 +42,21 @@ export interface AttentionConfig {
 export interface AttentionCall extends MaskOptions {
   /** Self-attention appends this call's keys and values to it; cross-attention fills it once. */
   cache?: KVCache | null;
-  /** Return the attention weights [B, h, Tq, Tk]. */
+  /** Return the attention probabilities [B, h, Tq, Tk]. */
+  returnAttention?: boolean;
+  /** @deprecated Use `returnAttention` (the same flag; this name goes in the next minor release). */
   returnWeights?: boolean;
   /** Return Q [B, h, Tq, d], K and V [B, hk, Tk, d], as attention used them (after rotation, with the cache's). */
   returnQKV?: boolean;
 }
 
-/** What SelfAttention and CrossAttention return: the output, and the weights and Q, K, V when asked for (else null). */
+/** What SelfAttention and CrossAttention return: the output, and the attention probabilities and Q, K, V when asked for (else null). */
 export interface AttentionOutput {
   /** [B, Tq, dModel] */
   output: tf.Tensor;
-  /** [B, h, Tq, Tk] when the call set returnWeights (then typed as a tensor), else null. */
+  /** The attention probabilities [B, h, Tq, Tk] when the call set returnAttention (then typed as a tensor), else null. */
+  attention: tf.Tensor | null;
+  /** @deprecated Use `attention` (the same tensor; this name goes in the next minor release). */
   weights: tf.Tensor | null;
   qkv: { q: tf.Tensor; k: tf.Tensor; v: tf.Tensor } | null;
 }
@@ -90,8 +94,8 @@ export abstract class MultiHeadAttention extends Module {
 
   // q: [B, h, Tq, d], k, v: [B, hk, Tk, d] -> Concat(head_1..head_h) W_O: [B, Tq, C]
   protected attend(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, call: AttentionCall): AttentionOutput {
-    const { output, weights } = scaledDotProductAttention(q, k, v, { ...call, dropout: this.weightsDropout(), returnWeights: call.returnWeights });
-    return { output: this.project(mergeHeads(output)), weights, qkv: call.returnQKV ? { q, k, v } : null };
+    const { output, attention } = scaledDotProductAttention(q, k, v, { ...call, dropout: this.attentionDropout(), returnAttention: wantsAttention(call) });
+    return { output: this.project(mergeHeads(output)), attention, weights: attention, qkv: call.returnQKV ? { q, k, v } : null };
   }
 
   /** W_O and the residual dropout, on the merged heads [B, Tq, C]. */
@@ -99,9 +103,14 @@ export abstract class MultiHeadAttention extends Module {
     return this.resid_dropout.forward(this.c_proj.forward(merged));
   }
 
-  /** Dropout on the attention weights while training (attn_dropout), as scaledDotProductAttention takes it. */
-  protected weightsDropout(): { p: number; rng: Rng } | undefined {
+  /** Dropout on the attention probabilities while training (attn_dropout), as scaledDotProductAttention takes it. */
+  protected attentionDropout(): { p: number; rng: Rng } | undefined {
     return this.training && this.attn_dropout.p > 0 ? { p: this.attn_dropout.p, rng: this.attn_dropout.rng } : undefined;
+  }
+
+  /** @deprecated Use `attentionDropout` (the same; this name goes in the next minor release). */
+  protected weightsDropout(): { p: number; rng: Rng } | undefined {
+    return this.attentionDropout();
   }
 
   protected checkInput(x: tf.Tensor, name: string, width: number): void {
@@ -125,7 +134,9 @@ export class SelfAttention extends MultiHeadAttention {
   }
 
   // x: [B, T, C] -> [B, T, C]
-  forward(x: tf.Tensor, call: AttentionCall & { returnWeights: true }): AttentionOutput & { weights: tf.Tensor };
+  forward(x: tf.Tensor, call: AttentionCall & { returnAttention: true }): AttentionOutput & { attention: tf.Tensor; weights: tf.Tensor };
+  /** @deprecated Use `returnAttention: true` and the result's `attention`. */
+  forward(x: tf.Tensor, call: AttentionCall & { returnWeights: true }): AttentionOutput & { attention: tf.Tensor; weights: tf.Tensor };
   forward(x: tf.Tensor, call?: AttentionCall): AttentionOutput;
   forward(x: tf.Tensor, call: AttentionCall = {}): AttentionOutput {
     this.checkInput(x, 'x', this.dModel);
@@ -137,8 +148,8 @@ export class SelfAttention extends MultiHeadAttention {
       const causal = call.causal ?? this.causal;
       // Plain attention reads Q, K and V straight from c_attn's output and writes the heads
       // merged (@tx/core's selfAttention: on wasm no split, transposes or concatenation, either way).
-      if (!this.rotary && !cache && hk === h && !call.returnQKV && isPlain({ ...call, dropout: this.weightsDropout() })) {
-        return { output: this.project(selfAttention(projected, h, { scale: 1 / Math.sqrt(d), causal })), weights: null, qkv: null };
+      if (!this.rotary && !cache && hk === h && !call.returnQKV && isPlain({ ...call, dropout: this.attentionDropout() })) {
+        return { output: this.project(selfAttention(projected, h, { scale: 1 / Math.sqrt(d), causal })), attention: null, weights: null, qkv: null };
       }
       // [B, T, (h + 2hk) d] -> [h + 2hk, B, T, d]: splitting the leading axis copies
       // contiguous blocks (a split of the last axis is tfjs cpu's slowest kernel here).
@@ -170,7 +181,9 @@ export class CrossAttention extends MultiHeadAttention {
   }
 
   // x: [B, T, C], context: [B, S, kvDim] (may be null once the cache holds its keys and values) -> [B, T, C]
-  forward(x: tf.Tensor, context: tf.Tensor | null, call: AttentionCall & { returnWeights: true }): AttentionOutput & { weights: tf.Tensor };
+  forward(x: tf.Tensor, context: tf.Tensor | null, call: AttentionCall & { returnAttention: true }): AttentionOutput & { attention: tf.Tensor; weights: tf.Tensor };
+  /** @deprecated Use `returnAttention: true` and the result's `attention`. */
+  forward(x: tf.Tensor, context: tf.Tensor | null, call: AttentionCall & { returnWeights: true }): AttentionOutput & { attention: tf.Tensor; weights: tf.Tensor };
   forward(x: tf.Tensor, context: tf.Tensor | null, call?: AttentionCall): AttentionOutput;
   forward(x: tf.Tensor, context: tf.Tensor | null, call: AttentionCall = {}): AttentionOutput {
     this.checkInput(x, 'x', this.dModel);

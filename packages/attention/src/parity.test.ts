@@ -22,7 +22,7 @@ async function compute(): Promise<Record<string, number[]>> {
   const rope = new RotaryEmbedding(4);
   const mha = new SelfAttention({ dModel: 8, nHead: 2, causal: true, rotary: rope, rng });
   const x = randomNormal([2, 4, 8], rng);
-  const { output, weights } = mha.forward(x, { returnWeights: true });
+  const { output, attention } = mha.forward(x, { returnAttention: true });
   const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(mha.forward(x).output)) as tf.Scalar);
   const cache = new KVCache();
   const steps = [0, 1, 2, 3].map((t) => mha.forward(tf.slice(x, [0, t, 0], [-1, 1, -1]), { cache }).output);
@@ -30,7 +30,7 @@ async function compute(): Promise<Record<string, number[]>> {
     sdpa: Array.from(await sdpa.data()),
     ...Object.fromEntries(await Promise.all(sdpaGrads.map(async (g, i) => [`d${'qkv'[i]}`, Array.from(await g.data())]))),
     mha: Array.from(await output.data()),
-    weights: Array.from(await weights!.data()),
+    attention: Array.from(await attention.data()),
     loss: Array.from(await value.data()),
     decoded: Array.from(await tf.concat(steps, 1).data()),
   };

@@ -7,7 +7,7 @@ import { attention64, centralDifference, reshape } from '../test/reference.js';
 interface SdpaCase {
   name: string;
   q: number[][][][]; k: number[][][][]; v: number[][][][]; g: number[][][][];
-  out: number[]; weights: number[]; dq: number[]; dk: number[]; dv: number[];
+  out: number[]; weights: number[] /* PyTorch's name: the attention probabilities */; dq: number[]; dk: number[]; dv: number[];
   allowed?: unknown; additive?: unknown;
 }
 const fixture = readFixture<{ cases: SdpaCase[] }>(new URL('../test/fixtures/sdpa.json', import.meta.url));
@@ -18,17 +18,17 @@ beforeAll(async () => {
 
 describe('scaledDotProductAttention against PyTorch (float64 reference)', () => {
   for (const c of fixture.cases) {
-    it(`${c.name}: output, weights and gradients to 1e-5`, async () => {
+    it(`${c.name}: output, attention probabilities and gradients to 1e-5`, async () => {
       const [q, k, v, g] = [c.q, c.k, c.v, c.g].map((a) => tf.tensor(a));
       const mask = c.allowed ? tf.tensor(c.allowed as boolean[], undefined, 'bool') : c.additive ? tf.tensor(c.additive as number[]) : null;
-      const { output, weights } = scaledDotProductAttention(q, k, v, { mask, returnWeights: true });
+      const { output, attention } = scaledDotProductAttention(q, k, v, { mask, returnAttention: true });
       expect(maxAbsDiff(await output.data(), flatten(c.out))).toBeLessThan(1e-5);
-      expect(maxAbsDiff(await weights!.data(), flatten(c.weights))).toBeLessThan(1e-5);
+      expect(maxAbsDiff(await attention.data(), flatten(c.weights))).toBeLessThan(1e-5);
       const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, d: tf.Tensor) => tf.sum(tf.mul(scaledDotProductAttention(a, b, d, { mask }).output, g)))([q, k, v]);
       for (const [got, want] of [[grads[0], c.dq], [grads[1], c.dk], [grads[2], c.dv]] as const) {
         expect(maxAbsDiff(await got.data(), flatten(want))).toBeLessThan(1e-5);
       }
-      tf.dispose([q, k, v, g, output, weights!, ...grads]);
+      tf.dispose([q, k, v, g, output, attention, ...grads]);
       if (mask) mask.dispose();
     });
   }
@@ -41,12 +41,27 @@ describe('scaledDotProductAttention', () => {
     const k = tf.tensor3d([[[2, 0], [2, 0]]]);
     const v = tf.tensor3d([[[1, 2], [3, 6]]]);
     expect(await scaledDotProductAttention(q, k, v).output.array()).toEqual([[[2, 4]]]);
-    // Scores 0 and 2/√2 = √2: weights 1/(1+e^√2), e^√2/(1+e^√2).
+    // Scores 0 and 2/√2 = √2: probabilities 1/(1+e^√2), e^√2/(1+e^√2).
     const k2 = tf.tensor3d([[[0, 0], [2, 0]]]);
-    const { weights } = scaledDotProductAttention(q, k2, v, { returnWeights: true });
+    const { attention } = scaledDotProductAttention(q, k2, v, { returnAttention: true });
     const w1 = Math.exp(Math.SQRT2) / (1 + Math.exp(Math.SQRT2));
-    const got = (await weights!.array()) as number[][][];
+    const got = (await attention.array()) as number[][][];
     expect(got[0][0][1]).toBeCloseTo(w1, 6);
+  });
+
+  it('still takes the deprecated returnWeights, and returns the probabilities as attention and as the deprecated weights', async () => {
+    const q = tf.tensor3d([[[1, 0]]]);
+    const k = tf.tensor3d([[[0, 0], [2, 0]]]);
+    const v = tf.tensor3d([[[1, 2], [3, 6]]]);
+    const w1 = Math.exp(Math.SQRT2) / (1 + Math.exp(Math.SQRT2)); // scores 0 and √2, as above
+    const old = scaledDotProductAttention(q, k, v, { returnWeights: true });
+    expect(old.weights).toBe(old.attention); // one tensor under both names
+    const got = (await old.attention.array()) as number[][][];
+    expect(got[0][0][0]).toBeCloseTo(1 - w1, 6);
+    expect(got[0][0][1]).toBeCloseTo(w1, 6);
+    const none = scaledDotProductAttention(q, k, v);
+    expect([none.attention, none.weights]).toEqual([null, null]);
+    tf.dispose([q, k, v, old.output, old.attention, none.output]);
   });
 
   it('causal, key padding, boolean and additive masks block exactly what they say', async () => {
@@ -54,8 +69,8 @@ describe('scaledDotProductAttention', () => {
     const [B, h, T, d] = [2, 2, 4, 3];
     const q = randomNormal([B, h, T, d], rng), k = randomNormal([B, h, T, d], rng), v = randomNormal([B, h, T, d], rng);
     const pad = tf.tensor2d([[false, false, false, true], [false, false, true, true]], [2, 4], 'bool');
-    const { weights } = scaledDotProductAttention(q, k, v, { causal: true, keyPaddingMask: pad, returnWeights: true });
-    const w = (await weights!.array()) as number[][][][];
+    const { attention } = scaledDotProductAttention(q, k, v, { causal: true, keyPaddingMask: pad, returnAttention: true });
+    const w = (await attention.array()) as number[][][][];
     for (let b = 0; b < B; b++)
       for (let hh = 0; hh < h; hh++)
         for (let i = 0; i < T; i++)
@@ -67,17 +82,17 @@ describe('scaledDotProductAttention', () => {
     const a = scaledDotProductAttention(q, k, v, { mask: boolMask }).output;
     const b2 = scaledDotProductAttention(q, k, v, { mask: addMask }).output;
     expect(maxAbsDiff(await a.data(), await b2.data())).toBe(0);
-    tf.dispose([q, k, v, pad, weights!, boolMask, addMask, a, b2]);
+    tf.dispose([q, k, v, pad, attention, boolMask, addMask, a, b2]);
   });
 
   it('a fully masked row gives zeros and zero gradients, not NaN', async () => {
     const rng = new Rng(5);
     const q = randomNormal([1, 1, 3, 2], rng), k = randomNormal([1, 1, 3, 2], rng), v = randomNormal([1, 1, 3, 2], rng);
     const mask = tf.tensor2d([[true, true, false], [false, false, false], [true, false, false]], [3, 3], 'bool');
-    const { output, weights } = scaledDotProductAttention(q, k, v, { mask, returnWeights: true });
+    const { output, attention } = scaledDotProductAttention(q, k, v, { mask, returnAttention: true });
     const out = (await output.array()) as number[][][][];
     expect(out[0][0][1]).toEqual([0, 0]);
-    expect(((await weights!.array()) as number[][][][])[0][0][1]).toEqual([0, 0, 0]);
+    expect(((await attention.array()) as number[][][][])[0][0][1]).toEqual([0, 0, 0]);
     const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(scaledDotProductAttention(a, b, c, { mask }).output))([q, k, v]);
     for (const gr of grads) expect(Array.from(await gr.data()).every(Number.isFinite)).toBe(true);
     expect(((await grads[0].array()) as number[][][][])[0][0][1]).toEqual([0, 0]);
@@ -111,8 +126,8 @@ describe('scaledDotProductAttention', () => {
   it('sliding window: each query sees itself and the window - 1 keys before it', async () => {
     const rng = new Rng(7);
     const q = randomNormal([1, 1, 6, 2], rng), k = randomNormal([1, 1, 6, 2], rng), v = randomNormal([1, 1, 6, 2], rng);
-    const { weights } = scaledDotProductAttention(q, k, v, { causal: true, window: 3, returnWeights: true });
-    const w = ((await weights!.array()) as number[][][][])[0][0];
+    const { attention } = scaledDotProductAttention(q, k, v, { causal: true, window: 3, returnAttention: true });
+    const w = ((await attention.array()) as number[][][][])[0][0];
     for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) expect(w[i][j] > 0).toBe(j <= i && j > i - 3);
   });
 
@@ -121,8 +136,8 @@ describe('scaledDotProductAttention', () => {
     const q = randomNormal([1, 1, 6, 2], rng), k = randomNormal([1, 1, 6, 2], rng), v = randomNormal([1, 1, 6, 2], rng);
     for (let round = 0; round < 2; round++) {
       // twice: the second call reuses the remembered mask values
-      const { weights } = scaledDotProductAttention(q, k, v, { window: 3, returnWeights: true });
-      const w = ((await weights!.array()) as number[][][][])[0][0];
+      const { attention } = scaledDotProductAttention(q, k, v, { window: 3, returnAttention: true });
+      const w = ((await attention.array()) as number[][][][])[0][0];
       for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) expect(w[i][j] > 0, `round ${round} (${i}, ${j})`).toBe(j > i - 3);
     }
   });
@@ -160,8 +175,8 @@ describe('scaledDotProductAttention', () => {
     const [q, k, v] = [randomNormal([2, 2, 4, 3], rng), randomNormal([2, 1, 5, 3], rng), randomNormal([2, 1, 5, 3], rng)];
     const pad = tf.zeros([2, 5], 'bool');
     await expectNoLeak(() => {
-      const r = scaledDotProductAttention(q, k, v, { causal: true, keyPaddingMask: pad, returnWeights: true, dropout: { p: 0.1, rng } });
-      tf.dispose([r.output, r.weights!]);
+      const r = scaledDotProductAttention(q, k, v, { causal: true, keyPaddingMask: pad, returnAttention: true, dropout: { p: 0.1, rng } });
+      tf.dispose([r.output, r.attention]);
       const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(scaledDotProductAttention(a, b, c, { causal: true, keyPaddingMask: pad }).output))([q, k, v]);
       tf.dispose(grads);
     }, { warmup: 1, label: 'sdpa' });

@@ -4,43 +4,54 @@
 //
 // with masks (see masks.ts), grouped-query heads (fewer K/V heads than query
 // heads: head j uses K/V head floor(j / (h / hk)), as PyTorch's repeat_interleave),
-// dropout on the weights, and the weights themselves on request.
+// dropout on the attention probabilities, and the probabilities themselves on request.
 //
-// Plain causal or full attention (no other mask, no dropout, weights not
+// Plain causal or full attention (no other mask, no dropout, probabilities not
 // asked for) is @tx/core's attention op, which on wasm is one fused kernel
 // each way and never builds the [B, h, Tq, Tk] scores; everything else takes
 // the tfjs ops below, whose batched products the kernels also run at full speed.
 import { ShapeError, attention, dropout as dropoutMask, formatShape, tf, tidy, type Rng } from '@tx/core';
 import { scoreBias, type MaskOptions } from './masks.js';
 
-/** Options of scaledDotProductAttention: masks, the scale, dropout on the weights, and whether to return them. */
+/** Options of scaledDotProductAttention: masks, the scale, dropout on the attention probabilities, and whether to return them. */
 export interface AttentionOptions extends MaskOptions {
   /** Multiplies the scores (default 1 / sqrt(d_k)). */
   scale?: number;
-  /** Dropout on the attention weights (training only), masks drawn from `rng`. */
+  /** Dropout on the attention probabilities (training only), masks drawn from `rng`. */
   dropout?: { p: number; rng: Rng };
-  /** Also return the weights [B, h, Tq, Tk] (before dropout). */
+  /** Also return the attention probabilities [B, h, Tq, Tk] (before dropout). */
+  returnAttention?: boolean;
+  /** @deprecated Use `returnAttention` (the same flag; this name goes in the next minor release). */
   returnWeights?: boolean;
 }
 
-/** What scaledDotProductAttention returns: the output, and the weights when asked for. */
+/** What scaledDotProductAttention returns: the output, and the attention probabilities when asked for. */
 export interface AttentionResult {
   /** [B, h, Tq, dv] (or [B, Tq, dv] for 3-D inputs). */
   output: tf.Tensor;
-  /** [B, h, Tq, Tk] (or [B, Tq, Tk]) when returnWeights was set, else null. */
+  /** The attention probabilities [B, h, Tq, Tk] (or [B, Tq, Tk]) when returnAttention was set, else null. */
+  attention: tf.Tensor | null;
+  /** @deprecated Use `attention` (the same tensor; this name goes in the next minor release). */
   weights: tf.Tensor | null;
 }
 
-/** Plain causal or full attention (no other mask, no dropout, no weights asked for): what the fused kernels do. */
+/** Whether a call asks for the attention probabilities: `returnAttention`, or its deprecated name `returnWeights`. */
+export function wantsAttention(options: { returnAttention?: boolean; returnWeights?: boolean }): boolean {
+  return options.returnAttention === true || options.returnWeights === true;
+}
+
+/** Plain causal or full attention (no other mask, no dropout, no probabilities asked for): what the fused kernels do. */
 export function isPlain(options: AttentionOptions): boolean {
-  return !options.mask && !options.keyPaddingMask && !options.bias && options.window == null && !options.dropout && !options.returnWeights;
+  return !options.mask && !options.keyPaddingMask && !options.bias && options.window == null && !options.dropout && !wantsAttention(options);
 }
 
 /**
- * softmax(q kᵀ * scale + masks) v, and the weights when asked for (`returnWeights: true` types them as a tensor, not null).
+ * softmax(q kᵀ * scale + masks) v, and the attention probabilities when asked for (`returnAttention: true` types them as a tensor, not null).
  * q: [B, h, Tq, d], k: [B, hk, Tk, d], v: [B, hk, Tk, dv] with h % hk == 0; or all 3-D [B, T, d] (one head).
  */
-export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions & { returnWeights: true }): AttentionResult & { weights: tf.Tensor };
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions & { returnAttention: true }): AttentionResult & { attention: tf.Tensor; weights: tf.Tensor };
+/** @deprecated Use `returnAttention: true` and the result's `attention`. */
+export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions & { returnWeights: true }): AttentionResult & { attention: tf.Tensor; weights: tf.Tensor };
 export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options?: AttentionOptions): AttentionResult;
 export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: AttentionOptions = {}): AttentionResult {
   const threeD = q.rank === 3;
@@ -66,21 +77,22 @@ export function scaledDotProductAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tens
     const scale = options.scale ?? 1 / Math.sqrt(d);
     if (isPlain(options)) {
       const output = attention(q4, k4, v4, { scale, causal: options.causal === true });
-      return { output: threeD ? tf.squeeze(output, [1]) : output, weights: null };
+      return { output: threeD ? tf.squeeze(output, [1]) : output, attention: null, weights: null };
     }
     // [B, h, Tq, d] x [B, h, d, Tk] -> [B, h, Tq, Tk]
     let scores = tf.matMul(tf.mul(q4, scale), tf.transpose(k4, [0, 1, 3, 2]));
     const { additive, rowVisible } = scoreBias(B, h, Tq, Tk, options);
     if (additive) scores = tf.add(scores, additive);
-    let weights = tf.softmax(scores);
-    if (rowVisible) weights = tf.mul(weights, rowVisible);
-    const used = options.dropout ? dropoutMask(weights, options.dropout.p, options.dropout.rng) : weights;
+    let probs = tf.softmax(scores);
+    if (rowVisible) probs = tf.mul(probs, rowVisible);
+    const used = options.dropout ? dropoutMask(probs, options.dropout.p, options.dropout.rng) : probs;
     let output = tf.matMul(used, v4); // [B, h, Tq, dv]
     if (threeD) {
       output = tf.squeeze(output, [1]);
-      weights = tf.squeeze(weights, [1]);
+      probs = tf.squeeze(probs, [1]);
     }
-    return { output, weights: options.returnWeights ? weights : null };
+    const asked = wantsAttention(options) ? probs : null;
+    return { output, attention: asked, weights: asked };
   });
 }
 
