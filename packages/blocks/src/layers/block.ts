@@ -17,7 +17,7 @@ import { LayerNorm } from './norm.js';
 /** How a Block is built: heads, feed-forward width, bias, dropout, causal order, cross-attention and where the norms go. */
 export interface BlockOptions {
   nHead: number;
-  /** Feed-forward inner width (default 4 x dim). */
+  /** Feed-forward inner width (default 4 x dModel). */
   dFF?: number;
   bias: boolean;
   dropout: number;
@@ -48,18 +48,19 @@ export interface BlockCall {
   /** KV caches for decoding: self-attention's (appended to) and cross-attention's (filled once). */
   cache?: KVCache;
   crossCache?: KVCache;
+  /** Also return the attention probabilities of self- and cross-attention. */
   returnAttention?: boolean;
   /** Also return self-attention's Q, K and V. */
   returnQKV?: boolean;
 }
 
-/** What Block.forward returns: the output, and the attention weights when asked for. */
+/** What Block.forward returns: the output, and the attention probabilities when asked for. */
 export interface BlockOutput {
   /** [B, T, C] */
   y: tf.Tensor;
-  /** Self-attention weights [B, h, T, Tk], when asked for. */
+  /** Self-attention's probabilities [B, h, T, Tk], when asked for. */
   attention?: tf.Tensor;
-  /** Cross-attention weights [B, h, T, S], when asked for. */
+  /** Cross-attention's probabilities [B, h, T, S], when asked for. */
   crossAttention?: tf.Tensor;
   qkv?: AttentionOutput['qkv'];
 }
@@ -76,20 +77,29 @@ export class Block extends Module {
   /** The LayerNorm of each sublayer, in order (ln_1, ln_2 and, with cross-attention, ln_3). */
   private readonly norms: LayerNorm[];
 
-  constructor(readonly dim: number, options: BlockOptions) {
+  /** The width C of a token's vector (nanoGPT's n_embd). */
+  readonly dModel: number;
+
+  constructor(dModel: number, options: BlockOptions) {
     super();
     const { nHead, bias, dropout, rng, projStd, causal = false, layerNormEps: eps } = options;
+    this.dModel = dModel;
     this.norm = options.norm ?? 'pre';
-    const attention = { dModel: dim, nHead, bias, dropout, rng, outStd: projStd };
-    this.ln_1 = this.module('ln_1', new LayerNorm(dim, { bias, eps }));
+    const attention = { dModel, nHead, bias, dropout, rng, outStd: projStd };
+    this.ln_1 = this.module('ln_1', new LayerNorm(dModel, { bias, eps }));
     this.attn = this.module('attn', new SelfAttention({ ...attention, causal }));
-    this.ln_2 = this.module('ln_2', new LayerNorm(dim, { bias, eps }));
+    this.ln_2 = this.module('ln_2', new LayerNorm(dModel, { bias, eps }));
     this.norms = [this.ln_1, this.ln_2];
     if (options.cross) {
       this.cross_attn = this.module('cross_attn', new CrossAttention(attention));
-      this.norms.push(this.module('ln_3', new LayerNorm(dim, { bias, eps })));
+      this.norms.push(this.module('ln_3', new LayerNorm(dModel, { bias, eps })));
     }
-    this.mlp = this.module('mlp', new FeedForward(dim, { dFF: options.dFF, bias, activation: options.activation, dropout, rng, projStd }));
+    this.mlp = this.module('mlp', new FeedForward(dModel, { dFF: options.dFF, bias, activation: options.activation, dropout, rng, projStd }));
+  }
+
+  /** @deprecated Use `dModel` (the same width; this name goes in the next minor release). */
+  get dim(): number {
+    return this.dModel;
   }
 
   // x: [B, T, C] -> [B, T, C]
@@ -99,16 +109,16 @@ export class Block extends Module {
       const out: Omit<BlockOutput, 'y'> = {};
       const [selfNorm, crossNorm, mlpNorm] = this.cross_attn ? this.norms : [this.norms[0], null, this.norms[1]];
       let h = this.residual(x, selfNorm, (t) => {
-        const a = this.attn.forward(t, { cache: call.cache, keyPaddingMask: call.keyPaddingMask, returnWeights: returnAttention, returnQKV });
-        if (a.weights) out.attention = a.weights;
+        const a = this.attn.forward(t, { cache: call.cache, keyPaddingMask: call.keyPaddingMask, returnAttention, returnQKV });
+        if (a.attention) out.attention = a.attention;
         if (a.qkv) out.qkv = a.qkv;
         return a.output;
       });
       if (this.cross_attn && crossNorm) {
         const cross = this.cross_attn;
         h = this.residual(h, crossNorm, (t) => {
-          const a = cross.forward(t, call.memory ?? null, { cache: call.crossCache, keyPaddingMask: call.memoryPaddingMask, returnWeights: returnAttention });
-          if (a.weights) out.crossAttention = a.weights;
+          const a = cross.forward(t, call.memory ?? null, { cache: call.crossCache, keyPaddingMask: call.memoryPaddingMask, returnAttention });
+          if (a.attention) out.crossAttention = a.attention;
           return a.output;
         });
       }

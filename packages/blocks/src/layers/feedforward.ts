@@ -6,7 +6,7 @@ import type { Activation } from '../models/config.js';
 
 /** How a FeedForward is built: inner width, bias, activation, dropout. */
 export interface FeedForwardOptions {
-  /** Inner width d_ff (default 4 x dim). */
+  /** Inner width d_ff (default 4 x dModel). */
   dFF?: number;
   /** Biases in both Linears (default true). */
   bias?: boolean;
@@ -27,13 +27,19 @@ export class FeedForward extends Module {
   readonly dropout: Dropout;
   readonly activation: Activation;
 
-  constructor(readonly dim: number, options: FeedForwardOptions) {
+  /** dModel: the width C of its input and output. */
+  constructor(readonly dModel: number, options: FeedForwardOptions) {
     super();
-    const { dFF = 4 * dim, bias = true, activation = 'gelu', dropout = 0, rng, projStd = 0.02 } = options;
+    const { dFF = 4 * dModel, bias = true, activation = 'gelu', dropout = 0, rng, projStd = 0.02 } = options;
     this.activation = activation;
-    this.c_fc = this.module('c_fc', new Linear(dim, dFF, { bias, rng }));
-    this.c_proj = this.module('c_proj', new Linear(dFF, dim, { bias, rng, std: projStd }));
+    this.c_fc = this.module('c_fc', new Linear(dModel, dFF, { bias, rng }));
+    this.c_proj = this.module('c_proj', new Linear(dFF, dModel, { bias, rng, std: projStd }));
     this.dropout = this.module('dropout', new Dropout(dropout, rng));
+  }
+
+  /** @deprecated Use `dModel` (the same width; this name goes in the next minor release). */
+  get dim(): number {
+    return this.dModel;
   }
 
   // x: [..., C] -> [..., C]

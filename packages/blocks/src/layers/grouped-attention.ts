@@ -81,8 +81,8 @@ export class GroupedQueryAttention extends Module {
       let k = this.rotary.apply(splitHeads(this.k_proj.forward(x), this.nKvHead), offset); // [B, hk, T, d]
       let v = splitHeads(this.v_proj.forward(x), this.nKvHead);
       if (cache) ({ k, v } = cache.append(k, v)); // [B, hk, Tk, d]: the cache holds the KV heads only
-      const { output, weights } = scaledDotProductAttention(q, k, v, { causal: true, window: this.window, returnWeights: call.returnAttention === true });
-      return { output: this.o_proj.forward(mergeHeads(output)), attention: weights, qkv: call.returnQKV ? { q, k, v } : null };
+      const { output, attention } = scaledDotProductAttention(q, k, v, { causal: true, window: this.window, returnAttention: call.returnAttention === true });
+      return { output: this.o_proj.forward(mergeHeads(output)), attention, qkv: call.returnQKV ? { q, k, v } : null };
     });
   }
 }

@@ -181,6 +181,30 @@ describe.each(['cpu', 'wasm'] as const)('layers on %s', (backend) => {
       decoder.dispose();
     });
 
+    it('holds its width as dModel, as its norms and feed-forward do; dim is the deprecated name of the same width', () => {
+      const block = new Block(8, { ...options, cross: true });
+      const rms = new RMSNorm(6);
+      expect([block.dModel, block.ln_1.dModel, block.ln_2.dModel, block.mlp.dModel, rms.dModel]).toEqual([8, 8, 8, 8, 6]);
+      expect([block.dim, block.ln_1.dim, block.mlp.dim, rms.dim]).toEqual([8, 8, 8, 6]);
+      block.dispose();
+      rms.dispose();
+    });
+
+    it('returns the attention probabilities of self- and cross-attention when asked: rows that sum to 1', () => {
+      const block = new Block(8, { ...options, causal: true, cross: true });
+      const x = randomNormal([1, 3, 8], new Rng(4));
+      const memory = randomNormal([1, 5, 8], new Rng(5));
+      const out = block.forward(x, { memory, returnAttention: true });
+      expect([out.attention!.shape, out.crossAttention!.shape]).toEqual([[1, 2, 3, 3], [1, 2, 3, 5]]);
+      close(values(tf.sum(out.attention!, -1)), Array(6).fill(1), 1e-6);
+      close(values(tf.sum(out.crossAttention!, -1)), Array(6).fill(1), 1e-6);
+      expect(values(out.attention!)[1]).toBe(0); // causal: the first query sees only itself
+      const plain = block.forward(x, { memory });
+      expect([plain.attention, plain.crossAttention]).toEqual([undefined, undefined]);
+      tf.dispose([x, memory, out.y, out.attention!, out.crossAttention!, plain.y]);
+      block.dispose();
+    });
+
     it('causal: changing a later token changes no earlier output; an encoder block sees both ways', () => {
       const x = randomNormal([1, 4, 8], new Rng(1));
       const changed = tf.concat([tf.slice(x, [0, 0, 0], [1, 3, 8]), randomNormal([1, 1, 8], new Rng(2))], 1);

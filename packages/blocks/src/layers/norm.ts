@@ -16,16 +16,22 @@ export class LayerNorm extends Module {
   readonly bias: tf.Variable | null;
   readonly eps: number;
 
-  constructor(readonly dim: number, { bias = true, eps = 1e-5 }: LayerNormOptions = {}) {
+  /** dModel: the width C it normalises over (the last axis). */
+  constructor(readonly dModel: number, { bias = true, eps = 1e-5 }: LayerNormOptions = {}) {
     super();
-    this.weight = this.param('weight', tf.ones([dim]));
-    this.bias = bias ? this.param('bias', tf.zeros([dim])) : null;
+    this.weight = this.param('weight', tf.ones([dModel]));
+    this.bias = bias ? this.param('bias', tf.zeros([dModel])) : null;
     this.eps = eps;
   }
 
-  // x: [..., dim] -> [..., dim]
+  /** @deprecated Use `dModel` (the same width; this name goes in the next minor release). */
+  get dim(): number {
+    return this.dModel;
+  }
+
+  // x: [..., C] -> [..., C]
   forward(x: tf.Tensor): tf.Tensor {
-    checkLastAxis(x, this.dim, 'LayerNorm');
+    checkLastAxis(x, this.dModel, 'LayerNorm');
     return layerNormOp(x, this.weight, this.bias, this.eps);
   }
 }
@@ -35,8 +41,8 @@ export function layerNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tens
   return layerNormOp(x, weight, null, eps);
 }
 
-/** Throw a ShapeError unless x's last axis is `dim`, naming the layer `what`. */
-export function checkLastAxis(x: tf.Tensor, dim: number, what: string): void {
+/** Throw a ShapeError unless x's last axis is `dModel`, naming the layer `what`. */
+export function checkLastAxis(x: tf.Tensor, dModel: number, what: string): void {
   const last = x.shape[x.rank - 1];
-  if (last !== dim) throw new ShapeError(`${what}(${dim}): input's last axis is ${last}, shape ${formatShape(x.shape)}`);
+  if (last !== dModel) throw new ShapeError(`${what}(${dModel}): input's last axis is ${last}, shape ${formatShape(x.shape)}`);
 }

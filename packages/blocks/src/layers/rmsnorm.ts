@@ -13,15 +13,21 @@ export class RMSNorm extends Module {
   readonly weight: tf.Variable;
   readonly eps: number;
 
-  constructor(readonly dim: number, { eps = 1e-5 }: RMSNormOptions = {}) {
+  /** dModel: the width C it normalises over (the last axis). */
+  constructor(readonly dModel: number, { eps = 1e-5 }: RMSNormOptions = {}) {
     super();
-    this.weight = this.param('weight', tf.ones([dim]));
+    this.weight = this.param('weight', tf.ones([dModel]));
     this.eps = eps;
   }
 
-  // x: [..., dim] -> [..., dim]
+  /** @deprecated Use `dModel` (the same width; this name goes in the next minor release). */
+  get dim(): number {
+    return this.dModel;
+  }
+
+  // x: [..., C] -> [..., C]
   forward(x: tf.Tensor): tf.Tensor {
-    checkLastAxis(x, this.dim, 'RMSNorm');
+    checkLastAxis(x, this.dModel, 'RMSNorm');
     return rmsNorm(x, this.weight, this.eps); // @tx/core's op: its wasm kernel and gradient, or tfjs's ops
   }
 }

@@ -31,7 +31,7 @@ export interface EncoderCall {
   query?: tf.Tensor | null;
   /** bool [B, T], true = padding: no token attends to it, and the pointer never points at it. */
   paddingMask?: tf.Tensor | null;
-  /** Also return every layer's attention weights. */
+  /** Also return every layer's attention probabilities. */
   returnAttention?: boolean;
   /** Also return every layer's Q, K and V. */
   returnQKV?: boolean;

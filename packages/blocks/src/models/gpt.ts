@@ -28,7 +28,7 @@ export interface GPTOptions {
 
 /** Per-call options of GPT.forward: what to return, and KV caches. */
 export interface GPTForwardOptions {
-  /** Also return every layer's attention weights. */
+  /** Also return every layer's attention probabilities. */
   returnAttention?: boolean;
   /** Also return every layer's Q, K and V (for the explainer's arithmetic). */
   returnQKV?: boolean;
