@@ -202,53 +202,64 @@ export class BpeModel {
     for (let i = 0; i < len; i++) out.push(ids[i]);
   }
 
-  // The same merges as the scan, in O(n log n): a binary heap of (rank, position)
-  // over a doubly linked list of parts. A heap entry is stale once either part
-  // of its pair changed; a version number per position detects that.
+  // Long pieces: the heap (mergeByHeap), the same merges as the scan in O(n log n).
   private encodeLong(bytes: Uint8Array, n: number, out: number[]): void {
-    const id = new Int32Array(n);
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const ver = new Int32Array(n);
-    const heap = new MinHeap(n);
-    for (let i = 0; i < n; i++) {
-      id[i] = this.byteToId[bytes[i]];
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    for (let i = 0; i < n - 1; i++) {
-      const r = this.rank(id[i], id[i + 1]);
-      if (r !== NONE) heap.push(r, i, 0);
-    }
-    while (heap.size > 0) {
-      const r = heap.topRank();
-      const p = heap.topPos();
-      const v = heap.topVer();
-      heap.pop();
-      if (ver[p] !== v) continue;
-      const q = next[p];
-      id[p] = this.merged(r);
-      next[p] = next[q];
-      if (next[q] !== -1) prev[next[q]] = p;
-      ver[q]++;
-      ver[p]++;
-      const l = prev[p];
-      if (l !== -1) {
-        ver[l]++;
-        const rl = this.rank(id[l], id[p]);
-        if (rl !== NONE) heap.push(rl, l, ver[l]);
-      }
-      if (next[p] !== -1) {
-        const rr = this.rank(id[p], id[next[p]]);
-        if (rr !== NONE) heap.push(rr, p, ver[p]);
-      }
-    }
-    for (let i = 0; i !== -1; i = next[i]) out.push(id[i]);
+    const ids = new Int32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = this.byteToId[bytes[i]];
+    mergeByHeap(ids, out, this.rankOf, this.mergedOf);
   }
 }
 
+/**
+ * The heap both BPE loops use on long words (mergeByScan's counterpart): the
+ * same merges, the lowest rank first and the leftmost on ties, in O(n log n),
+ * with a binary heap of (rank, position) over a doubly linked list of parts.
+ * A heap entry is stale once either part of its pair changed; a version
+ * number per position detects that. Merges `ids` in place and pushes the ids
+ * left onto `out`; `rank` and `merged` as for mergeByScan.
+ */
+export function mergeByHeap(ids: Int32Array, out: number[], rank: (a: number, b: number) => number, merged: (r: number) => number): void {
+  const n = ids.length;
+  const next = new Int32Array(n);
+  const prev = new Int32Array(n);
+  const ver = new Int32Array(n);
+  const heap = new MinHeap(n);
+  for (let i = 0; i < n; i++) {
+    next[i] = i + 1 < n ? i + 1 : -1;
+    prev[i] = i - 1;
+  }
+  for (let i = 0; i < n - 1; i++) {
+    const r = rank(ids[i], ids[i + 1]);
+    if (r !== NONE) heap.push(r, i, 0);
+  }
+  while (heap.size > 0) {
+    const r = heap.topRank();
+    const p = heap.topPos();
+    const v = heap.topVer();
+    heap.pop();
+    if (ver[p] !== v) continue;
+    const q = next[p];
+    ids[p] = merged(r);
+    next[p] = next[q];
+    if (next[q] !== -1) prev[next[q]] = p;
+    ver[q]++;
+    ver[p]++;
+    const l = prev[p];
+    if (l !== -1) {
+      ver[l]++;
+      const rl = rank(ids[l], ids[p]);
+      if (rl !== NONE) heap.push(rl, l, ver[l]);
+    }
+    if (next[p] !== -1) {
+      const rr = rank(ids[p], ids[next[p]]);
+      if (rr !== NONE) heap.push(rr, p, ver[p]);
+    }
+  }
+  for (let i = 0; i !== -1; i = next[i]) out.push(ids[i]);
+}
+
 /** A binary min-heap of (rank, position, version), ordered by rank then position. */
-export class MinHeap {
+class MinHeap {
   private rank: Int32Array;
   private pos: Int32Array;
   private ver: Int32Array;

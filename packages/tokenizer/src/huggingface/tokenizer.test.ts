@@ -63,6 +63,20 @@ describe('HuggingFaceTokenizer (Llama 2 style)', () => {
     expect(HuggingFaceTokenizer.fromJSON({ model: { ...model, vocab: safe, merges: ['▁ b'] }, normalizer }).encode('a b')).toEqual([1, 2, 5]);
   });
 
+  it('merges a long word with the heap (mergeByHeap) to the ids the scan gives', () => {
+    type Merges = { tokenizeWord(word: string): number[]; mergeScan(ids: number[]): number[]; mergeHeap(ids: number[]): number[]; vocab: Map<string, number> };
+    const model = (tok as unknown as { model: Merges }).model;
+    let seed = 12345;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const chars = [...'▁▁▁etaoinshrdlué'];
+    for (let k = 0; k < 100; k++) {
+      const symbols = Array.from({ length: 2 + Math.floor(rand() * 150) }, () => model.vocab.get(chars[Math.floor(rand() * chars.length)])!);
+      expect(model.mergeHeap(symbols.slice()), JSON.stringify(symbols)).toEqual(model.mergeScan(symbols.slice()));
+    }
+    // A word of 300 symbols goes to the heap, and still merges (▁the is one token).
+    expect(tokens(model.tokenizeWord('▁the'.repeat(75)))).toEqual(Array(75).fill('▁the'));
+  });
+
   it('knows its special tokens, vocabulary size and token strings', () => {
     expect(tok.specialTokens).toEqual({ '<unk>': 0, '<s>': 1, '</s>': 2, '<lstrip>': 859 });
     expect(tok.vocabSize).toBe(861);
