@@ -14,7 +14,7 @@ export type ContextOverflow =
 export interface SessionOptions {
   /** Keep keys and values of earlier tokens (default true). */
   cache?: boolean;
-  /** Report the last position's attention weights at each step. */
+  /** Report the last position's attention probabilities at each step. */
   attention?: boolean;
   /** Default 'crop'. */
   contextOverflow?: ContextOverflow;
@@ -24,7 +24,7 @@ export interface SessionOptions {
 export interface StepOutput {
   /** Logits for the token after the last one fed: [vocabSize]. */
   logits: Float32Array;
-  /** When requested: attention weights of the last position, [layer][head][key]. */
+  /** When requested: the attention probabilities of the last position, [layer][head][key]. */
   attention?: number[][][];
 }
 

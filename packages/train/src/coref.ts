@@ -197,7 +197,7 @@ export interface CorefScore {
   accuracy: number;
   /**
    * How often the pointer head's attention from the pronoun is largest on the
-   * referent among all the other tokens (read from the attention weights).
+   * referent among all the other tokens (read from the attention probabilities).
    */
   headAccuracy: number;
   /** The mean probability the pointer gives the referent. */
