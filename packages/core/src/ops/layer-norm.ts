@@ -10,7 +10,8 @@
 // each sum dweight and dbias down a slice of columns.
 import { jobs } from '../kernels/jobs.generated.js';
 import { tf } from '../tf.js';
-import { BUILTINS, grid, ROW_SUM } from '../webgpu/program.js';
+import { grid, ROW_SUM } from '../webgpu/program.js';
+import { ROW_RSTD, perRow, rowsThenColumns } from '../webgpu/norm-rows.js';
 import { bufferOf, differentiable, onWasm, onWebGPU, run, runProgram, wasmKernel, webgpuKernel } from './define.js';
 
 /**
@@ -89,21 +90,14 @@ const gpuForward = webgpuKernel('TxLayerNorm', ({ inputs: { x, weight, bias }, a
     outputs: [{ name: 'y', shape: [N, C] }, { name: 'mean', shape: [N] }, { name: 'rstd', shape: [N] }],
     params: [{ name: 'N', type: 'u32', value: N }, { name: 'C', type: 'u32', value: C }, { name: 'eps', type: 'f32', value: attrs.eps as number }],
     workgroups: grid(N, 1),
-    body: `${ROW_SUM}
-@compute @workgroup_size(64) fn main(${BUILTINS}) {
-  let row = wid.y * nwg.x + wid.x;
-  let t = lid.x;
-  if (row >= u.N) { return; }
-  let base = row * u.C;
+    body: `${ROW_RSTD}
+${perRow(`
   var s = 0.0;
   for (var c = t; c < u.C; c += 64u) { s += x[base + c]; }
   let mu = rowSum(s, t) / f32(u.C);
-  var s2 = 0.0;
-  for (var c = t; c < u.C; c += 64u) { let d = x[base + c] - mu; s2 += d * d; }
-  let r = inverseSqrt(rowSum(s2, t) / f32(u.C) + u.eps);
+  let r = rowRstd(base, mu, t); // two passes (the mean, then the squared deviations), as tf.moments
   for (var c = t; c < u.C; c += 64u) { y[base + c] = (x[base + c] - mu) * r * w[c]${bias ? ' + b[c]' : ''}; }
-  if (t == 0u) { mean[row] = mu; rstd[row] = r; }
-}`,
+  if (t == 0u) { mean[row] = mu; rstd[row] = r; }`)}`,
   });
 });
 
@@ -118,12 +112,7 @@ const gpuBackward = webgpuKernel('TxLayerNormGrad', ({ inputs: { x, weight, mean
     params: [{ name: 'N', type: 'u32', value: N }, { name: 'C', type: 'u32', value: C }],
     workgroups: grid(N + Math.ceil(C / 64), 1),
     body: `${ROW_SUM}
-@compute @workgroup_size(64) fn main(${BUILTINS}) {
-  let group = wid.y * nwg.x + wid.x;
-  let t = lid.x;
-  if (group < u.N) {
-    let row = group;
-    let base = row * u.C;
+${rowsThenColumns(`
     let mu = mean[row];
     let r = rstd[row];
     var sg = 0.0;
@@ -138,11 +127,7 @@ const gpuBackward = webgpuKernel('TxLayerNormGrad', ({ inputs: { x, weight, mean
     for (var c = t; c < u.C; c += 64u) {
       let xhat = (x[base + c] - mu) * r;
       dx[base + c] = r * (dy[base + c] * w[c] - meanG - xhat * meanGX);
-    }
-    return;
-  }
-  let c = (group - u.N) * 64u + t;
-  if (c >= u.C) { return; }
+    }`, `
   var sw = 0.0;
   var sb = 0.0;
   for (var row = 0u; row < u.N; row++) {
@@ -151,8 +136,7 @@ const gpuBackward = webgpuKernel('TxLayerNormGrad', ({ inputs: { x, weight, mean
     sb += g;
   }
   dw[c] = sw;
-  ${withBias ? 'db[c] = sb;' : 'let unused = sb;'}
-}`,
+  ${withBias ? 'db[c] = sb;' : 'let unused = sb;'}`)}`,
   });
 });
 

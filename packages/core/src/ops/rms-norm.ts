@@ -10,7 +10,8 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { jobs } from '../kernels/jobs.generated.js';
 import { tf } from '../tf.js';
-import { BUILTINS, grid, ROW_SUM } from '../webgpu/program.js';
+import { grid, ROW_SUM } from '../webgpu/program.js';
+import { ROW_RSTD, perRow, rowsThenColumns } from '../webgpu/norm-rows.js';
 import { bufferOf, differentiable, onWasm, onWebGPU, run, runProgram, wasmKernel, webgpuKernel } from './define.js';
 
 /** RMSNorm of x [..., C] over its last axis: x / √(mean(x²) + eps) · weight, weight [C]. One fused kernel each way on wasm; tfjs ops elsewhere. */
@@ -56,18 +57,11 @@ const gpuForward = webgpuKernel('TxRMSNorm', ({ inputs: { x, weight }, attrs, ba
     outputs: [{ name: 'y', shape: [N, C] }, { name: 'rstd', shape: [N] }],
     params: [{ name: 'N', type: 'u32', value: N }, { name: 'C', type: 'u32', value: C }, { name: 'eps', type: 'f32', value: attrs.eps as number }],
     workgroups: grid(N, 1),
-    body: `${ROW_SUM}
-@compute @workgroup_size(64) fn main(${BUILTINS}) {
-  let row = wid.y * nwg.x + wid.x;
-  let t = lid.x;
-  if (row >= u.N) { return; }
-  let base = row * u.C;
-  var s2 = 0.0;
-  for (var c = t; c < u.C; c += 64u) { let v = x[base + c]; s2 += v * v; }
-  let r = inverseSqrt(rowSum(s2, t) / f32(u.C) + u.eps);
+    body: `${ROW_RSTD}
+${perRow(`
+  let r = rowRstd(base, 0.0, t);
   for (var c = t; c < u.C; c += 64u) { y[base + c] = x[base + c] * r * w[c]; }
-  if (t == 0u) { rstd[row] = r; }
-}`,
+  if (t == 0u) { rstd[row] = r; }`)}`,
   });
 });
 
@@ -80,24 +74,15 @@ const gpuBackward = webgpuKernel('TxRMSNormGrad', ({ inputs: { x, weight, rstd, 
     params: [{ name: 'N', type: 'u32', value: N }, { name: 'C', type: 'u32', value: C }],
     workgroups: grid(N + Math.ceil(C / 64), 1),
     body: `${ROW_SUM}
-@compute @workgroup_size(64) fn main(${BUILTINS}) {
-  let group = wid.y * nwg.x + wid.x;
-  let t = lid.x;
-  if (group < u.N) {
-    let base = group * u.C;
-    let r = rstd[group];
+${rowsThenColumns(`
+    let r = rstd[row];
     var sgx = 0.0;
     for (var c = t; c < u.C; c += 64u) { sgx += dy[base + c] * w[c] * x[base + c] * r; }
     let meanGX = rowSum(sgx, t) / f32(u.C);
-    for (var c = t; c < u.C; c += 64u) { dx[base + c] = r * (dy[base + c] * w[c] - x[base + c] * r * meanGX); }
-    return;
-  }
-  let c = (group - u.N) * 64u + t;
-  if (c >= u.C) { return; }
+    for (var c = t; c < u.C; c += 64u) { dx[base + c] = r * (dy[base + c] * w[c] - x[base + c] * r * meanGX); }`, `
   var sw = 0.0;
   for (var row = 0u; row < u.N; row++) { sw += dy[row * u.C + c] * x[row * u.C + c] * rstd[row]; }
-  dw[c] = sw;
-}`,
+  dw[c] = sw;`)}`,
   });
 });
 
