@@ -51,7 +51,7 @@ export const TRAIN_FLAGS = {
   'batch-size': { type: 'string', value: 'N', field: 'batchSize', help: 'sequences per step' },
   lr: { type: 'string', value: 'X', field: 'lr', help: 'the peak learning rate (cosine decay to minLr after warm-up)' },
   'eval-interval': { type: 'string', value: 'N', field: 'evalInterval', help: 'steps between evaluations; a checkpoint is saved at each' },
-  'log-interval': { type: 'string', value: 'N', help: `steps between log lines (iter, loss, ms/iter, tok/s, ETA) in the text output (default ${DEFAULT_LOG_INTERVAL}); --json reports every step` },
+  'log-interval': { type: 'string', value: 'N', help: `steps between log lines (iter, mean loss, ms/iter, tok/s, ETA; default ${DEFAULT_LOG_INTERVAL}): the loss is read back from the device only then, so a GPU is never stalled between; --json reports every step (reading each loss back), or one step event per N steps when --log-interval is given` },
   out: { type: 'string', value: 'DIR', field: 'out', help: 'where the checkpoint goes (default runs/TASK)' },
   force,
   resume: { type: 'string', value: 'DIR', field: 'resume', help: 'continue a checkpoint\'s run; takes --max-iters, --eval-interval, --backend, --out, --data' },

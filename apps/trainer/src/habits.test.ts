@@ -1,5 +1,6 @@
 // nanoGPT's habits in tx: a log line every --log-interval steps (in a pipe and
-// in a terminal, beside the progress line), `tx sample --num-samples N` and
+// in a terminal, beside the progress line; the loss is read back only then:
+// readback.test.ts counts the reads), `tx sample --num-samples N` and
 // `--start FILE`, and `tx eval` saying what it estimates.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ async function runInTerminal(argv: string[]): Promise<{ code: number; stdout: st
 describe('tx train --log-interval', () => {
   const train = (out: string, ...more: string[]) => ['train', '--config', tinyConfig(), '--max-iters', '6', '--eval-interval', '3', '--out', out, '--backend', 'wasm', ...more];
 
-  it('prints a log line every N steps between the eval lines, and the JSON events are unchanged', async () => {
+  it('prints a log line every N steps between the eval lines; --json with it, a step event at each read', async () => {
     const dir = tmp();
     const { code, stdout } = await runTx(train(join(dir, 'a'), '--log-interval', '2'));
     expect(code).toBe(0);
@@ -33,8 +34,10 @@ describe('tx train --log-interval', () => {
     expect(order).toEqual(['iter 2', 'step 3', 'iter 4', 'iter 6', 'step 6']);
     expect(stdout).not.toContain('\r'); // no progress line in a pipe
 
+    // The loss is read back at 2, at 3 (before the eval), at 4 and at 6: one event each, for the steps since the last.
     const json = events((await runTx(train(join(dir, 'b'), '--log-interval', '2', '--json'))).stdout);
-    expect(json.map((e) => e.event)).toEqual(['start', 'step', 'step', 'step', 'eval', 'step', 'step', 'step', 'eval', ...Array(10).fill('sample'), 'done']);
+    expect(json.map((e) => e.event)).toEqual(['start', 'step', 'step', 'eval', 'step', 'step', 'eval', ...Array(10).fill('sample'), 'done']);
+    expect(json.filter((e) => e.event === 'step').map((e) => [e.step, e.steps])).toEqual([[2, 2], [3, 1], [4, 1], [6, 2]]);
   }, 120_000);
 
   it('the mean loss of the interval, from the same steps --json reports', async () => {

@@ -1,13 +1,15 @@
-// What `tx train` prints between evals. In a terminal, a progress line that it
-// redraws at every step:
-//   [#######.............]  350/2000  loss 2.3141  lr 9.6e-4  2,612 tok/s  ETA 1m 52s
-// and, in a terminal or not, every --log-interval steps a log line that stays
-// (nanoGPT's `iter N: loss ...`), above the progress line in a terminal:
+// What `tx train` prints between evals. Every --log-interval steps, in a
+// terminal or not, a log line that stays (nanoGPT's `iter N: loss ...`):
 //   iter  400/2000: loss 2.2876, 24.5 ms/iter, 20,898 tok/s, ETA 39s
+// and in a terminal, below it, a progress line that is redrawn each time the
+// loss is read back: at each log line, and at an eval (the training loop reads
+// nothing between, so that a GPU is not stalled; session.ts):
+//   [#######.............]  350/2000  loss 2.3141  lr 9.6e-4  2,612 tok/s  ETA 1m 52s
 
 export interface ProgressState {
   step: number;
   maxIters: number;
+  /** The mean loss of the steps read back last. */
   loss: number;
   lr: number;
   tokensPerSecond: number;

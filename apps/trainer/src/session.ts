@@ -2,6 +2,12 @@
 // events (log lines and a progress line, or JSON lines), save a checkpoint at
 // every eval and at the end, and on Ctrl-C stop between steps, save, and say
 // how to resume.
+//
+// The loop runs with the output's logInterval: it reads the loss back from the
+// device only every that many steps (and before an eval, a stop, the last
+// step), and reports those steps in one event, their mean loss and time.
+// Nothing is read back between log lines, so a GPU is never stalled inside
+// the interval (on webgpu a step is then dispatches only).
 import { Rng, tf } from '@tx/core';
 import { AdamW, cosineWithWarmup, trainLoop, TrainingError, type TrainEvent } from '@tx/train';
 import { saveCheckpoint } from '@tx/train/node';
@@ -16,7 +22,10 @@ export interface Output {
   write(s: string): void;
   /** True when stdout is a terminal: redraw one progress line. */
   tty: boolean;
-  /** Text output: a log line every this many steps (`--log-interval`); absent, none. */
+  /**
+   * The loss is read back every this many steps, and reported then: a log line (text) or a
+   * step event (JSON) for those steps. Absent: read every step; text prints no log line.
+   */
   logInterval?: number;
 }
 
@@ -121,12 +130,16 @@ export async function runSession<B>(opts: SessionOptions<B>): Promise<SessionRes
       evalIters: s.evalIters,
       evalSeed: s.seed,
       signal: controller.signal,
+      logInterval: output.logInterval ?? 1,
     })) {
       if (e.event === 'step') {
         step = e.step;
-        msPerStep = smooth(msPerStep, e.ms);
+        // An event reports `steps` steps (their mean loss and ms): weighed as that many, for the ETA and the
+        // log line (smoothing n steps of the same time at 0.1 each is one step at 1 - 0.9^n).
+        const n = e.steps ?? 1;
+        msPerStep = smooth(msPerStep, e.ms, 1 - 0.9 ** n);
         emit(e);
-        interval = { steps: interval.steps + 1, loss: interval.loss + e.loss, ms: interval.ms + e.ms, tokens: interval.tokens + (e.tokensPerSecond * e.ms) / 1000 };
+        interval = { steps: interval.steps + n, loss: interval.loss + e.loss * n, ms: interval.ms + e.ms * n, tokens: interval.tokens + (e.tokensPerSecond * e.ms * n) / 1000 };
         // A log line stays (in a terminal it takes the progress line's place, which is redrawn below it).
         const log = !output.json && output.logInterval && step % output.logInterval === 0 ? `${renderLog(step, s.maxIters, interval)}\n` : '';
         if (log) interval = { steps: 0, loss: 0, ms: 0, tokens: 0 };

@@ -33,8 +33,13 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     Object.assign(fromFile, parseConfigFile(await readTextFile(values.config, '--config', CONFIG_LIMIT), values.config));
   }
 
-  const logInterval = positive(values, 'log-interval', true) ?? DEFAULT_LOG_INTERVAL;
-  const output: Output = { json: values.json === true, tty: !!io.stdout.isTTY && values.json !== true, logInterval, write: (s) => void io.stdout.write(s) };
+  // The loss is read back from the device only every logInterval steps (session.ts). Text prints a
+  // log line then (default every 100 steps). --json reports every step, as it always has, unless
+  // --log-interval is given: then one step event per interval (mean loss, `steps`), read back as rarely.
+  const asked = positive(values, 'log-interval', true);
+  const json = values.json === true;
+  const logInterval = json ? asked : (asked ?? DEFAULT_LOG_INTERVAL);
+  const output: Output = { json, tty: !!io.stdout.isTTY && !json, logInterval, write: (s) => void io.stdout.write(s) };
   const resumeDir = flags.resume ?? fromFile.resume;
   const resuming = resumeDir ? await resumedSettings(resumeDir, fromFile, flags, io) : undefined;
   const settings = resuming?.settings ?? resolveSettings([fromFile, flags]);
