@@ -40,6 +40,7 @@ export type { WebGPUCounts } from './webgpu/counter.js';
 export * from './ops/all.generated.js';
 export { FusedDecoder, unsupported } from './kernels/decoder.js';
 export type { Affine, DecoderLayerWeights, DecoderLayout, DecoderWeights, SeparateQKV } from './kernels/decoder.js';
+export { WebGPUDecoder, webgpuUnsupported } from './webgpu/decoder.js';
 export type { KernelsInfo, UseKernelsOptions } from './kernels/install.js';
 export type { KernelSimd } from './kernels/wasm.js';
 export type { LinearOptions } from './linear.js';

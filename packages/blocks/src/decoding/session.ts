@@ -14,16 +14,18 @@
 // position embeddings), so sliding a full cache would be wrong; a model with
 // relative positions (RoPE, ALiBi) could slide it exactly.
 //
-// Which decoder: on wasm with @tx's kernels, in eval mode and without
-// attention asked for, @tx/core's FusedDecoder, reading the model's layer
-// description and weights (one wasm call per feed, keys and values kept in
-// wasm); else a TfjsDecoder (the model's forward with KV caches). If the
-// fused one stops being usable (the model left eval mode, the kernels were
-// turned off), the session goes on with a TfjsDecoder, recomputing.
+// Which decoder, in eval mode and without attention asked for: on wasm with
+// @tx's kernels, @tx/core's FusedDecoder (one wasm call per feed, keys and
+// values kept in wasm); on webgpu with @tx's WGSL kernels, its WebGPUDecoder
+// (a few fused dispatches per layer, keys and values kept on the GPU); both
+// read the model's layer description and weights. Else a TfjsDecoder (the
+// model's forward with KV caches). If the fused one stops being usable (the
+// model left eval mode, the kernels were turned off, the backend changed),
+// the session goes on with a TfjsDecoder, recomputing.
 //
 // The session knows its model only through SessionModel, the few members it
 // uses, so models/gpt.ts imports this file and not the other way round.
-import { FusedDecoder, type Decoder, type DecoderLayout, type DecoderWeights, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
+import { FusedDecoder, ValueError, WebGPUDecoder, type Decoder, type DecoderLayout, type DecoderWeights, type DecodingSession, type SessionOptions, type StepOutput } from '@tx/core';
 import { checkIds } from './ids.js';
 import { TfjsDecoder, type ForwardModel } from './tfjs-decoder.js';
 
@@ -32,7 +34,7 @@ export interface SessionModel extends ForwardModel {
   readonly config: { readonly vocabSize: number; readonly blockSize: number };
   /** Training mode (a Module's): dropout makes the fused decoder's forward differ, so a session leaves it. */
   readonly training: boolean;
-  /** The model's layers as the fused decoder reads them (a model without one always decodes through tfjs). */
+  /** The model's layers as the fused decoders read them (a model without one always decodes through tfjs). */
   decoderLayout?(): DecoderLayout;
   /** The weights by their place in the layout, or null where the fused path may not run (training mode). */
   decoderWeights(): DecoderWeights | null;
@@ -48,7 +50,8 @@ export class GPTSession implements DecodingSession {
     private readonly options: SessionOptions = {},
   ) {
     const weights = options.cache !== false && options.attention !== true && model.decoderLayout ? model.decoderWeights() : null;
-    this.decoder = (weights && FusedDecoder.create(model.decoderLayout!(), weights)) || this.tfjsDecoder();
+    const layout = weights && model.decoderLayout!();
+    this.decoder = (layout && weights && (FusedDecoder.create(layout, weights) ?? WebGPUDecoder.create(layout, weights))) || this.tfjsDecoder();
   }
 
   /** All ids fed so far. */
@@ -58,11 +61,11 @@ export class GPTSession implements DecodingSession {
 
   async feed(ids: readonly number[]): Promise<StepOutput> {
     const { vocabSize: V, blockSize: T } = this.model.config;
-    if (ids.length === 0) throw new RangeError('GPTSession.feed: needs at least one id');
+    if (ids.length === 0) throw new ValueError('GPTSession.feed: needs at least one id');
     checkIds(ids, V, 'GPTSession.feed');
     this.history.push(...ids);
     // training, not decoderWeights(): the fused decoder holds its weights already, and this runs every token
-    const left = this.decoder instanceof FusedDecoder && !(this.decoder.usable() && !this.model.training);
+    const left = isFused(this.decoder) && !(this.decoder.usable() && !this.model.training);
     if (left) {
       this.decoder.dispose();
       this.decoder = this.tfjsDecoder();
@@ -94,4 +97,9 @@ export class GPTSession implements DecodingSession {
   private tfjsDecoder(): TfjsDecoder {
     return new TfjsDecoder(this.model, { cache: this.options.cache !== false, attention: this.options.attention === true });
   }
+}
+
+/** A fused decoder (wasm or WebGPU): it holds the model's weights as they were lent, and says when it stops being usable (kernels off, backend changed). */
+function isFused(decoder: Decoder): decoder is FusedDecoder | WebGPUDecoder {
+  return decoder instanceof FusedDecoder || decoder instanceof WebGPUDecoder;
 }

@@ -9,10 +9,12 @@
 // as runWebGPUProgram does (same submit batching, same buffer ownership), so
 // our kernels and tfjs's interleave in order and nothing is submitted early.
 //
-// The shader's bindings are declared here from `inputs`, `outputs` and
-// `params` (in that order: inputs read-only, outputs read_write, then one
-// uniform struct `u` of the params); the body refers to them by name. Every
-// binding must be used by the body ('auto' layouts drop unused ones).
+// The shader's bindings are declared here from `inputs`, `inouts`, `outputs`
+// and `params` (in that order: inputs read-only, inouts and outputs
+// read_write, then one uniform struct `u` of the params); the body refers to
+// them by name. Every binding must be used by the body ('auto' layouts drop
+// unused ones). An inout is an existing tensor the shader writes in place (a
+// KV cache that a decoder owns); no other binding may alias it.
 // SwiftShader, like many adapters, allows 8 storage buffers per stage.
 import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../tf.js';
@@ -25,7 +27,8 @@ export interface WebGPUBackendLike {
   dispatchCountInPass: number;
   commandQueueOwnedIds: WeakSet<object>;
   pipelineCache: Record<string, GPUComputePipeline | Promise<GPUComputePipeline>>;
-  makeTensorInfo(shape: number[], dtype: DataType): TensorInfo;
+  makeTensorInfo(shape: number[], dtype: DataType, values?: Float32Array | Int32Array): TensorInfo;
+  disposeData(dataId: object): boolean;
   uploadToGPU(dataId: object): void;
   tensorToBinding(t: TensorInfo): GPUBindingResource;
   makeUniforms(u: Array<{ type: string; data: number[] }>): GPUBindingResource;
@@ -44,6 +47,8 @@ export interface Program {
   /** The WGSL after the bindings: helper functions and `@compute @workgroup_size(...) fn main(...)`. */
   body: string;
   inputs: Array<{ name: string; tensor: TensorInfo }>;
+  /** Existing tensors bound read_write and written in place (after the inputs); none may alias another binding. */
+  inouts?: Array<{ name: string; tensor: TensorInfo }>;
   outputs: Array<{ name: string; shape: number[]; dtype?: DataType }>;
   params?: Param[];
   workgroups: [number, number?, number?];
@@ -54,12 +59,13 @@ export const MAX_STORAGE_BUFFERS = 8;
 
 /** Record one dispatch of `program` on the webgpu backend; returns its outputs, owned by the backend as tfjs's kernels' are. */
 export function runProgram(backend: WebGPUBackendLike, program: Program): TensorInfo[] {
-  const { inputs, outputs, params = [] } = program;
-  if (inputs.length + outputs.length > MAX_STORAGE_BUFFERS) {
-    throw new Error(`${program.key}: ${inputs.length + outputs.length} storage buffers, more than the ${MAX_STORAGE_BUFFERS} many adapters allow`);
+  const { inputs, inouts = [], outputs, params = [] } = program;
+  const buffers = inputs.length + inouts.length + outputs.length;
+  if (buffers > MAX_STORAGE_BUFFERS) {
+    throw new Error(`${program.key}: ${buffers} storage buffers, more than the ${MAX_STORAGE_BUFFERS} many adapters allow`);
   }
   const outs = outputs.map((o) => backend.makeTensorInfo(o.shape, o.dtype ?? 'float32'));
-  const all = [...inputs.map((i) => i.tensor), ...outs];
+  const all = [...inputs.map((i) => i.tensor), ...inouts.map((i) => i.tensor), ...outs];
   for (const t of all) backend.uploadToGPU(t.dataId);
   const pipeline = pipelineFor(backend, program);
   const entries: GPUBindGroupEntry[] = all.map((t, i) => ({ binding: i, resource: backend.tensorToBinding(t) }));
@@ -97,16 +103,17 @@ function pipelineFor(backend: WebGPUBackendLike, program: Program): GPUComputePi
   return pipeline as GPUComputePipeline;
 }
 
-/** The bindings: inputs (read), outputs (read_write), then the uniform struct `u` of the params. */
-function header({ inputs, outputs, params = [] }: Program): string {
+/** The bindings: inputs (read), inouts and outputs (read_write), then the uniform struct `u` of the params. */
+function header({ inputs, inouts = [], outputs, params = [] }: Program): string {
   const type = (dtype: DataType | undefined) => (dtype === 'int32' || dtype === 'bool' ? 'i32' : 'f32');
+  const written = [...inouts.map((i) => ({ name: i.name, dtype: i.tensor.dtype })), ...outputs];
   const lines = [
     ...inputs.map((i, n) => `@group(0) @binding(${n}) var<storage, read> ${i.name}: array<${type(i.tensor.dtype)}>;`),
-    ...outputs.map((o, n) => `@group(0) @binding(${inputs.length + n}) var<storage, read_write> ${o.name}: array<${type(o.dtype)}>;`),
+    ...written.map((o, n) => `@group(0) @binding(${inputs.length + n}) var<storage, read_write> ${o.name}: array<${type(o.dtype)}>;`),
   ];
   if (params.length > 0) {
     lines.push(`struct Params { ${params.map((p) => `${p.name}: ${p.type},`).join(' ')} };`);
-    lines.push(`@group(0) @binding(${inputs.length + outputs.length}) var<uniform> u: Params;`);
+    lines.push(`@group(0) @binding(${inputs.length + written.length}) var<uniform> u: Params;`);
   }
   return `${lines.join('\n')}\n`;
 }
