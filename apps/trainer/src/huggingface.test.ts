@@ -79,6 +79,7 @@ describe('tx import hf', () => {
     await refused(['import', 'hf', '--dir', act, '--out', join(dir, 'o2')], `${act}/config.json: activation_function "swish" is not supported (gelu_new, gelu, relu)`);
     const bigger = bad('bigger', { n_layer: 3 });
     await refused(['import', 'hf', '--dir', bigger, '--out', join(dir, 'o3'), '--backend', 'cpu'], /^tx: .*bigger\/model\.safetensors: state dict does not fit GPT: missing tensor "transformer\.h\.2\.ln_1\.weight"/);
+    await refused(['import', 'nanogpt', '--weights', 'w', '--model-args', '{"n_layer": ', '--vocab', 'ab', '--out', join(dir, 'o0')], /^tx: --model-args: not valid JSON \(.+\)\n$/);
     const noWeights = bad('noweights', {}, false);
     await refused(['import', 'hf', '--dir', noWeights, '--out', join(dir, 'o4'), '--backend', 'cpu'], `${noWeights}: no weights: expected model.safetensors, or model.safetensors.index.json and its shards (tx reads safetensors, not pytorch_model.bin)`);
   });
