@@ -173,7 +173,12 @@ ${exportsType.join('\n')}
 }
 
 /** A float's bits as an int32 (how a job's arguments carry a float). */
-const f32Bits = (x: number): number => new Int32Array(new Float32Array([x]).buffer)[0];
+const f32 = new Float32Array(1);
+const f32Words = new Int32Array(f32.buffer);
+const f32Bits = (x: number): number => {
+  f32[0] = x;
+  return f32Words[0];
+};
 
 ${builders.map((b) => b.type).join('\n\n')}
 

@@ -19,7 +19,7 @@ import { ValueError } from '../errors.js';
 import type { Decoder, StepOutput } from '../generation.js';
 import type { tf } from '../tf.js';
 import { kernelsActive, loadedKernels, run } from './install.js';
-import { DECODER_SLOTS, jobs } from './jobs.generated.js';
+import { DECODER_SLOTS, jobs, type DecodeJob } from './jobs.generated.js';
 import { offsetOf, wasmMemory, type WasmBackend } from './wasm.js';
 
 /** What a model says of its layers, for the fused decoder (and what a Llama-family model will say of its own). */
@@ -115,6 +115,14 @@ export class FusedDecoder implements Decoder {
   private readonly slots: number;
   /** The table's slots by name, built once: the weights object is fixed, only the tensors' offsets change between feeds. */
   private readonly slotList: Slot[];
+  /**
+   * The decode job, made once: per feed only its rows, position, scratch and
+   * logits change. Not rebuilt with `{ ...shape, more }`: in Node 20's V8 that
+   * spread costs tens of µs, a fifth of a W1 step's 80 (docs/performance.md).
+   */
+  private readonly job: DecodeJob;
+  private readonly logits: { offset: number; bytes: number };
+  private readonly scratchBytes = new Map<number, number>();
 
   private constructor(
     readonly layout: DecoderLayout,
@@ -131,6 +139,9 @@ export class FusedDecoder implements Decoder {
     this.blocks = { k: malloc(this.cacheBytes), v: malloc(this.cacheBytes), io: malloc(4 * (this.slots + ROWS + vocab)), rope };
     if (rope) new Float32Array(wasmMemory(backend).buffer, rope, context * headDim).set(ropeTable(context, headDim, layout.ropeTheta ?? 10000));
     this.slotList = slotsOf(weights, rope);
+    const ids = this.blocks.io + 4 * this.slots;
+    this.logits = { offset: ids + 4 * ROWS, bytes: 4 * vocab };
+    this.job = this.makeJob(ids);
   }
 
   private headDim(): number {
@@ -171,49 +182,58 @@ export class FusedDecoder implements Decoder {
       if (!Number.isInteger(token) || token < 0 || token >= vocab) throw new ValueError(`FusedDecoder: token ${token} is not in [0, ${vocab - 1}]`);
     }
     if (!this.usable()) throw new ValueError("FusedDecoder: @tx's wasm kernels are off, or on another backend than this decoder's caches; check usable() before feeding");
-    const table = this.table();
-    const { io, k, v } = this.blocks;
+    const { io } = this.blocks;
     const ids = io + 4 * this.slots;
-    const logits = ids + 4 * ROWS;
     // Views of the memory itself (not tfjs's HEAP views, which another thread's growth may leave stale).
     const memory = wasmMemory(this.backend);
-    new Uint32Array(memory.buffer).set(table, io >>> 2);
+    this.writeTable(new Uint32Array(memory.buffer, io, this.slots));
     const rows = Math.min(tokens.length, ROWS);
-    const l = this.layout;
-    const scratch = loadedKernels()!.exports.decodeScratch(l.dModel, l.heads, l.kvHeads, this.headDim(), l.dFF, context, rows);
-    const shape = this.jobShape();
+    const job = this.job;
+    job.scratch = this.scratchFor(rows);
     for (let at = 0; at < tokens.length; at += rows) {
       const chunk = tokens.slice(at, at + rows);
       new Int32Array(memory.buffer).set(chunk, ids >>> 2);
-      const last = at + rows >= tokens.length; // only the last block's logits are wanted
-      const buffer = (offset: number, bytes: number) => ({ offset, bytes });
-      run(jobs.decode({
-        ...shape,
-        weights: buffer(io, 4 * this.slots), tokens: buffer(ids, 4 * chunk.length), n: chunk.length, pos: this.position + at,
-        kCache: buffer(k, this.cacheBytes), vCache: buffer(v, this.cacheBytes), logits: last ? buffer(logits, 4 * vocab) : null, scratch,
-      }));
+      job.tokens.bytes = 4 * chunk.length;
+      job.n = chunk.length;
+      job.pos = this.position + at;
+      job.logits = at + rows >= tokens.length ? this.logits : null; // only the last block's logits are wanted
+      run(jobs.decode(job));
     }
     this.position += tokens.length;
-    return new Float32Array(memory.buffer, logits, vocab).slice();
+    return new Float32Array(memory.buffer, this.logits.offset, vocab).slice();
   }
 
-  /** The layout's numbers as the decode job takes them. */
-  private jobShape() {
+  /** Scratch bytes for feeds of `rows` rows, asked of the kernel module once per row count (a step is ~80 µs: each call counts). */
+  private scratchFor(rows: number): number {
+    let bytes = this.scratchBytes.get(rows);
+    if (bytes === undefined) {
+      const l = this.layout;
+      bytes = loadedKernels()!.exports.decodeScratch(l.dModel, l.heads, l.kvHeads, this.headDim(), l.dFF, l.context, rows);
+      this.scratchBytes.set(rows, bytes);
+    }
+    return bytes;
+  }
+
+  /** The decode job for this layout and these blocks; feedNow sets its rows, position, scratch and logits. */
+  private makeJob(ids: number): DecodeJob {
     const l = this.layout;
+    const { io, k, v } = this.blocks;
     return {
       layers: l.layers, heads: l.heads, kvHeads: l.kvHeads, dModel: l.dModel, dFF: l.dFF, vocab: l.vocab, context: l.context,
       norm: NORMS[l.norm], activation: ACTIVATIONS[l.activation], gated: l.gated, positions: POSITIONS[l.positions], eps: l.normEps,
       headDim: this.headDim(), window: l.window !== undefined && l.window < l.context ? l.window : 0,
+      weights: { offset: io, bytes: 4 * this.slots }, tokens: { offset: ids, bytes: 0 }, n: 0, pos: 0,
+      kCache: { offset: k, bytes: this.cacheBytes }, vCache: { offset: v, bytes: this.cacheBytes }, logits: null, scratch: 0,
     };
   }
 
-  /** The weights' offsets in the slots' order, 0 for an absent one; read at every feed, as assigned variables move. */
-  private table(): number[] {
-    return this.slotList.map(([name, t]) => {
-      if (typeof t === 'number') return t;
-      if (t?.isDisposed) throw new ValueError(`FusedDecoder: the weight ${name} was disposed`);
-      return t ? offsetOf(this.backend, t) : 0;
-    });
+  /** Write the weights' offsets in the slots' order (0 for an absent one) into `words`; read at every feed, as assigned variables move. */
+  private writeTable(words: Uint32Array): void {
+    for (let i = 0; i < this.slotList.length; i++) {
+      const [name, t] = this.slotList[i];
+      if (t !== null && typeof t !== 'number' && t.isDisposed) throw new ValueError(`FusedDecoder: the weight ${name} was disposed`);
+      words[i] = t === null ? 0 : typeof t === 'number' ? t : offsetOf(this.backend, t);
+    }
   }
 
   /** An independent copy: the same positions, caches copied. */

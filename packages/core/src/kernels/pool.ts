@@ -219,8 +219,13 @@ export function runJob(pool: ThreadPool | null, kernels: KernelModule, heap: () 
     const control = kernels.scratch(CONTROL_BYTES + per + 64);
     const scratch = align(control + CONTROL_BYTES);
     const words = new Int32Array(heap().buffer, control, CONTROL_BYTES / 4); // after scratch(), which may grow the heap
+    const args = job.args(at);
     words[OP] = job.op;
-    words.set([...job.args(at), ...(job.scratch ? [scratch, per] : [])], ARGS);
+    words.set(args, ARGS);
+    if (job.scratch) {
+      words[ARGS + args.length] = scratch;
+      words[ARGS + args.length + 1] = per;
+    }
     kernels.exports.work(control, 0, 1);
     return;
   }

@@ -197,7 +197,7 @@ function onGPU(slots: readonly AdamWSlot[], step: AdamWStep, maxNorm: number): A
   const norm = acc!;
   const out: AdamWResult = { params: [], m: [], v: [], norm: null };
   for (const s of slots) {
-    const [p, m, v] = adamWKernel({ p: s.param, m: s.m, v: s.v, g: s.grad, norm }, { ...step, decay: s.decay, maxNorm });
+    const [p, m, v] = adamWKernel({ p: s.param, m: s.m, v: s.v, g: s.grad, norm }, Object.assign({}, step, { decay: s.decay, maxNorm }));
     out.params.push(p);
     out.m.push(m);
     out.v.push(v);

@@ -128,7 +128,7 @@ const fused = withLogSumExp<AttentionSettings>(['q', 'k', 'v'], forwardKernel, b
 const packedForwardKernel = wasmKernel('TxAttentionPacked', ({ inputs: { qkv }, attrs, backend }) => {
   const { B, T, H, d, job } = packedJob(backend, qkv, attrs);
   const [out, lse] = [backend.makeOutput([B, T, H * d], 'float32'), backend.makeOutput([B, H, T], 'float32')];
-  run(jobs.attentionPackedForward({ ...job, out: bufferOf(backend, out), lse: bufferOf(backend, lse) }), pooled(B * H, T, T, d));
+  run(jobs.attentionPackedForward(Object.assign(job, { out: bufferOf(backend, out), lse: bufferOf(backend, lse) })), pooled(B * H, T, T, d));
   return [out, lse];
 });
 
@@ -137,7 +137,7 @@ const packedBackwardKernel = wasmKernel('TxAttentionPackedGrad', ({ inputs: { qk
   const { B, T, H, d, job } = packedJob(backend, qkv, attrs);
   const dqkv = backend.makeOutput(qkv.shape, 'float32');
   const b = (t: typeof qkv) => bufferOf(backend, t);
-  run(jobs.attentionPackedBackward({ ...job, out: b(out), lse: b(lse), dout: b(dout), dqkv: b(dqkv) }), pooled(B * H, T, T, d));
+  run(jobs.attentionPackedBackward(Object.assign(job, { out: b(out), lse: b(lse), dout: b(dout), dqkv: b(dqkv) })), pooled(B * H, T, T, d));
   return dqkv;
 });
 

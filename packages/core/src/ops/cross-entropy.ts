@@ -72,7 +72,7 @@ const forwardKernel = wasmKernel('TxCrossEntropy', ({ inputs: { logits, targets 
   checkTargets(backend, targets, V, a);
   const [loss, lse] = [backend.makeOutput([], 'float32'), backend.makeOutput([N], 'float32')];
   const b = (t: TensorInfo) => bufferOf(backend, t);
-  run(jobs.crossEntropy({ x: b(logits), targets: b(targets), N, V, ...a, lse: b(lse), out: b(loss) }));
+  run(jobs.crossEntropy({ x: b(logits), targets: b(targets), N, V, hasIgnore: a.hasIgnore, ignore: a.ignore, eps: a.eps, lse: b(lse), out: b(loss) }));
   return [loss, lse];
 });
 
