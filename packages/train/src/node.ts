@@ -5,4 +5,5 @@ export type { FolderCopy, ReplaceFolderOptions, SwapStep } from './folder.js';
 export { fileKind, isInside, makeFolder, realPath, sameFile } from './paths.js';
 export { loadModel } from './load-node.js';
 export { readHuggingFaceWeights } from './huggingface-shards.js';
+export { readFolderJson, readFolderText, readHuggingFaceTokenizers } from './huggingface-folder.js';
 export type { HuggingFaceWeights } from './huggingface-shards.js';

@@ -2,15 +2,15 @@
 // Hugging Face GPT-2 folder, into a tx checkpoint.
 // tx export: a checkpoint as the static files the demo site loads, as a
 // Hugging Face GPT-2 folder, or as nanoGPT's state_dict and model_args.
-import { access, copyFile } from 'node:fs/promises';
-import { CONFIG_LIMIT, TOKENIZER_LIMIT, readTextFile, type ReadLimit } from '../read.js';
+import { copyFile } from 'node:fs/promises';
+import { CONFIG_LIMIT, readTextFile } from '../read.js';
 import { join } from 'node:path';
 import { GPT, checkGPTConfig, gptConfigFromHuggingFace, gptConfigFromNanoGPT, isLlamaFamily, llamaConfigFromHuggingFace, type GPTConfig, type Llama, type NanoGPTModelArgs } from '@tx/blocks';
 import { Rng, TxError, initBackend, parseJson, tf } from '@tx/core';
 import { loadSafetensorsFile, saveSafetensorsFile, writeFileAtomic } from '@tx/core/node';
 import { CharTokenizer, type Tokenizer } from '@tx/tokenizer';
 import { exportManifest, gptFromHuggingFace, huggingFaceFiles, huggingFaceFolderFromLlama, llamaFromHuggingFace, storedDtype, type HuggingFaceLayout } from '@tx/train';
-import { readHuggingFaceWeights, replaceFolder, saveCheckpoint } from '@tx/train/node';
+import { readHuggingFaceTokenizers, readHuggingFaceWeights, replaceFolder, saveCheckpoint } from '@tx/train/node';
 import { checkMemory, inferenceUse, memoryBudget } from '../budget.js';
 import { openCheckpoint, readCheckpointConfig, type TxCheckpointConfig } from '../model-io.js';
 import { checkOut } from '../out.js';
@@ -67,28 +67,19 @@ async function importHuggingFace(values: Record<string, unknown>, io: Io): Promi
   const out = required(values, 'out');
   const force = values.force === true;
   const file = (name: string) => join(dir, name);
-  const present = async (name: string) => access(file(name)).then(() => true, () => false);
-  // Each file is read only if it is a regular file within its kind's limit (read.ts): a FIFO, a device or a folder is one line.
-  const json = async (name: string, limit: ReadLimit) => parseJson(await readTextFile(file(name), '--dir', limit), file(name));
-  const config = await json('config.json', CONFIG_LIMIT);
-  if (isLlamaFamily(config)) {
-    const tokenizers = {
-      tokenizerJson: (await present('tokenizer.json')) ? await json('tokenizer.json', TOKENIZER_LIMIT) : undefined,
-      txTokenizer: (await present('tx-tokenizer.json')) ? await json('tx-tokenizer.json', TOKENIZER_LIMIT) : undefined,
-    };
-    return importLlama(dir, out, config, tokenizers, values, io);
-  }
+  // Each file is read only if it is a regular file within its kind's limit (@tx/train's huggingface-folder.ts,
+  // read.ts): a FIFO, a device or a folder is one line, which names the flag.
+  const config = parseJson(await readTextFile(file('config.json'), '--dir', CONFIG_LIMIT), `--dir ${file('config.json')}`);
+  const tokenizers = () =>
+    readHuggingFaceTokenizers(dir).catch((err: Error) => {
+      throw new TxError(`--dir ${err.message}`, { cause: err });
+    });
+  if (isLlamaFamily(config)) return importLlama(dir, out, config, await tokenizers(), values, io);
   const gptConfig = gptConfigFromHuggingFace(config, file('config.json')); // before reading any weights
   await checkOut(out, { format: 'tx-checkpoint', task: 'text', force, reads: [{ flag: '--dir', path: dir }] });
   const backend = await initBackend({ prefer: (values.backend as 'auto' | undefined) ?? 'auto' });
   checkMemory(`${file('config.json')}: the model`, { kind: 'gpt', config: gptConfig }, { batchSize: 1, training: false }, memoryBudget(backend.backend));
-  const files = {
-    config,
-    tokenizerJson: (await present('tokenizer.json')) ? await json('tokenizer.json', TOKENIZER_LIMIT) : undefined,
-    vocabJson: (await present('vocab.json')) && (await present('merges.txt')) ? await readTextFile(file('vocab.json'), '--dir', TOKENIZER_LIMIT) : undefined,
-    mergesTxt: (await present('merges.txt')) ? await readTextFile(file('merges.txt'), '--dir', TOKENIZER_LIMIT) : undefined,
-    txTokenizer: (await present('tx-tokenizer.json')) ? await json('tx-tokenizer.json', TOKENIZER_LIMIT) : undefined,
-  };
+  const files = { config, ...(await tokenizers()) };
   // model.safetensors or the index's shards, each checked as a Llama's are (@tx/train's readHuggingFaceWeights).
   const { tensors, dtypes, weightMap } = await readHuggingFaceWeights(dir);
   // Integers are widened to int32 on reading, so name the file's own dtype here: GPT-2 stores only its

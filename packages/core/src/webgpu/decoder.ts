@@ -33,6 +33,8 @@ import { webgpuKernelsActive } from './switch.js';
 const MAX_HEAD_DIM = 256;
 /** Output rows per workgroup of a transposed (tied) head: each thread keeps one partial sum per row. */
 const HEAD_ROWS = 8;
+/** Rows of x per workgroup of a "norm + linear" over several rows: each weight read serves this many. */
+const LINEAR_ROWS = 8;
 
 /** Why the WebGPU decoder cannot run this description or these weights, or null when it can. */
 export function webgpuUnsupported(layout: DecoderLayout, weights?: DecoderWeights): string | null {
@@ -259,9 +261,11 @@ function linearProgram(x: TensorInfo, spec: LinearSpec, layout: DecoderLayout): 
   }[norm];
   const normed = { none: 'x[base + k]', layerNorm: `(x[base + k] - mu) * r * g[k]${normBias ? ' + nb[k]' : ''}`, rmsNorm: 'x[base + k] * r * g[k]' }[norm];
   const act = (v: string) => (spec.activation ? `act_${spec.activation}(${v})` : v);
-  // The epilogue of column `col` from its sums acc (and accg).
-  const value = spec.gate ? `${act(`accg${gateBias ? ' + bg[col]' : ''}`)} * (acc${bias ? ' + b[col]' : ''})` : act(`acc${bias ? ' + b[col]' : ''}`);
-  const store = `y[row * u.M + col] = ${value}${spec.residual ? ' + r[row * u.M + col]' : ''};`;
+  // The epilogue of column `col` from its sums `acc` (and `accg`), stored at `row`.
+  const store = (acc: string, accg: string) => {
+    const value = spec.gate ? `${act(`${accg}${gateBias ? ' + bg[col]' : ''}`)} * (${acc}${bias ? ' + b[col]' : ''})` : act(`${acc}${bias ? ' + b[col]' : ''}`);
+    return `y[row * u.M + col] = ${value}${spec.residual ? ' + r[row * u.M + col]' : ''};`;
+  };
   const key = `decoder:linear:${norm}:${[normBias, bias, spec.gate, gateBias, spec.residual, spec.transposed].map((f) => (f ? 1 : 0)).join('')}:${spec.activation ?? ''}`;
   const common = {
     inputs,
@@ -305,44 +309,67 @@ var<workgroup> part: array<f32, ${HEAD_ROWS * 64}>;
   if (t < ${HEAD_ROWS}u && col < u.M) {
     var acc = 0.0;
     for (var q = 0u; q < 64u; q++) { acc += part[t * 64u + q]; }
-    ${store}
+    ${store('acc', '')}
   }
 }`,
     };
   }
-  // y[row, col]: a workgroup per row and 64 columns; x's row normalized into workgroup memory 64 columns at a time.
+  // y[row, col]: a workgroup per ROWS rows and 64 columns, so each weight read serves ROWS rows (a prompt, a
+  // recomputed window); the rows' statistics first, then x normalized into workgroup memory 64 columns at a time.
+  const R = N >= LINEAR_ROWS ? LINEAR_ROWS : 1;
   return {
-    key,
     ...common,
-    workgroups: grid(N * Math.ceil(M / 64), 1),
+    key: `${key}:${R}`,
+    workgroups: grid(Math.ceil(N / R) * Math.ceil(M / 64), 1),
     body: `${ROW_SUM}
 ${ACTIVATION_WGSL}
-var<workgroup> tile: array<f32, 64>;
+const R = ${R}u;
+var<workgroup> tile: array<f32, ${64 * R}>;
+var<workgroup> stat: array<f32, ${2 * R}>;
 @compute @workgroup_size(64) fn main(${BUILTINS}) {
   let blocks = (u.M + 63u) / 64u;
   let group = wid.y * nwg.x + wid.x;
-  let row = group / blocks;
-  if (row >= u.N) { return; }
+  let first = (group / blocks) * R;
+  if (first >= u.N) { return; }
   let t = lid.x;
   let col = (group % blocks) * 64u + t;
-  let base = (u.row0 + row) * u.K;
-  ${stats}
-  var acc = 0.0;
-  var accg = 0.0;
+  for (var q = 0u; q < R; q++) {
+    if (first + q < u.N) {
+      let base = (u.row0 + first + q) * u.K;
+      ${stats}
+      if (t == 0u) { stat[2u * q] = ${norm === 'layerNorm' ? 'mu' : '0.0'}; stat[2u * q + 1u] = ${norm === 'none' ? '0.0' : 'r'}; }
+    }
+  }
+  workgroupBarrier();
+  var acc: array<f32, ${R}>;
+  var accg: array<f32, ${R}>;
   for (var k0 = 0u; k0 < u.K; k0 += 64u) {
     let k = k0 + t;
-    if (k < u.K) { tile[t] = ${normed}; }
+    for (var q = 0u; q < R; q++) {
+      if (k < u.K && first + q < u.N) {
+        let base = (u.row0 + first + q) * u.K;
+        let mu = stat[2u * q];
+        let r = stat[2u * q + 1u];
+        tile[q * 64u + t] = ${normed};
+      }
+    }
     workgroupBarrier();
     if (col < u.M) {
       let count = min(64u, u.K - k0);
       for (var j = 0u; j < count; j++) {
-        acc += tile[j] * w[(k0 + j) * u.M + col];${spec.gate ? '\n        accg += tile[j] * wg[(k0 + j) * u.M + col];' : ''}
+        let wv = w[(k0 + j) * u.M + col];${spec.gate ? '\n        let wgv = wg[(k0 + j) * u.M + col];' : ''}
+        for (var q = 0u; q < R; q++) {
+          acc[q] += tile[q * 64u + j] * wv;${spec.gate ? '\n          accg[q] += tile[q * 64u + j] * wgv;' : ''}
+        }
       }
     }
     workgroupBarrier();
   }
-  if (col < u.M) {
-    ${store}
+  for (var q = 0u; q < R; q++) {
+    let row = first + q;
+    if (col < u.M && row < u.N) {
+      ${store('acc[q]', 'accg[q]')}
+    }
   }
 }`,
   };
