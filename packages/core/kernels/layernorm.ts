@@ -8,6 +8,29 @@
 
 import { hsum } from './math';
 
+/**
+ * 1 / √(mean((x - mu)²) + eps) over the row of C floats at x: LayerNorm's
+ * rstd (centred) and RMSNorm's (not centred: mu is not used). Inlined with a
+ * constant `centred`, so RMSNorm's loop has no subtraction in it.
+ */
+@inline export function rowRstd(x: usize, C: i32, mu: f32, eps: f32, centred: bool): f32 {
+  const whole = C & ~3;
+  const mu4 = f32x4.splat(mu);
+  let q = f32x4.splat(0);
+  for (let c = 0; c < whole; c += 4) {
+    let d = v128.load(x + (<usize>c << 2));
+    if (centred) d = f32x4.sub(d, mu4);
+    q = f32x4.add(q, f32x4.mul(d, d));
+  }
+  let sq = hsum(q);
+  for (let c = whole; c < C; c++) {
+    let d = load<f32>(x + (<usize>c << 2));
+    if (centred) d -= mu;
+    sq += d * d;
+  }
+  return <f32>1 / Mathf.sqrt(sq / <f32>C + eps);
+}
+
 /** y[N, C] = LayerNorm(x) · w (+ b when b != 0); mean[N] and rstd[N] for the backward pass. */
 export function layerNorm(x: usize, w: usize, b: usize, y: usize, mean: usize, rstd: usize, N: i32, C: i32, eps: f32): void {
   const whole = C & ~3;
@@ -20,17 +43,7 @@ export function layerNorm(x: usize, w: usize, b: usize, y: usize, mean: usize, r
     for (let c = whole; c < C; c++) sum += load<f32>(x + (<usize>c << 2));
     const mu = sum / <f32>C;
     const mu4 = f32x4.splat(mu);
-    let q = f32x4.splat(0);
-    for (let c = 0; c < whole; c += 4) {
-      const d = f32x4.sub(v128.load(x + (<usize>c << 2)), mu4);
-      q = f32x4.add(q, f32x4.mul(d, d));
-    }
-    let sq = hsum(q);
-    for (let c = whole; c < C; c++) {
-      const d = load<f32>(x + (<usize>c << 2)) - mu;
-      sq += d * d;
-    }
-    const rs = <f32>1 / Mathf.sqrt(sq / <f32>C + eps);
+    const rs = rowRstd(x, C, mu, eps, true);
     store<f32>(mean + (<usize>r << 2), mu);
     store<f32>(rstd + (<usize>r << 2), rs);
     const rs4 = f32x4.splat(rs);

@@ -4,6 +4,7 @@
 //   forward:  x̂ = x · rstd, rstd = 1 / √(mean(x²) + eps);  y = x̂ · w
 //   backward: g = dy · w;  dx = rstd · (g - x̂ · mean(g · x̂));  dw = Σ_rows dy · x̂
 // rstd goes out per row, so the backward pass recomputes x̂ from x.
+import { rowRstd } from './layernorm';
 import { hsum } from './math';
 
 /** y[N, C] = RMSNorm(x) · w; rstd[N] for the backward pass. */
@@ -11,17 +12,7 @@ export function rmsNorm(x: usize, w: usize, y: usize, rstd: usize, N: i32, C: i3
   const whole = C & ~3;
   const rowBytes = <usize>C << 2;
   for (let r = 0; r < N; r++) {
-    let q = f32x4.splat(0);
-    for (let c = 0; c < whole; c += 4) {
-      const v = v128.load(x + (<usize>c << 2));
-      q = f32x4.add(q, f32x4.mul(v, v));
-    }
-    let sq = hsum(q);
-    for (let c = whole; c < C; c++) {
-      const v = load<f32>(x + (<usize>c << 2));
-      sq += v * v;
-    }
-    const rs = <f32>1 / Mathf.sqrt(sq / <f32>C + eps);
+    const rs = rowRstd(x, C, 0, eps, false);
     store<f32>(rstd + (<usize>r << 2), rs);
     const rs4 = f32x4.splat(rs);
     for (let c = 0; c < whole; c += 4) {
