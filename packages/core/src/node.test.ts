@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.js';
 import { TxError } from './errors.js';
 import { fileError, systemErrorReason } from './fs-errors.js';
-import { READ_LIMITS, fsyncDirectory, loadSafetensorsFile, readFileWithin, readTextFileWithin, saveSafetensorsFile, writeFileAtomic } from './node.js';
+import { CONFIG_LIMIT, READ_LIMITS, TOKENIZER_LIMIT, fsyncDirectory, loadSafetensorsFile, readFileWithin, readTextFileWithin, saveSafetensorsFile, writeFileAtomic } from './node.js';
 import { tf } from './tf.js';
 
 beforeAll(async () => {
@@ -114,7 +114,13 @@ describe('loadSafetensorsFile', () => {
 });
 
 describe('reading only regular files, within a size limit', () => {
-  const config = { maxBytes: READ_LIMITS.config, kind: 'a config file' };
+  const config = CONFIG_LIMIT;
+
+  it('has a limit per kind of file: 16 MB for a config file, 256 MB for a tokenizer file', () => {
+    expect(CONFIG_LIMIT).toEqual({ maxBytes: 16 * 1024 * 1024, kind: 'a config file' });
+    expect(TOKENIZER_LIMIT).toEqual({ maxBytes: 256 * 1024 * 1024, kind: 'a tokenizer file' });
+    expect([READ_LIMITS.config, READ_LIMITS.tokenizer]).toEqual([CONFIG_LIMIT.maxBytes, TOKENIZER_LIMIT.maxBytes]);
+  });
 
   it('refuses a FIFO without blocking, a folder, and links to /dev/zero and /dev/urandom, in one line naming the path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tx-read-'));
@@ -132,7 +138,7 @@ describe('reading only regular files, within a size limit', () => {
     expect((await failure(readTextFileWithin(zero, config))).message).toBe(`${zero} (a link to /dev/zero): a character device, not a regular file; tx reads only regular files`);
     const random = join(dir, 'tokenizer.json');
     symlinkSync('/dev/urandom', random);
-    expect((await failure(readFileWithin(random, { maxBytes: READ_LIMITS.tokenizer, kind: 'a tokenizer file' }))).message).toBe(
+    expect((await failure(readFileWithin(random, TOKENIZER_LIMIT))).message).toBe(
       `${random} (a link to /dev/urandom): a character device, not a regular file; tx reads only regular files`,
     );
     const missing = join(dir, 'missing.json');
