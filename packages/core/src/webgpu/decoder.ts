@@ -32,7 +32,7 @@ import { webgpuKernelsActive } from './switch.js';
 /** The largest head size the attention kernel holds in workgroup memory (4 columns per thread of 64). */
 const MAX_HEAD_DIM = 256;
 /** Output rows per workgroup of a transposed (tied) head: each thread keeps one partial sum per row. */
-const HEAD_ROWS = 8;
+const HEAD_ROWS = 32;
 /** Rows of x per workgroup of a "norm + linear" over several rows: each weight read serves this many. */
 const LINEAR_ROWS = 8;
 
