@@ -4,8 +4,9 @@
 // is the sibling of the fused wasm decoder (kernels/decoder.ts) and reads the
 // same layer description (DecoderLayout) and weights (DecoderWeights).
 //
-// tfjs's forward spends ~15 dispatches per layer per token (q/k/v split,
-// cache concat, norms, residual adds, activations apart). Here a layer is:
+// tfjs's forward spends 15.5 dispatches per layer per token (q/k/v split,
+// cache concat, norms, residual adds, activations apart: the per-token table
+// in packages/core/README.md, WebGPU kernels). Here a layer is:
 //   q, k and v    norm + projection: 1 dispatch (GPT-2's packed c_attn), or 3 (q, k, v apart)
 //   attention     RoPE, the new rows' keys and values written into the caches, and
 //                 causal (optionally windowed, grouped-query) attention: 1 dispatch
