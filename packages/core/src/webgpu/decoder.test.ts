@@ -12,8 +12,9 @@ import { countWebGPU } from './counter.js';
 import { WebGPUDecoder, webgpuUnsupported } from './decoder.js';
 import { useWebGPUKernels } from './switch.js';
 
-const layout: DecoderLayout = { layers: 1, heads: 2, kvHeads: 2, dModel: 4, dFF: 8, vocab: 3, context: 4, norm: 'layerNorm', normEps: 1e-5, activation: 'gelu', gated: false, positions: 'learned' };
-const EMBED = [[1, 2, 3, 4], [0, -1, 0, 1], [2, 0, -2, 0.5]];
+const layout: DecoderLayout = { layers: 1, heads: 2, kvHeads: 2, dModel: 4, dFF: 8, vocab: 300, context: 4, norm: 'layerNorm', normEps: 1e-5, activation: 'gelu', gated: false, positions: 'learned' };
+/** 300 rows: the tied head's 256 rows per workgroup, and a second workgroup of 44. */
+const EMBED = [[1, 2, 3, 4], [0, -1, 0, 1], [2, 0, -2, 0.5], ...Array.from({ length: 297 }, (_, j) => [Math.sin(j), Math.cos(j), (j % 7) - 3, 0.5])];
 const POSITIONS = [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 0.5, 0]];
 
 /**

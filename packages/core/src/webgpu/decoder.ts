@@ -32,8 +32,8 @@ import { webgpuKernelsActive } from './switch.js';
 
 /** The largest head size the attention kernel holds in workgroup memory (4 columns per thread of 64). */
 const MAX_HEAD_DIM = 256;
-/** Output rows per workgroup of a transposed (tied) head: each thread keeps one partial sum per row. */
-const HEAD_ROWS = 32;
+/** Rows of a transposed (tied) head per thread: 64 x this many per workgroup. */
+const HEAD_ROWS_PER_THREAD = 4;
 /** Rows of x per workgroup of a "norm + linear" over several rows: each weight read serves this many. */
 const LINEAR_ROWS = 8;
 
@@ -280,37 +280,49 @@ function linearProgram(x: TensorInfo, spec: LinearSpec, layout: DecoderLayout): 
     ] as Program['params'],
   };
   if (spec.transposed) {
-    // y[j] = Σ_k norm(x)[k] W[j, k]: HEAD_ROWS rows j per workgroup, its threads splitting k (reads along W's rows, coalesced).
+    // y[j] = Σ_k norm(x)[k] W[j, k] for one row of x (the head on the last position): a thread per row j of W,
+    // HEAD_ROWS_PER_THREAD of them each, streaming along its row, x normalized into workgroup memory 64 columns at a
+    // time. Few workgroups: a software adapter (SwiftShader) pays dearly for each, and for every barrier.
+    if (N !== 1) throw new Error('WebGPUDecoder: a transposed weight is read for one row only');
+    const perGroup = 64 * HEAD_ROWS_PER_THREAD;
     return {
       key,
       ...common,
-      workgroups: grid(N * Math.ceil(M / HEAD_ROWS), 1),
+      workgroups: grid(Math.ceil(M / perGroup), 1),
       body: `${ROW_SUM}
 ${ACTIVATION_WGSL}
-var<workgroup> part: array<f32, ${HEAD_ROWS * 64}>;
+const RPT = ${HEAD_ROWS_PER_THREAD}u;
+var<workgroup> tile: array<f32, 64>;
 @compute @workgroup_size(64) fn main(${BUILTINS}) {
-  let blocks = (u.M + ${HEAD_ROWS - 1}u) / ${HEAD_ROWS}u;
   let group = wid.y * nwg.x + wid.x;
-  let row = group / blocks;
-  if (row >= u.N) { return; }
+  let j0 = group * 64u * RPT;
+  if (j0 >= u.M) { return; }
   let t = lid.x;
-  let j0 = (group % blocks) * ${HEAD_ROWS}u;
-  let base = (u.row0 + row) * u.K;
+  let row = 0u;
+  let base = u.row0 * u.K;
   ${stats}
-  var sums: array<f32, ${HEAD_ROWS}>;
-  for (var k = t; k < u.K; k += 64u) {
-    let xv = ${normed};
-    for (var j = 0u; j < ${HEAD_ROWS}u; j++) {
-      if (j0 + j < u.M) { sums[j] += xv * w[(j0 + j) * u.K + k]; }
+  var acc: array<f32, ${HEAD_ROWS_PER_THREAD}>;
+  for (var k0 = 0u; k0 < u.K; k0 += 64u) {
+    let k = k0 + t;
+    if (k < u.K) { tile[t] = ${normed}; }
+    workgroupBarrier();
+    let count = min(64u, u.K - k0);
+    for (var q = 0u; q < RPT; q++) {
+      let j = j0 + q * 64u + t;
+      if (j < u.M) {
+        let at = j * u.K + k0;
+        var sum = 0.0;
+        for (var i = 0u; i < count; i++) { sum += tile[i] * w[at + i]; }
+        acc[q] += sum;
+      }
     }
+    workgroupBarrier();
   }
-  for (var j = 0u; j < ${HEAD_ROWS}u; j++) { part[j * 64u + t] = sums[j]; }
-  workgroupBarrier();
-  let col = j0 + t;
-  if (t < ${HEAD_ROWS}u && col < u.M) {
-    var acc = 0.0;
-    for (var q = 0u; q < 64u; q++) { acc += part[t * 64u + q]; }
-    ${store('acc', '')}
+  for (var q = 0u; q < RPT; q++) {
+    let col = j0 + q * 64u + t;
+    if (col < u.M) {
+      ${store('acc[q]', '')}
+    }
   }
 }`,
     };
