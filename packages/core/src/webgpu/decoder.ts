@@ -282,7 +282,7 @@ function linearProgram(x: TensorInfo, spec: LinearSpec, layout: DecoderLayout): 
   if (spec.transposed) {
     // y[j] = Σ_k norm(x)[k] W[j, k] for one row of x (the head on the last position): a thread per row j of W,
     // HEAD_ROWS_PER_THREAD of them each, streaming along its row, x normalized into workgroup memory 64 columns at a
-    // time. Few workgroups: a software adapter (SwiftShader) pays dearly for each, and for every barrier.
+    // time. Few workgroups: a software adapter (SwiftShader) pays for each far more than for its arithmetic (docs/performance.md §4).
     if (N !== 1) throw new Error('WebGPUDecoder: a transposed weight is read for one row only');
     const perGroup = 64 * HEAD_ROWS_PER_THREAD;
     return {
