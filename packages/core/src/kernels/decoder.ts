@@ -280,8 +280,9 @@ function slotsOf(w: DecoderWeights, rope: number): Slot[] {
  * RoPE's cos and sin for positions 0..context-1 [context, headDim]: per position
  * the cos, then the sin, of its headDim / 2 angles pos · base^(-2c/headDim),
  * in float64 as @tx/positional's rotaryAngle (Hugging Face's rotate-half layout).
+ * Also read by the WebGPU decoder (webgpu/decoder.ts).
  */
-function ropeTable(context: number, headDim: number, base: number): Float32Array {
+export function ropeTable(context: number, headDim: number, base: number): Float32Array {
   const half = headDim / 2;
   const table = new Float32Array(context * headDim);
   for (let pos = 0; pos < context; pos++) {

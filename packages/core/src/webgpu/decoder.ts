@@ -25,7 +25,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { ValueError } from '../errors.js';
 import type { Decoder, StepOutput } from '../generation.js';
-import type { Affine, DecoderLayout, DecoderWeights } from '../kernels/decoder.js';
+import { ropeTable, type Affine, type DecoderLayout, type DecoderWeights } from '../kernels/decoder.js';
 import { tf } from '../tf.js';
 import { BUILTINS, grid, item, ROW_SUM, runProgram, type Program, type WebGPUBackendLike } from './program.js';
 import { webgpuKernelsActive } from './switch.js';
@@ -546,22 +546,4 @@ var<workgroup> probs: array<f32, 64>;
   }
 }`,
   };
-}
-
-/**
- * RoPE's cos and sin for positions 0..context-1 [context, headDim]: per position
- * the cos, then the sin, of its headDim / 2 angles pos · base^(-2c/headDim),
- * in float64 as kernels/decoder.ts's table (Hugging Face's rotate-half layout).
- */
-function ropeTable(context: number, headDim: number, base: number): Float32Array {
-  const half = headDim / 2;
-  const table = new Float32Array(context * headDim);
-  for (let pos = 0; pos < context; pos++) {
-    for (let c = 0; c < half; c++) {
-      const angle = pos * Math.pow(base, (-2 * c) / headDim);
-      table[pos * headDim + c] = Math.cos(angle);
-      table[pos * headDim + half + c] = Math.sin(angle);
-    }
-  }
-  return table;
 }
