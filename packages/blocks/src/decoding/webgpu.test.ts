@@ -2,7 +2,7 @@
 // positions, GELU, biases, the head tied to the embedding) and Llama (RMSNorm,
 // RoPE, 4 query heads over 2 key/value heads of 6 channels in a width of 16,
 // the SiLU gate, Qwen's q/k/v biases, a window of 5 in a context of 12, an
-// untied head), on tfjs's webgpu backend (Dawn on SwiftShader in Node): its
+// untied head), and GPT without biases with GELU's tanh form or ReLU, on tfjs's webgpu backend (Dawn on SwiftShader in Node): its
 // logits equal the model's own forward to 1e-4, a prompt and token by token;
 // a copy diverges on its own; position 0 restarts; a refused feed keeps the
 // state; the dispatches per token are counted at the WebGPU API; nothing
@@ -29,6 +29,8 @@ function scrambled<M extends Model>(model: M, seed: number): M {
 }
 
 const gpt = (blockSize = 12) => scrambled(new GPT({ vocabSize: 29, blockSize, nLayer: 2, nHead: 2, nEmbd: 16, dropout: 0, bias: true }, { rng: new Rng(3) }), 5);
+/** GPT-2's own activation, and nanoGPT's layers without biases (LayerNorm's included). */
+const plainGPT = (activation: 'gelu_tanh' | 'relu') => () => scrambled(new GPT({ vocabSize: 29, blockSize: 12, nLayer: 2, nHead: 4, nEmbd: 16, dropout: 0, bias: false, activation }, { rng: new Rng(4) }), 7);
 const llama = () =>
   scrambled(
     new Llama(
@@ -38,8 +40,9 @@ const llama = () =>
     6,
   );
 /** Dispatches per layer per token: GPT-2's packed q/k/v in one, Llama's apart in three; then attention, out + residual, norm + up (+ gate), down + residual. */
-const PER_LAYER = { gpt: 5, llama: 7 };
+const PER_LAYER = { gpt: 5, llama: 7, 'gpt, gelu_tanh, no biases': 5, 'gpt, relu, no biases': 5 };
 const MODELS = [['gpt', gpt], ['llama', llama]] as const;
+const ALL_MODELS = [...MODELS, ['gpt, gelu_tanh, no biases', plainGPT('gelu_tanh')], ['gpt, relu, no biases', plainGPT('relu')]] as const;
 
 /** The model's own forward over `ids`: the logits after the last (read asynchronously: webgpu in Node has no dataSync). */
 async function lastLogits(model: Model, ids: number[]): Promise<Float32Array> {
@@ -72,7 +75,7 @@ describe.skipIf(skipWebGPU)('WebGPUDecoder', () => {
   }, 120_000);
   afterAll(() => useWebGPUKernels(true));
 
-  it.each(MODELS)('%s: a prompt, then one token per feed, equal the forward to 1e-4, in 2 + layers x per-layer dispatches and 1 read-back per token', async (name, make) => {
+  it.each(ALL_MODELS)('%s: a prompt, then one token per feed, equal the forward to 1e-4, in 2 + layers x per-layer dispatches and 1 read-back per token', async (name, make) => {
     const model = make();
     const decoder = decoderOf(model);
     const history = [3, 1, 4, 1, 5];
