@@ -142,6 +142,26 @@ describe.skipIf(skipWebGPU)('WebGPUDecoder', () => {
     model.dispose();
   }, 300_000);
 
+  it("GPTSession past the context through the WebGPU decoder: 'crop' sees the last 12 ids, 'restart' 9 to 12, as the forward of that window", async () => {
+    const model = gpt();
+    for (const contextOverflow of ['crop', 'restart'] as const) {
+      const session = model.startSession({ contextOverflow });
+      expect((session as unknown as { decoder: Decoder }).decoder).toBeInstanceOf(WebGPUDecoder);
+      const history = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+      let { logits } = await session.feed(history);
+      let window = 10;
+      for (let step = 0; step < 6; step++) {
+        expect(maxAbsDifference(logits, await lastLogits(model, history.slice(-window))), `${contextOverflow} step ${step}`).toBeLessThan(TOLERANCE);
+        const id = (step * 5) % 29;
+        history.push(id);
+        ({ logits } = await session.feed([id]));
+        window = window < 12 ? window + 1 : contextOverflow === 'crop' ? 12 : 9; // restart recomputes the last ceil(3/4 of 12) ids
+      }
+      session.dispose();
+    }
+    model.dispose();
+  }, 300_000);
+
   it("GPTSession picks the WebGPU decoder and greedy generation equals the tfjs path's; kernels turned off, it goes on through tfjs", async () => {
     for (const model of [gpt(), llama()]) {
       const greedy = async (session: GPTSession, steps: number) => {
