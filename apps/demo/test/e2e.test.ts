@@ -64,15 +64,11 @@ async function trainInPage({ on, threads, batchSize, blockSize, nEmbd, nHead, st
 describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
   let site: Site;
   let page: Page;
-  const errors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     site = await openSite(); // launching: at most 180 s
     page = site.page;
-    page.setDefaultTimeout(120_000);
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(`${expect.getState().currentTestName ?? 'load'}: ${m.text()}`); });
-    page.on('pageerror', (e) => errors.push(`${expect.getState().currentTestName ?? 'load'}: ${String(e)}`));
     await site.load('backend=webgpu&view=attention&iters=40', { timeout: 360_000 }); // WebGPU on purpose: on SwiftShader the site would pick wasm by itself
   }, 600_000);
 
@@ -80,10 +76,7 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
     await site?.close();
   });
 
-  const view = async (name: string) => {
-    await page.click(`nav.tabs button[data-view="${name}"]`);
-    await page.waitForSelector(`#view-${name}:not([hidden])`);
-  };
+  const view = (name: string) => site.view(name);
 
   it('runs on WebGPU and says so', async () => {
     expect(await page.getAttribute('#backend', 'data-backend')).toBe('webgpu');
@@ -431,6 +424,6 @@ describe.skipIf(!haveChromium)('the demo site in Chromium', () => {
   }, 600_000);
 
   it('logged no console errors', () => {
-    expect(errors).toEqual([]);
+    expect(site.errors).toEqual([]);
   });
 });

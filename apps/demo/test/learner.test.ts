@@ -24,15 +24,11 @@ const SEED = "The animal didn't cross the street because it was too tired.";
 describe.skipIf(!existsSync(CHROMIUM))('the site, as a learner meets it', () => {
   let site: Site;
   let page: Page;
-  const errors: string[] = [];
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     site = await openSite();
     page = site.page;
-    page.setDefaultTimeout(120_000);
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     await site.load('view=attention&iters=40', { timeout: 360_000 });
   }, 600_000);
 
@@ -40,10 +36,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the site, as a learner meets it', () => 
     await site?.close();
   });
 
-  const view = async (name: string) => {
-    await page.click(`nav.tabs button[data-view="${name}"]`);
-    await page.waitForSelector(`#view-${name}:not([hidden])`);
-  };
+  const view = (name: string) => site.view(name);
   const typeText = async (text: string) => {
     await view('attention');
     await page.fill('#attention-text', text);
@@ -258,6 +251,6 @@ describe.skipIf(!existsSync(CHROMIUM))('the site, as a learner meets it', () => 
   }, 600_000);
 
   it('logged no errors', () => {
-    expect(errors).toEqual([]);
+    expect(site.errors).toEqual([]);
   });
 });

@@ -23,7 +23,6 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
   let site: Site;
   let page: Page;
   let dir: string;
-  const errors: string[] = [];
   const shots = [join(DEMO, 'screenshots'), ...(process.env.TX_SHOTS ? [process.env.TX_SHOTS] : [])];
   const message = async () => (await page.textContent('#message')) ?? '';
   // The built-in Shakespeare model is held back until the Llama is picked: a built-in arriving after the user's pick must not replace it.
@@ -37,9 +36,6 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
     writeLlamaFixture(join(dir, 'mistral'), 'mistral');
     site = await openSite();
     page = site.page;
-    page.setDefaultTimeout(120_000);
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     await page.route('**/models/shakespeare/**', async (route) => { await shakespeareHeld; await route.continue(); });
     await site.load('backend=wasm&view=attention', { timeout: 360_000 });
   }, 600_000);
@@ -113,7 +109,7 @@ describe.skipIf(!haveChromium && !inCI)('Llama-family folders in the site', () =
     } finally {
       await server.close();
     }
-    expect(errors.filter((e) => !e.includes('status of 404'))).toEqual([]);
+    expect(site.errors.filter((e) => !e.includes('status of 404'))).toEqual([]);
   }, 600_000);
 
   it('where the backend cannot hold it, refuses the Llama in one line after config.json and the index, before a shard is read', async () => {

@@ -12,6 +12,10 @@ export interface Site {
   url: string;
   context: BrowserContext;
   page: Page;
+  /** The page's console errors and uncaught exceptions, each prefixed with the test that was running. */
+  errors: string[];
+  /** Open one of the site's views by its tab. */
+  view(name: string): Promise<void>;
   load(query?: string, options?: { timeout?: number }): Promise<void>;
   close(): Promise<void>;
 }

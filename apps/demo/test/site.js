@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { expect } from 'vitest';
 
 export const DEMO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DIST = join(DEMO, 'dist');
@@ -73,10 +74,22 @@ export async function openSite({ dist = DIST, executablePath = CHROMIUM, timeout
     throw err;
   }
   const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(120_000); // a loaded 2-core machine running SwiftShader
+  // The page's errors, each with the test that was running (every suite ends by expecting none).
+  const errors = [];
+  const during = () => expect.getState().currentTestName ?? 'load';
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${during()}: ${m.text()}`); });
+  page.on('pageerror', (e) => errors.push(`${during()}: ${String(e)}`));
   return {
     url: server.url,
     context,
     page,
+    errors,
+    /** Open one of the site's views by its tab. */
+    async view(name) {
+      await page.click(`nav.tabs button[data-view="${name}"]`);
+      await page.waitForSelector(`#view-${name}:not([hidden])`);
+    },
     /** Go to the site with these URL parameters and wait until the first text is inspected and drawn. */
     async load(query = '', { timeout: readyTimeout = 360_000 } = {}) {
       await page.goto(`${server.url}${query ? `?${query}` : ''}`, { timeout: readyTimeout });
