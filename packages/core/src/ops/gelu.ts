@@ -69,7 +69,8 @@ const fused = differentiable((settings: { approximate: boolean }) => ({
 }));
 
 // The WebGPU binding: y = gelu(x), and dx = dy · gelu'(x), element-wise.
-const GELU_WGSL = `fn erf(v: f32) -> f32 {
+/** WGSL: erf, and GELU exact and tanh with their derivatives (the WebGPU decoder's activations use them too). */
+export const GELU_WGSL = `fn erf(v: f32) -> f32 {
   let a = abs(v);
   let t = 1.0 / (1.0 + 0.3275911 * a);
   let e = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);

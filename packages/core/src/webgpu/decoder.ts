@@ -27,6 +27,7 @@ import { ValueError } from '../errors.js';
 import type { Decoder, StepOutput } from '../generation.js';
 import { ropeTable, type Affine, type DecoderLayout, type DecoderWeights } from '../kernels/decoder.js';
 import { tf } from '../tf.js';
+import { GELU_WGSL } from '../ops/gelu.js';
 import { BUILTINS, grid, item, ROW_SUM, runProgram, type Program, type WebGPUBackendLike } from './program.js';
 import { webgpuKernelsActive } from './switch.js';
 
@@ -70,6 +71,7 @@ export class WebGPUDecoder implements Decoder {
     const { context, kvHeads, layers } = layout;
     const size = context * kvHeads * this.headDim();
     const empty = () => backend.makeTensorInfo([size], 'float32');
+    this.named = namedWeights(weights);
     this.caches = caches ?? Array.from({ length: layers }, () => ({ k: empty(), v: empty() }));
     this.rope = layout.positions === 'rope' ? backend.makeTensorInfo([context * this.headDim()], 'float32', ropeTable(context, this.headDim(), layout.ropeTheta ?? 10000)) : null;
   }
@@ -153,18 +155,13 @@ export class WebGPUDecoder implements Decoder {
     return window !== undefined && window < context ? window : 0;
   }
 
+  /** Every weight by name, listed once (the weights object is fixed); checkWeights reads it at each feed. */
+  private readonly named: Array<[string, tf.Tensor]>;
+
   private checkWeights(): void {
-    const w = this.weights;
-    const named: Array<[string, tf.Tensor | null | undefined]> = [['embed', w.embed], ['positions', w.positions], ['normF', w.normF[0]], ['normF.bias', w.normF[1]], ['head', w.head]];
-    w.layers.forEach((l, i) => {
-      const affines: Array<[string, Affine | null]> = [['norm1', l.norm1], ['proj', l.proj], ['norm2', l.norm2], ['up', l.up], ['gate', l.gate], ['down', l.down]];
-      if (Array.isArray(l.qkv)) affines.push(['qkv', l.qkv]);
-      else affines.push(['q', l.qkv.q], ['k', l.qkv.k], ['v', l.qkv.v]);
-      for (const [name, a] of affines) if (a) named.push([`layers.${i}.${name}`, a[0]], [`layers.${i}.${name}.bias`, a[1]]);
-    });
-    for (const [name, t] of named) {
-      if (t?.isDisposed) throw new ValueError(`WebGPUDecoder: the weight ${name} was disposed`);
-      if (t && t.dtype !== 'float32') throw new ValueError(`WebGPUDecoder: the weight ${name} is ${t.dtype}, not float32`);
+    for (const [name, t] of this.named) {
+      if (t.isDisposed) throw new ValueError(`WebGPUDecoder: the weight ${name} was disposed`);
+      if (t.dtype !== 'float32') throw new ValueError(`WebGPUDecoder: the weight ${name} is ${t.dtype}, not float32`);
     }
   }
 
@@ -203,6 +200,18 @@ export class WebGPUDecoder implements Decoder {
   }
 }
 
+/** The weights by name (`layers.3.up.bias`), absent ones left out. */
+function namedWeights(w: DecoderWeights): Array<[string, tf.Tensor]> {
+  const named: Array<[string, tf.Tensor | null | undefined]> = [['embed', w.embed], ['positions', w.positions], ['normF', w.normF[0]], ['normF.bias', w.normF[1]], ['head', w.head]];
+  w.layers.forEach((l, i) => {
+    const affines: Array<[string, Affine | null]> = [['norm1', l.norm1], ['proj', l.proj], ['norm2', l.norm2], ['up', l.up], ['gate', l.gate], ['down', l.down]];
+    if (Array.isArray(l.qkv)) affines.push(['qkv', l.qkv]);
+    else affines.push(['q', l.qkv.q], ['k', l.qkv.k], ['v', l.qkv.v]);
+    for (const [name, a] of affines) if (a) named.push([`layers.${i}.${name}`, a[0]], [`layers.${i}.${name}.bias`, a[1]]);
+  });
+  return named.filter((e): e is [string, tf.Tensor] => !!e[1]);
+}
+
 /** One "norm + linear" dispatch: y = act(norm(x) W + b) (gated: act(norm(x) Wg + bg) ∘ (norm(x) W + b)), plus a residual. */
 interface LinearSpec {
   norm?: { kind: DecoderLayout['norm']; affine: Affine };
@@ -216,14 +225,9 @@ interface LinearSpec {
   row?: number;
 }
 
-const ACTIVATION_WGSL = `fn erf(v: f32) -> f32 {
-  let a = abs(v);
-  let t = 1.0 / (1.0 + 0.3275911 * a);
-  let e = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
-  return select(-e, e, v >= 0.0);
-}
-fn act_gelu(x: f32) -> f32 { return 0.5 * x * (1.0 + erf(x * 0.70710678118654752)); }
-fn act_gelu_tanh(x: f32) -> f32 { return 0.5 * x * (1.0 + tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))); }
+const ACTIVATION_WGSL = `${GELU_WGSL}
+fn act_gelu(x: f32) -> f32 { return geluExact(x); }
+fn act_gelu_tanh(x: f32) -> f32 { return geluTanh(x); }
 fn act_relu(x: f32) -> f32 { return max(x, 0.0); }
 fn act_silu(x: f32) -> f32 { return x / (1.0 + exp(-x)); }
 `;
@@ -289,7 +293,7 @@ function linearProgram(x: TensorInfo, spec: LinearSpec, layout: DecoderLayout): 
       key,
       ...common,
       workgroups: grid(Math.ceil(M / perGroup), 1),
-      body: `${ROW_SUM}
+      body: () => `${ROW_SUM}
 ${ACTIVATION_WGSL}
 const RPT = ${HEAD_ROWS_PER_THREAD}u;
 var<workgroup> tile: array<f32, 64>;
@@ -334,7 +338,7 @@ var<workgroup> tile: array<f32, 64>;
     ...common,
     key: `${key}:${R}`,
     workgroups: grid(Math.ceil(N / R) * Math.ceil(M / 64), 1),
-    body: `${ROW_SUM}
+    body: () => `${ROW_SUM}
 ${ACTIVATION_WGSL}
 const R = ${R}u;
 var<workgroup> tile: array<f32, ${64 * R}>;
@@ -396,7 +400,7 @@ function embedProgram(ids: TensorInfo, embed: tf.Tensor, positions: tf.Tensor | 
     outputs: [{ name: 'x', shape: [n, C] }],
     params: [{ name: 'size', type: 'u32', value: n * C }, { name: 'C', type: 'u32', value: C }, { name: 'pos0', type: 'u32', value: pos0 }],
     workgroups: grid(n * C, 64),
-    body: `@compute @workgroup_size(64) fn main(${BUILTINS}) {
+    body: () => `@compute @workgroup_size(64) fn main(${BUILTINS}) {
   let i = ${item(64)};
   if (i >= u.size) { return; }
   let row = i / u.C;
@@ -469,7 +473,7 @@ fn kNew(i: u32, g: u32, d: u32, p: u32) -> f32 { return kAt(i, g, d); }`;
       { name: 'scale', type: 'f32', value: 1 / Math.sqrt(s.D) },
     ],
     workgroups: grid(s.n * s.H, 1),
-    body: `${ROW_SUM}
+    body: () => `${ROW_SUM}
 var<workgroup> redMax: array<f32, 64>;
 fn rowMax(v: f32, t: u32) -> f32 {
   redMax[t] = v;

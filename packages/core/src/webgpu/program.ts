@@ -45,7 +45,8 @@ export interface Program {
   /** Names the pipeline in the cache: the same key must mean the same WGSL. */
   key: string;
   /** The WGSL after the bindings: helper functions and `@compute @workgroup_size(...) fn main(...)`. */
-  body: string;
+  /** Or a function that writes it: called only when the pipeline is not cached yet, so a per-token dispatch does not rebuild its WGSL. */
+  body: string | (() => string);
   inputs: Array<{ name: string; tensor: TensorInfo }>;
   /** Existing tensors bound read_write and written in place (after the inputs); none may alias another binding. */
   inouts?: Array<{ name: string; tensor: TensorInfo }>;
@@ -93,7 +94,7 @@ function pipelineFor(backend: WebGPUBackendLike, program: Program): GPUComputePi
   const key = `tx:${program.key}`;
   let pipeline = backend.pipelineCache[key];
   if (!pipeline) {
-    const code = header(program) + program.body;
+    const code = header(program) + (typeof program.body === 'string' ? program.body : program.body());
     // A WGSL error would otherwise pass silently (the dispatch is dropped, its outputs stay as they were).
     backend.device.pushErrorScope('validation');
     pipeline = backend.device.createComputePipeline({ layout: 'auto', compute: { module: backend.device.createShaderModule({ code, label: key }), entryPoint: 'main' } });
