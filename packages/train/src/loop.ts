@@ -107,9 +107,13 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
     // The read waits for the GPU to finish the interval's steps (queued, not done, when each step's
     // own time was taken): that wait is the steps' time too, so ms and tokens/s count it.
     const t0 = performance.now();
-    const losses = await readAll(read);
+    let losses: number[];
+    try {
+      losses = await readAll(read);
+    } finally {
+      tf.dispose(read); // taken out of pending and lastNorm already: a failed read must not leak them
+    }
     const readMs = performance.now() - t0;
-    tf.dispose(read);
     const bad = losses.findIndex((l, i) => i < taken.length && !Number.isFinite(l));
     if (bad >= 0) {
       throw new TrainingError(`loss is ${losses[bad]} at step ${taken[bad].step - 1} (lr ${taken[bad].lr.toExponential(3)}), found at the read of step ${last.step} (logInterval ${logInterval}): training stopped; resume from the last saved checkpoint, which is untouched`);
@@ -164,12 +168,15 @@ export async function* trainLoop<B = any>(opts: TrainLoopOptions<B>): AsyncGener
   yield { event: 'done', step, aborted: false };
 }
 
-/** Scalars read back in one transfer (a stack, then one read). */
+/** Scalars read back in one transfer (a stack, then one read; one scalar is read as it is, with no stack). */
 async function readAll(scalars: tf.Tensor[]): Promise<number[]> {
+  if (scalars.length === 1) return Array.from(await scalars[0].data());
   const all = tf.stack(scalars);
-  const values = Array.from(await all.data());
-  all.dispose();
-  return values;
+  try {
+    return Array.from(await all.data());
+  } finally {
+    all.dispose();
+  }
 }
 
 /** Options of trainStep: model, optimizer, loss and gradient clipping. */
