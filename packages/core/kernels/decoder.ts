@@ -34,6 +34,7 @@ import { layerNorm } from './layernorm';
 import { exp4, hsum, madd, ONE } from './math';
 import { matmulPanels, MR, NR, panelCount } from './matmul';
 import { rmsNorm } from './rmsnorm';
+import { siluGate } from './silugate';
 import {
   LAYER_down, LAYER_downBias, LAYER_gate, LAYER_gateBias, LAYER_k, LAYER_kBias, LAYER_norm1, LAYER_norm1Bias, LAYER_norm2, LAYER_norm2Bias,
   LAYER_proj, LAYER_projBias, LAYER_q, LAYER_qBias, LAYER_qkv, LAYER_qkvBias, LAYER_SLOTS, LAYER_v, LAYER_vBias, LAYER_up, LAYER_upBias, SLOT_embed, SLOT_head, SLOT_HEADER, SLOT_normF, SLOT_normFBias, SLOT_positions, SLOT_rope,
@@ -264,6 +265,11 @@ function silu(x: usize, y: usize, count: i32): void {
 
 /** ff = act(ff), or gated: ff = act(gate) ∘ ff, for count floats (activation 0 GELU, 1 tanh GELU, 2 ReLU, 3 SiLU). */
 function activate(ff: usize, gate: usize, count: i32, activation: i32, gated: bool): void {
+  // Llama's SwiGLU: silugate.ts's one pass, silu(gate) · up written over up.
+  if (gated && activation == 3) {
+    siluGate(gate, ff, ff, 0, count);
+    return;
+  }
   const a = gated ? gate : ff;
   if (activation == 3) silu(a, a, count);
   else if (activation == 2) {

@@ -285,9 +285,10 @@ function slotsOf(w: DecoderWeights, rope: number): Slot[] {
 export function ropeTable(context: number, headDim: number, base: number): Float32Array {
   const half = headDim / 2;
   const table = new Float32Array(context * headDim);
+  const inverse = Array.from({ length: half }, (_, c) => Math.pow(base, (-2 * c) / headDim)); // per channel, once
   for (let pos = 0; pos < context; pos++) {
     for (let c = 0; c < half; c++) {
-      const angle = pos * Math.pow(base, (-2 * c) / headDim);
+      const angle = pos * inverse[c];
       table[pos * headDim + c] = Math.cos(angle);
       table[pos * headDim + half + c] = Math.sin(angle);
     }

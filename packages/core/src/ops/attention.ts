@@ -83,13 +83,24 @@ type Kernel = (inputs: Record<string, tf.Tensor>, attrs?: object) => tf.Tensor[]
  * dout, so the [Tq, Tk] probabilities are recomputed instead of kept.
  */
 function withLogSumExp<S>(names: readonly string[], forward: Kernel, backward: Kernel) {
-  const named = (tensors: tf.Tensor[]) => Object.fromEntries(names.map((n, i) => [n, tensors[i]]));
+  // A plain loop, then fields set on the result: no { ...x, more } spread on this per-step path (docs/performance.md §6).
+  const named = (tensors: tf.Tensor[]) => {
+    const byName: Record<string, tf.Tensor> = {};
+    for (let i = 0; i < names.length; i++) byName[names[i]] = tensors[i];
+    return byName;
+  };
   return differentiable((settings: S) => ({
     forward: (...inputs) => {
       const [out, lse] = forward(named(inputs), settings as object);
       return { value: out, saved: [...inputs, out, lse] };
     },
-    backward: (dout, saved) => backward({ ...named(saved), out: saved[names.length], lse: saved[names.length + 1], dout }, settings as object),
+    backward: (dout, saved) => {
+      const inputs = named(saved);
+      inputs.out = saved[names.length];
+      inputs.lse = saved[names.length + 1];
+      inputs.dout = dout;
+      return backward(inputs, settings as object);
+    },
   }));
 }
 
