@@ -73,9 +73,9 @@ export class Llama extends Module implements LanguageModel {
     this.config = Object.freeze({ ...config });
     this.rng = rng;
     const c = config;
-    // The tables start small and double as positions need them: on wasm, slicing a position's rows
-    // costs time in proportion to the table (4,096 rows: 6 ms a slice, 120 slices a step at SmolLM2-135M's size).
-    this.rotary = new RotaryEmbedding(c.headDim, { base: c.ropeTheta, maxLen: Math.min(c.blockSize, 64) });
+    // RoPE's tables stay in JavaScript and apply uploads only the rows it needs, so a full table costs
+    // nothing per step; up to 4,096 positions are made now, more if a sequence grows past them.
+    this.rotary = new RotaryEmbedding(c.headDim, { base: c.ropeTheta, maxLen: Math.min(c.blockSize, 4096) });
     this.model = this.module('model', new ModuleDict());
     this.embed_tokens = this.model.add('embed_tokens', new Embedding(c.vocabSize, c.nEmbd, { rng }));
     this.layers = this.model.add('layers', new ModuleList(Array.from({ length: c.nLayer }, () => new LlamaDecoderLayer(c, this.rotary, rng))));

@@ -35,7 +35,6 @@ import { PairTable } from '../pair-table.js';
 import { utf8Bytes } from '../utf8.js';
 import { describeValue, expectArray, expectId, expectObject, expectString } from '../validate.js';
 
-const MISSING = -1;
 const SPACE = '\u2581'; // ▁, sentencepiece's space
 const SPACE_CODE = 0x2581;
 
@@ -57,11 +56,8 @@ export class HuggingFaceBpe {
   private readonly tokenizeSpelled = (piece: string): number[] => this.tokenizeWord(this.byteChars ? Array.from(utf8Bytes(piece), (b) => this.byteChars![b]).join('') : piece);
   private scanIds = new Int32Array(SCAN_LIMIT);
   private scanRanks = new Int32Array(SCAN_LIMIT);
-  // The pair's rank as mergeByScan and mergeByHeap want it (NONE, not MISSING), and a rank's id; bound once.
-  private readonly scanRank = (a: number, b: number): number => {
-    const r = this.rank(a, b);
-    return r === MISSING ? NONE : r;
-  };
+  // The pair's rank (NONE when the pair never merges), as mergeByScan and mergeByHeap want it, and a rank's id; bound once.
+  private readonly scanRank = (a: number, b: number): number => this.ranks.get(a, b, NONE);
   private readonly rankToIdOf = (r: number): number => this.rankToId[r];
   /** Byte-level files: BpeTokenizer's encoder does the model step (byte-level.ts); null for the loop below. */
   private readonly bytes: PieceEncoder | null;
@@ -161,10 +157,6 @@ export class HuggingFaceBpe {
     }
     if (pendingUnk) symbols.push(this.unk!);
     return this.merge(symbols);
-  }
-
-  private rank(a: number, b: number): number {
-    return this.ranks.get(a, b, MISSING);
   }
 
   // Word::merge_all merges the lowest-ranked pair first, the leftmost on ties.
